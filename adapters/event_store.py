@@ -1,0 +1,36 @@
+"""Event store settings: eventsourcing's SQLite persistence (embedded) or PostgreSQL.
+
+The composition root passes the mapping returned here as the application's `env`; nothing
+reads `os.environ` for it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+
+def sqlite_env(data_dir: Path) -> dict[str, str]:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(data_dir / "events.sqlite3"),
+        "SQLITE_LOCK_TIMEOUT": "30",
+    }
+
+
+def postgres_env(dsn: str, *, schema: str | None = None, pool_size: int = 5) -> dict[str, str]:
+    url = urlparse(dsn)
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": url.path.lstrip("/") or "gongshi",
+        "POSTGRES_HOST": url.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(url.port or 5432),
+        "POSTGRES_USER": unquote(url.username or "gongshi"),
+        "POSTGRES_PASSWORD": unquote(url.password or ""),
+        "POSTGRES_POOL_SIZE": str(pool_size),
+        "POSTGRES_CONNECT_TIMEOUT": "10",
+    }
+    if schema:
+        env["POSTGRES_SCHEMA"] = schema
+    return env

@@ -1,0 +1,119 @@
+"""The ingestion worker: reads publications from the log and applies them, exactly once.
+
+The position of every partition is recorded in the event store in the same transaction as the
+events it produced; on (re)assignment the worker seeks each partition to the position after the
+recorded one (the log's committed offset is only a hint). Rejected publications go to the DLQ
+with their reason before the batch is recorded, so none is lost if the worker dies in between.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+
+from eventsourcing.persistence import IntegrityError, Tracking
+
+from adapters.publication_log.base import LogConsumer, LogRecord, PublicationLog
+from domain.registry import Outcome, Registry
+
+log = logging.getLogger(__name__)
+
+
+class IngestionWorker:
+    def __init__(self, registry: Registry, log_: PublicationLog, topic: str, dlq_topic: str, group: str,
+                 batch_size: int = 500) -> None:
+        self.registry = registry
+        self.log = log_
+        self.topic = topic
+        self.dlq_topic = dlq_topic
+        self.group = group
+        self.batch_size = batch_size
+        self.counts: dict[str, int] = defaultdict(int)
+        self._consumer: LogConsumer | None = None
+        self._stop = threading.Event()
+
+    def source(self, partition: int) -> str:
+        return f"log:{self.topic}:{partition}"
+
+    @property
+    def consumer(self) -> LogConsumer:
+        if self._consumer is None:
+            self._consumer = self.log.consumer(self.topic, self.group)
+            self._consumer.on_assign(self._seek_to_recorded)
+        return self._consumer
+
+    def _seek_to_recorded(self, partitions: list[int]) -> None:
+        for p in partitions:
+            recorded = self.registry.position(self.source(p))
+            self.consumer.seek(p, 0 if recorded is None else recorded + 1)
+
+    def run_once(self, timeout_s: float = 0.5) -> int:
+        """Apply one poll's worth of publications; returns how many were read."""
+        records = self.consumer.poll(self.batch_size, timeout_s)
+        by_partition: dict[int, list[LogRecord]] = defaultdict(list)
+        for r in records:
+            by_partition[r.partition].append(r)
+        committed: dict[int, int] = {}
+        for partition, batch in by_partition.items():
+            self._apply(batch)
+            committed[partition] = batch[-1].offset + 1
+        if committed:
+            self.consumer.commit(committed)
+        return len(records)
+
+    def _apply(self, batch: list[LogRecord]) -> None:
+        tracking = Tracking(notification_id=batch[-1].offset, application_name=batch[0].source)
+
+        def to_dlq(outcomes: list[Outcome]) -> None:
+            for record, outcome in zip(batch, outcomes, strict=True):
+                if outcome.status == "rejected":
+                    self._dead_letter(record, outcome)
+
+        try:
+            outcomes = self.registry.process([r.value for r in batch], tracking=tracking, on_decided=to_dlq)
+        except IntegrityError:
+            # This position is already recorded (a replay after a crash, or another worker):
+            # nothing to apply. Seek past what is recorded.
+            self._seek_to_recorded([batch[0].partition])
+            return
+        for outcome in outcomes:
+            self.counts[outcome.status] += 1
+            for released in outcome.released:
+                self.counts[f"released_{released.status}"] += 1
+
+    def _dead_letter(self, record: LogRecord, outcome: Outcome) -> None:
+        headers = (
+            ("reason", (outcome.code or "").encode()),
+            ("message", (outcome.message or "").encode()),
+            ("source_topic", record.topic.encode()),
+            ("source_partition", str(record.partition).encode()),
+            ("source_offset", str(record.offset).encode()),
+        )
+        self.log.produce(self.dlq_topic, record.value, key=record.key, headers=headers)
+
+    def drain(self) -> int:
+        """Apply everything available now (for tools and tests)."""
+        total = 0
+        while count := self.run_once(timeout_s=0.2):
+            total += count
+        self.log.flush()
+        return total
+
+    def run_forever(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:
+                log.exception("ingestion failed; retrying from the recorded position")
+                if self._consumer is not None:
+                    self._seek_to_recorded(self._consumer.assignment())
+                self._stop.wait(2.0)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def close(self) -> None:
+        if self._consumer is not None:
+            self._consumer.close()
+            self._consumer = None

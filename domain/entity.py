@@ -1,0 +1,419 @@
+"""The MarketEntity aggregate: one per market entity, id derived from its USCC.
+
+Every event is past tense and carries the publishing department, the department's own record
+id (`publication_id`), the business date it happened (`occurred_on`), the legal basis where one
+applies, and the validated facts (`data`, JSON-ready). Nothing is ever deleted: corrections and
+revocations are new events; what the public sees is a view over this history.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from domain.errors import InvariantViolated
+from domain.publicity import add_months, can_repair, publicity_period
+
+NAMESPACE = uuid5(NAMESPACE_URL, "https://gongshi.example/market-entity")
+
+STATUS_ACTIVE = "存续"
+STATUS_DEREGISTERED = "注销"
+STATUS_REVOKED = "吊销"
+
+
+def entity_id(uscc: str) -> UUID:
+    return uuid5(NAMESPACE, uscc)
+
+
+class MarketEntity(Aggregate):
+    """The credit record of one market entity."""
+
+    class Published(Aggregate.Event):
+        department: str
+        publication_id: str
+        occurred_on: date
+        basis: str | None
+        data: dict[str, Any]
+
+        def apply(self, aggregate: Any) -> None:
+            entity: MarketEntity = aggregate
+            entity.applied_publications[self.publication_id] = entity.version + 1
+            entity.last_occurred_on = max(entity.last_occurred_on, self.occurred_on)
+            self.evolve(entity)
+
+        def evolve(self, entity: MarketEntity) -> None:
+            """How this event changes the entity's state."""
+
+        def meta(self) -> dict[str, Any]:
+            return {
+                "department": self.department,
+                "publication_id": self.publication_id,
+                "occurred_on": self.occurred_on.isoformat(),
+                "basis": self.basis,
+            }
+
+    class Registered(Aggregate.Created):
+        uscc: str
+        department: str
+        publication_id: str
+        occurred_on: date
+        basis: str | None
+        data: dict[str, Any]
+
+    def __init__(
+        self,
+        uscc: str,
+        department: str,
+        publication_id: str,
+        occurred_on: date,
+        basis: str | None,
+        data: dict[str, Any],
+    ) -> None:
+        self.uscc = uscc
+        self.name: str = data["name"]
+        self.registration: dict[str, Any] = dict(data)
+        self.registration_number: str | None = data.get("registration_number")
+        self.status = STATUS_ACTIVE
+        self.registered_by = {"department": department, "publication_id": publication_id}
+        self.former_names: list[dict[str, Any]] = []
+        self.changes: list[dict[str, Any]] = []
+        self.filings: list[dict[str, Any]] = []
+        self.licences: dict[str, dict[str, Any]] = {}
+        self.penalties: dict[str, dict[str, Any]] = {}
+        self.abnormal_listings: dict[str, dict[str, Any]] = {}
+        self.serious_listings: dict[str, dict[str, Any]] = {}
+        self.inspections: list[dict[str, Any]] = []
+        self.annual_reports: dict[str, dict[str, Any]] = {}  # keyed by str(year): state stays JSON-safe
+        self.disclosures: list[dict[str, Any]] = []
+        self.performance: list[dict[str, Any]] = []
+        self.other: list[dict[str, Any]] = []
+        self.repairs: list[dict[str, Any]] = []
+        self.objections: dict[str, dict[str, Any]] = {}
+        self.status_history: list[dict[str, Any]] = [
+            {"status": STATUS_ACTIVE, "on": occurred_on.isoformat(), "publication_id": publication_id}
+        ]
+        self.applied_publications: dict[str, int] = {publication_id: 1}
+        self.last_occurred_on: date = occurred_on
+
+    @classmethod
+    def register(
+        cls,
+        *,
+        uscc: str,
+        department: str,
+        publication_id: str,
+        occurred_on: date,
+        basis: str | None,
+        data: dict[str, Any],
+        timestamp: datetime | None = None,
+    ) -> MarketEntity:
+        return cls._create(
+            cls.Registered,
+            id=entity_id(uscc),
+            uscc=uscc,
+            department=department,
+            publication_id=publication_id,
+            occurred_on=occurred_on,
+            basis=basis,
+            data=data,
+            timestamp=timestamp,
+        )
+
+    # --- invariants ---------------------------------------------------------------------------
+
+    def has_applied(self, publication_id: str) -> bool:
+        return publication_id in self.applied_publications
+
+    def check_active(self, action: str) -> None:
+        if self.status != STATUS_ACTIVE:
+            raise InvariantViolated(
+                f"市场主体状态为“{self.status}”，不能{action}", code="entity_not_active", status=self.status
+            )
+
+    def check_licence_exists(self, licence_no: str) -> None:
+        if licence_no not in self.licences:
+            raise InvariantViolated(f"未找到许可证编号为 {licence_no} 的行政许可", code="unknown_licence")
+
+    def check_penalty_exists(self, decision_no: str) -> None:
+        if decision_no not in self.penalties:
+            raise InvariantViolated(f"未找到决定书文号为 {decision_no} 的行政处罚", code="unknown_penalty")
+
+    def check_new_penalty(self, decision_no: str) -> None:
+        if decision_no in self.penalties:
+            raise InvariantViolated(f"决定书文号 {decision_no} 已存在", code="duplicate_decision")
+
+    def check_listing_active(self, listings: dict[str, dict[str, Any]], decision_no: str, what: str) -> None:
+        listing = listings.get(decision_no)
+        if listing is None or listing.get("removed") is not None:
+            raise InvariantViolated(f"未找到文号为 {decision_no} 的有效{what}记录", code="unknown_listing")
+
+    def check_report_year(self, year: int, *, correcting: bool) -> None:
+        established = date.fromisoformat(self.registration["established_on"])
+        if year < established.year:
+            raise InvariantViolated(f"{year} 年度早于成立年度 {established.year}", code="report_year_invalid")
+        if correcting and str(year) not in self.annual_reports:
+            raise InvariantViolated(f"{year} 年度报告尚未报送，不能更正", code="unknown_annual_report")
+        if not correcting and str(year) in self.annual_reports:
+            raise InvariantViolated(f"{year} 年度报告已报送，请提交更正", code="duplicate_annual_report")
+
+    # --- commands -----------------------------------------------------------------------------
+
+    def record(self, event_class: type[MarketEntity.Published], meta: dict[str, Any], data: dict[str, Any]) -> None:
+        self.trigger_event(event_class, data=data, **meta)
+
+    def change_registration(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
+        self.check_active("办理变更登记")
+        self.record(self.RegistrationChanged, meta, data)
+
+    def deregister(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
+        self.check_active("注销")
+        self.record(self.Deregistered, meta, data)
+
+    def revoke_business_licence(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
+        self.check_active("吊销营业执照")
+        self.record(self.BusinessLicenceRevoked, meta, data)
+
+    def record_filing(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
+        self.record(self.FilingRecorded, meta, data)
+
+    def grant_licence(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
+        self.record(self.LicenceGranted, meta, data)
+
+    def change_licence(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
+        self.check_licence_exists(data["licence_no"])
+        self.record(self.LicenceChanged, meta, data)
+
+    def revoke_licence(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
+        self.check_licence_exists(data["licence_no"])
+        self.record(self.LicenceRevoked, meta, data)
+
+    def impose_penalty(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
+        self.check_new_penalty(data["decision_no"])
+        self.record(self.PenaltyImposed, meta, data)
+
+    def amend_penalty(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
+        self.check_penalty_exists(data["decision_no"])
+        self.record(self.PenaltyAmended, meta, data)
+
+    def revoke_penalty(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
+        self.check_penalty_exists(data["decision_no"])
+        self.record(self.PenaltyRevoked, meta, data)
+
+    def record_performance(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
+        self.record(self.PerformanceRecorded, meta, data)
+
+    def record_other(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
+        self.record(self.OtherInformationRecorded, meta, data)
+
+    def list_abnormal(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
+        if data["decision_no"] in self.abnormal_listings:
+            raise InvariantViolated(f"列入决定 {data['decision_no']} 已存在", code="duplicate_decision")
+        self.record(self.AbnormalListed, meta, data)
+
+    def remove_abnormal(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
+        self.check_listing_active(self.abnormal_listings, data["decision_no"], "经营异常名录")
+        self.record(self.AbnormalRemoved, meta, data)
+
+    def list_serious(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
+        if data["decision_no"] in self.serious_listings:
+            raise InvariantViolated(f"列入决定 {data['decision_no']} 已存在", code="duplicate_decision")
+        self.record(self.SeriousListed, meta, data)
+
+    def remove_serious(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
+        self.check_listing_active(self.serious_listings, data["decision_no"], "严重违法失信名单")
+        self.record(self.SeriousRemoved, meta, data)
+
+    def publish_inspection(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
+        self.record(self.InspectionPublished, meta, data)
+
+    def repair_credit(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
+        target, decision_no = data["target"], data["decision_no"]
+        on: date = meta["occurred_on"]
+        if target == "penalty":
+            self.check_penalty_exists(decision_no)
+            penalty = self.penalties[decision_no]
+            period = publicity_period(penalty["severity"], date.fromisoformat(penalty["decided_on"]))
+            if not can_repair(period, on):
+                raise InvariantViolated(
+                    f"处罚 {decision_no} 最短公示期至 {period.earliest_repair_on} 届满，尚不能修复",
+                    code="repair_too_early",
+                )
+        elif target == "abnormal":
+            self.check_listing_active(self.abnormal_listings, decision_no, "经营异常名录")
+        else:
+            self.check_listing_active(self.serious_listings, decision_no, "严重违法失信名单")
+            listed_on = date.fromisoformat(self.serious_listings[decision_no]["listed_on"])
+            if on < add_months(listed_on, 12):
+                raise InvariantViolated("列入严重违法失信名单未满一年，尚不能修复", code="repair_too_early")
+        self.record(self.CreditRepaired, meta, data)
+
+    def submit_annual_report(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
+        self.check_report_year(int(data["year"]), correcting=False)
+        self.record(self.AnnualReportSubmitted, meta, data)
+
+    def correct_annual_report(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
+        self.check_report_year(int(data["year"]), correcting=True)
+        self.record(self.AnnualReportCorrected, meta, data)
+
+    def publish_disclosure(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
+        self.record(self.DisclosurePublished, meta, data)
+
+    def file_objection(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
+        if data["objection_no"] in self.objections:
+            raise InvariantViolated("异议编号已存在", code="duplicate_objection")
+        self.record(self.ObjectionFiled, meta, data)
+
+    def resolve_objection(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
+        if data["objection_no"] not in self.objections:
+            raise InvariantViolated("未找到该异议", code="unknown_objection")
+        self.record(self.ObjectionResolved, meta, data)
+
+    # --- events -------------------------------------------------------------------------------
+
+    class RegistrationChanged(Published):
+        def evolve(self, entity: MarketEntity) -> None:
+            for change in self.data["changes"]:
+                field, after = change["field"], change["after"]
+                if field == "name" and after != entity.name:
+                    entity.former_names.append(
+                        {"name": entity.name, "until": self.occurred_on.isoformat()}
+                    )
+                    entity.name = after
+                entity.registration[field] = after
+            entity.changes.append({**self.meta(), **self.data})
+
+    class Deregistered(Published):
+        def evolve(self, entity: MarketEntity) -> None:
+            entity.status = STATUS_DEREGISTERED
+            entity.status_history.append({"status": entity.status, "on": self.occurred_on.isoformat(),
+                                          "publication_id": self.publication_id, **self.data})
+
+    class BusinessLicenceRevoked(Published):
+        def evolve(self, entity: MarketEntity) -> None:
+            entity.status = STATUS_REVOKED
+            entity.status_history.append({"status": entity.status, "on": self.occurred_on.isoformat(),
+                                          "publication_id": self.publication_id, **self.data})
+
+    class FilingRecorded(Published):
+        def evolve(self, entity: MarketEntity) -> None:
+            entity.filings.append({**self.meta(), **self.data})
+
+    class LicenceGranted(Published):
+        def evolve(self, entity: MarketEntity) -> None:
+            entity.licences[self.data["licence_no"]] = {
+                **self.meta(), **self.data, "status": "有效", "history": []
+            }
+
+    class LicenceChanged(Published):
+        def evolve(self, entity: MarketEntity) -> None:
+            licence = entity.licences[self.data["licence_no"]]
+            licence["history"].append({**self.meta(), "change": "变更", **self.data})
+            licence["content"] = self.data["content"]
+            if self.data.get("valid_to"):
+                licence["valid_to"] = self.data["valid_to"]
+
+    class LicenceRevoked(Published):
+        def evolve(self, entity: MarketEntity) -> None:
+            licence = entity.licences[self.data["licence_no"]]
+            licence["history"].append({**self.meta(), "change": "撤销", **self.data})
+            licence["status"] = "已撤销"
+            licence["revoked_on"] = self.occurred_on.isoformat()
+
+    class PenaltyImposed(Published):
+        def evolve(self, entity: MarketEntity) -> None:
+            entity.penalties[self.data["decision_no"]] = {
+                **self.meta(), **self.data, "revoked": None, "repaired": None, "history": []
+            }
+
+    class PenaltyAmended(Published):
+        def evolve(self, entity: MarketEntity) -> None:
+            penalty = entity.penalties[self.data["decision_no"]]
+            penalty["history"].append({**self.meta(), "change": "变更", **self.data})
+            for key in ("content", "fine_amount", "severity"):
+                if self.data.get(key) is not None:
+                    penalty[key] = self.data[key]
+
+    class PenaltyRevoked(Published):
+        def evolve(self, entity: MarketEntity) -> None:
+            penalty = entity.penalties[self.data["decision_no"]]
+            penalty["history"].append({**self.meta(), "change": "撤销", **self.data})
+            penalty["revoked"] = {"on": self.occurred_on.isoformat(), "reason": self.data["reason"]}
+
+    class PerformanceRecorded(Published):
+        def evolve(self, entity: MarketEntity) -> None:
+            entity.performance.append({**self.meta(), **self.data})
+
+    class OtherInformationRecorded(Published):
+        def evolve(self, entity: MarketEntity) -> None:
+            entity.other.append({**self.meta(), **self.data})
+
+    class AbnormalListed(Published):
+        def evolve(self, entity: MarketEntity) -> None:
+            entity.abnormal_listings[self.data["decision_no"]] = {
+                **self.meta(), **self.data, "listed_on": self.occurred_on.isoformat(), "removed": None
+            }
+
+    class AbnormalRemoved(Published):
+        def evolve(self, entity: MarketEntity) -> None:
+            entity.abnormal_listings[self.data["decision_no"]]["removed"] = {
+                **self.meta(), "on": self.occurred_on.isoformat(), "reason": self.data["reason"]
+            }
+
+    class SeriousListed(Published):
+        def evolve(self, entity: MarketEntity) -> None:
+            entity.serious_listings[self.data["decision_no"]] = {
+                **self.meta(), **self.data, "listed_on": self.occurred_on.isoformat(), "removed": None
+            }
+
+    class SeriousRemoved(Published):
+        def evolve(self, entity: MarketEntity) -> None:
+            entity.serious_listings[self.data["decision_no"]]["removed"] = {
+                **self.meta(), "on": self.occurred_on.isoformat(), "reason": self.data["reason"]
+            }
+
+    class InspectionPublished(Published):
+        def evolve(self, entity: MarketEntity) -> None:
+            entity.inspections.append({**self.meta(), **self.data})
+
+    class CreditRepaired(Published):
+        def evolve(self, entity: MarketEntity) -> None:
+            target, decision_no = self.data["target"], self.data["decision_no"]
+            repair = {**self.meta(), "on": self.occurred_on.isoformat(), "reason": self.data["reason"]}
+            entity.repairs.append({**self.meta(), **self.data})
+            if target == "penalty":
+                entity.penalties[decision_no]["repaired"] = repair
+            elif target == "abnormal":
+                entity.abnormal_listings[decision_no]["removed"] = {**repair, "by_repair": True}
+            else:
+                entity.serious_listings[decision_no]["removed"] = {**repair, "by_repair": True}
+
+    class AnnualReportSubmitted(Published):
+        def evolve(self, entity: MarketEntity) -> None:
+            entity.annual_reports[str(self.data["year"])] = {
+                **self.meta(), **self.data, "submitted_on": self.occurred_on.isoformat(), "corrections": []
+            }
+
+    class AnnualReportCorrected(Published):
+        def evolve(self, entity: MarketEntity) -> None:
+            report = entity.annual_reports[str(self.data["year"])]
+            corrections = report["corrections"] + [
+                {**self.meta(), "reason": self.data.get("reason")}
+            ]
+            fields = {k: v for k, v in self.data.items() if k != "reason"}
+            report.update(fields)
+            report["corrections"] = corrections
+
+    class DisclosurePublished(Published):
+        def evolve(self, entity: MarketEntity) -> None:
+            entity.disclosures.append({**self.meta(), **self.data})
+
+    class ObjectionFiled(Published):
+        def evolve(self, entity: MarketEntity) -> None:
+            entity.objections[self.data["objection_no"]] = {**self.meta(), **self.data, "resolution": None}
+
+    class ObjectionResolved(Published):
+        def evolve(self, entity: MarketEntity) -> None:
+            entity.objections[self.data["objection_no"]]["resolution"] = {**self.meta(), **self.data}

@@ -1,0 +1,348 @@
+"""The publication envelope and one payload model per publication kind.
+
+These are the integration schema that departments publish against (Kafka message value and
+gateway request body). They are separate from the stored domain events: a payload is
+validated here, then the aggregate records its own event from the validated values.
+The JSON Schema generated from these models is committed under `docs/schemas/`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+SCHEMA_ID = "gongshi.publication/1"
+
+Text = Annotated[str, Field(min_length=1, max_length=4000)]
+ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+Severity = Literal["minor", "general", "serious"]
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Money(Payload):
+    amount: Annotated[Decimal, Field(ge=0, max_digits=20, decimal_places=2)]
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "CNY"
+
+
+class Person(Payload):
+    """A natural person named in a record (legal representative, operator, investor)."""
+
+    name: ShortText
+    id_type: Literal["resident_id", "passport", "other"] = "resident_id"
+    id_number: Annotated[str, Field(min_length=5, max_length=40)]
+    phone: Annotated[str, Field(max_length=30)] | None = None
+    address: Annotated[str, Field(max_length=400)] | None = None
+
+    @field_validator("id_number")
+    @classmethod
+    def _resident_id_checksum(cls, value: str, info: Any) -> str:
+        from domain.identity import validate_resident_id
+
+        if info.data.get("id_type", "resident_id") == "resident_id":
+            return validate_resident_id(value)
+        return value
+
+
+# --- registration ---------------------------------------------------------------------------
+
+
+class RegistrationRegistered(Payload):
+    name: ShortText
+    entity_type: ShortText
+    legal_representative: Person
+    registered_capital: Money
+    established_on: date
+    address: Text
+    business_scope: Text
+    registration_authority: ShortText
+    registration_number: Annotated[str, Field(pattern=r"^\d{15}$")] | None = None
+    industry: ShortText | None = None
+    operating_until: date | None = None
+    phone: Annotated[str, Field(max_length=30)] | None = None
+
+
+ChangeableField = Literal[
+    "name",
+    "entity_type",
+    "legal_representative",
+    "registered_capital",
+    "address",
+    "business_scope",
+    "registration_authority",
+    "industry",
+    "operating_until",
+    "phone",
+]
+
+
+class FieldChange(Payload):
+    field: ChangeableField
+    before: str | dict[str, Any] | None = None
+    after: str | dict[str, Any] | None = None
+
+    @field_validator("after")
+    @classmethod
+    def _after_shape(cls, value: Any, info: Any) -> Any:
+        name = info.data.get("field")
+        if name == "legal_representative":
+            if not isinstance(value, dict):
+                raise ValueError("legal_representative 的 after 必须是人员对象 {name, id_number}")
+            Person.model_validate(value)
+        elif name == "registered_capital":
+            if not isinstance(value, dict):
+                raise ValueError("registered_capital 的 after 必须是金额对象 {amount, currency}")
+            Money.model_validate(value)
+        elif name in ("name", "entity_type", "address", "business_scope", "registration_authority"):
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError(f"{name} 的 after 必须是非空文本")
+        return value
+
+
+class RegistrationChanged(Payload):
+    changes: Annotated[list[FieldChange], Field(min_length=1, max_length=50)]
+    change_authority: ShortText | None = None
+
+
+class RegistrationDeregistered(Payload):
+    reason: Text
+
+
+class RegistrationLicenceRevoked(Payload):
+    decision_no: ShortText
+    reason: Text
+    basis: Text | None = None
+
+
+# --- filings, licences ------------------------------------------------------------------------
+
+
+class FilingRecorded(Payload):
+    filing_no: ShortText
+    filing_type: ShortText
+    content: Text
+
+
+class LicenceGranted(Payload):
+    licence_no: ShortText
+    licence_name: ShortText
+    content: Text
+    valid_from: date
+    valid_to: date | None = None
+    basis: Text | None = None
+
+
+class LicenceChanged(Payload):
+    licence_no: ShortText
+    content: Text
+    valid_to: date | None = None
+
+
+class LicenceRevoked(Payload):
+    licence_no: ShortText
+    reason: Text
+
+
+# --- penalties --------------------------------------------------------------------------------
+
+
+class PenaltyImposed(Payload):
+    decision_no: ShortText
+    violation: Text
+    basis: Text
+    content: Text
+    fine_amount: Annotated[Decimal, Field(ge=0, max_digits=20, decimal_places=2)]
+    decided_on: date
+    severity: Severity
+    confiscated_amount: Annotated[Decimal, Field(ge=0, max_digits=20, decimal_places=2)] | None = None
+
+
+class PenaltyAmended(Payload):
+    decision_no: ShortText
+    reason: Text
+    content: Text | None = None
+    fine_amount: Annotated[Decimal, Field(ge=0, max_digits=20, decimal_places=2)] | None = None
+    severity: Severity | None = None
+
+
+class PenaltyRevoked(Payload):
+    decision_no: ShortText
+    reason: Text
+
+
+# --- performance, other ------------------------------------------------------------------------
+
+
+class PerformanceRecorded(Payload):
+    record_no: ShortText
+    category: ShortText
+    title: ShortText
+    content: Text
+
+
+class OtherRecorded(Payload):
+    record_no: ShortText
+    category: ShortText
+    content: Text
+    amount: Money | None = None
+
+
+# --- lists, inspections, repair ----------------------------------------------------------------
+
+
+class AbnormalListed(Payload):
+    decision_no: ShortText
+    reason: Text
+    basis: Text | None = None
+
+
+class AbnormalRemoved(Payload):
+    decision_no: Annotated[str, Field(min_length=1, max_length=200, description="the listing's decision number")]
+    reason: Text
+
+
+class SeriousListed(Payload):
+    decision_no: ShortText
+    reason: Text
+    basis: Text | None = None
+
+
+class SeriousRemoved(Payload):
+    decision_no: ShortText
+    reason: Text
+
+
+class InspectionPublished(Payload):
+    inspection_no: ShortText
+    inspection_type: ShortText
+    inspected_on: date
+    result: Text
+
+
+class RepairApproved(Payload):
+    target: Literal["penalty", "abnormal", "serious"]
+    decision_no: Annotated[str, Field(min_length=1, max_length=200, description="the repaired record's decision number")]
+    reason: Text
+
+
+# --- enterprise self-publication ------------------------------------------------------------------
+
+
+class AnnualReportSubmitted(Payload):
+    year: Annotated[int, Field(ge=2000, le=2100)]
+    address: Text
+    phone: Annotated[str, Field(max_length=30)] | None = None
+    email: Annotated[str, Field(max_length=200)] | None = None
+    operating_status: ShortText
+    employees: Annotated[int, Field(ge=0)] | None = None
+    total_assets: Annotated[Decimal, Field(ge=0)] | None = None
+    revenue: Annotated[Decimal, Field(ge=0)] | None = None
+    profit: Decimal | None = None
+    tax_paid: Annotated[Decimal, Field(ge=0)] | None = None
+    websites: list[ShortText] = []
+    publicised: Annotated[
+        list[Literal["employees", "total_assets", "revenue", "profit", "tax_paid", "phone", "email"]],
+        Field(description="optional fields the enterprise chose to make public"),
+    ] = []
+
+
+class AnnualReportCorrected(AnnualReportSubmitted):
+    reason: Text
+
+
+class DisclosurePublished(Payload):
+    disclosure_no: ShortText
+    category: ShortText
+    content: Text
+
+
+PAYLOADS: dict[str, type[Payload]] = {
+    "registration.registered": RegistrationRegistered,
+    "registration.changed": RegistrationChanged,
+    "registration.deregistered": RegistrationDeregistered,
+    "registration.licence_revoked": RegistrationLicenceRevoked,
+    "filing.recorded": FilingRecorded,
+    "licence.granted": LicenceGranted,
+    "licence.changed": LicenceChanged,
+    "licence.revoked": LicenceRevoked,
+    "penalty.imposed": PenaltyImposed,
+    "penalty.amended": PenaltyAmended,
+    "penalty.revoked": PenaltyRevoked,
+    "performance.recorded": PerformanceRecorded,
+    "other.recorded": OtherRecorded,
+    "abnormal.listed": AbnormalListed,
+    "abnormal.removed": AbnormalRemoved,
+    "serious.listed": SeriousListed,
+    "serious.removed": SeriousRemoved,
+    "inspection.published": InspectionPublished,
+    "repair.approved": RepairApproved,
+    "annual_report.submitted": AnnualReportSubmitted,
+    "annual_report.corrected": AnnualReportCorrected,
+    "disclosure.published": DisclosurePublished,
+}
+KINDS: tuple[str, ...] = tuple(PAYLOADS)
+
+
+class Envelope(BaseModel):
+    """What a department publishes: the Kafka message value and the gateway's request body."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    schema_: Annotated[Literal["gongshi.publication/1"], Field(alias="schema")] = SCHEMA_ID
+    publication_id: Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-/]*$")]
+    department: Annotated[str, Field(min_length=1, max_length=40)]
+    kind: str
+    uscc: Annotated[str, Field(min_length=1, max_length=40)]
+    occurred_on: date
+    payload: dict[str, Any]
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+REASON_MALFORMED = "malformed"
+REASON_INVALID_ENVELOPE = "invalid_envelope"
+REASON_UNKNOWN_KIND = "unknown_kind"
+REASON_INVALID_PAYLOAD = "invalid_payload"
+REASON_INVALID_USCC = "invalid_uscc"
+REASON_UNKNOWN_DEPARTMENT = "unknown_department"
+REASON_OUTSIDE_MANDATE = "outside_mandate"
+REASON_INVARIANT = "invariant_violated"
+REASON_ALREADY_REGISTERED = "already_registered"
+
+
+def describe_validation_error(err: ValidationError) -> str:
+    """One line naming each field that failed and why (used in rejection messages)."""
+    parts = []
+    for item in err.errors()[:5]:
+        loc = ".".join(str(p) for p in item["loc"]) or "(root)"
+        parts.append(f"{loc}: {item['msg']}")
+    more = len(err.errors()) - 5
+    return "; ".join(parts) + (f"; 另有 {more} 处错误" if more > 0 else "")
+
+
+def envelope_json_schema() -> dict[str, Any]:
+    """JSON Schema of the envelope, with one `payload` variant per kind (by `kind`)."""
+    base = Envelope.model_json_schema(by_alias=True)
+    defs: dict[str, Any] = dict(base.pop("$defs", {}))
+    variants = []
+    for kind, model in PAYLOADS.items():
+        schema = model.model_json_schema(ref_template="#/$defs/{model}")
+        defs.update(schema.pop("$defs", {}))
+        defs[model.__name__] = schema
+        variants.append(
+            {
+                "if": {"properties": {"kind": {"const": kind}}},
+                "then": {"properties": {"payload": {"$ref": f"#/$defs/{model.__name__}"}}},
+            }
+        )
+    base["properties"]["kind"] = {"enum": list(KINDS), "title": "Kind", "type": "string"}
+    base["allOf"] = variants
+    base["$defs"] = defs
+    base["$id"] = "https://gongshi.example/schemas/publication-1.json"
+    return base

@@ -1,0 +1,90 @@
+"""The composition root: builds the whole system from one Settings object.
+
+With no engine configured everything runs embedded (SQLite event store, SQLite publication log,
+SQLite FTS5 index) under `GONGSHI_DATA_DIR`. Nothing connects at import time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from adapters.clock import FixedDateClock, SystemClock
+from adapters.event_store import postgres_env, sqlite_env
+from adapters.publication_log.base import PublicationLog
+from adapters.search_index.base import SearchIndex
+from api.ingest_worker import IngestionWorker
+from domain.clock import Clock
+from domain.departments import DepartmentRegistry
+from domain.registry import Registry
+from infra.settings import Settings
+from projections.runner import EntityProjection
+
+
+@dataclass
+class Container:
+    settings: Settings = field(default_factory=Settings)
+
+    @cached_property
+    def clock(self) -> Clock:
+        return FixedDateClock(self.settings.today) if self.settings.today else SystemClock()
+
+    @cached_property
+    def departments(self) -> DepartmentRegistry:
+        return DepartmentRegistry.load_default()
+
+    @cached_property
+    def event_store_env(self) -> dict[str, str]:
+        s = self.settings
+        if s.postgres_dsn:
+            return postgres_env(s.postgres_dsn, schema=s.postgres_schema)
+        return sqlite_env(s.data_dir)
+
+    @cached_property
+    def registry(self) -> Registry:
+        return Registry(clock=self.clock, departments=self.departments, env=self.event_store_env)
+
+    @cached_property
+    def log(self) -> PublicationLog:
+        s = self.settings
+        if s.kafka_bootstrap:
+            from adapters.publication_log.kafka import KafkaLog
+
+            return KafkaLog(s.kafka_bootstrap, default_partitions=s.kafka_partitions)
+        from adapters.publication_log.embedded import EmbeddedLog
+
+        log = EmbeddedLog(s.data_dir / "publications.sqlite3")
+        log.ensure_topic(s.publications_topic, 1)
+        log.ensure_topic(s.dlq_topic, 1)
+        return log
+
+    @cached_property
+    def index(self) -> SearchIndex:
+        s = self.settings
+        if s.elasticsearch_url:
+            from adapters.search_index.elasticsearch import ElasticsearchIndex
+
+            return ElasticsearchIndex(s.elasticsearch_url, prefix=s.prefix)
+        from adapters.search_index.sqlite import SQLiteSearchIndex
+
+        return SQLiteSearchIndex(s.data_dir / "search.sqlite3")
+
+    @cached_property
+    def projection(self) -> EntityProjection:
+        return EntityProjection(self.registry, self.index, batch_size=self.settings.projection_batch_size)
+
+    @cached_property
+    def worker(self) -> IngestionWorker:
+        s = self.settings
+        return IngestionWorker(self.registry, self.log, s.publications_topic, s.dlq_topic, s.consumer_group,
+                               batch_size=s.ingest_batch_size)
+
+    def close(self) -> None:
+        for name in ("worker", "log", "index", "registry"):
+            obj = self.__dict__.get(name)
+            if obj is not None:
+                obj.close()
+
+
+def build(settings: Settings | None = None) -> Container:
+    return Container(settings or Settings())

@@ -1,0 +1,573 @@
+#!/usr/bin/env bash
+# Provision and run Gongshi's real engines without Docker:
+#   Kafka (KRaft, jars from Maven Central), Elasticsearch (integ-test-zip from Maven Central),
+#   PostgreSQL (Debian package).
+#
+#   bash infra/provision/services.sh up|down|status|restart [kafka|elasticsearch|postgres ...]
+#
+# `up` is idempotent: it installs what is missing, starts what is stopped, waits for health.
+# `down` stops the engines and keeps their data. See infra/provision/README.md.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+# Pinned versions (plain KEY=VALUE); an already-exported variable of the same name wins.
+while IFS='=' read -r _k _v; do
+  [[ -z "$_k" || "$_k" == \#* ]] && continue
+  if [[ -z "${!_k:-}" ]]; then printf -v "$_k" '%s' "$_v"; fi
+done < "$HERE/versions.env"
+unset _k _v
+
+CACHE_DIR="${GONGSHI_CACHE_DIR:-$HOME/.cache/gongshi}"
+SERVICES_DIR="${GONGSHI_SERVICES_DIR:-$HOME/.local/share/gongshi/services}"
+HEALTH_TIMEOUT="${GONGSHI_HEALTH_TIMEOUT:-120}"
+
+KAFKA_HOME="$CACHE_DIR/kafka-$KAFKA_VERSION"
+KAFKA_DIR="$SERVICES_DIR/kafka"
+KAFKA_PID="$KAFKA_DIR/kafka.pid"
+KAFKA_LOG="$KAFKA_DIR/logs/server.log"
+KAFKA_OUT="$KAFKA_DIR/logs/kafka.out"
+KAFKA_HOST=127.0.0.1 KAFKA_PORT=9092 KAFKA_CONTROLLER_PORT=9093
+
+ES_HOME="$CACHE_DIR/elasticsearch-$ELASTICSEARCH_VERSION"
+ES_DIR="$SERVICES_DIR/elasticsearch"
+ES_USER=gongshi-es
+ES_CLUSTER=gongshi
+ES_PID="$ES_DIR/run/elasticsearch.pid"
+ES_LOG="$ES_DIR/logs/$ES_CLUSTER.log"
+ES_OUT="$ES_DIR/logs/startup.out"
+ES_URL=http://127.0.0.1:9200
+
+PG_CLUSTER=main
+PG_PORT=5432
+PG_LOG="/var/log/postgresql/postgresql-$POSTGRES_MAJOR-$PG_CLUSTER.log"
+
+ALL_ENGINES=(kafka elasticsearch postgres)
+
+say() { printf '[services] %s\n' "$*"; }
+die() { printf '[services] ERROR: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo -n "$@"; fi
+}
+
+# ---------------------------------------------------------------- helpers
+java_home() {
+  if [[ -n "${GONGSHI_JAVA_HOME:-}" ]]; then echo "$GONGSHI_JAVA_HOME"; return; fi
+  local j
+  j="$(command -v java)" || die "java not found (Java 17+ is required for Kafka and Elasticsearch)"
+  j="$(readlink -f "$j")"
+  echo "${j%/bin/java}"
+}
+
+mvn_run() {
+  command -v mvn >/dev/null || die "mvn not found (Maven is needed to fetch engine artifacts from Maven Central)"
+  local args=(-q -B)
+  [[ -n "${GONGSHI_MAVEN_REPO:-}" ]] && args+=("-Dmaven.repo.local=$GONGSHI_MAVEN_REPO")
+  mvn "${args[@]}" "$@"
+}
+
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+pid_alive() { # pidfile [cmdline-substring]
+  local f=$1 want=${2:-} pid
+  [[ -s "$f" ]] || return 1
+  pid="$(tr -dc 0-9 < "$f")"
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
+  [[ -z "$want" ]] || tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$want"
+}
+
+stop_pidfile() { # name pidfile timeout
+  local name=$1 f=$2 timeout=$3 pid i
+  pid="$(tr -dc 0-9 < "$f" 2>/dev/null || true)"
+  if [[ -z "$pid" ]] || ! kill -0 "$pid" 2>/dev/null; then rm -f "$f"; return 0; fi
+  say "$name: stopping (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < timeout * 2; i++)); do
+    kill -0 "$pid" 2>/dev/null || { rm -f "$f"; return 0; }
+    sleep 0.5
+  done
+  say "$name: did not stop in ${timeout}s, killing"
+  kill -KILL "$pid" 2>/dev/null || true
+  sleep 1
+  rm -f "$f"
+}
+
+http_get() { # url -> body on stdout, non-zero on failure
+  if command -v curl >/dev/null; then
+    curl -fsS --max-time 15 "$1"
+  else
+    python3 - "$1" <<'PY'
+import sys, urllib.request
+print(urllib.request.urlopen(sys.argv[1], timeout=15).read().decode())
+PY
+  fi
+}
+
+fail_engine() { # engine log [extra-log]
+  local engine=$1 log=$2 extra=${3:-}
+  printf '[services] ERROR: %s failed to become healthy within %ss; log: %s\n' "$engine" "$HEALTH_TIMEOUT" "$log" >&2
+  if [[ -f "$log" ]]; then
+    printf '[services] --- last 30 lines of %s ---\n' "$log" >&2
+    tail -n 30 "$log" >&2 || true
+  fi
+  if [[ -n "$extra" && -s "$extra" ]]; then
+    printf '[services] --- last 30 lines of %s ---\n' "$extra" >&2
+    tail -n 30 "$extra" >&2 || true
+  fi
+  return 1
+}
+
+wait_until() { # timeout command... (command: 0 ready, 2 dead, other: not yet)
+  local timeout=$1; shift
+  local deadline=$((SECONDS + timeout))
+  local rc
+  while ((SECONDS < deadline)); do
+    rc=0; "$@" || rc=$?
+    ((rc == 0)) && return 0
+    ((rc == 2)) && return 1 # the probe says it died: no point waiting
+    sleep 1
+  done
+  return 1
+}
+
+# ---------------------------------------------------------------- kafka
+kafka_install() {
+  if [[ -f "$KAFKA_HOME/.complete" ]]; then return 0; fi
+  say "kafka: fetching Apache Kafka $KAFKA_VERSION jars from Maven Central -> $KAFKA_HOME"
+  local tmp="$KAFKA_HOME.tmp.$$"
+  rm -rf "$tmp"; mkdir -p "$tmp"
+  cp "$HERE/kafka/pom.xml" "$tmp/pom.xml"
+  (cd "$tmp" && mvn_run -f pom.xml \
+      "-Dkafka.version=$KAFKA_VERSION" "-Dlog4j.version=$LOG4J_VERSION" \
+      "org.apache.maven.plugins:maven-dependency-plugin:$MAVEN_DEPENDENCY_PLUGIN_VERSION:copy-dependencies" \
+      -DincludeScope=runtime -DoutputDirectory="$tmp/libs") \
+    || { rm -rf "$tmp"; die "kafka: could not fetch kafka_2.13:$KAFKA_VERSION from Maven Central"; }
+  ls "$tmp/libs"/kafka_2.13-"$KAFKA_VERSION".jar >/dev/null || { rm -rf "$tmp"; die "kafka: jar missing after download"; }
+  touch "$tmp/.complete"
+  rm -rf "$KAFKA_HOME"; mv "$tmp" "$KAFKA_HOME"
+}
+
+kafka_write_config() {
+  mkdir -p "$KAFKA_DIR/config" "$KAFKA_DIR/data" "$KAFKA_DIR/logs"
+  cat > "$KAFKA_DIR/config/server.properties" <<EOF
+# Generated by infra/provision/services.sh (rewritten on every start)
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@$KAFKA_HOST:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT,CONTROLLER://$KAFKA_HOST:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$KAFKA_DIR/data
+num.partitions=1
+auto.create.topics.enable=true
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+log.retention.hours=168
+log.segment.bytes=134217728
+EOF
+  cat > "$KAFKA_DIR/config/log4j2.properties" <<EOF
+# Generated by infra/provision/services.sh
+status = warn
+appender.file.type = RollingFile
+appender.file.name = FILE
+appender.file.fileName = $KAFKA_LOG
+appender.file.filePattern = $KAFKA_DIR/logs/server.log.%i
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+appender.file.policies.type = Policies
+appender.file.policies.size.type = SizeBasedTriggeringPolicy
+appender.file.policies.size.size = 20MB
+appender.file.strategy.type = DefaultRolloverStrategy
+appender.file.strategy.max = 5
+rootLogger.level = INFO
+rootLogger.appenderRef.file.ref = FILE
+logger.kafka.name = kafka
+logger.kafka.level = INFO
+logger.apache.name = org.apache.kafka
+logger.apache.level = INFO
+EOF
+}
+
+kafka_java_cmd() { # sets KAFKA_CMD=(java ... -cp libs/*)
+  local jh; jh="$(java_home)"
+  # shellcheck disable=SC2206
+  local heap=(${GONGSHI_KAFKA_HEAP_OPTS:--Xms256m -Xmx512m})
+  KAFKA_CMD=("$jh/bin/java" "${heap[@]}"
+    -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35
+    -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true
+    "-Dlog4j2.configurationFile=$KAFKA_DIR/config/log4j2.properties"
+    "-Dkafka.logs.dir=$KAFKA_DIR/logs"
+    -cp "$KAFKA_HOME/libs/*")
+}
+
+kafka_running() { pid_alive "$KAFKA_PID" kafka.Kafka; }
+
+kafka_healthy() {
+  kafka_running && port_open "$KAFKA_HOST" "$KAFKA_PORT" \
+    && grep -q 'Kafka Server started' "$KAFKA_LOG" 2>/dev/null
+}
+
+kafka_start() {
+  if kafka_running; then say "kafka: already running (pid $(cat "$KAFKA_PID"))"; return 0; fi
+  if port_open "$KAFKA_HOST" "$KAFKA_PORT"; then
+    die "kafka: port $KAFKA_PORT is taken by a process this script did not start"
+  fi
+  kafka_install
+  kafka_write_config
+  kafka_java_cmd
+  if [[ ! -f "$KAFKA_DIR/data/meta.properties" ]]; then
+    say "kafka: formatting KRaft storage (cluster id $KAFKA_CLUSTER_ID)"
+    "${KAFKA_CMD[@]}" kafka.tools.StorageTool format --ignore-formatted \
+      -t "$KAFKA_CLUSTER_ID" -c "$KAFKA_DIR/config/server.properties" \
+      >> "$KAFKA_OUT" 2>&1 || { fail_engine kafka "$KAFKA_OUT"; exit 1; }
+  fi
+  # mark where this start begins, so health looks at this run's log lines only
+  [[ -f "$KAFKA_LOG" ]] && mv -f "$KAFKA_LOG" "$KAFKA_LOG.prev"
+  say "kafka: starting $KAFKA_VERSION on $KAFKA_HOST:$KAFKA_PORT (log $KAFKA_LOG)"
+  (cd "$KAFKA_DIR" && exec setsid nohup "${KAFKA_CMD[@]}" kafka.Kafka "$KAFKA_DIR/config/server.properties" \
+      >> "$KAFKA_OUT" 2>&1 < /dev/null) &
+  echo $! > "$KAFKA_PID"
+}
+
+kafka_probe() {
+  kafka_healthy && return 0
+  kafka_running || return 2
+  return 1
+}
+
+kafka_wait() {
+  if ! wait_until "$HEALTH_TIMEOUT" kafka_probe; then
+    fail_engine kafka "$KAFKA_LOG" "$KAFKA_OUT" || true
+    kafka_running || say "kafka: process is not running"
+    return 1
+  fi
+  say "kafka: healthy on $KAFKA_HOST:$KAFKA_PORT"
+}
+
+kafka_stop() { stop_pidfile kafka "$KAFKA_PID" 60; }
+
+kafka_status() {
+  if kafka_healthy; then
+    say "kafka: running, healthy (pid $(cat "$KAFKA_PID"), $KAFKA_VERSION, $KAFKA_HOST:$KAFKA_PORT, data $KAFKA_DIR/data)"
+  elif kafka_running; then
+    say "kafka: running, NOT healthy yet (pid $(cat "$KAFKA_PID"), log $KAFKA_LOG)"; return 1
+  else
+    say "kafka: stopped"; return 1
+  fi
+}
+
+# ---------------------------------------------------------------- elasticsearch
+es_install() {
+  if [[ ! -f "$ES_HOME/.complete" ]]; then
+    say "elasticsearch: fetching integ-test-zip $ELASTICSEARCH_VERSION from Maven Central -> $ES_HOME"
+    local tmp="$ES_HOME.tmp.$$"
+    rm -rf "$tmp"; mkdir -p "$tmp"
+    (cd "$tmp" && mvn_run \
+        "org.apache.maven.plugins:maven-dependency-plugin:$MAVEN_DEPENDENCY_PLUGIN_VERSION:copy" \
+        "-Dartifact=org.elasticsearch.distribution.integ-test-zip:elasticsearch:$ELASTICSEARCH_VERSION:zip" \
+        -DoutputDirectory="$tmp") \
+      || { rm -rf "$tmp"; die "elasticsearch: could not fetch integ-test-zip $ELASTICSEARCH_VERSION from Maven Central"; }
+    local zip="$tmp/elasticsearch-$ELASTICSEARCH_VERSION.zip"
+    if command -v unzip >/dev/null; then
+      unzip -q "$zip" -d "$tmp/x"
+    else
+      python3 - "$zip" "$tmp/x" <<'PY'
+import os, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    for info in z.infolist():
+        path = z.extract(info, sys.argv[2])
+        mode = (info.external_attr >> 16) & 0o777
+        if mode:
+            os.chmod(path, mode)
+PY
+    fi
+    rm -f "$zip"
+    chmod -R a+rX "$tmp/x"
+    chmod a+x "$tmp/x/elasticsearch-$ELASTICSEARCH_VERSION"/bin/* 2>/dev/null || true
+    rm -rf "$ES_HOME"
+    mv "$tmp/x/elasticsearch-$ELASTICSEARCH_VERSION" "$ES_HOME"
+    rm -rf "$tmp"
+    touch "$ES_HOME/.complete"
+  fi
+  es_user
+}
+
+es_user() {
+  if ! id "$ES_USER" >/dev/null 2>&1; then
+    say "elasticsearch: creating system user $ES_USER (Elasticsearch refuses to run as root)"
+    as_root useradd --system --user-group --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin "$ES_USER"
+  fi
+}
+
+# Elasticsearch runs as $ES_USER: let it traverse (not list) the parents of its home and data dirs.
+es_grant_traverse() {
+  local d
+  for d in "$@"; do
+    d="$(dirname "$d")"
+    while [[ "$d" != / ]]; do
+      if ! runuser -u "$ES_USER" -- test -x "$d" 2>/dev/null; then
+        if command -v setfacl >/dev/null; then
+          say "elasticsearch: granting $ES_USER traverse permission on $d (ACL)"
+          as_root setfacl -m "u:$ES_USER:x" "$d"
+        else
+          say "elasticsearch: granting others traverse permission (o+x) on $d"
+          as_root chmod o+x "$d"
+        fi
+      fi
+      d="$(dirname "$d")"
+    done
+  done
+}
+
+es_write_config() {
+  mkdir -p "$ES_DIR/config" "$ES_DIR/data" "$ES_DIR/logs" "$ES_DIR/run" "$ES_DIR/tmp"
+  local f
+  for f in jvm.options log4j2.properties roles.yml role_mapping.yml users users_roles; do
+    [[ -e "$ES_DIR/config/$f" ]] || cp "$ES_HOME/config/$f" "$ES_DIR/config/$f"
+  done
+  mkdir -p "$ES_DIR/config/jvm.options.d"
+  cat > "$ES_DIR/config/elasticsearch.yml" <<EOF
+# Generated by infra/provision/services.sh (rewritten on every start)
+cluster.name: $ES_CLUSTER
+node.name: gongshi-es-1
+path.data: $ES_DIR/data
+path.logs: $ES_DIR/logs
+discovery.type: single-node
+network.host: 127.0.0.1
+http.host: 127.0.0.1
+http.port: 9200
+transport.host: 127.0.0.1
+transport.port: 9300
+xpack.security.enabled: false
+cluster.routing.allocation.disk.threshold_enabled: false
+action.destructive_requires_name: false
+EOF
+  # Each start writes its own log; keep the previous one for post-mortems.
+  chown -R "$ES_USER:$ES_USER" "$ES_DIR"
+  es_grant_traverse "$ES_HOME/bin" "$ES_DIR/data"
+}
+
+es_running() { pid_alive "$ES_PID" org.elasticsearch; }
+
+es_healthy() {
+  es_running || return 1
+  local body
+  body="$(http_get "$ES_URL/_cluster/health?wait_for_status=yellow&timeout=2s" 2>/dev/null)" || return 1
+  [[ "$body" == *'"status":"yellow"'* || "$body" == *'"status":"green"'* ]]
+}
+
+es_start() {
+  if es_running; then say "elasticsearch: already running (pid $(cat "$ES_PID"))"; return 0; fi
+  if port_open 127.0.0.1 9200; then
+    die "elasticsearch: port 9200 is taken by a process this script did not start"
+  fi
+  es_install
+  es_write_config
+  local jh; jh="$(java_home)"
+  say "elasticsearch: starting $ELASTICSEARCH_VERSION on $ES_URL as $ES_USER (log $ES_LOG)"
+  rm -f "$ES_PID"
+  [[ -f "$ES_LOG" ]] && mv -f "$ES_LOG" "$ES_LOG.prev"
+  # -d: the CLI daemonises the server and exits once it has started (or failed); run it in the
+  # background so Kafka and PostgreSQL start meanwhile.
+  (cd "$ES_DIR" && exec setsid nohup runuser -u "$ES_USER" -- env \
+      "ES_JAVA_HOME=$jh" "ES_PATH_CONF=$ES_DIR/config" "ES_TMPDIR=$ES_DIR/tmp" \
+      "ES_JAVA_OPTS=${GONGSHI_ES_JAVA_OPTS:--Xms512m -Xmx512m}" \
+      "$ES_HOME/bin/elasticsearch" -d -p "$ES_PID" > "$ES_OUT" 2>&1 < /dev/null) &
+  ES_CLI_PID=$!
+}
+
+# healthy -> 0; dead (launcher gone, no server) -> 2 so the wait stops early; else 1
+es_probe() {
+  es_healthy && return 0
+  if [[ -n "${ES_CLI_PID:-}" ]] && ! kill -0 "$ES_CLI_PID" 2>/dev/null && ! es_running; then return 2; fi
+  return 1
+}
+
+es_wait() {
+  if ! wait_until "$HEALTH_TIMEOUT" es_probe; then
+    fail_engine elasticsearch "$ES_LOG" "$ES_OUT" || true
+    return 1
+  fi
+  say "elasticsearch: healthy on $ES_URL"
+}
+
+es_stop() { stop_pidfile elasticsearch "$ES_PID" 60; }
+
+es_status() {
+  if es_healthy; then
+    say "elasticsearch: running, healthy (pid $(cat "$ES_PID"), $ELASTICSEARCH_VERSION, $ES_URL, data $ES_DIR/data)"
+  elif es_running; then
+    say "elasticsearch: running, NOT healthy yet (pid $(cat "$ES_PID"), log $ES_LOG)"; return 1
+  else
+    say "elasticsearch: stopped"; return 1
+  fi
+}
+
+# ---------------------------------------------------------------- postgres
+pg_installed() {
+  command -v pg_ctlcluster >/dev/null && [[ -x "/usr/lib/postgresql/$POSTGRES_MAJOR/bin/postgres" ]]
+}
+
+pg_install() {
+  if ! pg_installed; then
+    say "postgres: installing postgresql-$POSTGRES_MAJOR from Debian (apt-get)"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      "postgresql-$POSTGRES_MAJOR" "postgresql-client-$POSTGRES_MAJOR" >/dev/null
+  fi
+  if [[ ! -d "/etc/postgresql/$POSTGRES_MAJOR/$PG_CLUSTER" ]]; then
+    say "postgres: creating cluster $POSTGRES_MAJOR/$PG_CLUSTER on port $PG_PORT"
+    as_root pg_createcluster --port "$PG_PORT" "$POSTGRES_MAJOR" "$PG_CLUSTER" >/dev/null
+  fi
+  local port
+  port="$(as_root pg_conftool -s "$POSTGRES_MAJOR" "$PG_CLUSTER" show port 2>/dev/null || echo "$PG_PORT")"
+  if [[ "$port" != "$PG_PORT" ]]; then
+    say "postgres: setting port $PG_PORT (was $port)"
+    as_root pg_conftool "$POSTGRES_MAJOR" "$PG_CLUSTER" set port "$PG_PORT"
+  fi
+}
+
+pg_running() {
+  pg_installed && [[ -d "/etc/postgresql/$POSTGRES_MAJOR/$PG_CLUSTER" ]] \
+    && as_root pg_ctlcluster "$POSTGRES_MAJOR" "$PG_CLUSTER" status >/dev/null 2>&1
+}
+
+pg_login() {
+  PGPASSWORD=gongshi PGCONNECT_TIMEOUT=5 psql -h 127.0.0.1 -p "$PG_PORT" -U gongshi -d gongshi \
+    -tAqc 'select 1' >/dev/null 2>&1
+}
+
+pg_healthy() {
+  pg_running && pg_isready -q -h 127.0.0.1 -p "$PG_PORT" && pg_login
+}
+
+pg_psql() { (cd / && as_root runuser -u postgres -- psql -p "$PG_PORT" -v ON_ERROR_STOP=1 -tAq "$@"); }
+
+pg_ensure_role_db() {
+  if [[ "$(pg_psql -c "select 1 from pg_roles where rolname='gongshi'")" != 1 ]]; then
+    say "postgres: creating role gongshi"
+    pg_psql -c "create role gongshi with login createdb password 'gongshi'"
+  fi
+  if [[ "$(pg_psql -c "select 1 from pg_database where datname='gongshi'")" != 1 ]]; then
+    say "postgres: creating database gongshi"
+    pg_psql -c "create database gongshi owner gongshi"
+  fi
+  if ! pg_login; then
+    say "postgres: resetting password of role gongshi"
+    pg_psql -c "alter role gongshi with login createdb password 'gongshi'"
+  fi
+}
+
+pg_start() {
+  pg_install
+  if pg_running; then
+    say "postgres: already running ($POSTGRES_MAJOR/$PG_CLUSTER)"
+  else
+    say "postgres: starting $POSTGRES_MAJOR/$PG_CLUSTER on 127.0.0.1:$PG_PORT (log $PG_LOG)"
+    as_root pg_ctlcluster "$POSTGRES_MAJOR" "$PG_CLUSTER" start \
+      || { fail_engine postgres "$PG_LOG" || true; exit 1; }
+  fi
+}
+
+pg_wait() {
+  if ! wait_until "$HEALTH_TIMEOUT" pg_isready -q -h 127.0.0.1 -p "$PG_PORT"; then
+    fail_engine postgres "$PG_LOG" || true
+    return 1
+  fi
+  pg_ensure_role_db
+  if ! wait_until 10 pg_login; then
+    fail_engine postgres "$PG_LOG" || true
+    return 1
+  fi
+  say "postgres: healthy on 127.0.0.1:$PG_PORT (db gongshi, user gongshi)"
+}
+
+pg_stop() {
+  if pg_running; then
+    say "postgres: stopping $POSTGRES_MAJOR/$PG_CLUSTER"
+    as_root pg_ctlcluster "$POSTGRES_MAJOR" "$PG_CLUSTER" stop -m fast
+  fi
+}
+
+pg_status() {
+  if pg_healthy; then
+    say "postgres: running, healthy ($(psql --version | awk '{print $3}'), 127.0.0.1:$PG_PORT, data /var/lib/postgresql/$POSTGRES_MAJOR/$PG_CLUSTER)"
+  elif pg_running; then
+    say "postgres: running, NOT healthy (log $PG_LOG)"; return 1
+  else
+    say "postgres: stopped"; return 1
+  fi
+}
+
+# ---------------------------------------------------------------- commands
+engine_fn() { # engine verb
+  case "$1" in
+    kafka) echo "kafka_$2" ;;
+    elasticsearch | es) echo "es_$2" ;;
+    postgres | postgresql | pg) echo "pg_$2" ;;
+    *) die "unknown engine '$1' (kafka, elasticsearch, postgres)" ;;
+  esac
+}
+
+cmd_up() {
+  local e failed=()
+  # Install first (downloads), then start everything, then wait: the engines boot in parallel.
+  for e in "$@"; do
+    case "$e" in
+      kafka) kafka_running || kafka_install ;;
+      elasticsearch | es) es_running || es_install ;;
+    esac
+  done
+  for e in "$@"; do "$(engine_fn "$e" start)"; done
+  for e in "$@"; do "$(engine_fn "$e" wait)" || failed+=("$e"); done
+  if ((${#failed[@]})); then die "not healthy: ${failed[*]}"; fi
+  say "up: ${*} healthy"
+}
+
+cmd_down() {
+  local e
+  for e in "$@"; do "$(engine_fn "$e" stop)"; done
+  say "down: ${*} stopped (data kept in $SERVICES_DIR and /var/lib/postgresql)"
+}
+
+cmd_status() {
+  local e rc=0
+  for e in "$@"; do "$(engine_fn "$e" status)" || rc=1; done
+  return $rc
+}
+
+main() {
+  local cmd=${1:-}
+  [[ $# -gt 0 ]] && shift
+  local engines=("$@")
+  ((${#engines[@]})) || engines=("${ALL_ENGINES[@]}")
+  local e
+  for e in "${engines[@]}"; do engine_fn "$e" x >/dev/null; done
+
+  case "$cmd" in
+    up | down | restart) ;;
+    status) cmd_status "${engines[@]}"; return ;;
+    *) echo "usage: $0 up|down|restart|status [kafka|elasticsearch|postgres ...]" >&2; exit 2 ;;
+  esac
+
+  mkdir -p "$CACHE_DIR" "$SERVICES_DIR"
+  # One provisioning run at a time on this machine.
+  exec 9> "$SERVICES_DIR/.lock"
+  flock -w 600 9 || die "another services.sh is still running (lock $SERVICES_DIR/.lock)"
+
+  case "$cmd" in
+    up) cmd_up "${engines[@]}" ;;
+    down) cmd_down "${engines[@]}" ;;
+    restart) cmd_down "${engines[@]}"; cmd_up "${engines[@]}" ;;
+  esac
+}
+
+main "$@"

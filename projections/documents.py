@@ -1,0 +1,227 @@
+"""Pure functions from an entity's state to the documents the indexes hold.
+
+- `sharing_document`: the agency view — unmasked, every record, former names, history.
+- `public_document`: the public view as stored — natural persons masked, revoked penalties and
+  unpublicised annual-report fields removed, each penalty carrying its publicity period.
+- `public_view`: the public document as of a date — penalties outside their window removed.
+- `record_rows`: one row per publicised record, for the department publicity pages.
+- `search_fields`: the text the search index matches on (names, former names, codes, pinyin).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pypinyin import Style, lazy_pinyin
+
+from domain.entity import MarketEntity
+from domain.masking import mask_person
+from domain.publicity import is_penalty_public, publicity_period
+from domain.uscc import USCC
+
+RECORD_CATEGORIES = (
+    "penalty", "licence", "inspection", "abnormal", "serious", "filing", "performance", "other"
+)
+AR_OPTIONAL_FIELDS = ("employees", "total_assets", "revenue", "profit", "tax_paid", "phone", "email")
+PERSON_FIELDS = ("legal_representative",)
+
+
+def sharing_document(entity: MarketEntity) -> dict[str, Any]:
+    uscc = USCC.parse(entity.uscc)
+    return {
+        "uscc": entity.uscc,
+        "version": entity.version,
+        "name": entity.name,
+        "former_names": list(entity.former_names),
+        "registration_number": entity.registration_number,
+        "status": entity.status,
+        "status_history": list(entity.status_history),
+        "district_code": uscc.region_code,
+        "district_name": uscc.district_name,
+        "registration": dict(entity.registration),
+        "changes": list(entity.changes),
+        "filings": list(entity.filings),
+        "licences": list(entity.licences.values()),
+        "penalties": list(entity.penalties.values()),
+        "abnormal_listings": list(entity.abnormal_listings.values()),
+        "serious_listings": list(entity.serious_listings.values()),
+        "inspections": list(entity.inspections),
+        "annual_reports": [entity.annual_reports[y] for y in sorted(entity.annual_reports, key=int)],
+        "disclosures": list(entity.disclosures),
+        "performance": list(entity.performance),
+        "other": list(entity.other),
+        "repairs": list(entity.repairs),
+        "objections": list(entity.objections.values()),
+        "last_occurred_on": entity.last_occurred_on.isoformat(),
+    }
+
+
+def _mask_change(change: dict[str, Any]) -> dict[str, Any]:
+    masked = dict(change)
+    masked["changes"] = [
+        {**c, **{k: mask_person(c[k]) for k in ("before", "after") if isinstance(c.get(k), dict)}}
+        if c.get("field") in PERSON_FIELDS else c
+        for c in change.get("changes", [])
+    ]
+    return masked
+
+
+def _public_penalty(penalty: dict[str, Any]) -> dict[str, Any]:
+    period = publicity_period(penalty["severity"], date.fromisoformat(penalty["decided_on"]))
+    repaired = penalty.get("repaired")
+    return {
+        **{k: v for k, v in penalty.items() if k not in ("revoked", "repaired", "history")},
+        "amendments": [h for h in penalty.get("history", []) if h.get("change") == "变更"],
+        "publicity": {
+            "rule_set": period.rule_set,
+            "publicised": period.publicised,
+            "starts_on": period.starts_on.isoformat(),
+            "ends_on": period.ends_on.isoformat() if period.ends_on else None,
+            "repaired_on": repaired["on"] if repaired else None,
+        },
+    }
+
+
+def _public_annual_report(report: dict[str, Any]) -> dict[str, Any]:
+    shown = set(report.get("publicised", []))
+    return {k: v for k, v in report.items() if k not in AR_OPTIONAL_FIELDS or k in shown}
+
+
+def public_document(sharing: dict[str, Any]) -> dict[str, Any]:
+    """The masked public document stored in the public index (not yet filtered by date)."""
+    registration = dict(sharing["registration"])
+    for key in PERSON_FIELDS:
+        if isinstance(registration.get(key), dict):
+            registration[key] = mask_person(registration[key])
+    return {
+        "uscc": sharing["uscc"],
+        "version": sharing["version"],
+        "name": sharing["name"],
+        "former_names": sharing["former_names"],
+        "registration_number": sharing["registration_number"],
+        "status": sharing["status"],
+        "status_history": sharing["status_history"],
+        "district_code": sharing["district_code"],
+        "district_name": sharing["district_name"],
+        "registration": registration,
+        "changes": [_mask_change(c) for c in sharing["changes"]],
+        "filings": sharing["filings"],
+        "licences": [{k: v for k, v in lic.items()} for lic in sharing["licences"]],
+        "penalties": [_public_penalty(p) for p in sharing["penalties"] if not p.get("revoked")],
+        "abnormal_listings": sharing["abnormal_listings"],
+        "serious_listings": sharing["serious_listings"],
+        "inspections": sharing["inspections"],
+        "annual_reports": [_public_annual_report(r) for r in sharing["annual_reports"]],
+        "disclosures": sharing["disclosures"],
+        "performance": sharing["performance"],
+        "other": sharing["other"],
+    }
+
+
+def penalty_is_public(penalty: dict[str, Any], today: date) -> bool:
+    pub = penalty["publicity"]
+    period = publicity_period(penalty["severity"], date.fromisoformat(penalty["decided_on"]))
+    repaired_on = date.fromisoformat(pub["repaired_on"]) if pub.get("repaired_on") else None
+    return is_penalty_public(period, today, repaired_on=repaired_on)
+
+
+def public_view(doc: dict[str, Any], today: date) -> dict[str, Any]:
+    """The public record as of `today`: penalties outside their publicity window are hidden."""
+    view = dict(doc)
+    view["penalties"] = [p for p in doc["penalties"] if penalty_is_public(p, today)]
+    view["flags"] = flags(view, today)
+    view["as_of"] = today.isoformat()
+    return view
+
+
+def flags(doc: dict[str, Any], today: date) -> list[str]:
+    out = []
+    if any(item.get("removed") is None for item in doc["abnormal_listings"]):
+        out.append("abnormal")
+    if any(item.get("removed") is None for item in doc["serious_listings"]):
+        out.append("serious")
+    if any(penalty_is_public(p, today) for p in doc["penalties"]):
+        out.append("penalty")
+    return out
+
+
+def summary(doc: dict[str, Any], today: date) -> dict[str, Any]:
+    """One search result item."""
+    rep = doc["registration"].get("legal_representative") or {}
+    return {
+        "uscc": doc["uscc"],
+        "name": doc["name"],
+        "former_names": [f["name"] for f in doc["former_names"]],
+        "status": doc["status"],
+        "legal_representative": rep.get("name"),
+        "established_on": doc["registration"].get("established_on"),
+        "entity_type": doc["registration"].get("entity_type"),
+        "district_name": doc.get("district_name"),
+        "flags": flags(doc, today),
+    }
+
+
+def _row(category: str, item: dict[str, Any], doc: dict[str, Any], record_id: str, title: str,
+         on: str, until: str | None = None) -> dict[str, Any]:
+    return {
+        "category": category,
+        "record_id": record_id,
+        "publication_id": item.get("publication_id"),
+        "department": item.get("department"),
+        "uscc": doc["uscc"],
+        "entity_name": doc["name"],
+        "title": title,
+        "occurred_on": on,
+        "public_until": until,
+        "detail": item,
+    }
+
+
+def record_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The public document's publicised records, one row each (penalties keep `public_until`)."""
+    rows = []
+    for p in doc["penalties"]:
+        if p["publicity"]["publicised"]:
+            until = p["publicity"]["repaired_on"] or p["publicity"]["ends_on"]
+            rows.append(_row("penalty", p, doc, p["decision_no"], p["violation"], p["decided_on"], until))
+    for lic in doc["licences"]:
+        rows.append(_row("licence", lic, doc, lic["licence_no"], lic["licence_name"], lic["occurred_on"]))
+    for i in doc["inspections"]:
+        rows.append(_row("inspection", i, doc, i["inspection_no"], f"{i['inspection_type']}：{i['result']}",
+                         i["occurred_on"]))
+    for category, listings in (("abnormal", doc["abnormal_listings"]), ("serious", doc["serious_listings"])):
+        for listing in listings:
+            rows.append(_row(category, listing, doc, listing["decision_no"], listing["reason"], listing["listed_on"]))
+            removed = listing.get("removed")
+            if removed:
+                rows.append(_row(f"{category}_removed", {**listing, **removed}, doc, listing["decision_no"],
+                                 removed["reason"], removed["on"]))
+    for f in doc["filings"]:
+        rows.append(_row("filing", f, doc, f["filing_no"], f["filing_type"], f["occurred_on"]))
+    for item in doc["performance"]:
+        rows.append(_row("performance", item, doc, item["record_no"], item["title"], item["occurred_on"]))
+    for item in doc["other"]:
+        rows.append(_row("other", item, doc, item["record_no"], item["category"], item["occurred_on"]))
+    return rows
+
+
+def row_is_public(row: dict[str, Any], today: date) -> bool:
+    until = row.get("public_until")
+    return until is None or today < date.fromisoformat(until)
+
+
+def search_fields(doc: dict[str, Any]) -> dict[str, str]:
+    """Text the search index matches: names, former names, codes, representative, pinyin."""
+    names = [doc["name"], *(f["name"] for f in doc["former_names"])]
+    rep = doc["registration"].get("legal_representative") or {}
+    full = " ".join("".join(lazy_pinyin(n)) for n in names)
+    spaced = " ".join(" ".join(lazy_pinyin(n)) for n in names)
+    initials = " ".join("".join(lazy_pinyin(n, style=Style.FIRST_LETTER)) for n in names)
+    return {
+        "name": doc["name"],
+        "former_names": " ".join(names[1:]),
+        "codes": " ".join(c for c in (doc["uscc"], doc.get("registration_number")) if c),
+        "person": rep.get("name") or "",
+        "pinyin": f"{full} {spaced} {initials}".lower(),
+    }

@@ -1,0 +1,106 @@
+"""The department registry and its mandates."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import pytest
+
+from domain.departments import Department, DepartmentRegistry
+from domain.publications import KINDS
+
+CODES = [
+    "TJ-AMR",
+    "TJ-TAX",
+    "TJ-HRSS",
+    "TJ-EE",
+    "TJ-EM",
+    "TJ-HURD",
+    "TJ-TRANS",
+    "TJ-CT",
+    "TJ-HEALTH",
+    "TJ-CUSTOMS",
+    "TJ-DRC",
+    "ENTERPRISE",
+]
+
+
+@pytest.fixture(scope="module")
+def registry() -> DepartmentRegistry:
+    return DepartmentRegistry.load_default()
+
+
+def test_default_registry_holds_the_agreed_codes(registry: DepartmentRegistry) -> None:
+    assert [d.code for d in registry.all()] == CODES
+    assert "TJ-AMR" in registry and "TJ-NOPE" not in registry
+    assert registry.get("TJ-NOPE") is None
+
+
+def test_every_kind_in_the_json_is_a_known_publication_kind() -> None:
+    text = resources.files("domain").joinpath("data/departments.json").read_text(encoding="utf-8")
+    for department in json.loads(text)["departments"]:
+        assert set(department["kinds"]) <= set(KINDS), department["code"]
+
+
+def test_every_kind_has_at_least_one_publisher(registry: DepartmentRegistry) -> None:
+    published = set().union(*(d.kinds for d in registry.all()))
+    assert published == set(KINDS)
+
+
+def test_market_regulator_publishes_registrations_and_lists(registry: DepartmentRegistry) -> None:
+    amr = registry.get("TJ-AMR")
+    assert amr is not None
+    assert amr.name == "天津市市场监督管理委员会" and amr.short_name == "市场监管委"
+    assert amr.abbreviation == "津市监"
+    for kind in ("registration.registered", "abnormal.listed", "serious.removed", "penalty.imposed"):
+        assert registry.may_publish("TJ-AMR", kind)
+    assert not registry.may_publish("TJ-AMR", "annual_report.submitted")
+
+
+def test_tax_bureau_may_penalise_but_not_register(registry: DepartmentRegistry) -> None:
+    assert registry.may_publish("TJ-TAX", "penalty.imposed")
+    assert registry.may_publish("TJ-TAX", "repair.approved")
+    assert not registry.may_publish("TJ-TAX", "registration.registered")
+    assert not registry.may_publish("TJ-TAX", "licence.granted")
+
+
+def test_only_ecology_among_the_licensing_bureaus_approves_repairs(registry: DepartmentRegistry) -> None:
+    assert registry.may_publish("TJ-EE", "repair.approved")
+    for code in ("TJ-EM", "TJ-TRANS", "TJ-CT", "TJ-HEALTH"):
+        assert not registry.may_publish(code, "repair.approved")
+        assert registry.may_publish(code, "inspection.published")
+        assert registry.may_publish(code, "licence.revoked")
+
+
+def test_enterprise_channel_publishes_only_its_own_reports_and_disclosures(
+    registry: DepartmentRegistry,
+) -> None:
+    enterprise = registry.get("ENTERPRISE")
+    assert enterprise is not None
+    assert enterprise.kinds == {"annual_report.submitted", "annual_report.corrected", "disclosure.published"}
+    assert not registry.may_publish("ENTERPRISE", "penalty.imposed")
+
+
+def test_unknown_department_may_publish_nothing(registry: DepartmentRegistry) -> None:
+    assert not registry.may_publish("TJ-NOPE", "penalty.imposed")
+
+
+def test_departments_with_a_licence_mandate_name_their_licences(registry: DepartmentRegistry) -> None:
+    for department in registry.all():
+        if "licence.granted" in department.kinds:
+            assert department.licence_names, department.code
+    ee = registry.get("TJ-EE")
+    assert ee is not None and "排污许可证" in ee.licence_names
+
+
+def test_every_government_department_has_a_decision_number_abbreviation(registry: DepartmentRegistry) -> None:
+    abbreviations = [d.abbreviation for d in registry.all() if d.code != "ENTERPRISE"]
+    assert all(a.startswith("津") for a in abbreviations)
+    assert len(set(abbreviations)) == len(abbreviations)
+
+
+def test_duplicate_codes_are_refused() -> None:
+    dept = Department("X", "某部门", "某", "津某", frozenset(), ())
+    with pytest.raises(ValueError):
+        DepartmentRegistry([dept, dept])

@@ -1,0 +1,204 @@
+"""USCC (GB 32100-2015) and 注册号 parsing, validation and generation."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from stdnum.cn import uscc as stdnum_uscc
+
+from domain.errors import InvalidRegistrationNumber, InvalidUSCC
+from domain.uscc import (
+    ALPHABET,
+    TIANJIN_DISTRICTS,
+    USCC,
+    district_name,
+    looks_like_registration_number,
+    looks_like_uscc,
+    make_registration_number,
+    make_uscc,
+    org_check_digit,
+    validate_registration_number,
+)
+
+REAL_CODES = ["91110108MA01K3P20A", "92330106MA2H4Y1D3C", "91110000600037341L"]
+
+regions = st.sampled_from(sorted(TIANJIN_DISTRICTS) + ["120000", "110108", "330106", "440300"])
+bodies = st.text(alphabet=ALPHABET, min_size=8, max_size=8)
+authority_categories = st.sampled_from(["91", "92", "93", "11", "12", "51", "52", "53", "Y1", "N2", "31"])
+
+
+@pytest.mark.parametrize("code", REAL_CODES)
+def test_real_world_codes_parse_including_their_organisation_check_digit(code: str) -> None:
+    assert str(USCC.parse(code)) == code
+
+
+def test_parts_of_a_code_are_exposed_as_properties() -> None:
+    u = USCC.parse("92330106MA2H4Y1D3C")
+    assert (u.registration_authority, u.category, u.region_code) == ("9", "2", "330106")
+    assert (u.organisation_code, u.check_character) == ("MA2H4Y1D3", "C")
+    assert u.district_name is None
+
+
+def test_tianjin_code_knows_its_district() -> None:
+    u = make_uscc("120116", "MA05XK3P")
+    assert u.district_name == "滨海新区"
+    assert district_name("120101") == "和平区"
+    assert TIANJIN_DISTRICTS["120119"] == ("蓟州区", "Jizhou")
+    assert district_name("110108") is None
+
+
+def test_lower_case_spaces_and_hyphens_are_normalised() -> None:
+    assert USCC.parse("  9111 0108-ma01 k3p2-0a ").value == "91110108MA01K3P20A"
+
+
+def test_too_short_code_names_its_length() -> None:
+    with pytest.raises(InvalidUSCC) as err:
+        USCC.parse("91110108MA01K3P20")
+    assert err.value.message == "统一社会信用代码应为18位，实为17位"
+    assert err.value.code == "invalid_uscc"
+
+
+def test_forbidden_letter_names_its_position() -> None:
+    with pytest.raises(InvalidUSCC) as err:
+        USCC.parse("9111I108MA01K3P20A")
+    assert err.value.message == "统一社会信用代码第5位“I”不是有效字符"
+    assert err.value.detail["position"] == 5
+    assert err.value.detail["character"] == "I"
+
+
+def test_wrong_check_character_names_expected_and_actual() -> None:
+    with pytest.raises(InvalidUSCC) as err:
+        USCC.parse("91110108MA01K3P20B")
+    assert err.value.message == "统一社会信用代码第18位校验码错误：应为“A”，实为“B”"
+    assert err.value.detail == {"position": 18, "character": "B", "expected": "A"}
+
+
+def test_wrong_organisation_check_digit_is_rejected_even_when_final_check_matches() -> None:
+    partial = "91110108MA01K3P21"  # org check digit should be 0
+    code = partial + stdnum_uscc.calc_check_digit(partial)
+    assert stdnum_uscc.is_valid(code)
+    with pytest.raises(InvalidUSCC) as err:
+        USCC.parse(code)
+    assert err.value.detail["position"] == 17
+    assert err.value.detail["expected"] == "0"
+
+
+def _with_valid_check(partial17: str) -> str:
+    return partial17 + stdnum_uscc.calc_check_digit(partial17)
+
+
+def test_unknown_registration_authority_is_rejected_at_position_1() -> None:
+    with pytest.raises(InvalidUSCC) as err:
+        USCC.parse(_with_valid_check("B1110108MA01K3P20"))
+    assert err.value.detail["position"] == 1
+
+
+def test_category_must_belong_to_its_authority() -> None:
+    with pytest.raises(InvalidUSCC) as err:
+        USCC.parse(_with_valid_check("94110108MA01K3P20"))
+    assert err.value.detail["position"] == 2
+    assert "第2位“4”" in err.value.message
+
+
+def test_letter_in_region_code_is_rejected() -> None:
+    with pytest.raises(InvalidUSCC) as err:
+        USCC.parse(_with_valid_check("9111A108MA01K3P20"))
+    assert err.value.detail["position"] == 5
+
+
+def test_unknown_province_is_rejected() -> None:
+    with pytest.raises(InvalidUSCC) as err:
+        USCC.parse(_with_valid_check("91990108MA01K3P20"))
+    assert err.value.detail["position"] == 3
+    assert "省级行政区划码" in err.value.message
+
+
+def test_tianjin_region_must_be_a_known_district_or_the_city() -> None:
+    with pytest.raises(InvalidUSCC) as err:
+        USCC.parse(_with_valid_check("91120199MA01K3P20"))
+    assert "天津市" in err.value.message
+    assert make_uscc("120000", "MA01K3P2").region_code == "120000"
+
+
+@given(regions, bodies, authority_categories)
+def test_every_generated_code_parses(region: str, body: str, ac: str) -> None:
+    u = make_uscc(region, body, ac)
+    assert USCC.parse(u.value) == u
+    # stdnum's validate() rejects letter authorities (A, N, Y); its check character still applies.
+    assert u.check_character == stdnum_uscc.calc_check_digit(u.value[:17])
+    assert u.organisation_code == body + org_check_digit(body)
+
+
+@given(regions, bodies, st.integers(0, 17), st.sampled_from(ALPHABET + "IOZSV"))
+def test_any_single_character_substitution_is_rejected_naming_a_position(
+    region: str, body: str, index: int, replacement: str
+) -> None:
+    valid = make_uscc(region, body).value
+    if valid[index] == replacement:
+        return
+    tampered = valid[:index] + replacement + valid[index + 1 :]
+    with pytest.raises(InvalidUSCC) as err:
+        USCC.parse(tampered)
+    assert isinstance(err.value.detail["position"], int)
+    assert 1 <= err.value.detail["position"] <= 18
+
+
+@given(regions, bodies, st.lists(st.sampled_from([" ", "-"]), max_size=4))
+def test_lower_case_and_separated_input_normalises(region: str, body: str, seps: list[str]) -> None:
+    value = make_uscc(region, body).value
+    raw = value.lower()
+    for i, sep in enumerate(seps):
+        pos = (i + 1) * 4
+        raw = raw[:pos] + sep + raw[pos:]
+    assert USCC.parse(f" {raw} ").value == value
+    assert looks_like_uscc(raw)
+
+
+def test_make_uscc_rejects_a_bad_body() -> None:
+    with pytest.raises(InvalidUSCC):
+        make_uscc("120101", "MA01K3P")
+    with pytest.raises(InvalidUSCC):
+        make_uscc("120101", "MA01K3PI")
+
+
+def test_search_routing_shapes() -> None:
+    assert looks_like_uscc("91110108ma01k3p20a")
+    assert not looks_like_uscc("天津某某科技有限公司")
+    assert not looks_like_uscc("91110108MA01K3P20")
+    assert looks_like_registration_number("120116 00001234 7")
+    assert not looks_like_registration_number("91110108MA01K3P20A")
+
+
+# --- 注册号 -------------------------------------------------------------------------------------
+
+
+def test_generated_registration_number_validates() -> None:
+    number = make_registration_number("120116", 1234)
+    assert number.startswith("12011600001234") and len(number) == 15
+    assert validate_registration_number(f" {number} ") == number
+
+
+def test_registration_number_with_wrong_check_digit_names_it() -> None:
+    number = make_registration_number("120101", 42)
+    wrong = str((int(number[-1]) + 1) % 10)
+    with pytest.raises(InvalidRegistrationNumber) as err:
+        validate_registration_number(number[:-1] + wrong)
+    assert err.value.message == f"注册号第15位校验码错误：应为“{number[-1]}”，实为“{wrong}”"
+
+
+def test_registration_number_of_wrong_length_or_with_letters_is_rejected() -> None:
+    with pytest.raises(InvalidRegistrationNumber, match="注册号应为15位，实为14位"):
+        validate_registration_number("12011600001234")
+    with pytest.raises(InvalidRegistrationNumber, match="第7位“A”不是数字"):
+        validate_registration_number("120116A0001234X")
+
+
+@given(regions, st.integers(0, 10**8 - 1), st.integers(0, 14), st.integers(1, 9))
+def test_any_single_digit_change_of_a_registration_number_is_rejected(
+    region: str, seq: int, index: int, delta: int
+) -> None:
+    number = make_registration_number(region, seq)
+    tampered = number[:index] + str((int(number[index]) + delta) % 10) + number[index + 1 :]
+    with pytest.raises(InvalidRegistrationNumber):
+        validate_registration_number(tampered)
