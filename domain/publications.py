@@ -14,6 +14,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from domain.errors import InvalidIdentityNumber
+from domain.identity import validate_resident_id
+
 SCHEMA_ID = "gongshi.publication/1"
 
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
@@ -42,10 +45,11 @@ class Person(Payload):
     @field_validator("id_number")
     @classmethod
     def _resident_id_checksum(cls, value: str, info: Any) -> str:
-        from domain.identity import validate_resident_id
-
         if info.data.get("id_type", "resident_id") == "resident_id":
-            return validate_resident_id(value)
+            try:
+                return validate_resident_id(value)
+            except InvalidIdentityNumber as err:
+                raise ValueError(err.message) from None
         return value
 
 
@@ -293,7 +297,7 @@ class Envelope(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
-    schema_: Annotated[Literal["gongshi.publication/1"], Field(alias="schema")] = SCHEMA_ID
+    schema_: Annotated[Literal["gongshi.publication/1"], Field(alias="schema")] = "gongshi.publication/1"
     publication_id: Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-/]*$")]
     department: Annotated[str, Field(min_length=1, max_length=40)]
     kind: str

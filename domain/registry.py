@@ -18,6 +18,7 @@ from uuid import UUID, uuid5
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, Tracking, Transcoding
+from eventsourcing.utils import get_topic
 from pydantic import ValidationError
 
 from domain import publications as pub
@@ -188,6 +189,18 @@ class Registry(Application[UUID]):
         except AggregateNotFoundError:
             return []
         return list(lot.waiting)
+
+    def all_parked(self) -> list[dict[str, Any]]:
+        """Every publication still waiting for its entity's registration, oldest lot first."""
+        topics = [get_topic(ParkedPublications.Opened)]
+        waiting: list[dict[str, Any]] = []
+        start = 1
+        while notifications := self.recorder.select_notifications(start, 1000, topics=topics):
+            for n in notifications:
+                lot: ParkedPublications = self.repository.get(UUID(str(n.originator_id)))
+                waiting.extend(lot.waiting)
+            start = notifications[-1].id + 1
+        return waiting
 
     # --- the use case ---------------------------------------------------------------------------
 

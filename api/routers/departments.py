@@ -1,0 +1,18 @@
+"""The connected departments and what each may publish."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import ContainerDep
+from api.schemas import DepartmentPublic
+
+router = APIRouter(prefix="/api/v1/departments", tags=["public"])
+
+
+@router.get("", response_model=list[DepartmentPublic], summary="已接入部门")
+def list_departments(container: ContainerDep) -> list[DepartmentPublic]:
+    return [
+        DepartmentPublic(code=d.code, name=d.name, short_name=d.short_name, kinds=sorted(d.kinds))
+        for d in container.departments.all()
+    ]

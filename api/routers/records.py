@@ -1,0 +1,37 @@
+"""What departments publicised: penalties, licences, inspections, list entries and removals."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from adapters.search_index.base import RecordQuery
+from api.deps import ContainerDep
+from api.schemas import RecordPagePublic, RecordPublic
+
+router = APIRouter(prefix="/api/v1/records", tags=["public"])
+
+Category = Literal[
+    "penalty", "licence", "inspection", "abnormal", "abnormal_removed", "serious", "serious_removed",
+    "filing", "performance", "other",
+]
+
+
+@router.get("", response_model=RecordPagePublic, summary="部门公示信息")
+def list_records(
+    container: ContainerDep,
+    category: Category | None = None,
+    department: Annotated[str | None, Query(max_length=40)] = None,
+    date_from: Annotated[date | None, Query(alias="from")] = None,
+    date_to: Annotated[date | None, Query(alias="to")] = None,
+    page: Annotated[int, Query(ge=1, le=500)] = 1,
+    size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> RecordPagePublic:
+    today = container.clock.today()
+    query = RecordQuery(category=category, department=department, date_from=date_from, date_to=date_to)
+    found = container.index.records(query, today, page=page, size=size)
+    names = {d.code: d.name for d in container.departments.all()}
+    items = [RecordPublic(**row, department_name=names.get(row.get("department") or "")) for row in found.items]
+    return RecordPagePublic(total=found.total, page=page, size=size, items=items)

@@ -1,0 +1,92 @@
+"""Response schemas of the public API (named XPublic)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ErrorPublic(BaseModel):
+    code: str = Field(description="stable machine-readable code")
+    message: str = Field(description="human message (Chinese)")
+
+
+class EntitySummaryPublic(BaseModel):
+    uscc: str
+    name: str
+    status: str
+    legal_representative: str | None
+    established_on: str | None
+    flags: list[str] = Field(description="abnormal | serious | penalty (in its publicity window)")
+    former_names: list[str] = []
+    entity_type: str | None = None
+    district_name: str | None = None
+
+
+class EntityPagePublic(BaseModel):
+    total: int
+    page: int
+    size: int
+    items: list[EntitySummaryPublic]
+
+
+class EntityPublic(BaseModel):
+    """An entity's public credit record, as of the system's date (masking and windows applied)."""
+
+    uscc: str
+    name: str
+    status: str
+    as_of: str
+    flags: list[str]
+    former_names: list[dict[str, Any]]
+    registration_number: str | None
+    district_name: str | None
+    status_history: list[dict[str, Any]]
+    registration: dict[str, Any]
+    changes: list[dict[str, Any]]
+    filings: list[dict[str, Any]]
+    licences: list[dict[str, Any]]
+    penalties: list[dict[str, Any]]
+    abnormal_listings: list[dict[str, Any]]
+    serious_listings: list[dict[str, Any]]
+    inspections: list[dict[str, Any]]
+    annual_reports: list[dict[str, Any]]
+    disclosures: list[dict[str, Any]]
+    performance: list[dict[str, Any]]
+    other: list[dict[str, Any]]
+
+
+class RecordPublic(BaseModel):
+    category: str
+    record_id: str
+    publication_id: str | None
+    department: str | None
+    department_name: str | None = None
+    uscc: str
+    entity_name: str
+    title: str
+    occurred_on: str
+    public_until: str | None
+    detail: dict[str, Any]
+
+
+class RecordPagePublic(BaseModel):
+    total: int
+    page: int
+    size: int
+    items: list[RecordPublic]
+
+
+class DepartmentPublic(BaseModel):
+    code: str
+    name: str
+    short_name: str
+    kinds: list[str]
+
+
+class HealthPublic(BaseModel):
+    status: str = Field(description="ok | degraded")
+    today: str
+    search: str
+    projections: dict[str, dict[str, int]]
