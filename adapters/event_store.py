@@ -1,7 +1,7 @@
 """Event store settings: eventsourcing's SQLite persistence (embedded) or PostgreSQL.
 
 The composition root passes the mapping returned here as the application's `env`; nothing
-reads `os.environ` for it.
+reads the process environment for it.
 """
 
 from __future__ import annotations

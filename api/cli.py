@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -21,6 +22,11 @@ from infra.settings import Settings
 
 app = typer.Typer(help="Gongshi 公示 — market-entity credit information publicity platform.", no_args_is_help=True)
 console = Console(stderr=True)
+
+
+def _out() -> Console:
+    """Standard output; wide when not a terminal, so tables are not wrapped for scripts."""
+    return Console() if sys.stdout.isatty() else Console(width=240)
 
 
 def _container() -> Container:
@@ -180,7 +186,7 @@ def parked() -> None:
     for envelope in container.registry.all_parked():
         table.add_row(envelope["publication_id"], envelope["uscc"], envelope["kind"], envelope["department"],
                       envelope["occurred_on"])
-    Console().print(table)
+    _out().print(table)
     container.close()
 
 
@@ -194,7 +200,7 @@ def departments_list() -> None:
     table = Table("code", "name", "kinds")
     for d in _container().departments.all():
         table.add_row(d.code, d.name, ", ".join(sorted(d.kinds)))
-    Console().print(table)
+    _out().print(table)
 
 
 if __name__ == "__main__":

@@ -66,9 +66,11 @@ class IngestionWorker:
         tracking = Tracking(notification_id=batch[-1].offset, application_name=batch[0].source)
 
         def to_dlq(outcomes: list[Outcome]) -> None:
-            for record, outcome in zip(batch, outcomes, strict=True):
-                if outcome.status == "rejected":
-                    self._dead_letter(record, outcome)
+            rejected = [(r, o) for r, o in zip(batch, outcomes, strict=True) if o.status == "rejected"]
+            for record, outcome in rejected:
+                self._dead_letter(record, outcome)
+            if rejected:
+                self.log.flush()  # stored on the DLQ before the batch's position is recorded
 
         try:
             outcomes = self.registry.process([r.value for r in batch], tracking=tracking, on_decided=to_dlq)

@@ -12,6 +12,12 @@ class ErrorPublic(BaseModel):
     message: str = Field(description="human message (Chinese)")
 
 
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorPublic, "description": "参数有误（如统一社会信用代码校验错误）"},
+    503: {"model": ErrorPublic, "description": "查询服务暂时不可用"},
+}
+
+
 class EntitySummaryPublic(BaseModel):
     uscc: str
     name: str

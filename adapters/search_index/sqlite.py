@@ -47,7 +47,7 @@ CASE WHEN e.codes LIKE :exact_code THEN 1000
      WHEN e.name LIKE :contains THEN 700
      WHEN e.former_names LIKE :contains THEN 600
      WHEN e.person = :q THEN 500
-     WHEN e.pinyin LIKE :contains_lower THEN 400
+     WHEN e.pinyin LIKE :contains_lower OR e.pinyin LIKE :pinyin THEN 400
      ELSE 100 END
 """
 
@@ -135,18 +135,23 @@ class SQLiteSearchIndex(SearchIndex):
                 (compact, f"%{_like_escape(compact)}%"),
             ).fetchall()
             return Page(len(rows), [json.loads(r[0]) for r in rows])
+        squeezed = compact.lower()  # "tianjin binhai" is matched as "tianjinbinhai" in the pinyin
         params = {
             "q": q, "exact_code": _like_escape(compact), "prefix": f"{_like_escape(q)}%",
             "contains": f"%{_like_escape(q)}%", "contains_lower": f"%{_like_escape(q.lower())}%",
+            "pinyin": f"%{_like_escape(squeezed)}%",
             "limit": size, "offset": (page - 1) * size,
         }
         if len(q) >= 3:
             params["match"] = '"' + q.replace('"', '""') + '"'
+            if squeezed != q.lower() and len(squeezed) >= 3:
+                params["match"] += ' OR pinyin : "' + squeezed.replace('"', '""') + '"'
             source = "entities_fts f JOIN entities e ON e.uscc = f.uscc WHERE entities_fts MATCH :match"
         else:
             source = "entities e WHERE " + " OR ".join(
                 f"e.{col} LIKE :contains ESCAPE '\\'" if col != "pinyin"
-                else f"e.{col} LIKE :contains_lower ESCAPE '\\'" for col in FIELDS
+                else f"e.{col} LIKE :contains_lower ESCAPE '\\' OR e.{col} LIKE :pinyin ESCAPE '\\'"
+                for col in FIELDS
             )
         c = self._conn()
         total = int(c.execute(f"SELECT COUNT(*) FROM {source}", params).fetchone()[0])

@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import ContainerDep
+from api.schemas import ERROR_RESPONSES
 from api.schemas import DepartmentPublic
 
-router = APIRouter(prefix="/api/v1/departments", tags=["public"])
+router = APIRouter(prefix="/api/v1/departments", tags=["public"], responses=ERROR_RESPONSES)
 
 
 @router.get("", response_model=list[DepartmentPublic], summary="已接入部门")

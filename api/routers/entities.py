@@ -7,12 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import ContainerDep
+from api.schemas import ERROR_RESPONSES
 from api.schemas import EntityPagePublic, EntityPublic, EntitySummaryPublic, ErrorPublic
 from domain.errors import EntityNotFound
 from domain.uscc import USCC, looks_like_registration_number, validate_registration_number
 from projections.documents import public_view, summary
 
-router = APIRouter(prefix="/api/v1/entities", tags=["public"])
+router = APIRouter(prefix="/api/v1/entities", tags=["public"], responses=ERROR_RESPONSES)
 
 
 @router.get("", response_model=EntityPagePublic, summary="查询市场主体")

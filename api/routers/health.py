@@ -13,7 +13,8 @@ router = APIRouter(tags=["operations"])
 MAX_LAG = 1000
 
 
-@router.get("/healthz", response_model=HealthPublic, summary="健康检查")
+@router.get("/healthz", response_model=HealthPublic, summary="健康检查",
+            responses={503: {"model": HealthPublic, "description": "degraded"}})
 def healthz(container: ContainerDep) -> JSONResponse:
     projection = container.projection
     try:

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query
 
 from adapters.search_index.base import RecordQuery
 from api.deps import ContainerDep
+from api.schemas import ERROR_RESPONSES
 from api.schemas import RecordPagePublic, RecordPublic
 
-router = APIRouter(prefix="/api/v1/records", tags=["public"])
+router = APIRouter(prefix="/api/v1/records", tags=["public"], responses=ERROR_RESPONSES)
 
 Category = Literal[
     "penalty", "licence", "inspection", "abnormal", "abnormal_removed", "serious", "serious_removed",

@@ -62,7 +62,7 @@ java_home() {
 
 mvn_run() {
   command -v mvn >/dev/null || die "mvn not found (Maven is needed to fetch engine artifacts from Maven Central)"
-  local args=(-q -B)
+  local args=(-q -B -Dstyle.color=never)
   [[ -n "${GONGSHI_MAVEN_REPO:-}" ]] && args+=("-Dmaven.repo.local=$GONGSHI_MAVEN_REPO")
   mvn "${args[@]}" "$@"
 }
@@ -232,7 +232,7 @@ kafka_start() {
   [[ -f "$KAFKA_LOG" ]] && mv -f "$KAFKA_LOG" "$KAFKA_LOG.prev"
   say "kafka: starting $KAFKA_VERSION on $KAFKA_HOST:$KAFKA_PORT (log $KAFKA_LOG)"
   (cd "$KAFKA_DIR" && exec setsid nohup "${KAFKA_CMD[@]}" kafka.Kafka "$KAFKA_DIR/config/server.properties" \
-      >> "$KAFKA_OUT" 2>&1 < /dev/null) &
+      >> "$KAFKA_OUT" 2>&1 < /dev/null 9>&-) &
   echo $! > "$KAFKA_PID"
 }
 
@@ -380,7 +380,7 @@ es_start() {
   (cd "$ES_DIR" && exec setsid nohup runuser -u "$ES_USER" -- env \
       "ES_JAVA_HOME=$jh" "ES_PATH_CONF=$ES_DIR/config" "ES_TMPDIR=$ES_DIR/tmp" \
       "ES_JAVA_OPTS=${GONGSHI_ES_JAVA_OPTS:--Xms512m -Xmx512m}" \
-      "$ES_HOME/bin/elasticsearch" -d -p "$ES_PID" > "$ES_OUT" 2>&1 < /dev/null) &
+      "$ES_HOME/bin/elasticsearch" -d -p "$ES_PID" > "$ES_OUT" 2>&1 < /dev/null 9>&-) &
   ES_CLI_PID=$!
 }
 
@@ -472,7 +472,7 @@ pg_start() {
     say "postgres: already running ($POSTGRES_MAJOR/$PG_CLUSTER)"
   else
     say "postgres: starting $POSTGRES_MAJOR/$PG_CLUSTER on 127.0.0.1:$PG_PORT (log $PG_LOG)"
-    as_root pg_ctlcluster "$POSTGRES_MAJOR" "$PG_CLUSTER" start \
+    as_root pg_ctlcluster "$POSTGRES_MAJOR" "$PG_CLUSTER" start 9>&- \
       || { fail_engine postgres "$PG_LOG" || true; exit 1; }
   fi
 }
@@ -559,9 +559,13 @@ main() {
   esac
 
   mkdir -p "$CACHE_DIR" "$SERVICES_DIR"
-  # One provisioning run at a time on this machine.
+  # One provisioning run at a time on this machine (engines are started with fd 9 closed,
+  # so they never hold this lock).
   exec 9> "$SERVICES_DIR/.lock"
-  flock -w 600 9 || die "another services.sh is still running (lock $SERVICES_DIR/.lock)"
+  if ! flock -n 9; then
+    say "waiting for another services.sh run to finish (lock $SERVICES_DIR/.lock)"
+    flock -w 900 9 || die "another services.sh is still running (lock $SERVICES_DIR/.lock)"
+  fi
 
   case "$cmd" in
     up) cmd_up "${engines[@]}" ;;

@@ -1,0 +1,49 @@
+"""Fixtures for the publication-log contract: one suite, every adapter.
+
+`log` is the port under test (`embedded` on a SQLite file, `kafka` on the real broker) and
+`topic` a fresh three-partition topic on it; Kafka topics get a name unique to the run and are
+deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from adapters.publication_log.base import PublicationLog
+from adapters.publication_log.embedded import EmbeddedLog
+from tests.engines import kafka_bootstrap, unique_prefix
+
+PARTITIONS = 3
+_topic_numbers = itertools.count(1)
+
+
+def kafka_log(bootstrap: str) -> PublicationLog:
+    from adapters.publication_log.kafka import KafkaLog
+
+    # low group timeouts keep joins and rebalances quick in tests
+    return KafkaLog(bootstrap, default_partitions=PARTITIONS, client_id="gongshi-contract",
+                    session_timeout_ms=6_000, heartbeat_interval_ms=1_000, join_timeout_s=15.0)
+
+
+@pytest.fixture(params=["embedded", "kafka"])
+def log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PublicationLog]:
+    if request.param == "embedded":
+        port: PublicationLog = EmbeddedLog(tmp_path / "log.sqlite3", default_partitions=PARTITIONS)
+    else:
+        port = kafka_log(kafka_bootstrap())
+    yield port
+    port.close()
+
+
+@pytest.fixture
+def topic(log: PublicationLog) -> Iterator[str]:
+    name = unique_prefix(f"contract.{next(_topic_numbers)}")
+    log.ensure_topic(name, PARTITIONS)
+    yield name
+    delete_topics = getattr(log, "delete_topics", None)
+    if delete_topics is not None:
+        delete_topics([name])

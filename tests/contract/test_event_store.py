@@ -1,0 +1,102 @@
+"""The event store with tracking, on eventsourcing's SQLite and PostgreSQL persistence.
+
+One suite, both adapters: events and the read position are recorded in one transaction, the
+same position twice writes nothing, and aggregates, snapshots and the notification log behave
+the same on both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import psycopg
+import pytest
+from eventsourcing.persistence import IntegrityError, Tracking
+
+from adapters.clock import FixedDateClock
+from adapters.event_store import postgres_env, sqlite_env
+from domain.departments import DepartmentRegistry
+from domain.registry import Registry
+from tests.builders import envelope, inspection_payload, penalty_payload, registered, uscc_for
+from tests.engines import postgres_dsn, unique_prefix
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def registry(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Registry]:
+    if request.param == "sqlite":
+        env = sqlite_env(tmp_path)
+        schema = None
+    else:
+        dsn = postgres_dsn()
+        schema = unique_prefix(f"es{request.node.name[-12:]}").replace("-", "_").replace("[", "").replace("]", "")
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+        env = postgres_env(dsn, schema=schema)
+    app = Registry(clock=FixedDateClock(date(2026, 11, 22)), departments=DepartmentRegistry.load_default(), env=env)
+    yield app
+    app.close()
+    if schema:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def test_events_and_position_are_recorded_together(registry: Registry) -> None:
+    uscc = uscc_for(1)
+    outcomes = registry.process([registered(uscc=uscc, publication_id="TJ-AMR-R1")], tracking=Tracking("log:pubs:0", 0))
+    assert [o.status for o in outcomes] == ["applied"]
+    assert registry.position("log:pubs:0") == 0
+    assert registry.get_entity(uscc).version == 1
+
+
+def test_recording_the_same_position_twice_writes_nothing(registry: Registry) -> None:
+    uscc = uscc_for(2)
+    registry.process([registered(uscc=uscc, publication_id="TJ-AMR-R2")], tracking=Tracking("log:pubs:0", 7))
+    head = registry.recorder.max_notification_id()
+    penalty = envelope("penalty.imposed", penalty_payload(), uscc=uscc, publication_id="TJ-AMR-P2")
+    with pytest.raises(IntegrityError):
+        registry.process([penalty], tracking=Tracking("log:pubs:0", 7))
+    assert registry.recorder.max_notification_id() == head
+    assert registry.get_entity(uscc).version == 1
+
+
+def test_positions_are_kept_per_source(registry: Registry) -> None:
+    registry.process([registered(uscc=uscc_for(3), publication_id="TJ-AMR-R3")], tracking=Tracking("log:pubs:0", 4))
+    registry.process([registered(uscc=uscc_for(4), publication_id="TJ-AMR-R4")], tracking=Tracking("log:pubs:1", 9))
+    assert (registry.position("log:pubs:0"), registry.position("log:pubs:1"), registry.position("log:pubs:2")) == (
+        4, 9, None,
+    )
+
+
+def test_a_batch_with_only_rejections_still_moves_the_position(registry: Registry) -> None:
+    outcomes = registry.process([b"{not json", b"[]"], tracking=Tracking("log:pubs:0", 11))
+    assert [o.code for o in outcomes] == ["malformed", "malformed"]
+    assert registry.position("log:pubs:0") == 11
+
+
+def test_notification_log_lists_events_in_recording_order(registry: Registry) -> None:
+    uscc = uscc_for(5)
+    registry.process([
+        registered(uscc=uscc, publication_id="TJ-AMR-R5"),
+        envelope("penalty.imposed", penalty_payload(), uscc=uscc, publication_id="TJ-AMR-P5"),
+    ])
+    notifications = registry.recorder.select_notifications(start=1, limit=10)
+    topics = [n.topic.rsplit(".", 1)[-1] for n in notifications]
+    assert topics == ["Registered", "PenaltyImposed"]
+    assert [n.id for n in notifications] == sorted(n.id for n in notifications)
+
+
+def test_an_aggregate_with_many_events_reloads_through_a_snapshot(registry: Registry) -> None:
+    uscc = uscc_for(6)
+    registry.process([registered(uscc=uscc, publication_id="TJ-AMR-R6")])
+    inspections = [
+        envelope("inspection.published", inspection_payload(f"JC-{i}"), uscc=uscc, publication_id=f"TJ-AMR-I6-{i}")
+        for i in range(120)
+    ]
+    registry.process(inspections)
+    assert registry.snapshots is not None
+    entity = registry.get_entity(uscc)
+    assert entity.version == 121
+    assert len(entity.inspections) == 120
+    assert entity.has_applied("TJ-AMR-I6-119")

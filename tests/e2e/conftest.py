@@ -1,0 +1,52 @@
+"""A loaded platform on embedded defaults: a generated register published to the embedded log,
+applied by the ingestion worker and indexed by the projection — the same path as `make demo`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from infra.bootstrap import Container, build
+from infra.datagen.generator import write_jsonl
+from infra.settings import Settings
+
+TODAY = date(2026, 11, 22)
+
+
+@dataclass
+class Platform:
+    container: Container
+    client: TestClient
+    envelopes: list[dict]
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    data_dir = tmp_path_factory.mktemp("platform")
+    source = data_dir / "generated.jsonl"
+    write_jsonl(source, 120, 7, TODAY)
+    lines = source.read_bytes().splitlines()
+    container = build(Settings(data_dir=data_dir, today=TODAY))
+    container.log.produce_many(
+        container.settings.publications_topic, ((json.loads(line)["uscc"], line) for line in lines)
+    )
+    container.worker.drain()
+    container.projection.catch_up()
+    with TestClient(create_app(container)) as client:
+        yield Platform(container, client, [json.loads(line) for line in lines])
+
+
+def registered(platform: Platform) -> list[dict]:
+    return [e for e in platform.envelopes if e["kind"] == "registration.registered"]
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path

@@ -1,0 +1,77 @@
+"""The command line: generate, publish, load, parked, departments."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app
+from infra.bootstrap import build
+from infra.settings import Settings
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("GONGSHI_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("GONGSHI_TODAY", "2026-11-22")
+    return tmp_path
+
+
+def test_generate_is_deterministic_for_a_seed(env: Path) -> None:
+    for name in ("a.jsonl", "b.jsonl"):
+        result = runner.invoke(app, ["generate", "--entities", "30", "--seed", "5", "--out", str(env / name)])
+        assert result.exit_code == 0, result.output
+    assert (env / "a.jsonl").read_bytes() == (env / "b.jsonl").read_bytes()
+    assert len((env / "a.jsonl").read_bytes().splitlines()) > 30
+
+
+def test_load_applies_and_indexes_a_file_through_the_log(env: Path) -> None:
+    source = env / "g.jsonl"
+    assert runner.invoke(app, ["generate", "--entities", "25", "--seed", "3", "--out", str(source)]).exit_code == 0
+    result = runner.invoke(app, ["load", str(source)])
+    assert result.exit_code == 0, result.output
+    container = build(Settings(data_dir=env / "var"))
+    assert container.index.count() == 25
+    assert container.projection.lag() == 0
+    container.close()
+
+
+def test_publish_keeps_bad_lines_for_the_worker_to_dead_letter(env: Path) -> None:
+    source = env / "bad.jsonl"
+    source.write_text('{"not": "an envelope"}\nnot json at all\n', encoding="utf-8")
+    assert runner.invoke(app, ["publish", str(source)]).exit_code == 0
+    container = build(Settings(data_dir=env / "var"))
+    container.worker.drain()
+    assert container.worker.counts["rejected"] == 2
+    dlq = container.log.read(container.settings.dlq_topic, 0, 0, 10)
+    assert [dict(r.headers)["reason"] for r in dlq] == [b"invalid_envelope", b"malformed"]
+    assert dlq[1].value == b"not json at all"
+    container.close()
+
+
+def test_parked_lists_publications_waiting_for_registration(env: Path) -> None:
+    source = env / "g.jsonl"
+    runner.invoke(app, ["generate", "--entities", "5", "--seed", "9", "--out", str(source)])
+    penalty = next(json.loads(line) for line in source.read_text(encoding="utf-8").splitlines()
+                   if json.loads(line)["kind"] != "registration.registered")
+    from domain.uscc import make_uscc
+
+    penalty["uscc"] = make_uscc("120104", "PARKED01").value
+    penalty["publication_id"] = "PARKED-TEST-1"
+    lone = env / "lone.jsonl"
+    lone.write_text(json.dumps(penalty, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert runner.invoke(app, ["load", str(lone)]).exit_code == 0
+    result = runner.invoke(app, ["parked"])
+    assert result.exit_code == 0
+    assert "PARKED-TEST-1" in result.output
+
+
+def test_departments_list_shows_the_mandates(env: Path) -> None:
+    result = runner.invoke(app, ["departments", "list"])
+    assert result.exit_code == 0
+    assert "TJ-AMR" in result.output and "TJ-CUSTOMS" in result.output

@@ -1,0 +1,64 @@
+"""Where the real engines are, for contract and integration tests.
+
+Defaults match `make services-up` (infra/provision). Under CI=true a missing engine FAILS the
+test run; elsewhere it skips with the reason, so a laptop without engines can run the rest.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from urllib.parse import urlparse
+
+import pytest
+
+KAFKA_BOOTSTRAP = os.environ.get("GONGSHI_TEST_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+POSTGRES_DSN = os.environ.get("GONGSHI_TEST_POSTGRES_DSN", "postgresql://gongshi:gongshi@127.0.0.1:5432/gongshi")
+ELASTICSEARCH_URL = os.environ.get("GONGSHI_TEST_ELASTICSEARCH_URL", "http://127.0.0.1:9200")
+
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def require(engine: str, host: str, port: int) -> None:
+    if _reachable(host, port):
+        return
+    message = f"{engine} is not reachable at {host}:{port} — run `make services-up`"
+    if in_ci():
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+def kafka_bootstrap() -> str:
+    host, _, port = KAFKA_BOOTSTRAP.partition(":")
+    require("Kafka", host, int(port or 9092))
+    return KAFKA_BOOTSTRAP
+
+
+def postgres_dsn() -> str:
+    url = urlparse(POSTGRES_DSN)
+    require("PostgreSQL", url.hostname or "127.0.0.1", url.port or 5432)
+    return POSTGRES_DSN
+
+
+def elasticsearch_url() -> str:
+    url = urlparse(ELASTICSEARCH_URL)
+    require("Elasticsearch", url.hostname or "127.0.0.1", url.port or 9200)
+    return ELASTICSEARCH_URL
+
+
+def unique_prefix(label: str) -> str:
+    """A name prefix unique to this test run (topics, indexes, schemas)."""
+    return f"t{RUN_ID}_{label}".lower()
