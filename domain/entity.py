@@ -15,6 +15,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from domain.errors import InvariantViolated
+from domain.annual_report import can_submit, first_report_year, report_window
 from domain.publicity import add_months, can_repair, publicity_period
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://gongshi.example/market-entity")
@@ -141,6 +142,11 @@ class MarketEntity(Aggregate):
         if decision_no not in self.penalties:
             raise InvariantViolated(f"未找到决定书文号为 {decision_no} 的行政处罚", code="unknown_penalty")
 
+    def check_penalty_not_revoked(self, decision_no: str) -> None:
+        self.check_penalty_exists(decision_no)
+        if self.penalties[decision_no].get("revoked"):
+            raise InvariantViolated(f"行政处罚 {decision_no} 已撤销", code="penalty_revoked")
+
     def check_new_penalty(self, decision_no: str) -> None:
         if decision_no in self.penalties:
             raise InvariantViolated(f"决定书文号 {decision_no} 已存在", code="duplicate_decision")
@@ -150,10 +156,13 @@ class MarketEntity(Aggregate):
         if listing is None or listing.get("removed") is not None:
             raise InvariantViolated(f"未找到文号为 {decision_no} 的有效{what}记录", code="unknown_listing")
 
-    def check_report_year(self, year: int, *, correcting: bool) -> None:
+    def check_report_year(self, year: int, on: date, *, correcting: bool) -> None:
         established = date.fromisoformat(self.registration["established_on"])
-        if year < established.year:
+        if year < first_report_year(established):
             raise InvariantViolated(f"{year} 年度早于成立年度 {established.year}", code="report_year_invalid")
+        if not can_submit(year, established, on):
+            start = report_window(year)[0]
+            raise InvariantViolated(f"{year} 年度报告自 {start} 起报送", code="report_window_not_open")
         if correcting and str(year) not in self.annual_reports:
             raise InvariantViolated(f"{year} 年度报告尚未报送，不能更正", code="unknown_annual_report")
         if not correcting and str(year) in self.annual_reports:
@@ -169,7 +178,8 @@ class MarketEntity(Aggregate):
         self.record(self.RegistrationChanged, meta, data)
 
     def deregister(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
-        self.check_active("注销")
+        if self.status == STATUS_DEREGISTERED:  # an entity whose licence was revoked is still liquidated
+            raise InvariantViolated("市场主体已注销", code="entity_not_active", status=self.status)
         self.record(self.Deregistered, meta, data)
 
     def revoke_business_licence(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
@@ -180,6 +190,8 @@ class MarketEntity(Aggregate):
         self.record(self.FilingRecorded, meta, data)
 
     def grant_licence(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
+        if data["licence_no"] in self.licences:
+            raise InvariantViolated(f"许可证编号 {data['licence_no']} 已存在，请公示变更", code="duplicate_licence")
         self.record(self.LicenceGranted, meta, data)
 
     def change_licence(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
@@ -195,11 +207,11 @@ class MarketEntity(Aggregate):
         self.record(self.PenaltyImposed, meta, data)
 
     def amend_penalty(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
-        self.check_penalty_exists(data["decision_no"])
+        self.check_penalty_not_revoked(data["decision_no"])
         self.record(self.PenaltyAmended, meta, data)
 
     def revoke_penalty(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
-        self.check_penalty_exists(data["decision_no"])
+        self.check_penalty_not_revoked(data["decision_no"])
         self.record(self.PenaltyRevoked, meta, data)
 
     def record_performance(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
@@ -236,6 +248,10 @@ class MarketEntity(Aggregate):
             self.check_penalty_exists(decision_no)
             penalty = self.penalties[decision_no]
             period = publicity_period(penalty["severity"], date.fromisoformat(penalty["decided_on"]))
+            if penalty.get("repaired") or penalty.get("revoked"):
+                raise InvariantViolated(f"处罚 {decision_no} 已修复或已撤销", code="already_repaired")
+            if not period.publicised:
+                raise InvariantViolated(f"处罚 {decision_no} 依规不予公示，无需信用修复", code="not_publicised")
             if not can_repair(period, on):
                 raise InvariantViolated(
                     f"处罚 {decision_no} 最短公示期至 {period.earliest_repair_on} 届满，尚不能修复",
@@ -251,11 +267,13 @@ class MarketEntity(Aggregate):
         self.record(self.CreditRepaired, meta, data)
 
     def submit_annual_report(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
-        self.check_report_year(int(data["year"]), correcting=False)
+        if self.status == STATUS_DEREGISTERED:
+            raise InvariantViolated("市场主体已注销，无需报送年度报告", code="entity_not_active", status=self.status)
+        self.check_report_year(int(data["year"]), meta["occurred_on"], correcting=False)
         self.record(self.AnnualReportSubmitted, meta, data)
 
     def correct_annual_report(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
-        self.check_report_year(int(data["year"]), correcting=True)
+        self.check_report_year(int(data["year"]), meta["occurred_on"], correcting=True)
         self.record(self.AnnualReportCorrected, meta, data)
 
     def publish_disclosure(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
@@ -276,7 +294,7 @@ class MarketEntity(Aggregate):
     class RegistrationChanged(Published):
         def evolve(self, entity: MarketEntity) -> None:
             for change in self.data["changes"]:
-                field, after = change["field"], change["after"]
+                field, after = change["field"], change.get("after")
                 if field == "name" and after != entity.name:
                     entity.former_names.append(
                         {"name": entity.name, "until": self.occurred_on.isoformat()}
@@ -398,13 +416,14 @@ class MarketEntity(Aggregate):
 
     class AnnualReportCorrected(Published):
         def evolve(self, entity: MarketEntity) -> None:
-            report = entity.annual_reports[str(self.data["year"])]
-            corrections = report["corrections"] + [
-                {**self.meta(), "reason": self.data.get("reason")}
-            ]
-            fields = {k: v for k, v in self.data.items() if k != "reason"}
-            report.update(fields)
-            report["corrections"] = corrections
+            year = str(self.data["year"])
+            old = entity.annual_reports[year]
+            corrections = [*old["corrections"], {**self.meta(), "reason": self.data.get("reason")}]
+            # the corrected report replaces the old one whole: a figure it leaves out is withdrawn
+            entity.annual_reports[year] = {
+                **self.meta(), **{k: v for k, v in self.data.items() if k != "reason"},
+                "submitted_on": old["submitted_on"], "corrections": corrections,
+            }
 
     class DisclosurePublished(Published):
         def evolve(self, entity: MarketEntity) -> None:

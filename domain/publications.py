@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from domain.errors import InvalidIdentityNumber
 from domain.identity import validate_resident_id
@@ -90,10 +90,9 @@ class FieldChange(Payload):
     before: str | dict[str, Any] | None = None
     after: str | dict[str, Any] | None = None
 
-    @field_validator("after")
-    @classmethod
-    def _after_shape(cls, value: Any, info: Any) -> Any:
-        name = info.data.get("field")
+    @model_validator(mode="after")
+    def _after_shape(self) -> FieldChange:
+        name, value = self.field, self.after
         if name == "legal_representative":
             if not isinstance(value, dict):
                 raise ValueError("legal_representative 的 after 必须是人员对象 {name, id_number}")
@@ -102,10 +101,11 @@ class FieldChange(Payload):
             if not isinstance(value, dict):
                 raise ValueError("registered_capital 的 after 必须是金额对象 {amount, currency}")
             Money.model_validate(value)
-        elif name in ("name", "entity_type", "address", "business_scope", "registration_authority"):
-            if not isinstance(value, str) or not value.strip():
-                raise ValueError(f"{name} 的 after 必须是非空文本")
-        return value
+        elif name in ("name", "entity_type", "address", "business_scope", "registration_authority") and (
+            not isinstance(value, str) or not value.strip()
+        ):
+            raise ValueError(f"{name} 的 after 必须是非空文本")
+        return self
 
 
 class RegistrationChanged(Payload):

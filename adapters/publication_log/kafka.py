@@ -161,8 +161,9 @@ class KafkaLog(PublicationLog):
             return
         admin = self._admin_client()
         with self.translated(f"deleting topics {list(topics)}"):
-            result = admin.delete_topics(list(topics), timeout_ms=int(self.request_timeout_s * 1000),
-                                         raise_errors=False)
+            result = admin.delete_topics(
+                list(topics), timeout_ms=int(self.request_timeout_s * 1000), raise_errors=False
+            )
             for entry in result.get("topics", []):
                 code = entry.get("error_code", 0)
                 if code and code != UnknownTopicOrPartitionError.errno:
@@ -175,9 +176,15 @@ class KafkaLog(PublicationLog):
         log.error("a message could not be stored in Kafka: %r", err)
         self._send_error = self._send_error or err
 
-    def _send(self, producer: KafkaProducer, topic: str, value: bytes, key: str | None, headers: Headers) -> None:
-        future = producer.send(topic, value=bytes(value), key=key.encode() if key is not None else None,
-                               headers=[(k, bytes(v)) for k, v in headers] or None)
+    def _send(
+        self, producer: KafkaProducer, topic: str, value: bytes, key: str | None, headers: Headers
+    ) -> None:
+        future = producer.send(
+            topic,
+            value=bytes(value),
+            key=key.encode() if key is not None else None,
+            headers=[(k, bytes(v)) for k, v in headers] or None,
+        )
         future.add_errback(self._record_send_error)
 
     def produce(self, topic: str, value: bytes, key: str | None = None, headers: Headers = ()) -> None:
@@ -282,7 +289,7 @@ def to_record(r: Any) -> LogRecord:
     )
 
 
-class _Listener(ConsumerRebalanceListener):
+class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]  # kafka-python ships no types
     def __init__(self, owner: KafkaLogConsumer) -> None:
         self.owner = owner
 

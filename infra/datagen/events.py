@@ -200,8 +200,10 @@ class LifePlanner:
 
     def _filings(self, t: Timeline, p: Profile, early: bool) -> None:
         rng, today, est = self.rng, self.today, p.established
-        if early:
+        if early and p.is_company:
             self._filing(t, p, est, "章程备案", "公司章程备案", early=True)
+        elif early:
+            self._filing(t, p, est, "联络员备案", f"联络员：{self.people.person_name('F')}", early=True)
         if p.entity_type == "股份有限公司" or (p.entity_type == "有限责任公司" and rng.random() < 0.12):
             names = [self.people.person_name("M" if rng.random() < 0.7 else "F") for _ in range(4)]
             self._filing(t, p, est, "董事备案", f"董事：{names[0]}（董事长）、{names[1]}、{names[2]}")
@@ -309,7 +311,7 @@ class LifePlanner:
         if field == "registered_capital":
             before_capital = state.capital
             amount = int(float(before_capital["amount"]) * rng.choice((1.5, 2, 2.5, 3, 5, 10)))
-            state.capital = {"amount": money(amount // 10_000 * 10_000 or 10_000),
+            state.capital = {"amount": money(amount // 1000 * 1000),
                              "currency": before_capital["currency"]}
             return {"field": "registered_capital", "before": before_capital, "after": state.capital}
         before_rep, state.representative = state.representative, self.people.person(reuse=0.1)
@@ -509,7 +511,10 @@ class LifePlanner:
         rng, today = self.rng, self.today
         if not p.is_company or rng.random() >= 0.09:
             return
-        year = rng.randint(max(year_of(p.established) + 1, 2014), year_of(today))  # the year honoured
+        first, last = max(year_of(p.established) + 1, 2014), year_of(today) - 1
+        if first > last:
+            return
+        year = rng.randint(first, last)  # the year honoured
         options = [("TJ-TAX", "纳税信用等级", f"{year}年度纳税信用A级纳税人",
                     f"经评价，该纳税人{year}年度纳税信用级别为A级。"),
                    (AMR, "守合同重信用", f"{year}—{year + 1}年度天津市“守合同重信用”企业",
@@ -524,10 +529,8 @@ class LifePlanner:
             options.append(("TJ-HRSS", "劳动保障诚信", "天津市劳动保障守法诚信示范单位",
                             "依法签订劳动合同、按时足额支付工资、依法参加社会保险，评为劳动保障守法诚信示范单位。"))
         department, category, title, content = rng.choice(options)
-        day = max(date(year + 1, 4, 1).toordinal() + rng.randint(0, 60), p.established + 1)
-        if day > today:
-            day = rng.randint(p.established + 1, today) if p.established < today else 0
-        if day:
+        day = date(year + 1, 4, 1).toordinal() + rng.randint(0, 60)
+        if day <= today:
             t.add(day, department, "performance.recorded", {
                 "record_no": self.numbers.doc(f"{self.abbr[department]}信", day), "category": category,
                 "title": title, "content": content})
@@ -586,12 +589,8 @@ class LifePlanner:
                 no, licence_name, granted = rng.choice(held)
                 content = f"许可文件名称：{licence_name}；许可文件编号：{no}；有效期自{iso(granted)}起"
             else:
-                content = (f"知识产权名称：{rng.choice(kb.PATENT_TOPICS)}（发明专利）；出质人：{state_name(p)}；"
+                content = (f"知识产权名称：{rng.choice(kb.PATENT_TOPICS)}（发明专利）；出质人：本企业；"
                            f"质权人：{rng.choice(kb.BANKS)}；质权登记期限：{iso(day)}至{iso(months_later(day, 24))}")
             t.add(day, "ENTERPRISE", "disclosure.published", {
                 "disclosure_no": f"JS{year}{self.numbers.next(f'disclosure{year}'):08d}", "category": category,
                 "content": content})
-
-
-def state_name(p: Profile) -> str:
-    return "本企业"

@@ -340,7 +340,7 @@ class ProfileFactory:
         permits = [p for p in permit_pool if rng.random() < 0.7]
         email = None
         if entity_type == "个体工商户":
-            phone: str | None = rep["phone"] if rng.random() < 0.8 else None
+            phone: str | None = None  # the operator's own mobile: not published as the entity's phone
         else:
             phone = self.landline() if rng.random() < 0.75 else self.mobile()
             handle = self.pinyin(trade_name)

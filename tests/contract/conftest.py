@@ -25,8 +25,14 @@ def kafka_log(bootstrap: str) -> PublicationLog:
     from adapters.publication_log.kafka import KafkaLog
 
     # low group timeouts keep joins and rebalances quick in tests
-    return KafkaLog(bootstrap, default_partitions=PARTITIONS, client_id="gongshi-contract",
-                    session_timeout_ms=6_000, heartbeat_interval_ms=1_000, join_timeout_s=15.0)
+    return KafkaLog(
+        bootstrap,
+        default_partitions=PARTITIONS,
+        client_id="gongshi-contract",
+        session_timeout_ms=6_000,
+        heartbeat_interval_ms=1_000,
+        join_timeout_s=15.0,
+    )
 
 
 @pytest.fixture(params=["embedded", "kafka"])

@@ -34,7 +34,9 @@ def read_all(log: PublicationLog, topic: str) -> list[LogRecord]:
     return [r for p, end in sorted(log.end_offsets(topic).items()) for r in log.read(topic, p, 0, end)]
 
 
-def produce_numbered(log: PublicationLog, topic: str, n: int, keys: tuple[str, ...] = (USCC_A, USCC_B)) -> None:
+def produce_numbered(
+    log: PublicationLog, topic: str, n: int, keys: tuple[str, ...] = (USCC_A, USCC_B)
+) -> None:
     for i in range(n):
         log.produce(topic, f"m{i}".encode(), key=keys[i % len(keys)])
     log.flush()
@@ -42,7 +44,9 @@ def produce_numbered(log: PublicationLog, topic: str, n: int, keys: tuple[str, .
 
 def test_produced_records_read_back_with_key_headers_and_order(log: PublicationLog, topic: str) -> None:
     for i in range(5):
-        log.produce(topic, f"公示-{i}".encode(), key=USCC_A, headers=(("reason", b"x"), ("seq", str(i).encode())))
+        log.produce(
+            topic, f"公示-{i}".encode(), key=USCC_A, headers=(("reason", b"x"), ("seq", str(i).encode()))
+        )
     log.flush()
 
     ends = log.end_offsets(topic)
@@ -183,7 +187,9 @@ def test_poll_with_nothing_to_read_returns_an_empty_list(log: PublicationLog, to
 
 def test_produce_many_reports_progress_and_returns_the_count(log: PublicationLog, topic: str) -> None:
     progress: list[int] = []
-    count = log.produce_many(topic, ((f"key-{i % 50}", b"x" * 20) for i in range(2500)), on_progress=progress.append)
+    count = log.produce_many(
+        topic, ((f"key-{i % 50}", b"x" * 20) for i in range(2500)), on_progress=progress.append
+    )
     assert count == 2500
     assert progress and progress[-1] == 2500
     assert progress == sorted(progress)

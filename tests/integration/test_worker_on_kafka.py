@@ -33,36 +33,52 @@ MALFORMED = b'{"schema": "gongshi.publication/1", "kind": '
 
 
 def envelope(kind: str, publication_id: str, occurred_on: str, payload: dict[str, Any]) -> bytes:
-    return json.dumps({
-        "schema": "gongshi.publication/1",
-        "publication_id": publication_id,
-        "department": "TJ-AMR",
-        "kind": kind,
-        "uscc": USCC,
-        "occurred_on": occurred_on,
-        "payload": payload,
-    }, ensure_ascii=False).encode()
+    return json.dumps(
+        {
+            "schema": "gongshi.publication/1",
+            "publication_id": publication_id,
+            "department": "TJ-AMR",
+            "kind": kind,
+            "uscc": USCC,
+            "occurred_on": occurred_on,
+            "payload": payload,
+        },
+        ensure_ascii=False,
+    ).encode()
 
 
-REGISTRATION = envelope("registration.registered", "TJ-AMR-2026-R0001", "2026-03-02", {
-    "name": "天津滨海新区海河智能装备有限公司",
-    "entity_type": "有限责任公司",
-    "legal_representative": {"name": "张伟", "id_number": make_resident_id("120101", date(1980, 5, 1), 12, "M")},
-    "registered_capital": {"amount": "5000000.00"},
-    "established_on": "2026-03-02",
-    "address": "天津市滨海新区第三大街51号",
-    "business_scope": "智能装备研发、制造与销售",
-    "registration_authority": "天津市滨海新区市场监督管理局",
-})
-PENALTY = envelope("penalty.imposed", "TJ-AMR-2026-P0001", "2026-09-15", {
-    "decision_no": "津滨市监罚〔2026〕88号",
-    "violation": "未按规定公示年度报告信息",
-    "basis": "《企业信息公示暂行条例》第十八条",
-    "content": "警告并处罚款",
-    "fine_amount": "20000.00",
-    "decided_on": "2026-09-15",
-    "severity": "general",
-})
+REGISTRATION = envelope(
+    "registration.registered",
+    "TJ-AMR-2026-R0001",
+    "2026-03-02",
+    {
+        "name": "天津滨海新区海河智能装备有限公司",
+        "entity_type": "有限责任公司",
+        "legal_representative": {
+            "name": "张伟",
+            "id_number": make_resident_id("120101", date(1980, 5, 1), 12, "M"),
+        },
+        "registered_capital": {"amount": "5000000.00"},
+        "established_on": "2026-03-02",
+        "address": "天津市滨海新区第三大街51号",
+        "business_scope": "智能装备研发、制造与销售",
+        "registration_authority": "天津市滨海新区市场监督管理局",
+    },
+)
+PENALTY = envelope(
+    "penalty.imposed",
+    "TJ-AMR-2026-P0001",
+    "2026-09-15",
+    {
+        "decision_no": "津滨市监罚〔2026〕88号",
+        "violation": "未按规定公示年度报告信息",
+        "basis": "《企业信息公示暂行条例》第十八条",
+        "content": "警告并处罚款",
+        "fine_amount": "20000.00",
+        "decided_on": "2026-09-15",
+        "severity": "general",
+    },
+)
 
 
 @pytest.fixture

@@ -113,21 +113,11 @@ def test_registration_change_of_legal_representative_replaces_the_representative
     assert registry.get_entity(uscc).registration["legal_representative"]["name"] == "李四"
 
 
-@pytest.mark.xfail(
-    reason="BUG: registration.changed with after=null (clearing an optional field) crashes with KeyError "
-    "in MarketEntity.RegistrationChanged.evolve (change['after'] after exclude_none dump)",
-    strict=True,
-)
 def test_registration_change_clearing_an_optional_field_is_applied(registry: Registry, uscc: str) -> None:
     applied(publish(registry, uscc, "registration.changed", change_payload("industry", "软件业", None)))
     assert registry.get_entity(uscc).registration.get("industry") is None
 
 
-@pytest.mark.xfail(
-    reason="BUG: a name change without `after` passes FieldChange validation (validator skipped on the "
-    "default) and then crashes the whole batch with KeyError instead of being rejected",
-    strict=True,
-)
 def test_registration_change_of_name_without_a_new_name_is_rejected(registry: Registry, uscc: str) -> None:
     outcome = registry.apply_publication(
         envelope("registration.changed", {"changes": [{"field": "name"}]}, uscc=uscc)
@@ -174,11 +164,6 @@ def test_business_licence_revocation_marks_the_entity_revoked(registry: Registry
     )
 
 
-@pytest.mark.xfail(
-    reason="BUG: MarketEntity.deregister requires status 存续, but an entity whose business licence was "
-    "revoked (吊销) must still be liquidated and deregistered (注销)",
-    strict=True,
-)
 def test_entity_with_revoked_business_licence_can_still_be_deregistered(
     registry: Registry, uscc: str
 ) -> None:
@@ -237,11 +222,6 @@ def test_licence_changed_for_unknown_licence_is_rejected(registry: Registry, usc
     assert registry.get_entity(uscc).version == version
 
 
-@pytest.mark.xfail(
-    reason="BUG: MarketEntity.grant_licence has no duplicate check: re-granting an existing licence_no "
-    "overwrites the record, wiping its 已撤销 status and history from the state",
-    strict=True,
-)
 def test_granting_an_existing_licence_number_is_rejected(registry: Registry, uscc: str) -> None:
     applied(publish(registry, uscc, "licence.granted", licence_payload("L-1")))
     applied(publish(registry, uscc, "licence.revoked", {"licence_no": "L-1", "reason": "以欺骗手段取得许可"}))
@@ -464,11 +444,6 @@ def test_repair_approved_before_minimum_window_is_rejected(registry: Registry, u
     applied(publish(registry, uscc, "repair.approved", repair, occurred_on="2025-04-10"))
 
 
-@pytest.mark.xfail(
-    reason="BUG: MarketEntity.repair_credit does not check penalty['repaired']: a second repair is applied "
-    "and moves repaired_on (and the row's public_until) later",
-    strict=True,
-)
 def test_second_repair_of_an_already_repaired_penalty_is_rejected(registry: Registry, uscc: str) -> None:
     applied(publish(registry, uscc, "penalty.imposed", penalty_payload()))
     repair = {"target": "penalty", "decision_no": "津市监罚〔2025〕1号", "reason": "已整改"}
@@ -477,11 +452,6 @@ def test_second_repair_of_an_already_repaired_penalty_is_rejected(registry: Regi
     assert registry.get_entity(uscc).penalties["津市监罚〔2025〕1号"]["repaired"]["on"] == "2025-05-01"
 
 
-@pytest.mark.xfail(
-    reason="BUG: repairing a penalty that is never publicised (minor, Order 36) is rejected as "
-    "repair_too_early with the message '最短公示期至 None 届满'",
-    strict=True,
-)
 def test_repair_of_a_penalty_that_was_never_public_is_rejected_with_a_meaningful_message(
     registry: Registry, uscc: str
 ) -> None:
@@ -544,11 +514,6 @@ def test_annual_report_submitted_is_public_without_the_figures_kept_private(
     )  # established 2020
 
 
-@pytest.mark.xfail(
-    reason="BUG: MarketEntity.check_report_year does not use domain.annual_report.can_submit: the report "
-    "for year Y is accepted before 1 January of Y+1",
-    strict=True,
-)
 def test_annual_report_for_a_year_not_yet_over_is_rejected(registry: Registry, uscc: str) -> None:
     outcome = publish(
         registry, uscc, "annual_report.submitted", annual_report_payload(2026), occurred_on="2026-11-22"
@@ -583,11 +548,6 @@ def test_annual_report_corrected_replaces_the_figures_and_records_the_correction
     )
 
 
-@pytest.mark.xfail(
-    reason="BUG: annual_report.corrected merges into the old report (report.update of an exclude_none "
-    "dump), so a figure the corrected report leaves out survives the correction",
-    strict=True,
-)
 def test_annual_report_correction_can_withdraw_a_figure(registry: Registry, uscc: str) -> None:
     applied(publish(registry, uscc, "annual_report.submitted", annual_report_payload(2023)))
     correction = {**annual_report_payload(2023), "reason": "利润数据不应填报"}
