@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -15,7 +15,7 @@ class SystemClock:
         return datetime.now(CHINA).date()
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class FixedDateClock:
@@ -29,4 +29,4 @@ class FixedDateClock:
 
     def now(self) -> datetime:
         real = datetime.now(CHINA)
-        return datetime.combine(self._today, real.timetz()).astimezone(timezone.utc)
+        return datetime.combine(self._today, real.timetz()).astimezone(UTC)

@@ -36,7 +36,7 @@ def create_app(container: Container, *, run_background: bool = False) -> FastAPI
     app = FastAPI(
         title="Gongshi 公示 — 市场主体信用信息公示系统",
         version="1.0.0",
-        description="Public lookup of market entities' credit records, as published by Tianjin's departments.",
+        description="Public lookup of market entities' credit records, as published by the departments.",
         lifespan=lifespan,
     )
     app.state.container = container

@@ -20,7 +20,9 @@ from rich.table import Table
 from infra.bootstrap import Container, build
 from infra.settings import Settings
 
-app = typer.Typer(help="Gongshi 公示 — market-entity credit information publicity platform.", no_args_is_help=True)
+app = typer.Typer(
+    help="Gongshi 公示 — market-entity credit information publicity platform.", no_args_is_help=True
+)
 console = Console(stderr=True)
 
 
@@ -36,8 +38,12 @@ def _container() -> Container:
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=False,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
     )
 
 
@@ -45,7 +51,9 @@ def _progress() -> Progress:
 def generate(
     entities: Annotated[int, typer.Option(help="number of market entities")] = 2000,
     seed: Annotated[int, typer.Option(help="random seed (same seed, same file)")] = 1,
-    out: Annotated[Path, typer.Option(help="JSON Lines file of publication envelopes")] = Path("var/demo.jsonl"),
+    out: Annotated[Path, typer.Option(help="JSON Lines file of publication envelopes")] = Path(
+        "var/demo.jsonl"
+    ),
     today: Annotated[str | None, typer.Option(help="last business date (default: the system's date)")] = None,
 ) -> None:
     """Write realistic publication envelopes for N entities across Tianjin's 16 districts."""
@@ -55,7 +63,9 @@ def generate(
     out.parent.mkdir(parents=True, exist_ok=True)
     with _progress() as progress:
         task = progress.add_task("生成数据", total=entities)
-        count = write_jsonl(out, entities, seed, as_of, on_progress=lambda done: progress.update(task, completed=done))
+        count = write_jsonl(
+            out, entities, seed, as_of, on_progress=lambda done: progress.update(task, completed=done)
+        )
         progress.update(task, completed=entities)
     console.print(f"{count} publications for {entities} entities → {out}")
 
@@ -91,7 +101,8 @@ def publish(
     with _progress() as progress:
         task = progress.add_task("发布", total=total)
         count = container.log.produce_many(
-            container.settings.publications_topic, _lines(file),
+            container.settings.publications_topic,
+            _lines(file),
             on_progress=lambda done: progress.update(task, completed=done),
         )
     container.close()
@@ -157,14 +168,20 @@ def serve(
     _serve(container, run_background=True, host=host, port=port)
 
 
-def _serve(container: Container, *, run_background: bool, host: str | None = None, port: int | None = None) -> None:
+def _serve(
+    container: Container, *, run_background: bool, host: str | None = None, port: int | None = None
+) -> None:
     import uvicorn
 
     from api.app import create_app
 
     s = container.settings
-    uvicorn.run(create_app(container, run_background=run_background), host=host or s.http_host,
-                port=port or s.http_port, log_level="info")
+    uvicorn.run(
+        create_app(container, run_background=run_background),
+        host=host or s.http_host,
+        port=port or s.http_port,
+        log_level="info",
+    )
 
 
 @app.command()
@@ -184,8 +201,13 @@ def parked() -> None:
     container = _container()
     table = Table("publication_id", "uscc", "kind", "department", "occurred_on")
     for envelope in container.registry.all_parked():
-        table.add_row(envelope["publication_id"], envelope["uscc"], envelope["kind"], envelope["department"],
-                      envelope["occurred_on"])
+        table.add_row(
+            envelope["publication_id"],
+            envelope["uscc"],
+            envelope["kind"],
+            envelope["department"],
+            envelope["occurred_on"],
+        )
     _out().print(table)
     container.close()
 

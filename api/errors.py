@@ -36,8 +36,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, err: DomainError) -> JSONResponse:
         status = next(s for cls, s in STATUS_BY_ERROR if isinstance(err, cls))
-        return error_response(status, err.code, err.message, **{k: v for k, v in err.detail.items()
-                                                                if isinstance(v, (str, int))})
+        return error_response(
+            status,
+            err.code,
+            err.message,
+            **{k: v for k, v in err.detail.items() if isinstance(v, (str, int))},
+        )
 
     @app.exception_handler(SearchUnavailable)
     async def _search(_: Request, err: SearchUnavailable) -> JSONResponse:
@@ -46,7 +50,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, err: RequestValidationError) -> JSONResponse:
-        parts = [f"{'.'.join(str(p) for p in e['loc'][1:]) or e['loc'][0]}: {e['msg']}" for e in err.errors()[:5]]
+        parts = [
+            f"{'.'.join(str(p) for p in e['loc'][1:]) or e['loc'][0]}: {e['msg']}" for e in err.errors()[:5]
+        ]
         return error_response(422, "invalid_request", "请求参数有误：" + "；".join(parts))
 
     @app.exception_handler(StarletteHTTPException)

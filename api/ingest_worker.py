@@ -21,8 +21,15 @@ log = logging.getLogger(__name__)
 
 
 class IngestionWorker:
-    def __init__(self, registry: Registry, log_: PublicationLog, topic: str, dlq_topic: str, group: str,
-                 batch_size: int = 500) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        log_: PublicationLog,
+        topic: str,
+        dlq_topic: str,
+        group: str,
+        batch_size: int = 500,
+    ) -> None:
         self.registry = registry
         self.log = log_
         self.topic = topic

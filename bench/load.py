@@ -21,13 +21,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from infra.bootstrap import build  # noqa: E402
-from infra.datagen.generator import write_jsonl  # noqa: E402
-from infra.settings import Settings  # noqa: E402
+from infra.bootstrap import build
+from infra.datagen.generator import write_jsonl
+from infra.settings import Settings
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--entities", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=20261122)
     parser.add_argument("--today", default="2026-11-22")
@@ -61,13 +63,15 @@ def main() -> None:
         container.close()
 
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"# bench/load — embedded defaults (SQLite event store, SQLite log, SQLite FTS5), {platform.python_version()}")
-    print(f"command: .venv/bin/python bench/load.py --entities {args.entities} --seed {args.seed} --today {args.today}")
+    print(f"# bench/load — embedded defaults (SQLite events, log, FTS5), Python {platform.python_version()}")
+    command = f"bench/load.py --entities {args.entities} --seed {args.seed} --today {args.today}"
+    print(f"command: .venv/bin/python {command}")
     print(f"entities: {args.entities}  publications: {count}  outcomes: {counts}")
     print(f"generate : {t_generate:7.2f} s  {count / t_generate:10.0f} publications/s")
     print(f"publish  : {t_publish:7.2f} s  {count / t_publish:10.0f} publications/s  (to the embedded log)")
     print(f"ingest   : {t_ingest:7.2f} s  {applied / t_ingest:10.0f} publications/s  (log → event store)")
-    print(f"project  : {t_project:7.2f} s  {notifications / t_project:10.0f} events/s  ({indexed} entities indexed)")
+    per_s = notifications / t_project
+    print(f"project  : {t_project:7.2f} s  {per_s:10.0f} events/s  ({indexed} entities indexed)")
     total = t_publish + t_ingest + t_project
     print(f"load     : {total:7.2f} s  {count / total:10.0f} publications/s  (publish + ingest + project)")
     print(f"peak RSS : {rss_mb:.0f} MB")

@@ -14,8 +14,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from domain.errors import InvariantViolated
 from domain.annual_report import can_submit, first_report_year, report_window
+from domain.errors import InvariantViolated
 from domain.publicity import add_months, can_repair, publicity_period
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://gongshi.example/market-entity")
@@ -170,7 +170,9 @@ class MarketEntity(Aggregate):
 
     # --- commands -----------------------------------------------------------------------------
 
-    def record(self, event_class: type[MarketEntity.Published], meta: dict[str, Any], data: dict[str, Any]) -> None:
+    def record(
+        self, event_class: type[MarketEntity.Published], meta: dict[str, Any], data: dict[str, Any]
+    ) -> None:
         self.trigger_event(event_class, data=data, **meta)
 
     def change_registration(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
@@ -191,7 +193,9 @@ class MarketEntity(Aggregate):
 
     def grant_licence(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
         if data["licence_no"] in self.licences:
-            raise InvariantViolated(f"许可证编号 {data['licence_no']} 已存在，请公示变更", code="duplicate_licence")
+            raise InvariantViolated(
+                f"许可证编号 {data['licence_no']} 已存在，请公示变更", code="duplicate_licence"
+            )
         self.record(self.LicenceGranted, meta, data)
 
     def change_licence(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
@@ -251,7 +255,9 @@ class MarketEntity(Aggregate):
             if penalty.get("repaired") or penalty.get("revoked"):
                 raise InvariantViolated(f"处罚 {decision_no} 已修复或已撤销", code="already_repaired")
             if not period.publicised:
-                raise InvariantViolated(f"处罚 {decision_no} 依规不予公示，无需信用修复", code="not_publicised")
+                raise InvariantViolated(
+                    f"处罚 {decision_no} 依规不予公示，无需信用修复", code="not_publicised"
+                )
             if not can_repair(period, on):
                 raise InvariantViolated(
                     f"处罚 {decision_no} 最短公示期至 {period.earliest_repair_on} 届满，尚不能修复",
@@ -268,7 +274,9 @@ class MarketEntity(Aggregate):
 
     def submit_annual_report(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
         if self.status == STATUS_DEREGISTERED:
-            raise InvariantViolated("市场主体已注销，无需报送年度报告", code="entity_not_active", status=self.status)
+            raise InvariantViolated(
+                "市场主体已注销，无需报送年度报告", code="entity_not_active", status=self.status
+            )
         self.check_report_year(int(data["year"]), meta["occurred_on"], correcting=False)
         self.record(self.AnnualReportSubmitted, meta, data)
 
@@ -296,9 +304,7 @@ class MarketEntity(Aggregate):
             for change in self.data["changes"]:
                 field, after = change["field"], change.get("after")
                 if field == "name" and after != entity.name:
-                    entity.former_names.append(
-                        {"name": entity.name, "until": self.occurred_on.isoformat()}
-                    )
+                    entity.former_names.append({"name": entity.name, "until": self.occurred_on.isoformat()})
                     entity.name = after
                 entity.registration[field] = after
             entity.changes.append({**self.meta(), **self.data})
@@ -306,14 +312,26 @@ class MarketEntity(Aggregate):
     class Deregistered(Published):
         def evolve(self, entity: MarketEntity) -> None:
             entity.status = STATUS_DEREGISTERED
-            entity.status_history.append({"status": entity.status, "on": self.occurred_on.isoformat(),
-                                          "publication_id": self.publication_id, **self.data})
+            entity.status_history.append(
+                {
+                    "status": entity.status,
+                    "on": self.occurred_on.isoformat(),
+                    "publication_id": self.publication_id,
+                    **self.data,
+                }
+            )
 
     class BusinessLicenceRevoked(Published):
         def evolve(self, entity: MarketEntity) -> None:
             entity.status = STATUS_REVOKED
-            entity.status_history.append({"status": entity.status, "on": self.occurred_on.isoformat(),
-                                          "publication_id": self.publication_id, **self.data})
+            entity.status_history.append(
+                {
+                    "status": entity.status,
+                    "on": self.occurred_on.isoformat(),
+                    "publication_id": self.publication_id,
+                    **self.data,
+                }
+            )
 
     class FilingRecorded(Published):
         def evolve(self, entity: MarketEntity) -> None:
@@ -322,7 +340,10 @@ class MarketEntity(Aggregate):
     class LicenceGranted(Published):
         def evolve(self, entity: MarketEntity) -> None:
             entity.licences[self.data["licence_no"]] = {
-                **self.meta(), **self.data, "status": "有效", "history": []
+                **self.meta(),
+                **self.data,
+                "status": "有效",
+                "history": [],
             }
 
     class LicenceChanged(Published):
@@ -343,7 +364,11 @@ class MarketEntity(Aggregate):
     class PenaltyImposed(Published):
         def evolve(self, entity: MarketEntity) -> None:
             entity.penalties[self.data["decision_no"]] = {
-                **self.meta(), **self.data, "revoked": None, "repaired": None, "history": []
+                **self.meta(),
+                **self.data,
+                "revoked": None,
+                "repaired": None,
+                "history": [],
             }
 
     class PenaltyAmended(Published):
@@ -371,25 +396,35 @@ class MarketEntity(Aggregate):
     class AbnormalListed(Published):
         def evolve(self, entity: MarketEntity) -> None:
             entity.abnormal_listings[self.data["decision_no"]] = {
-                **self.meta(), **self.data, "listed_on": self.occurred_on.isoformat(), "removed": None
+                **self.meta(),
+                **self.data,
+                "listed_on": self.occurred_on.isoformat(),
+                "removed": None,
             }
 
     class AbnormalRemoved(Published):
         def evolve(self, entity: MarketEntity) -> None:
             entity.abnormal_listings[self.data["decision_no"]]["removed"] = {
-                **self.meta(), "on": self.occurred_on.isoformat(), "reason": self.data["reason"]
+                **self.meta(),
+                "on": self.occurred_on.isoformat(),
+                "reason": self.data["reason"],
             }
 
     class SeriousListed(Published):
         def evolve(self, entity: MarketEntity) -> None:
             entity.serious_listings[self.data["decision_no"]] = {
-                **self.meta(), **self.data, "listed_on": self.occurred_on.isoformat(), "removed": None
+                **self.meta(),
+                **self.data,
+                "listed_on": self.occurred_on.isoformat(),
+                "removed": None,
             }
 
     class SeriousRemoved(Published):
         def evolve(self, entity: MarketEntity) -> None:
             entity.serious_listings[self.data["decision_no"]]["removed"] = {
-                **self.meta(), "on": self.occurred_on.isoformat(), "reason": self.data["reason"]
+                **self.meta(),
+                "on": self.occurred_on.isoformat(),
+                "reason": self.data["reason"],
             }
 
     class InspectionPublished(Published):
@@ -411,7 +446,10 @@ class MarketEntity(Aggregate):
     class AnnualReportSubmitted(Published):
         def evolve(self, entity: MarketEntity) -> None:
             entity.annual_reports[str(self.data["year"])] = {
-                **self.meta(), **self.data, "submitted_on": self.occurred_on.isoformat(), "corrections": []
+                **self.meta(),
+                **self.data,
+                "submitted_on": self.occurred_on.isoformat(),
+                "corrections": [],
             }
 
     class AnnualReportCorrected(Published):
@@ -421,8 +459,10 @@ class MarketEntity(Aggregate):
             corrections = [*old["corrections"], {**self.meta(), "reason": self.data.get("reason")}]
             # the corrected report replaces the old one whole: a figure it leaves out is withdrawn
             entity.annual_reports[year] = {
-                **self.meta(), **{k: v for k, v in self.data.items() if k != "reason"},
-                "submitted_on": old["submitted_on"], "corrections": corrections,
+                **self.meta(),
+                **{k: v for k, v in self.data.items() if k != "reason"},
+                "submitted_on": old["submitted_on"],
+                "corrections": corrections,
             }
 
     class DisclosurePublished(Published):

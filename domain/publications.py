@@ -206,7 +206,9 @@ class AbnormalListed(Payload):
 
 
 class AbnormalRemoved(Payload):
-    decision_no: Annotated[str, Field(min_length=1, max_length=200, description="the listing's decision number")]
+    decision_no: Annotated[
+        str, Field(min_length=1, max_length=200, description="the listing's decision number")
+    ]
     reason: Text
 
 
@@ -230,7 +232,9 @@ class InspectionPublished(Payload):
 
 class RepairApproved(Payload):
     target: Literal["penalty", "abnormal", "serious"]
-    decision_no: Annotated[str, Field(min_length=1, max_length=200, description="the repaired record's decision number")]
+    decision_no: Annotated[
+        str, Field(min_length=1, max_length=200, description="the repaired record's decision number")
+    ]
     reason: Text
 
 
@@ -298,7 +302,9 @@ class Envelope(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     schema_: Annotated[Literal["gongshi.publication/1"], Field(alias="schema")] = "gongshi.publication/1"
-    publication_id: Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-/]*$")]
+    publication_id: Annotated[
+        str, Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-/]*$")
+    ]
     department: Annotated[str, Field(min_length=1, max_length=40)]
     kind: str
     uscc: Annotated[str, Field(min_length=1, max_length=40)]

@@ -118,7 +118,9 @@ class ParkedPublications(Aggregate):
         publication_ids: list[str]
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.waiting = [w for w in aggregate.waiting if w["publication_id"] not in self.publication_ids]
+            aggregate.waiting = [
+                w for w in aggregate.waiting if w["publication_id"] not in self.publication_ids
+            ]
 
     def park(self, envelope: dict[str, Any]) -> None:
         self.trigger_event(self.Parked, envelope=envelope)
@@ -154,9 +156,11 @@ class Registry(Application[UUID]):
     """The register of market entities."""
 
     name = "Registry"
-    snapshotting_intervals = {MarketEntity: 100}  # noqa: RUF012 (the library's class attribute)
+    snapshotting_intervals = {MarketEntity: 100}
 
-    def __init__(self, *, clock: Clock, departments: DepartmentRegistry, env: Mapping[str, str] | None = None):
+    def __init__(
+        self, *, clock: Clock, departments: DepartmentRegistry, env: Mapping[str, str] | None = None
+    ):
         self.clock = clock
         self.departments = departments
         super().__init__(env=dict(env or {}))
@@ -180,7 +184,8 @@ class Registry(Application[UUID]):
 
     def position(self, source: str) -> int | None:
         """The last position recorded for a source (e.g. `kafka:gongshi.publications:3`)."""
-        result: int | None = self.recorder.max_tracking_id(source)
+        recorder: Any = self.recorder  # a process recorder (see construct_recorder)
+        result: int | None = recorder.max_tracking_id(source)
         return result
 
     def parked(self, uscc: str) -> list[dict[str, Any]]:
@@ -239,7 +244,9 @@ class Registry(Application[UUID]):
         envelope, data, uscc = checked
         return self._apply_valid(batch, envelope, data, uscc)
 
-    def _validate(self, message: bytes | Mapping[str, Any]) -> Outcome | tuple[pub.Envelope, dict[str, Any], str]:
+    def _validate(
+        self, message: bytes | Mapping[str, Any]
+    ) -> Outcome | tuple[pub.Envelope, dict[str, Any], str]:
         if isinstance(message, (bytes, bytearray, str)):
             try:
                 raw = json.loads(message)
@@ -249,16 +256,24 @@ class Registry(Application[UUID]):
             raw = message
         if not isinstance(raw, dict):
             return Outcome("rejected", code=pub.REASON_MALFORMED, message="消息必须是 JSON 对象")
-        ids = {k: raw.get(k) if isinstance(raw.get(k), str) else None
-               for k in ("publication_id", "uscc", "kind", "department")}
+        ids: dict[str, Any] = {
+            k: raw.get(k) if isinstance(raw.get(k), str) else None
+            for k in ("publication_id", "uscc", "kind", "department")
+        }
         try:
             envelope = pub.Envelope.model_validate(raw)
         except ValidationError as err:
-            return Outcome("rejected", **ids, code=pub.REASON_INVALID_ENVELOPE,
-                           message=f"信封格式错误：{pub.describe_validation_error(err)}")
+            return Outcome(
+                "rejected",
+                **ids,
+                code=pub.REASON_INVALID_ENVELOPE,
+                message=f"信封格式错误：{pub.describe_validation_error(err)}",
+            )
         model = pub.PAYLOADS.get(envelope.kind)
         if model is None:
-            return Outcome("rejected", **ids, code=pub.REASON_UNKNOWN_KIND, message=f"未知的公示类型“{envelope.kind}”")
+            return Outcome(
+                "rejected", **ids, code=pub.REASON_UNKNOWN_KIND, message=f"未知的公示类型“{envelope.kind}”"
+            )
         try:
             uscc = USCC.parse(envelope.uscc).value
         except InvalidUSCC as err:
@@ -266,32 +281,56 @@ class Registry(Application[UUID]):
         ids["uscc"] = uscc
         department = self.departments.get(envelope.department)
         if department is None:
-            return Outcome("rejected", **ids, code=pub.REASON_UNKNOWN_DEPARTMENT,
-                           message=f"未登记的部门“{envelope.department}”")
+            return Outcome(
+                "rejected",
+                **ids,
+                code=pub.REASON_UNKNOWN_DEPARTMENT,
+                message=f"未登记的部门“{envelope.department}”",
+            )
         if envelope.kind not in department.kinds:
-            return Outcome("rejected", **ids, code=pub.REASON_OUTSIDE_MANDATE,
-                           message=f"{department.name}无权公示“{envelope.kind}”类信息")
+            return Outcome(
+                "rejected",
+                **ids,
+                code=pub.REASON_OUTSIDE_MANDATE,
+                message=f"{department.name}无权公示“{envelope.kind}”类信息",
+            )
         try:
             payload = model.model_validate(envelope.payload)
         except ValidationError as err:
-            return Outcome("rejected", **ids, code=pub.REASON_INVALID_PAYLOAD,
-                           message=f"{envelope.kind} 内容错误：{pub.describe_validation_error(err)}")
+            return Outcome(
+                "rejected",
+                **ids,
+                code=pub.REASON_INVALID_PAYLOAD,
+                message=f"{envelope.kind} 内容错误：{pub.describe_validation_error(err)}",
+            )
         return envelope, payload.model_dump(mode="json", exclude_none=True), uscc
 
     def _apply_valid(self, batch: _Batch, envelope: pub.Envelope, data: dict[str, Any], uscc: str) -> Outcome:
-        ids: dict[str, Any] = {"publication_id": envelope.publication_id, "uscc": uscc,
-                               "kind": envelope.kind, "department": envelope.department}
-        meta = {"department": envelope.department, "publication_id": envelope.publication_id,
-                "occurred_on": envelope.occurred_on, "basis": data.get("basis"),
-                "timestamp": self.clock.now()}
+        ids: dict[str, Any] = {
+            "publication_id": envelope.publication_id,
+            "uscc": uscc,
+            "kind": envelope.kind,
+            "department": envelope.department,
+        }
+        meta: dict[str, Any] = {
+            "department": envelope.department,
+            "publication_id": envelope.publication_id,
+            "occurred_on": envelope.occurred_on,
+            "basis": data.get("basis"),
+            "timestamp": self.clock.now(),
+        }
         entity = batch.get(entity_id(uscc))
         if envelope.kind == "registration.registered":
             if entity is not None:
                 assert isinstance(entity, MarketEntity)
                 if entity.has_applied(envelope.publication_id):
                     return Outcome("duplicate", **ids)
-                return Outcome("rejected", **ids, code=pub.REASON_ALREADY_REGISTERED,
-                               message=f"统一社会信用代码 {uscc} 已登记")
+                return Outcome(
+                    "rejected",
+                    **ids,
+                    code=pub.REASON_ALREADY_REGISTERED,
+                    message=f"统一社会信用代码 {uscc} 已登记",
+                )
             entity = MarketEntity.register(uscc=uscc, data=data, **meta)
             batch.add(entity)
             released = self._release_parked(batch, entity)

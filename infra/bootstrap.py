@@ -76,8 +76,14 @@ class Container:
     @cached_property
     def worker(self) -> IngestionWorker:
         s = self.settings
-        return IngestionWorker(self.registry, self.log, s.publications_topic, s.dlq_topic, s.consumer_group,
-                               batch_size=s.ingest_batch_size)
+        return IngestionWorker(
+            self.registry,
+            self.log,
+            s.publications_topic,
+            s.dlq_topic,
+            s.consumer_group,
+            batch_size=s.ingest_batch_size,
+        )
 
     def close(self) -> None:
         for name in ("worker", "log", "index", "registry"):

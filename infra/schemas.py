@@ -20,8 +20,10 @@ def rendered() -> dict[str, str]:
     files: dict[str, Any] = {"publication.schema.json": envelope_json_schema()}
     for kind, model in PAYLOADS.items():
         files[f"payloads/{kind}.schema.json"] = model.model_json_schema()
-    return {name: json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-            for name, schema in files.items()}
+    return {
+        name: json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+        for name, schema in files.items()
+    }
 
 
 def write(directory: Path = SCHEMA_DIR) -> list[Path]:
@@ -42,8 +44,11 @@ def main() -> None:
         for path in write():
             print(path)
     else:
-        stale = [n for n, t in rendered().items()
-                 if not (SCHEMA_DIR / n).exists() or (SCHEMA_DIR / n).read_text(encoding="utf-8") != t]
+        stale = [
+            n
+            for n, t in rendered().items()
+            if not (SCHEMA_DIR / n).exists() or (SCHEMA_DIR / n).read_text(encoding="utf-8") != t
+        ]
         print("stale: " + ", ".join(stale) if stale else "schemas are current")
         raise SystemExit(1 if stale else 0)
 

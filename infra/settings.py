@@ -19,7 +19,9 @@ class Settings(BaseSettings):
 
     kafka_bootstrap: str | None = Field(None, description="e.g. 127.0.0.1:9092; unset = embedded log")
     kafka_partitions: int = 6
-    postgres_dsn: str | None = Field(None, description="e.g. postgresql://gongshi:gongshi@127.0.0.1:5432/gongshi")
+    postgres_dsn: str | None = Field(
+        None, description="e.g. postgresql://gongshi:gongshi@127.0.0.1:5432/gongshi"
+    )
     postgres_schema: str | None = None
     elasticsearch_url: str | None = Field(None, description="e.g. http://127.0.0.1:9200")
 

@@ -21,7 +21,14 @@ from domain.publicity import is_penalty_public, publicity_period
 from domain.uscc import USCC
 
 RECORD_CATEGORIES = (
-    "penalty", "licence", "inspection", "abnormal", "serious", "filing", "performance", "other"
+    "penalty",
+    "licence",
+    "inspection",
+    "abnormal",
+    "serious",
+    "filing",
+    "performance",
+    "other",
 )
 AR_OPTIONAL_FIELDS = ("employees", "total_assets", "revenue", "profit", "tax_paid", "phone", "email")
 PERSON_FIELDS = ("legal_representative",)
@@ -61,7 +68,8 @@ def _mask_change(change: dict[str, Any]) -> dict[str, Any]:
     masked = dict(change)
     masked["changes"] = [
         {**c, **{k: mask_person(c[k]) for k in ("before", "after") if isinstance(c.get(k), dict)}}
-        if c.get("field") in PERSON_FIELDS else c
+        if c.get("field") in PERSON_FIELDS
+        else c
         for c in change.get("changes", [])
     ]
     return masked
@@ -162,8 +170,15 @@ def summary(doc: dict[str, Any], today: date) -> dict[str, Any]:
     }
 
 
-def _row(category: str, item: dict[str, Any], doc: dict[str, Any], record_id: str, title: str,
-         on: str, until: str | None = None) -> dict[str, Any]:
+def _row(
+    category: str,
+    item: dict[str, Any],
+    doc: dict[str, Any],
+    record_id: str,
+    title: str,
+    on: str,
+    until: str | None = None,
+) -> dict[str, Any]:
     return {
         "category": category,
         "record_id": record_id,
@@ -188,15 +203,33 @@ def record_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
     for lic in doc["licences"]:
         rows.append(_row("licence", lic, doc, lic["licence_no"], lic["licence_name"], lic["occurred_on"]))
     for i in doc["inspections"]:
-        rows.append(_row("inspection", i, doc, i["inspection_no"], f"{i['inspection_type']}：{i['result']}",
-                         i["occurred_on"]))
+        rows.append(
+            _row(
+                "inspection",
+                i,
+                doc,
+                i["inspection_no"],
+                f"{i['inspection_type']}：{i['result']}",
+                i["occurred_on"],
+            )
+        )
     for category, listings in (("abnormal", doc["abnormal_listings"]), ("serious", doc["serious_listings"])):
         for listing in listings:
-            rows.append(_row(category, listing, doc, listing["decision_no"], listing["reason"], listing["listed_on"]))
+            rows.append(
+                _row(category, listing, doc, listing["decision_no"], listing["reason"], listing["listed_on"])
+            )
             removed = listing.get("removed")
             if removed:
-                rows.append(_row(f"{category}_removed", {**listing, **removed}, doc, listing["decision_no"],
-                                 removed["reason"], removed["on"]))
+                rows.append(
+                    _row(
+                        f"{category}_removed",
+                        {**listing, **removed},
+                        doc,
+                        listing["decision_no"],
+                        removed["reason"],
+                        removed["on"],
+                    )
+                )
     for f in doc["filings"]:
         rows.append(_row("filing", f, doc, f["filing_no"], f["filing_type"], f["occurred_on"]))
     for item in doc["performance"]:

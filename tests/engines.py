@@ -14,7 +14,9 @@ from urllib.parse import urlparse
 import pytest
 
 KAFKA_BOOTSTRAP = os.environ.get("GONGSHI_TEST_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
-POSTGRES_DSN = os.environ.get("GONGSHI_TEST_POSTGRES_DSN", "postgresql://gongshi:gongshi@127.0.0.1:5432/gongshi")
+POSTGRES_DSN = os.environ.get(
+    "GONGSHI_TEST_POSTGRES_DSN", "postgresql://gongshi:gongshi@127.0.0.1:5432/gongshi"
+)
 ELASTICSEARCH_URL = os.environ.get("GONGSHI_TEST_ELASTICSEARCH_URL", "http://127.0.0.1:9200")
 
 RUN_ID = uuid.uuid4().hex[:8]

@@ -98,8 +98,9 @@ class EmbeddedLog(PublicationLog):
             for key, value, headers in items:
                 p = partition_for(key, partitions)
                 if p not in nexts:
-                    row = c.execute("SELECT MAX(offset) FROM records WHERE topic=? AND partition=?",
-                                    (topic, p)).fetchone()
+                    row = c.execute(
+                        "SELECT MAX(offset) FROM records WHERE topic=? AND partition=?", (topic, p)
+                    ).fetchone()
                     nexts[p] = 0 if row[0] is None else int(row[0]) + 1
                 hdrs = json.dumps([[k, b64encode(v).decode()] for k, v in headers])
                 rows.append((topic, p, nexts[p], key, bytes(value), hdrs, now))
@@ -115,20 +116,32 @@ class EmbeddedLog(PublicationLog):
         c = self._conn()
         partitions = self._partitions(c, topic)
         out = dict.fromkeys(range(partitions), 0)
-        for p, mx in c.execute("SELECT partition, MAX(offset) FROM records WHERE topic=? GROUP BY partition",
-                               (topic,)):
+        for p, mx in c.execute(
+            "SELECT partition, MAX(offset) FROM records WHERE topic=? GROUP BY partition", (topic,)
+        ):
             out[int(p)] = int(mx) + 1
         return out
 
     def read(self, topic: str, partition: int, offset: int, limit: int) -> list[LogRecord]:
-        rows = self._conn().execute(
-            "SELECT partition, offset, key, value, headers, ts FROM records "
-            "WHERE topic=? AND partition=? AND offset>=? ORDER BY offset LIMIT ?",
-            (topic, partition, offset, limit),
-        ).fetchall()
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT partition, offset, key, value, headers, ts FROM records "
+                "WHERE topic=? AND partition=? AND offset>=? ORDER BY offset LIMIT ?",
+                (topic, partition, offset, limit),
+            )
+            .fetchall()
+        )
         return [
-            LogRecord(topic, int(p), int(o), k, bytes(v),
-                      tuple((hk, b64decode(hv)) for hk, hv in json.loads(h)), int(ts))
+            LogRecord(
+                topic,
+                int(p),
+                int(o),
+                k,
+                bytes(v),
+                tuple((hk, b64decode(hv)) for hk, hv in json.loads(h)),
+                int(ts),
+            )
             for p, o, k, v, h, ts in rows
         ]
 
@@ -136,9 +149,13 @@ class EmbeddedLog(PublicationLog):
         return EmbeddedConsumer(self, topic, group)
 
     def committed(self, topic: str, group: str) -> dict[int, int]:
-        rows = self._conn().execute(
-            "SELECT partition, next_offset FROM group_offsets WHERE grp=? AND topic=?", (group, topic)
-        ).fetchall()
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT partition, next_offset FROM group_offsets WHERE grp=? AND topic=?", (group, topic)
+            )
+            .fetchall()
+        )
         return {int(p): int(o) for p, o in rows}
 
     def commit(self, topic: str, group: str, next_offsets: dict[int, int]) -> None:
@@ -165,7 +182,6 @@ class EmbeddedConsumer(LogConsumer):
         self._partitions = list(log.end_offsets(topic))
         committed = log.committed(topic, group)
         self._next = {p: committed.get(p, 0) for p in self._partitions}
-        self._on_assign: Callable[[list[int]], None] | None = None
 
     def assignment(self) -> list[int]:
         return list(self._partitions)

@@ -78,7 +78,11 @@ class SQLiteSearchIndex(SearchIndex):
     # --- writes -------------------------------------------------------------------------------
 
     def position(self, projection: str) -> int | None:
-        row = self._conn().execute("SELECT position FROM positions WHERE projection=?", (projection,)).fetchone()
+        row = (
+            self._conn()
+            .execute("SELECT position FROM positions WHERE projection=?", (projection,))
+            .fetchone()
+        )
         return None if row is None else int(row[0])
 
     def write(self, projection: str, entities: Sequence[IndexedEntity], position: int) -> None:
@@ -102,9 +106,18 @@ class SQLiteSearchIndex(SearchIndex):
         if row is not None and int(row[0]) >= e.version:
             return  # what is stored is as new or newer
         f = e.fields
-        values = (e.version, f["name"], f["former_names"], f["codes"], f["person"], f["pinyin"],
-                  e.public["status"], e.public["registration"].get("established_on"),
-                  json.dumps(e.public, ensure_ascii=False), json.dumps(e.sharing, ensure_ascii=False))
+        values = (
+            e.version,
+            f["name"],
+            f["former_names"],
+            f["codes"],
+            f["person"],
+            f["pinyin"],
+            e.public["status"],
+            e.public["registration"].get("established_on"),
+            json.dumps(e.public, ensure_ascii=False),
+            json.dumps(e.sharing, ensure_ascii=False),
+        )
         if row is None:
             c.execute("INSERT INTO entities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (e.uscc, *values))
         else:
@@ -118,8 +131,18 @@ class SQLiteSearchIndex(SearchIndex):
         c.execute("INSERT INTO entities_fts VALUES (?, ?, ?, ?, ?, ?)", (e.uscc, *(f[k] for k in FIELDS)))
         c.executemany(
             "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(e.uscc, r["category"], r["record_id"], r["department"], r["occurred_on"], r["public_until"],
-              json.dumps(r, ensure_ascii=False)) for r in e.rows],
+            [
+                (
+                    e.uscc,
+                    r["category"],
+                    r["record_id"],
+                    r["department"],
+                    r["occurred_on"],
+                    r["public_until"],
+                    json.dumps(r, ensure_ascii=False),
+                )
+                for r in e.rows
+            ],
         )
 
     # --- reads --------------------------------------------------------------------------------
@@ -130,17 +153,25 @@ class SQLiteSearchIndex(SearchIndex):
             return Page(0, [])
         compact = "".join(q.split()).upper()
         if looks_like_uscc(compact) or looks_like_registration_number(compact):
-            rows = self._conn().execute(
-                "SELECT public_doc FROM entities WHERE uscc=? OR codes LIKE ? ESCAPE '\\'",
-                (compact, f"%{_like_escape(compact)}%"),
-            ).fetchall()
+            rows = (
+                self._conn()
+                .execute(
+                    "SELECT public_doc FROM entities WHERE uscc=? OR codes LIKE ? ESCAPE '\\'",
+                    (compact, f"%{_like_escape(compact)}%"),
+                )
+                .fetchall()
+            )
             return Page(len(rows), [json.loads(r[0]) for r in rows])
         squeezed = compact.lower()  # "tianjin binhai" is matched as "tianjinbinhai" in the pinyin
         params = {
-            "q": q, "exact_code": _like_escape(compact), "prefix": f"{_like_escape(q)}%",
-            "contains": f"%{_like_escape(q)}%", "contains_lower": f"%{_like_escape(q.lower())}%",
+            "q": q,
+            "exact_code": _like_escape(compact),
+            "prefix": f"{_like_escape(q)}%",
+            "contains": f"%{_like_escape(q)}%",
+            "contains_lower": f"%{_like_escape(q.lower())}%",
             "pinyin": f"%{_like_escape(squeezed)}%",
-            "limit": size, "offset": (page - 1) * size,
+            "limit": size,
+            "offset": (page - 1) * size,
         }
         if len(q) >= 3:
             params["match"] = '"' + q.replace('"', '""') + '"'
@@ -149,7 +180,8 @@ class SQLiteSearchIndex(SearchIndex):
             source = "entities_fts f JOIN entities e ON e.uscc = f.uscc WHERE entities_fts MATCH :match"
         else:
             source = "entities e WHERE " + " OR ".join(
-                f"e.{col} LIKE :contains ESCAPE '\\'" if col != "pinyin"
+                f"e.{col} LIKE :contains ESCAPE '\\'"
+                if col != "pinyin"
                 else f"e.{col} LIKE :contains_lower ESCAPE '\\' OR e.{col} LIKE :pinyin ESCAPE '\\'"
                 for col in FIELDS
             )

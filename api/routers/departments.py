@@ -5,8 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import ContainerDep
-from api.schemas import ERROR_RESPONSES
-from api.schemas import DepartmentPublic
+from api.schemas import ERROR_RESPONSES, DepartmentPublic
 
 router = APIRouter(prefix="/api/v1/departments", tags=["public"], responses=ERROR_RESPONSES)
 

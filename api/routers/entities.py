@@ -7,8 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import ContainerDep
-from api.schemas import ERROR_RESPONSES
-from api.schemas import EntityPagePublic, EntityPublic, EntitySummaryPublic, ErrorPublic
+from api.schemas import ERROR_RESPONSES, EntityPagePublic, EntityPublic, EntitySummaryPublic, ErrorPublic
 from domain.errors import EntityNotFound
 from domain.uscc import USCC, looks_like_registration_number, validate_registration_number
 from projections.documents import public_view, summary
@@ -19,14 +18,18 @@ router = APIRouter(prefix="/api/v1/entities", tags=["public"], responses=ERROR_R
 @router.get("", response_model=EntityPagePublic, summary="查询市场主体")
 def search_entities(
     container: ContainerDep,
-    q: Annotated[str, Query(min_length=1, max_length=100, description="名称、曾用名、拼音、统一社会信用代码或注册号")],
+    q: Annotated[
+        str, Query(min_length=1, max_length=100, description="名称、曾用名、拼音、统一社会信用代码或注册号")
+    ],
     page: Annotated[int, Query(ge=1, le=500)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> EntityPagePublic:
     today = container.clock.today()
     found = container.index.search(q, today, page=page, size=size)
     return EntityPagePublic(
-        total=found.total, page=page, size=size,
+        total=found.total,
+        page=page,
+        size=size,
         items=[EntitySummaryPublic(**summary(doc, today)) for doc in found.items],
     )
 

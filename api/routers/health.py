@@ -13,8 +13,12 @@ router = APIRouter(tags=["operations"])
 MAX_LAG = 1000
 
 
-@router.get("/healthz", response_model=HealthPublic, summary="健康检查",
-            responses={503: {"model": HealthPublic, "description": "degraded"}})
+@router.get(
+    "/healthz",
+    response_model=HealthPublic,
+    summary="健康检查",
+    responses={503: {"model": HealthPublic, "description": "degraded"}},
+)
 def healthz(container: ContainerDep) -> JSONResponse:
     projection = container.projection
     try:

@@ -9,14 +9,21 @@ from fastapi import APIRouter, Query
 
 from adapters.search_index.base import RecordQuery
 from api.deps import ContainerDep
-from api.schemas import ERROR_RESPONSES
-from api.schemas import RecordPagePublic, RecordPublic
+from api.schemas import ERROR_RESPONSES, RecordPagePublic, RecordPublic
 
 router = APIRouter(prefix="/api/v1/records", tags=["public"], responses=ERROR_RESPONSES)
 
 Category = Literal[
-    "penalty", "licence", "inspection", "abnormal", "abnormal_removed", "serious", "serious_removed",
-    "filing", "performance", "other",
+    "penalty",
+    "licence",
+    "inspection",
+    "abnormal",
+    "abnormal_removed",
+    "serious",
+    "serious_removed",
+    "filing",
+    "performance",
+    "other",
 ]
 
 
@@ -34,5 +41,7 @@ def list_records(
     query = RecordQuery(category=category, department=department, date_from=date_from, date_to=date_to)
     found = container.index.records(query, today, page=page, size=size)
     names = {d.code: d.name for d in container.departments.all()}
-    items = [RecordPublic(**row, department_name=names.get(row.get("department") or "")) for row in found.items]
+    items = [
+        RecordPublic(**row, department_name=names.get(row.get("department") or "")) for row in found.items
+    ]
     return RecordPagePublic(total=found.total, page=page, size=size, items=items)

@@ -24,6 +24,7 @@ AMR = "TJ-AMR"
 EARLIEST_PENALTY = date(2019, 1, 1).toordinal()
 EARLIEST_INSPECTION = date(2016, 6, 1).toordinal()
 EARLIEST_DISCLOSURE = date(2014, 3, 1).toordinal()
+FIRST_REPORT_YEAR = 2000  # AnnualReportSubmitted.year >= 2000 (the real system began with 2013's reports)
 SEVERITIES = ("minor", "general", "serious")
 SEVERITY_WEIGHTS = (30, 55, 15)
 CHANGEABLE = ("address", "business_scope", "registered_capital", "legal_representative")
@@ -382,7 +383,7 @@ class LifePlanner:
                 if day <= today:
                     t.add(day, "TJ-DRC", "repair.approved", {
                         "target": "penalty", "decision_no": decision_no, "reason": rng.choice(kb.REPAIR_REASONS)})
-        if department == AMR and severity == "serious" and rng.random() < 0.4 and decided + 10 <= today:
+        if department == AMR and severity == "serious" and rng.random() < 0.6 and decided + 10 <= today:
             self._serious(t, rng.randint(decided + 10, min(decided + 60, today)),
                           f"因{v.text}，被处以较重行政处罚", kb.SERIOUS_FROM_PENALTY_BASIS)
 
@@ -392,7 +393,7 @@ class LifePlanner:
         rng, today = self.rng, self.today
         decision_no = self.numbers.doc("津市监严违", day)
         t.add(day, AMR, "serious.listed", {"decision_no": decision_no, "reason": reason, "basis": basis})
-        if rng.random() < 0.35 and day + 366 <= today:
+        if rng.random() < 0.45 and day + 366 <= today:
             removed = rng.randint(day + 366, min(day + 3 * 365 + 60, today))
             reason = kb.SERIOUS_REMOVALS[0] if removed >= months_later(day, 36) else kb.SERIOUS_REMOVALS[1]
             t.add(removed, AMR, "serious.removed", {"decision_no": decision_no, "reason": reason})
@@ -402,7 +403,8 @@ class LifePlanner:
         rng, today, est = self.rng, self.today, p.established
         if rng.random() >= 0.08:
             return None
-        years = [y for y in range(year_of(est), year_of(today)) if report_window(y)[1] + 1 <= today]
+        years = [y for y in range(max(year_of(est), FIRST_REPORT_YEAR), year_of(today))
+                 if report_window(y)[1] + 1 <= today]
         if years and rng.random() < 0.8:
             year = rng.choice(years)
             start = report_window(year)[1] + 1
@@ -417,7 +419,7 @@ class LifePlanner:
                                                           "reason": kb.ABNORMAL_REMOVED_FILED})
                 return "late", year, late
             serious_on = months_later(listed, 36)
-            if serious_on <= today and rng.random() < 0.7:
+            if serious_on <= today and rng.random() < 0.8:
                 self._serious(t, rng.randint(serious_on, min(serious_on + 30, today)),
                               kb.SERIOUS_FROM_ABNORMAL, kb.SERIOUS_BASIS)
             return "zombie", year, listed
@@ -445,7 +447,7 @@ class LifePlanner:
         capital = float(p.capital["amount"]) or 2_000_000.0
         scale = capital * rng.lognormvariate(0, 0.8)
         staff = max(1, int(rng.lognormvariate(0.5 if individual else 2.0, 0.9)))
-        for year in range(year_of(p.established), year_of(today)):
+        for year in range(max(year_of(p.established), FIRST_REPORT_YEAR), year_of(today)):
             if how == "zombie" and year >= missed:
                 break
             if how and year == missed:

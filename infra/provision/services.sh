@@ -296,7 +296,31 @@ PY
     rm -rf "$tmp"
     touch "$ES_HOME/.complete"
   fi
+  es_root_module
   es_user
+}
+
+# The integ-test-zip lacks the rest-root module, so GET / (client info()) and HEAD / (ping())
+# answer 405. Build a tiny replacement module from infra/provision/elasticsearch/root-endpoint.
+es_root_module() {
+  local src="$HERE/elasticsearch/root-endpoint" mod="$ES_HOME/modules/gongshi-root-endpoint" sum
+  sum="$(cat "$src/plugin-descriptor.properties.in" "$src"/src/gongshi/es/*.java | sha256sum | cut -c1-16)"
+  [[ -f "$mod/.source-sha" && "$(cat "$mod/.source-sha")" == "$sum" ]] && return 0
+  local jh; jh="$(java_home)"
+  if [[ ! -x "$jh/bin/javac" || ! -x "$jh/bin/jar" ]]; then
+    say "elasticsearch: WARNING no javac/jar in $jh: GET / and HEAD / stay unavailable (info()/ping())"
+    return 0
+  fi
+  say "elasticsearch: building module gongshi-root-endpoint (GET / and HEAD /)"
+  local tmp; tmp="$(mktemp -d)"
+  "$jh/bin/javac" --release 17 -nowarn -cp "$ES_HOME/lib/*" -d "$tmp/classes" "$src"/src/gongshi/es/*.java \
+    || { rm -rf "$tmp"; die "elasticsearch: could not compile $src"; }
+  rm -rf "$mod"; mkdir -p "$mod"
+  "$jh/bin/jar" cf "$mod/gongshi-root-endpoint.jar" -C "$tmp/classes" .
+  sed "s/@ES_VERSION@/$ELASTICSEARCH_VERSION/g" "$src/plugin-descriptor.properties.in" > "$mod/plugin-descriptor.properties"
+  echo "$sum" > "$mod/.source-sha"
+  chmod -R a+rX "$mod"
+  rm -rf "$tmp"
 }
 
 es_user() {

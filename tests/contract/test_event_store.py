@@ -30,11 +30,15 @@ def registry(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Registr
         schema = None
     else:
         dsn = postgres_dsn()
-        schema = unique_prefix(f"es{request.node.name[-12:]}").replace("-", "_").replace("[", "").replace("]", "")
+        schema = (
+            unique_prefix(f"es{request.node.name[-12:]}").replace("-", "_").replace("[", "").replace("]", "")
+        )
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(f'CREATE SCHEMA "{schema}"')
         env = postgres_env(dsn, schema=schema)
-    app = Registry(clock=FixedDateClock(date(2026, 11, 22)), departments=DepartmentRegistry.load_default(), env=env)
+    app = Registry(
+        clock=FixedDateClock(date(2026, 11, 22)), departments=DepartmentRegistry.load_default(), env=env
+    )
     yield app
     app.close()
     if schema:
@@ -44,7 +48,9 @@ def registry(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Registr
 
 def test_events_and_position_are_recorded_together(registry: Registry) -> None:
     uscc = uscc_for(1)
-    outcomes = registry.process([registered(uscc=uscc, publication_id="TJ-AMR-R1")], tracking=Tracking("log:pubs:0", 0))
+    outcomes = registry.process(
+        [registered(uscc=uscc, publication_id="TJ-AMR-R1")], tracking=Tracking("log:pubs:0", 0)
+    )
     assert [o.status for o in outcomes] == ["applied"]
     assert registry.position("log:pubs:0") == 0
     assert registry.get_entity(uscc).version == 1
@@ -62,10 +68,20 @@ def test_recording_the_same_position_twice_writes_nothing(registry: Registry) ->
 
 
 def test_positions_are_kept_per_source(registry: Registry) -> None:
-    registry.process([registered(uscc=uscc_for(3), publication_id="TJ-AMR-R3")], tracking=Tracking("log:pubs:0", 4))
-    registry.process([registered(uscc=uscc_for(4), publication_id="TJ-AMR-R4")], tracking=Tracking("log:pubs:1", 9))
-    assert (registry.position("log:pubs:0"), registry.position("log:pubs:1"), registry.position("log:pubs:2")) == (
-        4, 9, None,
+    registry.process(
+        [registered(uscc=uscc_for(3), publication_id="TJ-AMR-R3")], tracking=Tracking("log:pubs:0", 4)
+    )
+    registry.process(
+        [registered(uscc=uscc_for(4), publication_id="TJ-AMR-R4")], tracking=Tracking("log:pubs:1", 9)
+    )
+    assert (
+        registry.position("log:pubs:0"),
+        registry.position("log:pubs:1"),
+        registry.position("log:pubs:2"),
+    ) == (
+        4,
+        9,
+        None,
     )
 
 
@@ -77,10 +93,12 @@ def test_a_batch_with_only_rejections_still_moves_the_position(registry: Registr
 
 def test_notification_log_lists_events_in_recording_order(registry: Registry) -> None:
     uscc = uscc_for(5)
-    registry.process([
-        registered(uscc=uscc, publication_id="TJ-AMR-R5"),
-        envelope("penalty.imposed", penalty_payload(), uscc=uscc, publication_id="TJ-AMR-P5"),
-    ])
+    registry.process(
+        [
+            registered(uscc=uscc, publication_id="TJ-AMR-R5"),
+            envelope("penalty.imposed", penalty_payload(), uscc=uscc, publication_id="TJ-AMR-P5"),
+        ]
+    )
     notifications = registry.recorder.select_notifications(start=1, limit=10)
     topics = [n.topic.rsplit(".", 1)[-1] for n in notifications]
     assert topics == ["Registered", "PenaltyImposed"]
@@ -91,7 +109,9 @@ def test_an_aggregate_with_many_events_reloads_through_a_snapshot(registry: Regi
     uscc = uscc_for(6)
     registry.process([registered(uscc=uscc, publication_id="TJ-AMR-R6")])
     inspections = [
-        envelope("inspection.published", inspection_payload(f"JC-{i}"), uscc=uscc, publication_id=f"TJ-AMR-I6-{i}")
+        envelope(
+            "inspection.published", inspection_payload(f"JC-{i}"), uscc=uscc, publication_id=f"TJ-AMR-I6-{i}"
+        )
         for i in range(120)
     ]
     registry.process(inspections)

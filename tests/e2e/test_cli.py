@@ -32,7 +32,10 @@ def test_generate_is_deterministic_for_a_seed(env: Path) -> None:
 
 def test_load_applies_and_indexes_a_file_through_the_log(env: Path) -> None:
     source = env / "g.jsonl"
-    assert runner.invoke(app, ["generate", "--entities", "25", "--seed", "3", "--out", str(source)]).exit_code == 0
+    assert (
+        runner.invoke(app, ["generate", "--entities", "25", "--seed", "3", "--out", str(source)]).exit_code
+        == 0
+    )
     result = runner.invoke(app, ["load", str(source)])
     assert result.exit_code == 0, result.output
     container = build(Settings(data_dir=env / "var"))
@@ -57,8 +60,11 @@ def test_publish_keeps_bad_lines_for_the_worker_to_dead_letter(env: Path) -> Non
 def test_parked_lists_publications_waiting_for_registration(env: Path) -> None:
     source = env / "g.jsonl"
     runner.invoke(app, ["generate", "--entities", "5", "--seed", "9", "--out", str(source)])
-    penalty = next(json.loads(line) for line in source.read_text(encoding="utf-8").splitlines()
-                   if json.loads(line)["kind"] != "registration.registered")
+    penalty = next(
+        json.loads(line)
+        for line in source.read_text(encoding="utf-8").splitlines()
+        if json.loads(line)["kind"] != "registration.registered"
+    )
     from domain.uscc import make_uscc
 
     penalty["uscc"] = make_uscc("120104", "PARKED01").value

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
 from tests.e2e.conftest import Platform
-
-import pytest
 
 
 @pytest.fixture(scope="module")

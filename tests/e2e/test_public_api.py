@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 
 import pytest
@@ -17,9 +16,21 @@ from infra.settings import Settings
 from tests.e2e.conftest import TODAY, Platform, registered
 
 RECORD_KEYS = {
-    "uscc", "name", "status", "registration", "changes", "filings", "licences", "penalties",
-    "abnormal_listings", "serious_listings", "inspections", "annual_reports", "disclosures",
-    "performance", "other",
+    "uscc",
+    "name",
+    "status",
+    "registration",
+    "changes",
+    "filings",
+    "licences",
+    "penalties",
+    "abnormal_listings",
+    "serious_listings",
+    "inspections",
+    "annual_reports",
+    "disclosures",
+    "performance",
+    "other",
 }
 
 
@@ -80,8 +91,11 @@ def test_search_by_registration_number(platform: Platform) -> None:
 
 
 def test_search_by_former_name_after_a_name_change(platform: Platform) -> None:
-    change = next(e for e in platform.envelopes if e["kind"] == "registration.changed"
-                  and any(c["field"] == "name" for c in e["payload"]["changes"]))
+    change = next(
+        e
+        for e in platform.envelopes
+        if e["kind"] == "registration.changed" and any(c["field"] == "name" for c in e["payload"]["changes"])
+    )
     former = next(c["before"] for c in change["payload"]["changes"] if c["field"] == "name")
     body = platform.client.get("/api/v1/entities", params={"q": former}).json()
     assert change["uscc"] in [i["uscc"] for i in body["items"]]
@@ -171,7 +185,11 @@ def test_records_filter_by_category_department_and_dates(platform: Platform) -> 
 def test_records_leave_out_penalties_whose_window_has_ended(platform: Platform) -> None:
     body = platform.client.get("/api/v1/records", params={"category": "penalty", "size": 100}).json()
     assert all(i["public_until"] > TODAY.isoformat() for i in body["items"])
-    old = [e for e in platform.envelopes if e["kind"] == "penalty.imposed" and e["payload"]["decided_on"] < "2023-06-01"]
+    old = [
+        e
+        for e in platform.envelopes
+        if e["kind"] == "penalty.imposed" and e["payload"]["decided_on"] < "2023-06-01"
+    ]
     assert old, "the generated register has penalties from before mid-2023"
     # every rule set ends a penalty's publicity within three years of its decision
     expired = platform.client.get(
@@ -196,8 +214,13 @@ def test_departments_lists_codes_names_and_kinds(platform: Platform) -> None:
 
 def test_openapi_document_is_served(platform: Platform) -> None:
     spec = platform.client.get("/openapi.json").json()
-    assert {"/api/v1/entities", "/api/v1/entities/{uscc}", "/api/v1/records", "/api/v1/departments",
-            "/healthz"} <= set(spec["paths"])
+    assert {
+        "/api/v1/entities",
+        "/api/v1/entities/{uscc}",
+        "/api/v1/records",
+        "/api/v1/departments",
+        "/healthz",
+    } <= set(spec["paths"])
 
 
 def test_unknown_path_is_a_chinese_404(platform: Platform) -> None:

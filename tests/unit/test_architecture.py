@@ -9,8 +9,21 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 FORBIDDEN_IN_DOMAIN = (
-    "adapters", "api", "infra", "projections", "fastapi", "starlette", "uvicorn", "kafka", "elasticsearch",
-    "elastic_transport", "psycopg", "sqlite3", "eventsourcing.postgres", "eventsourcing.sqlite", "os",
+    "adapters",
+    "api",
+    "infra",
+    "projections",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "kafka",
+    "elasticsearch",
+    "elastic_transport",
+    "psycopg",
+    "sqlite3",
+    "eventsourcing.postgres",
+    "eventsourcing.sqlite",
+    "os",
 )
 FORBIDDEN_IN_PROJECTIONS = ("api", "infra", "fastapi", "kafka", "elasticsearch")
 
