@@ -60,11 +60,14 @@ java_home() {
   echo "${j%/bin/java}"
 }
 
-mvn_run() {
+mvn_run() { # output goes to $CACHE_DIR/maven.log, shown only on failure
   command -v mvn >/dev/null || die "mvn not found (Maven is needed to fetch engine artifacts from Maven Central)"
   local args=(-q -B -Dstyle.color=never)
   [[ -n "${GONGSHI_MAVEN_REPO:-}" ]] && args+=("-Dmaven.repo.local=$GONGSHI_MAVEN_REPO")
-  mvn "${args[@]}" "$@"
+  if ! mvn "${args[@]}" "$@" > "$CACHE_DIR/maven.log" 2>&1; then
+    tail -n 30 "$CACHE_DIR/maven.log" | sed 's/\x1b\[[0-9;]*m//g' >&2
+    return 1
+  fi
 }
 
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
@@ -106,7 +109,8 @@ PY
 
 fail_engine() { # engine log [extra-log]
   local engine=$1 log=$2 extra=${3:-}
-  printf '[services] ERROR: %s failed to become healthy within %ss; log: %s\n' "$engine" "$HEALTH_TIMEOUT" "$log" >&2
+  printf '[services] ERROR: %s is not healthy (it exited, or was not ready within %ss); log: %s\n' \
+    "$engine" "$HEALTH_TIMEOUT" "$log" >&2
   if [[ -f "$log" ]]; then
     printf '[services] --- last 30 lines of %s ---\n' "$log" >&2
     tail -n 30 "$log" >&2 || true
@@ -209,9 +213,13 @@ kafka_java_cmd() { # sets KAFKA_CMD=(java ... -cp libs/*)
 
 kafka_running() { pid_alive "$KAFKA_PID" kafka.Kafka; }
 
+# Healthy: our process is alive, the listener accepts connections, and this process once logged
+# "Kafka Server started" (remembered in .started-pid, since the log file may roll over).
 kafka_healthy() {
-  kafka_running && port_open "$KAFKA_HOST" "$KAFKA_PORT" \
-    && grep -q 'Kafka Server started' "$KAFKA_LOG" 2>/dev/null
+  kafka_running && port_open "$KAFKA_HOST" "$KAFKA_PORT" || return 1
+  [[ -f "$KAFKA_DIR/.started-pid" && "$(cat "$KAFKA_DIR/.started-pid")" == "$(cat "$KAFKA_PID")" ]] && return 0
+  grep -q 'Kafka Server started' "$KAFKA_LOG" 2>/dev/null || return 1
+  cp "$KAFKA_PID" "$KAFKA_DIR/.started-pid"
 }
 
 kafka_start() {
