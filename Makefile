@@ -18,8 +18,8 @@ install: $(STAMP)
 demo: $(STAMP)
 	bash infra/demo.sh
 
-## make test: lint, types, and the whole suite
-test: $(STAMP)
+## make test: provision and start the real engines, then lint, types, and the whole suite
+test: $(STAMP) services-up
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -39,6 +39,13 @@ schemas: $(STAMP)
 
 services-up:
 	bash infra/provision/services.sh up
+
+## make demo-real: the demo on Kafka + PostgreSQL + Elasticsearch
+demo-real: $(STAMP) services-up
+	GONGSHI_KAFKA_BOOTSTRAP=127.0.0.1:9092 \
+	GONGSHI_POSTGRES_DSN=postgresql://gongshi:gongshi@127.0.0.1:5432/gongshi \
+	GONGSHI_ELASTICSEARCH_URL=http://127.0.0.1:9200 \
+	GONGSHI_DATA_DIR=var/real bash infra/demo.sh
 
 services-down:
 	bash infra/provision/services.sh down

@@ -302,7 +302,13 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]  # kafka-pytho
         self.owner.assigned_once = True
         callback = self.owner.assign_callback
         if callback is not None and partitions:
-            callback(partitions)
+            try:
+                callback(partitions)
+            except Exception as err:
+                # kafka-python would only report "User rebalance callback throws an error" and go
+                # on fetching from the committed offsets: keep the cause, retry before fetching
+                self.owner.pending_assign, self.owner.callback_error = partitions, err
+                raise
 
 
 class KafkaLogConsumer(LogConsumer):
@@ -312,6 +318,8 @@ class KafkaLogConsumer(LogConsumer):
         self.log, self.topic, self.group = log_, topic, group
         self.assign_callback: Callable[[list[int]], None] | None = None
         self.assigned_once = False
+        self.pending_assign: list[int] = []
+        self.callback_error: BaseException | None = None
         self._first_poll = True
         with log_.translated(f"joining group {group} on {topic}"):
             self._consumer = KafkaConsumer(**log_.consumer_config(), group_id=group)
@@ -331,7 +339,24 @@ class KafkaLogConsumer(LogConsumer):
             self._consumer.seek(TopicPartition(self.topic, partition), offset)
 
     def poll(self, max_records: int = 500, timeout_s: float = 1.0) -> list[LogRecord]:
-        """Next records; the first call also waits (up to `join_timeout_s`) for the group to assign."""
+        """Next records; the first call also waits (up to `join_timeout_s`) for the group to assign.
+
+        An exception raised by the `on_assign` callback comes out of here as it is, and the
+        callback runs again (for the partitions still assigned) before the next poll fetches.
+        """
+        if self.pending_assign and self.assign_callback is not None:
+            owned = set(self.assignment())
+            self.assign_callback([p for p in self.pending_assign if p in owned])
+            self.pending_assign = []
+        try:
+            return self._poll(max_records, timeout_s)
+        except LogUnavailable:
+            error, self.callback_error = self.callback_error, None
+            if error is not None:
+                raise error from None
+            raise
+
+    def _poll(self, max_records: int, timeout_s: float) -> list[LogRecord]:
         deadline = time.monotonic() + timeout_s
         joining = self._first_poll and not self.assigned_once
         self._first_poll = False

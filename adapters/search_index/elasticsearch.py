@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
 from elastic_transport import TransportError
 from elasticsearch import ApiError, Elasticsearch, NotFoundError
@@ -32,7 +32,6 @@ from adapters.search_index.base import IndexedEntity, Page, RecordQuery, SearchI
 from domain.uscc import looks_like_registration_number, looks_like_uscc
 
 INDEX_VERSION = 1
-ENTITY_SOURCE = ("public",)
 MAX_RESULT_WINDOW = 10_000
 
 # Ranking tiers (dis_max: an entity scores its best tier, like the embedded adapter's CASE).
@@ -55,12 +54,16 @@ def _scored(query: dict[str, Any], score: float) -> dict[str, Any]:
 
 
 class ElasticsearchIndex(SearchIndex):
+    """`refresh=True` makes every write searchable before it returns (tests; a refresh per write),
+    `"wait_for"` waits for the next scheduled refresh (up to 1 s), False (production) relies on
+    the 1 s refresh interval. Reads by id (`get_public`, `position`) are real-time regardless."""
+
     def __init__(
         self,
         url: str,
         *,
         prefix: str = "gongshi",
-        refresh: bool = False,
+        refresh: bool | Literal["wait_for"] = False,
         shards: int | None = None,
         replicas: int | None = None,
         request_timeout: float = 30.0,
@@ -149,7 +152,7 @@ class ElasticsearchIndex(SearchIndex):
         for entity in entities:  # a batch may name an entity twice: keep its newest version
             if entity.uscc not in latest or latest[entity.uscc].version < entity.version:
                 latest[entity.uscc] = entity
-        refresh: Any = "wait_for" if self.refresh else False
+        refresh: Any = self.refresh
         with self._translate("write"):
             es = self._es()
             if latest:
@@ -165,8 +168,7 @@ class ElasticsearchIndex(SearchIndex):
                     document={"projection": projection, "position": position},
                     version=position,
                     version_type="external",
-                    refresh=refresh,
-                )
+                )  # no refresh needed: `position()` is a real-time GET
             except ApiError as err:
                 if err.meta.status != 409:  # the stored position is as far or further
                     raise
@@ -181,19 +183,24 @@ class ElasticsearchIndex(SearchIndex):
                 continue  # a newer version is stored: this write is late, leave it all alone
             row_ids = {_record_id(e.uscc, r["category"], r["record_id"]): r for r in e.rows}
             meta = {"version": e.version, "version_type": "external"}
-            ops += [{"index": {"_index": self.entities_alias, "_id": e.uscc, **meta}},
-                    self._entity_doc(e, sorted(row_ids))]
+            ops += [
+                {"index": {"_index": self.entities_alias, "_id": e.uscc, **meta}},
+                self._entity_doc(e, sorted(row_ids)),
+            ]
             for doc_id, row in row_ids.items():
-                ops += [{"index": {"_index": self.records_alias, "_id": doc_id, **meta}},
-                        _record_doc(row, e.version)]
+                ops += [
+                    {"index": {"_index": self.records_alias, "_id": doc_id, **meta}},
+                    _record_doc(row, e.version),
+                ]
             for doc_id in sorted((stored_ids | existing.get(e.uscc, set())) - row_ids.keys()):
                 ops.append({"delete": {"_index": self.records_alias, "_id": doc_id, **meta}})
         return ops
 
     def _stored(self, entities: list[IndexedEntity]) -> dict[str, tuple[int, set[str]]]:
         """Stored versions and row ids, read in real time (a search would miss unrefreshed rows)."""
-        found = self._client.mget(index=self.entities_alias, ids=[e.uscc for e in entities],
-                                  source_includes=["record_ids"])
+        found = self._client.mget(
+            index=self.entities_alias, ids=[e.uscc for e in entities], source_includes=["record_ids"]
+        )
         out: dict[str, tuple[int, set[str]]] = {}
         for doc in found["docs"]:
             if doc.get("found"):
@@ -207,8 +214,12 @@ class ElasticsearchIndex(SearchIndex):
         while True:
             extra: dict[str, Any] = {"search_after": after} if after else {}
             res = self._client.search(
-                index=self.records_alias, query={"terms": {"uscc": usccs}}, size=MAX_RESULT_WINDOW,
-                source=False, sort=[{"uscc": "asc"}, {"category": "asc"}, {"record_id": "asc"}], **extra,
+                index=self.records_alias,
+                query={"terms": {"uscc": usccs}},
+                size=MAX_RESULT_WINDOW,
+                source=False,
+                sort=[{"uscc": "asc"}, {"category": "asc"}, {"record_id": "asc"}],
+                **extra,
             )
             hits = res["hits"]["hits"]
             for hit in hits:
@@ -228,7 +239,9 @@ class ElasticsearchIndex(SearchIndex):
             "name_length": len(f["name"]),
             "former_names": [n["name"] for n in public.get("former_names", [])],
             "person": f["person"] or None,
-            "pinyin": _pinyin_words(f["pinyin"], [f["name"], *(n["name"] for n in public.get("former_names", []))]),
+            "pinyin": _pinyin_words(
+                f["pinyin"], [f["name"], *(n["name"] for n in public.get("former_names", []))]
+            ),
             "status": public.get("status"),
             "district_code": public.get("district_code"),
             "entity_type": registration.get("entity_type"),
@@ -252,9 +265,13 @@ class ElasticsearchIndex(SearchIndex):
             query = self._text_query(q)
         with self._translate("search"):
             res = self._es().search(
-                index=self.entities_alias, query=query, track_total_hits=True, source=list(ENTITY_SOURCE),
+                index=self.entities_alias,
+                query=query,
+                track_total_hits=True,
+                source_includes=["public"],
                 sort=["_score", {"name_length": "asc"}, {"name.keyword": "asc"}],
-                **_window(page, size),
+                from_=_offset(page, size),
+                size=max(size, 0),
             )
         return Page(_total(res), [hit["_source"]["public"] for hit in res["hits"]["hits"]])
 
@@ -262,17 +279,22 @@ class ElasticsearchIndex(SearchIndex):
     def _text_query(q: str) -> dict[str, Any]:
         lower = q.lower()
         squeezed = lower.replace(" ", "")
-        return {"dis_max": {"tie_breaker": 0.0, "queries": [
-            _scored({"term": {"name.keyword": q}}, EXACT_NAME),
-            _scored({"prefix": {"name.keyword": q}}, NAME_PREFIX),
-            _scored({"match_phrase": {"name": q}}, NAME_PHRASE),
-            _scored({"match_phrase": {"former_names": q}}, FORMER_NAME),
-            _scored({"term": {"person.keyword": q}}, PERSON_EXACT),
-            _scored({"match_phrase": {"pinyin": lower}}, PINYIN),
-            _scored({"prefix": {"pinyin.words": squeezed}}, PINYIN),
-            _scored({"match_phrase": {"person": q}}, OTHER),
-            _scored({"prefix": {"codes": squeezed.upper()}}, OTHER),
-        ]}}
+        return {
+            "dis_max": {
+                "tie_breaker": 0.0,
+                "queries": [
+                    _scored({"term": {"name.keyword": q}}, EXACT_NAME),
+                    _scored({"prefix": {"name.keyword": q}}, NAME_PREFIX),
+                    _scored({"match_phrase": {"name": q}}, NAME_PHRASE),
+                    _scored({"match_phrase": {"former_names": q}}, FORMER_NAME),
+                    _scored({"term": {"person.keyword": q}}, PERSON_EXACT),
+                    _scored({"match_phrase": {"pinyin": lower}}, PINYIN),
+                    _scored({"prefix": {"pinyin.words": squeezed}}, PINYIN),
+                    _scored({"match_phrase": {"person": q}}, OTHER),
+                    _scored({"prefix": {"codes": squeezed.upper()}}, OTHER),
+                ],
+            }
+        }
 
     def get_public(self, uscc: str) -> dict[str, Any] | None:
         return self._get_part(uscc, "public")
@@ -289,12 +311,22 @@ class ElasticsearchIndex(SearchIndex):
         return dict(doc["_source"][part])
 
     def records(self, query: RecordQuery, today: date, page: int = 1, size: int = 20) -> Page:
-        filters: list[dict[str, Any]] = [{"bool": {"minimum_should_match": 1, "should": [
-            {"bool": {"must_not": {"exists": {"field": "public_until"}}}},
-            {"range": {"public_until": {"gt": today.isoformat()}}},
-        ]}}]
-        for field_name, value in (("category", query.category), ("department", query.department),
-                                  ("uscc", query.uscc)):
+        filters: list[dict[str, Any]] = [
+            {
+                "bool": {
+                    "minimum_should_match": 1,
+                    "should": [
+                        {"bool": {"must_not": {"exists": {"field": "public_until"}}}},
+                        {"range": {"public_until": {"gt": today.isoformat()}}},
+                    ],
+                }
+            }
+        ]
+        for field_name, value in (
+            ("category", query.category),
+            ("department", query.department),
+            ("uscc", query.uscc),
+        ):
             if value:
                 filters.append({"term": {field_name: value}})
         span = {k: v.isoformat() for k, v in (("gte", query.date_from), ("lte", query.date_to)) if v}
@@ -302,10 +334,13 @@ class ElasticsearchIndex(SearchIndex):
             filters.append({"range": {"occurred_on": span}})
         with self._translate("records"):
             res = self._es().search(
-                index=self.records_alias, query={"bool": {"filter": filters}}, track_total_hits=True,
-                source=["row"], sort=[{"occurred_on": "desc"}, {"uscc": "asc"}, {"record_id": "asc"},
-                                      {"category": "asc"}],
-                **_window(page, size),
+                index=self.records_alias,
+                query={"bool": {"filter": filters}},
+                track_total_hits=True,
+                source_includes=["row"],
+                sort=[{"occurred_on": "desc"}, {"uscc": "asc"}, {"record_id": "asc"}, {"category": "asc"}],
+                from_=_offset(page, size),
+                size=max(size, 0),
             )
         return Page(_total(res), [hit["_source"]["row"] for hit in res["hits"]["hits"]])
 
@@ -326,8 +361,9 @@ class ElasticsearchIndex(SearchIndex):
         """Drop every index of this prefix (tests, local resets)."""
         patterns = [f"{self.entities_alias}-v*", f"{self.records_alias}-v*", self.positions_index]
         with self._translate("delete_all"):
-            found = self._client.indices.get(index=",".join(patterns), ignore_unavailable=True,
-                                             allow_no_indices=True)
+            found = self._client.indices.get(
+                index=",".join(patterns), ignore_unavailable=True, allow_no_indices=True
+            )
             names = sorted(found)
             if names:
                 self._client.indices.delete(index=",".join(names))
@@ -353,17 +389,18 @@ def _pinyin_words(pinyin: str, names: list[str]) -> list[str]:
     words = dict.fromkeys(pinyin.lower().split())
     for name in names:
         for style in (Style.NORMAL, Style.FIRST_LETTER):
-            syllables = ["".join(ch for ch in s.lower() if ch.isascii() and ch.isalnum())
-                         for s in lazy_pinyin(name, style=style)]
+            syllables = [
+                "".join(ch for ch in s.lower() if ch.isascii() and ch.isalnum())
+                for s in lazy_pinyin(name, style=style)
+            ]
             for i in range(len(syllables)):
                 if suffix := "".join(syllables[i:]):
                     words[suffix] = None
     return list(words)
 
 
-def _window(page: int, size: int) -> dict[str, int]:
-    page, size = max(page, 1), max(size, 0)
-    return {"from_": (page - 1) * size, "size": size}
+def _offset(page: int, size: int) -> int:
+    return (max(page, 1) - 1) * max(size, 0)
 
 
 def _total(res: Any) -> int:
@@ -380,7 +417,7 @@ def _raise_item_errors(items: list[dict[str, Any]]) -> None:
     """A 409 means what is stored is as new or newer (ignored); any other failure raises."""
     failures = []
     for item in items:
-        (action, result), = item.items()
+        ((action, result),) = item.items()
         if "error" in result and result.get("status") != 409:
             failures.append(f"{action} {result.get('_id')}: {result['error']}")
     if failures:

@@ -106,15 +106,17 @@ def _spill(
                 year = on[:4]
                 series = f"{department}-{year}"
                 serial = serials[series] = serials.get(series, 0) + 1
-                line = _encode({
-                    "schema": SCHEMA_ID,
-                    "publication_id": f"{series}-{serial:06d}",
-                    "department": department,
-                    "kind": kind,
-                    "uscc": uscc,
-                    "occurred_on": on,
-                    "payload": payload,
-                })
+                line = _encode(
+                    {
+                        "schema": SCHEMA_ID,
+                        "publication_id": f"{series}-{serial:06d}",
+                        "department": department,
+                        "kind": kind,
+                        "uscc": uscc,
+                        "occurred_on": on,
+                        "payload": payload,
+                    }
+                )
                 out = files.get(year)
                 if out is None:
                     out = files[year] = open(tmp / f"{year}.jsonl", "wb", buffering=1 << 20)  # noqa: SIM115

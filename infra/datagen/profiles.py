@@ -174,8 +174,10 @@ class ProfileFactory:
             home = f"天津市{TIANJIN_DISTRICTS[region][0]}{self._compound()}"
         else:
             region = rng.choice(self._other_regions)
-            home = (f"{kb.OTHER_REGIONS[region]}{rng.choice(kb.OTHER_ROADS)}{rng.randint(1, 300)}号"
-                    f"{rng.randint(1, 30)}号楼{rng.randint(1, 6)}单元{rng.randint(1, 18)}0{rng.randint(1, 4)}")
+            home = (
+                f"{kb.OTHER_REGIONS[region]}{rng.choice(kb.OTHER_ROADS)}{rng.randint(1, 300)}号"
+                f"{rng.randint(1, 30)}号楼{rng.randint(1, 6)}单元{rng.randint(1, 18)}0{rng.randint(1, 4)}"
+            )
         person = {
             "name": self.person_name(sex),
             "id_type": "resident_id",
@@ -200,8 +202,10 @@ class ProfileFactory:
 
     def _compound(self) -> str:
         rng = self.rng
-        return (f"{rng.choice(kb.COMPOUND_FIRST)}{rng.choice(kb.COMPOUND_SECOND)}{rng.choice(kb.COMPOUND_KIND)}"
-                f"{rng.randint(1, 40)}号楼{rng.randint(1, 6)}门{rng.randint(1, 24)}0{rng.randint(1, 4)}")
+        return (
+            f"{rng.choice(kb.COMPOUND_FIRST)}{rng.choice(kb.COMPOUND_SECOND)}{rng.choice(kb.COMPOUND_KIND)}"
+            f"{rng.randint(1, 40)}号楼{rng.randint(1, 6)}门{rng.randint(1, 24)}0{rng.randint(1, 4)}"
+        )
 
     # --- places -------------------------------------------------------------------------------------
 
@@ -209,7 +213,8 @@ class ProfileFactory:
         rng = self.rng
         if district == "120116" and not shop and rng.random() < 0.15:
             return rng.choice(kb.FREE_TRADE_ADDRESSES).format(n=rng.randint(101, 9999), f=rng.randint(2, 40))
-        base = f"天津市{TIANJIN_DISTRICTS[district][0]}{rng.choice(kb.DISTRICT_ROADS[district])}{rng.randint(1, 999)}号"
+        road = rng.choice(kb.DISTRICT_ROADS[district])
+        base = f"天津市{TIANJIN_DISTRICTS[district][0]}{road}{rng.randint(1, 999)}号"
         if shop:
             return base + rng.choice(("", "", "底商", "-1", "增1号"))
         r = rng.random()
@@ -218,7 +223,8 @@ class ProfileFactory:
         if r < 0.6:
             return f"{base}{rng.randint(1, 12)}号楼{rng.randint(1, 30)}0{rng.randint(1, 9)}室"
         if r < 0.85:
-            return f"{base}{rng.choice(kb.BUILDINGS)}{rng.randint(1, 30)}层{rng.randint(1, 30)}0{rng.randint(1, 9)}"
+            floor = rng.randint(1, 30)
+            return f"{base}{rng.choice(kb.BUILDINGS)}{floor}层{floor}0{rng.randint(1, 9)}"
         return f"{base}{rng.choice('ABCDE')}座{rng.randint(1, 20)}层"
 
     def landline(self) -> str:
@@ -302,7 +308,12 @@ class ProfileFactory:
             style = rng.choices(("ji", "trade", "owner"), (50, 35, 15))[0]
             pattern: tuple[str, ...] = ("individual", shop.shop, style, rep["name"])
             sector, term, scope_pool, permit_pool, licences = (
-                shop.sector, shop.shop, shop.scope, shop.permits, shop.licences)
+                shop.sector,
+                shop.shop,
+                shop.scope,
+                shop.permits,
+                shop.licences,
+            )
             amount = rng.choice(INDIVIDUAL_CAPITAL) * _WAN
         elif entity_type == "农民专业合作社":
             term, scope_pool = rng.choice(kb.COOPERATIVES)
@@ -349,8 +360,9 @@ class ProfileFactory:
                 website = f"www.tj{handle}.com"
         operating_until = None
         if entity_type != "个体工商户" and rng.random() < 0.35:
-            years = rng.choice((10, 20, 30, 50))
-            operating_until = add_months(date.fromordinal(established), 12 * years).isoformat()
+            until = add_months(date.fromordinal(established), 12 * rng.choice((20, 30, 50)))
+            if until.toordinal() > self.today:  # an expired 营业期限 would mean dissolution
+                operating_until = until.isoformat()
         if entity_type == "股份有限公司":
             authority = "天津市市场监督管理委员会"
         else:
@@ -393,9 +405,13 @@ class ProfileFactory:
 def scope_text(items: list[str], permits: list[str], on: int) -> str:
     """The 经营范围 as registered on day `on` (standardised wording from March 2021)."""
     if on >= MODERN_SCOPE_FROM:
-        text = "一般项目：" + "；".join(items) + "（除依法须经批准的项目外，凭营业执照依法自主开展经营活动）。"
+        text = (
+            "一般项目：" + "；".join(items) + "（除依法须经批准的项目外，凭营业执照依法自主开展经营活动）。"
+        )
         if permits:
-            text += ("许可项目：" + "；".join(permits) + "（依法须经批准的项目，经相关部门批准后方可开展经营活动，"
-                     "具体经营项目以相关部门批准文件或许可证件为准）。")
+            text += (
+                "许可项目：" + "；".join(permits) + "（依法须经批准的项目，经相关部门批准后方可开展经营活动，"
+                "具体经营项目以相关部门批准文件或许可证件为准）。"
+            )
         return text
     return "；".join(permits + items) + "。（依法须经批准的项目，经相关部门批准后方可开展经营活动）"

@@ -42,29 +42,55 @@ class World:
             env={"PERSISTENCE_MODULE": "eventsourcing.popo"},
         )
 
-    def publish(self, kind: str, uscc: str, payload: dict[str, Any], *, department: str = "TJ-AMR",
-                occurred_on: str = "2024-05-01") -> IndexedEntity:
-        outcome = self.registry.apply_publication({
-            "schema": "gongshi.publication/1", "publication_id": f"{department}-{next(_ids):06d}",
-            "department": department, "kind": kind, "uscc": uscc, "occurred_on": occurred_on,
-            "payload": payload,
-        })
+    def publish(
+        self,
+        kind: str,
+        uscc: str,
+        payload: dict[str, Any],
+        *,
+        department: str = "TJ-AMR",
+        occurred_on: str = "2024-05-01",
+    ) -> IndexedEntity:
+        outcome = self.registry.apply_publication(
+            {
+                "schema": "gongshi.publication/1",
+                "publication_id": f"{department}-{next(_ids):06d}",
+                "department": department,
+                "kind": kind,
+                "uscc": uscc,
+                "occurred_on": occurred_on,
+                "payload": payload,
+            }
+        )
         assert outcome.status == "applied", outcome.as_dict()
         return self.indexed(uscc)
 
     def indexed(self, uscc: str) -> IndexedEntity:
         return index_entity(self.registry.get_entity(uscc))
 
-    def register(self, n: int, name: str, *, person: str = "李明", established_on: str = "2020-03-15",
-                 with_registration_number: bool = False) -> IndexedEntity:
+    def register(
+        self,
+        n: int,
+        name: str,
+        *,
+        person: str = "李明",
+        established_on: str = "2020-03-15",
+        with_registration_number: bool = False,
+    ) -> IndexedEntity:
         uscc = make_uscc(BINHAI, f"MA{n:06d}").value
         payload: dict[str, Any] = {
-            "name": name, "entity_type": "有限责任公司",
-            "legal_representative": {"name": person, "id_number": make_resident_id("120101", date(1980, 1, 1), n, "M"),
-                                     "phone": "13812345678"},
+            "name": name,
+            "entity_type": "有限责任公司",
+            "legal_representative": {
+                "name": person,
+                "id_number": make_resident_id("120101", date(1980, 1, 1), n, "M"),
+                "phone": "13812345678",
+            },
             "registered_capital": {"amount": "1000000.00", "currency": "CNY"},
-            "established_on": established_on, "address": "天津市滨海新区第三大街51号",
-            "business_scope": "软件开发", "registration_authority": "天津市滨海新区市场监督管理局",
+            "established_on": established_on,
+            "address": "天津市滨海新区第三大街51号",
+            "business_scope": "软件开发",
+            "registration_authority": "天津市滨海新区市场监督管理局",
         }
         if with_registration_number:
             payload["registration_number"] = make_registration_number(BINHAI, n)
@@ -74,24 +100,55 @@ class World:
         changes = {"changes": [{"field": "name", "before": before, "after": after}]}
         return self.publish("registration.changed", uscc, changes, occurred_on="2025-06-01")
 
-    def penalise(self, uscc: str, decision_no: str, *, decided_on: str = "2026-06-01",
-                 department: str = "TJ-AMR", severity: str = "general") -> IndexedEntity:
-        return self.publish("penalty.imposed", uscc, {
-            "decision_no": decision_no, "violation": "虚假宣传", "basis": "《反不正当竞争法》第八条",
-            "content": "罚款人民币伍万元", "fine_amount": "50000.00", "decided_on": decided_on,
-            "severity": severity,
-        }, department=department, occurred_on=decided_on)
+    def penalise(
+        self,
+        uscc: str,
+        decision_no: str,
+        *,
+        decided_on: str = "2026-06-01",
+        department: str = "TJ-AMR",
+        severity: str = "general",
+    ) -> IndexedEntity:
+        return self.publish(
+            "penalty.imposed",
+            uscc,
+            {
+                "decision_no": decision_no,
+                "violation": "虚假宣传",
+                "basis": "《反不正当竞争法》第八条",
+                "content": "罚款人民币伍万元",
+                "fine_amount": "50000.00",
+                "decided_on": decided_on,
+                "severity": severity,
+            },
+            department=department,
+            occurred_on=decided_on,
+        )
 
     def revoke_penalty(self, uscc: str, decision_no: str, *, department: str = "TJ-AMR") -> IndexedEntity:
-        return self.publish("penalty.revoked", uscc, {"decision_no": decision_no, "reason": "复议撤销"},
-                            department=department, occurred_on="2026-09-01")
+        return self.publish(
+            "penalty.revoked",
+            uscc,
+            {"decision_no": decision_no, "reason": "复议撤销"},
+            department=department,
+            occurred_on="2026-09-01",
+        )
 
-    def grant_licence(self, uscc: str, licence_no: str, *, department: str = "TJ-HEALTH",
-                      occurred_on: str = "2025-03-01") -> IndexedEntity:
-        return self.publish("licence.granted", uscc, {
-            "licence_no": licence_no, "licence_name": "公共场所卫生许可证", "content": "住宿",
-            "valid_from": occurred_on,
-        }, department=department, occurred_on=occurred_on)
+    def grant_licence(
+        self, uscc: str, licence_no: str, *, department: str = "TJ-HEALTH", occurred_on: str = "2025-03-01"
+    ) -> IndexedEntity:
+        return self.publish(
+            "licence.granted",
+            uscc,
+            {
+                "licence_no": licence_no,
+                "licence_name": "公共场所卫生许可证",
+                "content": "住宿",
+                "valid_from": occurred_on,
+            },
+            department=department,
+            occurred_on=occurred_on,
+        )
 
 
 @pytest.fixture
@@ -127,7 +184,9 @@ def names(items: list[dict[str, Any]]) -> list[str]:
 # --- documents, versions, positions -----------------------------------------------------------------
 
 
-def test_a_written_entity_reads_back_as_public_and_sharing_documents(index: SearchIndex, world: World) -> None:
+def test_a_written_entity_reads_back_as_public_and_sharing_documents(
+    index: SearchIndex, world: World
+) -> None:
     entity = world.register(1, "天津滨海恒通科技有限公司", person="王建国")
     write(index, entity)
     public, sharing = index.get_public(entity.uscc), index.get_sharing(entity.uscc)
@@ -187,8 +246,9 @@ def test_writing_the_same_version_twice_changes_nothing(index: SearchIndex, worl
 def corpus(world: World) -> dict[str, IndexedEntity]:
     """A small register: three 天津滨海… entities and a family of names around 天津恒通商贸有限公司."""
     out = {
-        "hengtong_tech": world.register(1, "天津滨海恒通科技有限公司", person="王建国",
-                                        with_registration_number=True),
+        "hengtong_tech": world.register(
+            1, "天津滨海恒通科技有限公司", person="王建国", with_registration_number=True
+        ),
         "binhai_logistics": world.register(2, "天津滨海顺达物流有限公司"),
         "binhai_food": world.register(3, "天津滨海新区美食餐饮店"),
         "trading": world.register(4, "天津恒通商贸有限公司"),
@@ -227,7 +287,9 @@ def test_the_exact_name_ranks_first_above_entities_that_merely_contain_it(
 ) -> None:
     page = searchable.search("天津恒通商贸有限公司", TODAY)
     assert [item["uscc"] for item in page.items] == [
-        corpus["trading"].uscc, corpus["trading_branch"].uscc, corpus["renamed"].uscc,
+        corpus["trading"].uscc,
+        corpus["trading_branch"].uscc,
+        corpus["renamed"].uscc,
     ]
 
 
@@ -267,21 +329,27 @@ def test_search_by_the_pinyin_of_part_of_a_name(searchable: SearchIndex, query: 
     if query == "bhht":
         assert found == {"天津滨海恒通科技有限公司"}
     else:  # the renamed entity is found by its former name 天津恒通商贸有限公司
-        assert found == {"天津滨海恒通科技有限公司", "天津恒通商贸有限公司", "天津恒通商贸有限公司塘沽分公司",
-                         "天津恒达有限公司"}
+        assert found == {
+            "天津滨海恒通科技有限公司",
+            "天津恒通商贸有限公司",
+            "天津恒通商贸有限公司塘沽分公司",
+            "天津恒达有限公司",
+        }
 
 
-def test_search_by_uscc_typed_lower_case_with_spaces(searchable: SearchIndex,
-                                                     corpus: dict[str, IndexedEntity]) -> None:
+def test_search_by_uscc_typed_lower_case_with_spaces(
+    searchable: SearchIndex, corpus: dict[str, IndexedEntity]
+) -> None:
     uscc = corpus["binhai_logistics"].uscc
-    typed = " ".join(uscc[i:i + 4] for i in range(0, 18, 4)).lower()
+    typed = " ".join(uscc[i : i + 4] for i in range(0, 18, 4)).lower()
     page = searchable.search(f"  {typed} ", TODAY)
     assert [item["uscc"] for item in page.items] == [uscc]
     assert page.total == 1
 
 
-def test_search_by_fifteen_digit_registration_number(searchable: SearchIndex,
-                                                      corpus: dict[str, IndexedEntity]) -> None:
+def test_search_by_fifteen_digit_registration_number(
+    searchable: SearchIndex, corpus: dict[str, IndexedEntity]
+) -> None:
     number = corpus["hengtong_tech"].public["registration_number"]
     assert number and len(number) == 15
     page = searchable.search(number, TODAY)
@@ -335,7 +403,11 @@ def test_records_are_newest_first_and_leave_out_penalties_past_their_window(
 ) -> None:
     page = index.records(RecordQuery(), TODAY)
     assert record_ids(page) == [
-        "津市监罚〔2026〕4号", "津市监罚〔2026〕1号", "津税罚〔2026〕2号", "卫字〔2026〕002号", "卫字〔2025〕001号",
+        "津市监罚〔2026〕4号",
+        "津市监罚〔2026〕1号",
+        "津税罚〔2026〕2号",
+        "卫字〔2026〕002号",
+        "卫字〔2025〕001号",
     ]
     assert page.total == 5
     back_then = index.records(RecordQuery(category="penalty"), date(2024, 6, 1))
@@ -374,10 +446,12 @@ def test_a_revoked_penalty_row_disappears_after_the_entity_is_rewritten(
     revoked = world.revoke_penalty(records_world["a"].uscc, "津市监罚〔2026〕1号")
     write(index, revoked, position=10)
     assert record_ids(index.records(RecordQuery(category="penalty"), TODAY)) == [
-        "津市监罚〔2026〕4号", "津税罚〔2026〕2号",
+        "津市监罚〔2026〕4号",
+        "津税罚〔2026〕2号",
     ]
     assert [p["decision_no"] for p in index.get_public(revoked.uscc)["penalties"]] == [
-        "津税罚〔2026〕2号", "津市监罚〔2024〕3号",
+        "津税罚〔2026〕2号",
+        "津市监罚〔2024〕3号",
     ]
 
 

@@ -149,3 +149,30 @@ def test_worker_applies_in_order_dead_letters_and_resumes_from_the_event_store(c
     assert container.registry.get_entity(USCC).version == 2
     assert container.registry.recorder.max_notification_id() == head
     assert len(read_all(log, s.dlq_topic)) == 1
+
+
+def test_a_failing_assignment_callback_surfaces_and_runs_again_before_anything_is_read() -> None:
+    log = KafkaLog(kafka_bootstrap(), default_partitions=1, client_id="gongshi-it")
+    topic = unique_prefix("assign-retry")
+    try:
+        log.produce_many(topic, ((USCC, f"m{i}".encode()) for i in range(4)))
+        consumer = log.consumer(topic, unique_prefix("assign-retry"))
+        failures = [RuntimeError("event store unavailable")]
+
+        def seek_to_two(partitions: list[int]) -> None:
+            if failures:
+                raise failures.pop()
+            for p in partitions:
+                consumer.seek(p, 2)
+
+        consumer.on_assign(seek_to_two)
+        try:
+            with pytest.raises(RuntimeError, match="event store unavailable"):
+                consumer.poll(timeout_s=1.0)
+            records = consumer.poll(timeout_s=1.0) + consumer.poll(timeout_s=0.5)
+        finally:
+            consumer.close()
+        assert [r.value for r in records] == [b"m2", b"m3"]
+    finally:
+        log.delete_topics([topic])
+        log.close()
