@@ -103,23 +103,27 @@ class ElasticsearchIndex(SearchIndex):
         return body
 
     def ensure(self) -> None:
-        """Create the missing indexes and aliases (idempotent)."""
+        """Create the missing indexes and aliases (idempotent; safe when several start at once)."""
         with self._translate("ensure"):
             es = self._client
             for name, alias in (("entities", self.entities_alias), ("records", self.records_alias)):
-                if not es.indices.exists_alias(name=alias):
-                    body = self._body(name)
-                    self._create(f"{alias}-v{INDEX_VERSION}", {**body, "aliases": {alias: {}}})
+                if es.indices.exists_alias(name=alias):
+                    continue
+                index = f"{alias}-v{INDEX_VERSION}"
+                if not self._create(index, {**self._body(name), "aliases": {alias: {}}}):
+                    es.indices.put_alias(index=index, name=alias)  # the index exists without its alias
             if not es.indices.exists(index=self.positions_index):
                 self._create(self.positions_index, self._body("positions"))
         self._ensured = True
 
-    def _create(self, index: str, body: dict[str, Any]) -> None:
+    def _create(self, index: str, body: dict[str, Any]) -> bool:
         try:
             self._client.indices.create(index=index, **body)
         except ApiError as err:
             if _error_type(err) != "resource_already_exists_exception":
                 raise
+            return False
+        return True
 
     def _es(self) -> Elasticsearch:
         if not self._ensured:
@@ -158,7 +162,7 @@ class ElasticsearchIndex(SearchIndex):
             if latest:
                 operations = self._operations(list(latest.values()))
                 if operations:
-                    result = es.bulk(operations=operations, refresh=refresh)
+                    result = es.bulk(operations=operations, refresh=refresh, require_alias=True)
                     if result.get("errors"):
                         _raise_item_errors(result["items"])
             try:
@@ -255,6 +259,7 @@ class ElasticsearchIndex(SearchIndex):
     # --- reads ----------------------------------------------------------------------------------
 
     def search(self, q: str, today: date, page: int = 1, size: int = 20) -> Page:
+        offset, size = _window(page, size)
         q = " ".join(q.split())
         if not q:
             return Page(0, [])
@@ -270,8 +275,8 @@ class ElasticsearchIndex(SearchIndex):
                 track_total_hits=True,
                 source_includes=["public"],
                 sort=["_score", {"name_length": "asc"}, {"name.keyword": "asc"}],
-                from_=_offset(page, size),
-                size=max(size, 0),
+                from_=offset,
+                size=size,
             )
         return Page(_total(res), [hit["_source"]["public"] for hit in res["hits"]["hits"]])
 
@@ -311,6 +316,7 @@ class ElasticsearchIndex(SearchIndex):
         return dict(doc["_source"][part])
 
     def records(self, query: RecordQuery, today: date, page: int = 1, size: int = 20) -> Page:
+        offset, size = _window(page, size)
         filters: list[dict[str, Any]] = [
             {
                 "bool": {
@@ -339,8 +345,8 @@ class ElasticsearchIndex(SearchIndex):
                 track_total_hits=True,
                 source_includes=["row"],
                 sort=[{"occurred_on": "desc"}, {"uscc": "asc"}, {"record_id": "asc"}, {"category": "asc"}],
-                from_=_offset(page, size),
-                size=max(size, 0),
+                from_=offset,
+                size=size,
             )
         return Page(_total(res), [hit["_source"]["row"] for hit in res["hits"]["hits"]])
 
@@ -399,8 +405,10 @@ def _pinyin_words(pinyin: str, names: list[str]) -> list[str]:
     return list(words)
 
 
-def _offset(page: int, size: int) -> int:
-    return (max(page, 1) - 1) * max(size, 0)
+def _window(page: int, size: int) -> tuple[int, int]:
+    """`from` and `size`, kept inside the index's result window (deeper pages come back empty)."""
+    offset = min((max(page, 1) - 1) * max(size, 0), MAX_RESULT_WINDOW)
+    return offset, min(max(size, 0), MAX_RESULT_WINDOW - offset)
 
 
 def _total(res: Any) -> int:

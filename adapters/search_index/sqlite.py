@@ -148,7 +148,7 @@ class SQLiteSearchIndex(SearchIndex):
     # --- reads --------------------------------------------------------------------------------
 
     def search(self, q: str, today: date, page: int = 1, size: int = 20) -> Page:
-        q = q.strip()
+        q = "".join(ch if ch.isprintable() else " " for ch in q).strip()  # FTS5 chokes on NUL
         if not q:
             return Page(0, [])
         compact = "".join(q.split()).upper()
@@ -174,9 +174,10 @@ class SQLiteSearchIndex(SearchIndex):
             "offset": (page - 1) * size,
         }
         if len(q) >= 3:
-            params["match"] = '"' + q.replace('"', '""') + '"'
+            match = '"' + q.replace('"', '""') + '"'
             if squeezed != q.lower() and len(squeezed) >= 3:
-                params["match"] += ' OR pinyin : "' + squeezed.replace('"', '""') + '"'
+                match += ' OR pinyin : "' + squeezed.replace('"', '""') + '"'
+            params["match"] = match
             source = "entities_fts f JOIN entities e ON e.uscc = f.uscc WHERE entities_fts MATCH :match"
         else:
             source = "entities e WHERE " + " OR ".join(

@@ -25,6 +25,7 @@ def search_entities(
     size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> EntityPagePublic:
     today = container.clock.today()
+    q = "".join(ch if ch.isprintable() else " " for ch in q)  # control characters never match
     found = container.index.search(q, today, page=page, size=size)
     return EntityPagePublic(
         total=found.total,

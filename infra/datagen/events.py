@@ -9,13 +9,14 @@ licence or filing published just before it (to exercise parking).
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from infra.datagen import names as kb
 from infra.datagen.enforcement import Enforcement
 from infra.datagen.profiles import Profile, scope_text
 from infra.datagen.reporting import Reporting
-from infra.datagen.timeline import AMR, EntityState, Item, Timeline, iso, months_later, year_of
+from infra.datagen.timeline import AMR, EntityState, Item, Timeline, iso, money, months_later, year_of
 
 CHANGEABLE = ("address", "business_scope", "registered_capital", "legal_representative")
 FIELD_LABELS = {
@@ -162,7 +163,7 @@ class LifePlanner(Enforcement, Reporting):
                 {
                     "filing_no": code,
                     "filing_type": "报关单位备案",
-                    "content": f"报关单位备案（进出口货物收发货人），海关编码：{code}，所在海关：天津新港海关",
+                    "content": f"报关单位备案（进出口货物收发货人），海关编码：{code}，主管海关：新港海关",
                 },
             )
 

@@ -22,8 +22,9 @@ from typing import IO, Any
 
 from domain.departments import DepartmentRegistry
 from domain.publications import SCHEMA_ID
-from infra.datagen.events import LifePlanner, iso
+from infra.datagen.events import LifePlanner
 from infra.datagen.profiles import ProfileFactory
+from infra.datagen.timeline import iso
 
 __all__ = ["generate", "write_jsonl"]
 

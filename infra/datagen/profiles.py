@@ -330,7 +330,12 @@ class ProfileFactory:
                 amount = rng.choice(JSC_CAPITAL) * _WAN
             elif entity_type == "分公司":
                 trade = rng.choices(kb.TRADES, cum_weights=self._trade_cw)[0]
-                pattern = ("branch", rng.choice(kb.PARENT_CITIES), trade.term, rng.random() < 0.7)
+                pattern = (
+                    "branch",
+                    rng.choice(kb.PARENT_CITIES),
+                    trade.term,
+                    "y" if rng.random() < 0.7 else "",
+                )
                 amount = 0
             else:
                 trade = rng.choices(kb.TRADES, cum_weights=self._trade_cw)[0]

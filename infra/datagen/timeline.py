@@ -76,23 +76,6 @@ class Numbers:
         return f"{prefix}〔{year}〕{self.next(f'{prefix}{year}')}号"
 
 
-class Timeline:
-    """Publications of one entity; `order` breaks ties between publications of the same day."""
-
-    __slots__ = ("items", "n")
-
-    def __init__(self) -> None:
-        self.items: list[Item] = []
-        self.n = 0
-
-
-class Numbers:
-    """Serial numbers departments issue (decision numbers, licence numbers …), per key."""
-
-    def __init__(self) -> None:
-        self._last: dict[str, int] = {}
-
-
 class EntityState:
     """The registration as it changes over time (for changes and annual reports)."""
 
@@ -103,6 +86,14 @@ class EntityState:
         self.capital = p.capital
         self.representative = p.legal_representative
         self.addresses: list[tuple[int, str]] = [(p.established, p.address)]
+
+    def address_on(self, day: int) -> str:
+        current = self.addresses[0][1]
+        for since, address in self.addresses:
+            if since > day:
+                break
+            current = address
+        return current
 
 
 class PlannerBase:

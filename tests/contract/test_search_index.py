@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from elasticsearch import Elasticsearch
 
 from adapters.clock import FixedDateClock
 from adapters.search_index.base import IndexedEntity, RecordQuery, SearchIndex, SearchUnavailable
@@ -209,6 +210,13 @@ def test_a_lower_version_never_overwrites_a_higher_one(index: SearchIndex, world
     assert index.count() == 1
 
 
+def test_a_batch_naming_an_entity_twice_keeps_the_newer_version(index: SearchIndex, world: World) -> None:
+    v1 = world.register(1, "天津滨海恒通科技有限公司")
+    v2 = world.rename(v1.uscc, "天津滨海恒通科技有限公司", "天津滨海恒通智能科技有限公司")
+    index.write("entities", [v2, v1], 2)
+    assert index.get_public(v1.uscc)["version"] == 2
+
+
 def test_a_late_old_version_does_not_bring_back_a_revoked_penalty(index: SearchIndex, world: World) -> None:
     world.register(1, "天津滨海恒通科技有限公司")
     penalised = world.penalise(make_uscc(BINHAI, "MA000001").value, "津市监罚〔2026〕7号")
@@ -370,6 +378,8 @@ def test_search_pages_through_results_with_the_total(index: SearchIndex, world: 
     seen = [name for p in pages for name in names(p.items)]
     assert sorted(seen) == sorted(e.public["name"] for e in entities)
     assert seen == sorted(seen)  # equal scores, equal lengths: ordered by name
+    beyond = index.search("物流", TODAY, page=10_000, size=20)
+    assert (beyond.total, beyond.items) == (5, [])
 
 
 def test_search_items_are_public_documents(searchable: SearchIndex, corpus: dict[str, IndexedEntity]) -> None:
@@ -463,7 +473,45 @@ def test_count_is_the_number_of_entities(index: SearchIndex, world: World) -> No
     assert index.count() == 2
 
 
-# --- Elasticsearch only: the boundary -----------------------------------------------------------------
+# --- Elasticsearch only: setup, refresh, the boundary ---------------------------------------------------
+
+
+@pytest.fixture
+def es_index() -> Iterator[tuple[ElasticsearchIndex, Elasticsearch]]:
+    url = elasticsearch_url()
+    index = ElasticsearchIndex(url, prefix=unique_prefix(f"si-{next(_ids)}"))  # no refresh: production mode
+    client = Elasticsearch(url)
+    try:
+        yield index, client
+    finally:
+        index.delete_all()
+        index.close()
+        client.close()
+
+
+def test_elasticsearch_indexes_sit_behind_aliases_and_ensure_is_idempotent(
+    es_index: tuple[ElasticsearchIndex, Elasticsearch],
+) -> None:
+    index, client = es_index
+    index.ensure()
+    index.ensure()
+    for name in ("entities", "records"):
+        assert list(client.indices.get_alias(name=f"{index.prefix}-{name}")) == [f"{index.prefix}-{name}-v1"]
+    assert client.indices.exists(index=f"{index.prefix}-positions")
+
+
+def test_elasticsearch_rewrites_within_one_refresh_interval_still_drop_revoked_rows(
+    es_index: tuple[ElasticsearchIndex, Elasticsearch], world: World
+) -> None:
+    index, client = es_index
+    entity = world.penalise(world.register(1, "天津滨海恒通科技有限公司").uscc, "津市监罚〔2026〕9号")
+    index.write("entities", [entity], 2)
+    revoked = world.revoke_penalty(entity.uscc, "津市监罚〔2026〕9号")
+    index.write("entities", [revoked], 3)  # the penalty row is not searchable yet
+    client.indices.refresh(index=f"{index.prefix}-records")
+    assert index.records(RecordQuery(uscc=entity.uscc), TODAY).total == 0
+    assert index.get_public(entity.uscc)["penalties"] == []  # a GET is real time
+    assert index.position("entities") == 3
 
 
 def test_elasticsearch_unreachable_is_search_unavailable() -> None:

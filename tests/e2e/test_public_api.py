@@ -133,7 +133,7 @@ def test_each_category_is_filled_for_some_entity(platform: Platform) -> None:
 def test_unknown_entity_is_a_404_with_a_code(platform: Platform) -> None:
     from domain.uscc import make_uscc
 
-    response = platform.client.get(f"/api/v1/entities/{make_uscc('120101', 'ZZZZZZZZ').value}")
+    response = platform.client.get(f"/api/v1/entities/{make_uscc('120101', 'MA999999').value}")
     assert response.status_code == 404
     assert response.json()["code"] == "entity_not_found"
 

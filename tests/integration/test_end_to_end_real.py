@@ -30,9 +30,15 @@ def real(tmp_path: Path) -> Iterator[Container]:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{prefix}"')
     settings = Settings(
-        data_dir=tmp_path, today=TODAY, prefix=prefix, kafka_partitions=3,
-        kafka_bootstrap=kafka_bootstrap(), postgres_dsn=dsn, postgres_schema=prefix,
-        elasticsearch_url=elasticsearch_url(), consumer_group=f"{prefix}-ingest",
+        data_dir=tmp_path,
+        today=TODAY,
+        prefix=prefix,
+        kafka_partitions=3,
+        kafka_bootstrap=kafka_bootstrap(),
+        postgres_dsn=dsn,
+        postgres_schema=prefix,
+        elasticsearch_url=elasticsearch_url(),
+        consumer_group=f"{prefix}-ingest",
     )
     container = build(settings)
     container.log.ensure_topic(settings.publications_topic, settings.kafka_partitions)
@@ -40,11 +46,11 @@ def real(tmp_path: Path) -> Iterator[Container]:
     try:
         yield container
     finally:
-        index = container.index
-        log = container.log
         container.close()
-        index.delete_all()  # type: ignore[attr-defined]
-        log.delete_topics([settings.publications_topic, settings.dlq_topic])  # type: ignore[attr-defined]
+        cleanup = build(settings)  # fresh clients: the app's lifespan closed the first ones
+        cleanup.index.delete_all()  # type: ignore[attr-defined]
+        cleanup.log.delete_topics([settings.publications_topic, settings.dlq_topic])  # type: ignore[attr-defined]
+        cleanup.close()
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{prefix}" CASCADE')
 
@@ -62,8 +68,13 @@ def test_publications_flow_from_kafka_through_postgres_and_elasticsearch_to_the_
     generated = list(generate(40, 11, TODAY))
     uscc = uscc_for(777)
     registration = registered(uscc=uscc, name="天津海河真引擎科技有限公司", publication_id="E2E-REG-1")
-    penalty = envelope("penalty.imposed", penalty_payload(decided_on="2026-09-01", severity="general"),
-                       uscc=uscc, publication_id="E2E-PEN-1", occurred_on="2026-09-01")
+    penalty = envelope(
+        "penalty.imposed",
+        penalty_payload(decided_on="2026-09-01", severity="general"),
+        uscc=uscc,
+        publication_id="E2E-PEN-1",
+        occurred_on="2026-09-01",
+    )
     messages = [*generated, registration, penalty]
     real.log.produce_many(
         real.settings.publications_topic,
@@ -71,13 +82,20 @@ def test_publications_flow_from_kafka_through_postgres_and_elasticsearch_to_the_
     )
     registrations = sum(1 for m in messages if m["kind"] == "registration.registered")
 
-    run_until(real, lambda: real.index.count() == registrations and real.projection.lag() == 0
-              and sum(real.worker.counts.values()) >= len(messages))
+    run_until(
+        real,
+        lambda: (
+            real.index.count() == registrations
+            and real.projection.lag() == 0
+            and sum(real.worker.counts.values()) >= len(messages)
+        ),
+    )
 
     assert real.worker.counts["rejected"] == 0, dict(real.worker.counts)
     entity = real.registry.get_entity(uscc)
     assert [type(e).__name__ for e in real.registry.repository.event_store.get(entity.id)] == [
-        "Registered", "PenaltyImposed",
+        "Registered",
+        "PenaltyImposed",
     ]
     with TestClient(create_app(real)) as client:
         record = client.get(f"/api/v1/entities/{uscc}").json()

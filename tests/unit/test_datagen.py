@@ -151,7 +151,7 @@ def test_usccs_are_valid_unique_and_registered_in_tianjin_districts(envelopes: l
 def test_category_matches_entity_type_and_old_entities_have_registration_numbers(
     envelopes: list[dict[str, Any]],
 ) -> None:
-    categories = collections.Counter()
+    categories: collections.Counter[str] = collections.Counter()
     for envelope in _registrations(envelopes):
         payload, category = envelope["payload"], envelope["uscc"][:2]
         categories[category] += 1

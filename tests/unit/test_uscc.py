@@ -23,7 +23,7 @@ from domain.uscc import (
 
 REAL_CODES = ["91110108MA01K3P20A", "92330106MA2H4Y1D3C", "91110000600037341L"]
 
-regions = st.sampled_from(sorted(TIANJIN_DISTRICTS) + ["120000", "110108", "330106", "440300"])
+regions = st.sampled_from([*sorted(TIANJIN_DISTRICTS), "120000", "110108", "330106", "440300"])
 bodies = st.text(alphabet=ALPHABET, min_size=8, max_size=8)
 authority_categories = st.sampled_from(["91", "92", "93", "11", "12", "51", "52", "53", "Y1", "N2", "31"])
 
