@@ -14,7 +14,7 @@ from api.routers import departments, entities, health, records
 from infra.bootstrap import Container
 
 
-def create_app(container: Container, *, run_background: bool = False) -> FastAPI:
+def create_app(container: Container, *, run_background: bool = False, owns_container: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         threads = []
@@ -31,7 +31,8 @@ def create_app(container: Container, *, run_background: bool = False) -> FastAPI
                 container.projection.stop()
                 for thread in threads:
                     thread.join(timeout=10)
-            container.close()
+            if owns_container:
+                container.close()
 
     app = FastAPI(
         title="Gongshi 公示 — 市场主体信用信息公示系统",
