@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo demo-real test lint typecheck unit services-up services-down clean schemas bench
+.PHONY: install demo demo-real test lint typecheck unit services-up services-down browser-deps clean schemas bench
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,10 +16,11 @@ install: $(STAMP)
 
 ## make demo: generate 2,000 entities, load them through the ingestion path, serve on :8000
 demo: $(STAMP)
+	bash infra/provision/browser.sh fonts
 	bash infra/demo.sh
 
 ## make test: provision and start the real engines, then lint, types, and the whole suite
-test: $(STAMP) services-up
+test: $(STAMP) services-up browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -46,6 +47,9 @@ demo-real: $(STAMP) services-up
 	GONGSHI_POSTGRES_DSN=postgresql://gongshi:gongshi@127.0.0.1:5432/gongshi \
 	GONGSHI_ELASTICSEARCH_URL=http://127.0.0.1:9200 \
 	GONGSHI_DATA_DIR=var/real bash infra/demo.sh
+
+browser-deps:
+	bash infra/provision/browser.sh
 
 services-down:
 	bash infra/provision/services.sh down

@@ -9,8 +9,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import errors
-from api.routers import departments, entities, health, records
+from api import errors, metrics, web
+from api.routers import admin, departments, entities, extracts, health, publications, records
 from infra.bootstrap import Container
 
 
@@ -19,7 +19,12 @@ def create_app(container: Container, *, run_background: bool = False, owns_conta
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         threads = []
         if run_background:
-            for target in (container.worker.run_forever, container.projection.run_forever):
+            for target in (
+                container.worker.run_forever,
+                container.projection.run_forever,
+                container.status_projection.run_forever,
+                container.publicity.run_forever,
+            ):
                 thread = threading.Thread(target=target, daemon=True, name=target.__qualname__)
                 thread.start()
                 threads.append(thread)
@@ -29,6 +34,8 @@ def create_app(container: Container, *, run_background: bool = False, owns_conta
             if run_background:
                 container.worker.stop()
                 container.projection.stop()
+                container.status_projection.stop()
+                container.publicity.stop()
                 for thread in threads:
                     thread.join(timeout=10)
             if owns_container:
@@ -42,6 +49,16 @@ def create_app(container: Container, *, run_background: bool = False, owns_conta
     )
     app.state.container = container
     errors.install(app)
-    for router in (health.router, entities.router, records.router, departments.router):
+    for router in (
+        health.router,
+        entities.router,
+        records.router,
+        departments.router,
+        publications.router,
+        extracts.router,
+        admin.router,
+        metrics.router,
+    ):
         app.include_router(router)
+    web.install(app)
     return app

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
+import threading
 import time
-from collections.abc import Iterator
 from datetime import date
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -70,43 +69,88 @@ def generate(
     console.print(f"{count} publications for {entities} entities → {out}")
 
 
-def _lines(path: Path) -> Iterator[tuple[str | None, bytes]]:
-    with path.open("rb") as f:
-        for line in f:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                key = json.loads(line).get("uscc")
-            except (ValueError, AttributeError):
-                key = None  # still published: the worker dead-letters it with its reason
-            yield (key if isinstance(key, str) else None), line
-
-
 class Via(str, Enum):
     log = "log"
     kafka = "kafka"
+    gateway = "gateway"
 
 
 @app.command()
 def publish(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSON Lines of envelopes")],
-    via: Annotated[Via, typer.Option(help="log = the configured publication log (Kafka when set)")] = Via.log,
+    via: Annotated[
+        Via, typer.Option(help="log = the configured publication log (Kafka when set); gateway = HTTP")
+    ] = Via.log,
+    gateway_url: Annotated[str, typer.Option(help="the gateway's base URL (--via gateway)")] = (
+        "http://127.0.0.1:8000"
+    ),
+    api_key: Annotated[str | None, typer.Option(help="the department's API key gs_… (--via gateway)")] = None,
+    wait: Annotated[
+        bool, typer.Option(help="wait until every publication is applied, parked or rejected")
+    ] = True,
+    timeout: Annotated[float, typer.Option(help="seconds to wait for the statuses")] = 300.0,
 ) -> None:
-    """Append a file of publication envelopes to the publication log."""
-    container = _container()
-    if via is Via.kafka and not container.settings.kafka_bootstrap:
-        raise typer.BadParameter("GONGSHI_KAFKA_BOOTSTRAP is not set")
-    total = sum(1 for line in file.open("rb") if line.strip())
-    with _progress() as progress:
-        task = progress.add_task("发布", total=total)
-        count = container.log.produce_many(
-            container.settings.publications_topic,
-            _lines(file),
-            on_progress=lambda done: progress.update(task, completed=done),
-        )
-    container.close()
-    console.print(f"{count} publications appended to {container.settings.publications_topic}")
+    """Publish a file of envelopes (to the log, or through the gateway) and report what became of them."""
+    from api.publishing import (
+        Gateway,
+        GatewayRefused,
+        StatusSource,
+        ViewStatuses,
+        read_lines,
+        to_log,
+        wait_for,
+    )
+
+    lines = read_lines(file)
+    container = None if via is Via.gateway else _container()
+    gateway = None
+    try:
+        with _progress() as progress:
+            sending = progress.add_task("发布", total=len(lines))
+
+            def sent(done: int) -> None:
+                progress.update(sending, completed=done)
+
+            source: StatusSource
+            if via is Via.gateway:
+                if not api_key:
+                    raise typer.BadParameter("--api-key is required with --via gateway")
+                gateway = Gateway(gateway_url, api_key)
+                tally = gateway.post_all(lines, sent)
+                source = gateway
+            else:
+                assert container is not None
+                if via is Via.kafka and not container.settings.kafka_bootstrap:
+                    raise typer.BadParameter("GONGSHI_KAFKA_BOOTSTRAP is not set")
+                tally = to_log(container.log, container.settings.publications_topic, lines, sent)
+                console.print(f"{len(lines)} lines → {container.settings.publications_topic}")
+                source = ViewStatuses(container.status_view)
+            for code, count in sorted(tally.refusals.items()):
+                console.print(f"gateway refused {count}: {code}")
+            settled = True
+            if wait and tally.ids:
+                if via is not Via.gateway:
+                    console.print(
+                        "waiting for the worker and the status projection "
+                        "(`gongshi serve`, or `gongshi run ingest` + `gongshi run projections`); "
+                        "--no-wait skips this"
+                    )
+                waiting = progress.add_task("等待处理", total=len(tally.ids))
+                settled = wait_for(
+                    source, tally, timeout, lambda done: progress.update(waiting, completed=done)
+                )
+    except GatewayRefused as err:
+        console.print(f"[red]{err}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        if gateway is not None:
+            gateway.close()
+        if container is not None:
+            container.close()
+    _out().print(tally.summary(waited=wait))
+    if not settled:
+        console.print(f"[yellow]still pending after {timeout:g}s: {len(tally.pending)}[/yellow]")
+        raise typer.Exit(1)
 
 
 class Role(str, Enum):
@@ -129,12 +173,21 @@ def run(
         _catch_up(container, ingest=role is Role.ingest, project=role is Role.projections)
         container.close()
         return
-    runner = container.worker if role is Role.ingest else container.projection
+    runners: list[Any] = (
+        [container.worker] if role is Role.ingest else [container.projection, container.status_projection]
+    )
+    threads = [threading.Thread(target=r.run_forever, daemon=True, name=r.name) for r in runners[1:]]
+    for thread in threads:
+        thread.start()
     try:
-        runner.run_forever()
+        runners[0].run_forever()
     except KeyboardInterrupt:
-        runner.stop()
+        pass
     finally:
+        for runner in runners:
+            runner.stop()
+        for thread in threads:
+            thread.join(timeout=10)
         container.close()
 
 
@@ -156,6 +209,10 @@ def _catch_up(container: Container, *, ingest: bool, project: bool) -> None:
             task = progress.add_task("更新索引", total=projection.head(), completed=projection.position())
             while projection.run_once():
                 progress.update(task, completed=projection.position())
+            status = container.status_projection
+            task = progress.add_task("更新公示状态", total=status.head(), completed=status.position())
+            while status.run_once():
+                progress.update(task, completed=status.position())
 
 
 @app.command()
@@ -189,7 +246,7 @@ def load(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
 ) -> None:
     """Publish a file, then apply it and index it (the demo's loader; same path as production)."""
-    publish(file, Via.log)
+    publish(file, Via.log, wait=False)
     container = _container()
     _catch_up(container, ingest=True, project=True)
     container.close()
@@ -223,6 +280,126 @@ def departments_list() -> None:
     for d in _container().departments.all():
         table.add_row(d.code, d.name, ", ".join(sorted(d.kinds)))
     _out().print(table)
+
+
+@departments_app.command("add-key")
+def departments_add_key(
+    department: Annotated[str, typer.Argument(help="the department's code, e.g. TJ-AMR")],
+) -> None:
+    """Issue an API key for the gateway; it is shown once, only its hash is kept."""
+    container = _container()
+    try:
+        if department not in container.departments:
+            known = ", ".join(d.code for d in container.departments.all())
+            console.print(f"[red]未登记的部门“{department}”[/red]；已接入的部门：{known}")
+            raise typer.Exit(2)
+        key = container.credentials.add_key(department)
+    finally:
+        container.close()
+    console.print(f"API key for {department} (shown once; keep it secret):")
+    typer.echo(key)
+
+
+@departments_app.command("keys")
+def departments_keys() -> None:
+    """The issued API keys (their ids, never the keys)."""
+    container = _container()
+    table = Table("key_id", "department", "created_at", "revoked_at")
+    for k in container.credentials.list_keys():
+        revoked = k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else ""
+        table.add_row(k.key_id, k.department, k.created_at.isoformat(timespec="seconds"), revoked)
+    container.close()
+    _out().print(table)
+
+
+@departments_app.command("revoke-key")
+def departments_revoke_key(
+    key_id: Annotated[str, typer.Argument(help="the key's id (see `gongshi departments keys`)")],
+) -> None:
+    """Revoke an API key: the gateway refuses it from the next request on."""
+    container = _container()
+    try:
+        revoked = container.credentials.revoke(key_id)
+    finally:
+        container.close()
+    if not revoked:
+        console.print(f"[red]没有编号为 {key_id} 的有效密钥[/red]")
+        raise typer.Exit(2)
+    console.print(f"key {key_id} revoked")
+
+
+projections_app = typer.Typer(help="The search-index projections: progress and rebuilds.")
+app.add_typer(projections_app, name="projections")
+
+
+class ProjectionName(str, Enum):
+    entities = "entities"
+
+
+@projections_app.command("rebuild")
+def projections_rebuild(
+    name: Annotated[ProjectionName, typer.Argument(help="entities = the public and sharing entity indexes")],
+    batch_size: Annotated[int, typer.Option(help="entities per bulk write")] = 500,
+) -> None:
+    """Fill a new index generation from the event store, then swap it in (no downtime)."""
+    from projections.rebuild import rebuild_entities
+
+    container = _container()
+    try:
+        with _progress() as progress:
+            task = progress.add_task("重建索引", total=None)
+            report = rebuild_entities(
+                container.projection,
+                batch_size=batch_size,
+                on_start=lambda total: progress.update(task, total=total),
+                on_progress=lambda done: progress.update(task, completed=done),
+            )
+    finally:
+        container.close()
+    console.print(
+        f"{name.value}: {report.entities} entities → {report.target} (filled up to notification "
+        f"{report.started_from}; {report.replayed} later notifications re-projected)"
+    )
+
+
+@projections_app.command("status")
+def projections_status() -> None:
+    """Each projection's position, the log's head and the lag."""
+    from api.metrics import projection_state, tracked_projections
+
+    container = _container()
+    table = Table("projection", "position", "head", "lag")
+    for projection in tracked_projections(container):
+        state = projection_state(projection)
+        table.add_row(*(str(state[k]) for k in ("name", "position", "head", "lag")))
+    _out().print(table)
+    container.close()
+
+
+jobs_app = typer.Typer(help="Scheduled jobs (also run daily inside `gongshi serve`).")
+jobs_run_app = typer.Typer(help="Run one job now.")
+jobs_app.add_typer(jobs_run_app, name="run")
+app.add_typer(jobs_app, name="jobs")
+
+
+@jobs_run_app.command("publicity")
+def jobs_run_publicity(
+    as_of: Annotated[str | None, typer.Option(help="the date (default: the system's date)")] = None,
+) -> None:
+    """Re-evaluate publicity windows: penalties enter and leave the public indexes' flags."""
+    from projections.publicity import run_publicity
+
+    try:
+        day_given = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise typer.BadParameter(f"not a date (YYYY-MM-DD): {as_of}") from None
+    container = _container()
+    try:
+        day = day_given or container.clock.today()
+        changed = run_publicity(container.index, day)
+    finally:
+        container.close()
+    console.print(f"publicity as of {day.isoformat()}: {changed} entities changed")
 
 
 if __name__ == "__main__":

@@ -80,7 +80,12 @@ class IngestionWorker:
                 self.log.flush()  # stored on the DLQ before the batch's position is recorded
 
         try:
-            outcomes = self.registry.process([r.value for r in batch], tracking=tracking, on_decided=to_dlq)
+            outcomes = self.registry.process(
+                [r.value for r in batch],
+                tracking=tracking,
+                on_decided=to_dlq,
+                positions=[r.offset for r in batch],
+            )
         except IntegrityError:
             # This position is already recorded (a replay after a crash, or another worker):
             # nothing to apply. Seek past what is recorded.
@@ -110,13 +115,19 @@ class IngestionWorker:
         return total
 
     def run_forever(self) -> None:
+        resync = False
         while not self._stop.is_set():
             try:
+                # After a failure, seek back to the recorded positions BEFORE polling again (the
+                # failed batch was consumed but not recorded); if the event store is still down
+                # this raises, and the next round tries again instead of the worker dying.
+                if resync and self._consumer is not None:
+                    self._seek_to_recorded(self._consumer.assignment())
+                resync = False
                 self.run_once()
             except Exception:
                 log.exception("ingestion failed; retrying from the recorded position")
-                if self._consumer is not None:
-                    self._seek_to_recorded(self._consumer.assignment())
+                resync = True
                 self._stop.wait(2.0)
 
     def stop(self) -> None:

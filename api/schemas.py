@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -28,6 +28,9 @@ class EntitySummaryPublic(BaseModel):
     former_names: list[str] = []
     entity_type: str | None = None
     district_name: str | None = None
+    highlight: str | None = Field(
+        None, description="the matched name (current or former) with <em> marks, HTML-escaped"
+    )
 
 
 class EntityPagePublic(BaseModel):
@@ -96,3 +99,21 @@ class HealthPublic(BaseModel):
     today: str
     search: str
     projections: dict[str, dict[str, int]]
+
+
+class PublicationAccepted(BaseModel):
+    """The gateway stored the publication on the log; it is applied asynchronously."""
+
+    publication_id: str
+    status: Literal["pending"] = "pending"
+
+
+class PublicationStatusPublic(BaseModel):
+    """Where a publication stands: pending (not processed yet), applied, parked or rejected."""
+
+    publication_id: str
+    status: Literal["applied", "rejected", "parked", "pending"]
+    code: str | None = Field(None, description="reason code when rejected (e.g. invalid_payload)")
+    message: str | None = Field(None, description="human message (Chinese)")
+    uscc: str | None = None
+    kind: str | None = None

@@ -3,7 +3,9 @@
 One call = one use case. `process` takes a batch of raw publications (bytes or dicts) with the
 position they were read from, decides each one (validate → mandate → apply), and records every
 new event together with the position in ONE transaction, so a crash never applies a batch twice
-and never loses half of it. Rejections carry a stable reason code and a Chinese message.
+and never loses half of it. Rejections carry a stable reason code and a Chinese message, and are
+recorded too (`RejectionLog`, one per source) in that same transaction, so the status of every
+publication (applied, parked, rejected) can be followed from the notification log alone.
 """
 
 from __future__ import annotations
@@ -129,6 +131,56 @@ class ParkedPublications(Aggregate):
         self.trigger_event(self.Released, publication_ids=publication_ids)
 
 
+class RejectionLog(Aggregate):
+    """The publications one source's batches rejected, in the order they were decided.
+
+    One log per source (`log:<topic>:<partition>`, or `direct` for calls without a position):
+    a source is read by one worker at a time, so its log is never written concurrently. The
+    state is only a count (snapshots stay small); the events are what the status view follows.
+    """
+
+    class Opened(Aggregate.Created):
+        source: str
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.rejected = 0
+
+    @staticmethod
+    def id_for(source: str) -> UUID:
+        return uuid5(NAMESPACE, f"rejections:{source}")
+
+    @classmethod
+    def open(cls, source: str) -> RejectionLog:
+        return cls._create(cls.Opened, id=cls.id_for(source), source=source)
+
+    class PublicationRejected(Aggregate.Event):
+        """`position` is where the message that led to the decision was read (when known)."""
+
+        publication_id: str | None
+        uscc: str | None
+        kind: str | None
+        department: str | None
+        code: str
+        message: str
+        position: int | None
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.rejected += 1
+
+    def reject(self, outcome: Outcome, position: int | None) -> None:
+        self.trigger_event(
+            self.PublicationRejected,
+            publication_id=outcome.publication_id,
+            uscc=outcome.uscc,
+            kind=outcome.kind,
+            department=outcome.department,
+            code=outcome.code or "rejected",
+            message=outcome.message or "",
+            position=position,
+        )
+
+
 class _Batch:
     """The aggregates one batch has loaded or created, so several publications for one entity
     in the same batch act on the same in-memory object."""
@@ -156,7 +208,7 @@ class Registry(Application[UUID]):
     """The register of market entities."""
 
     name = "Registry"
-    snapshotting_intervals = {MarketEntity: 100}
+    snapshotting_intervals = {MarketEntity: 100, RejectionLog: 100}
 
     def __init__(
         self, *, clock: Clock, departments: DepartmentRegistry, env: Mapping[str, str] | None = None
@@ -214,16 +266,22 @@ class Registry(Application[UUID]):
         messages: Iterable[bytes | Mapping[str, Any]],
         tracking: Tracking | None = None,
         on_decided: Callable[[list[Outcome]], None] | None = None,
+        positions: Sequence[int] | None = None,
     ) -> list[Outcome]:
         """Apply a batch of publications; record all new events and `tracking` atomically.
 
         `on_decided(outcomes)` runs after every publication is decided and before anything is
         recorded (the worker writes rejections to the DLQ there, so a crash loses none).
+        Every rejection is recorded in the source's `RejectionLog` in the same transaction;
+        `positions` (one per message, e.g. the log offsets) say where each message was read.
         """
         batch = _Batch(self)
         outcomes = [self._decide(batch, message) for message in messages]
+        if positions is not None and len(positions) != len(outcomes):
+            raise ValueError("positions must give one position per message")
         if on_decided is not None:
             on_decided(outcomes)
+        self._log_rejections(batch, outcomes, tracking, positions)
         processing: ProcessingEvent[UUID] = ProcessingEvent(tracking=tracking)
         processing.collect_events(*batch.touched())
         if processing.events or tracking is not None:
@@ -234,6 +292,32 @@ class Registry(Application[UUID]):
 
     def apply_publication(self, message: bytes | Mapping[str, Any]) -> Outcome:
         return self.process([message])[0]
+
+    def _log_rejections(
+        self,
+        batch: _Batch,
+        outcomes: Sequence[Outcome],
+        tracking: Tracking | None,
+        positions: Sequence[int] | None,
+    ) -> None:
+        """One `PublicationRejected` per rejection, also of parked publications released and
+        then rejected (with the position of the message that released them)."""
+        rejected = [
+            (o, positions[i] if positions is not None else None)
+            for i, outcome in enumerate(outcomes)
+            for o in (outcome, *outcome.released)
+            if o.status == "rejected"
+        ]
+        if not rejected:
+            return
+        source = tracking.application_name if tracking is not None else "direct"
+        log = batch.get(RejectionLog.id_for(source))
+        if log is None:
+            log = RejectionLog.open(source)
+            batch.add(log)
+        assert isinstance(log, RejectionLog)
+        for outcome, position in rejected:
+            log.reject(outcome, position)
 
     # --- deciding one publication ---------------------------------------------------------------
 
@@ -377,4 +461,11 @@ def all_kinds_have_commands(kinds: Sequence[str] = pub.KINDS) -> bool:
     return all(k in COMMANDS for k in kinds if k != "registration.registered")
 
 
-__all__ = ["COMMANDS", "Outcome", "ParkedPublications", "Registry", "all_kinds_have_commands"]
+__all__ = [
+    "COMMANDS",
+    "Outcome",
+    "ParkedPublications",
+    "Registry",
+    "RejectionLog",
+    "all_kinds_have_commands",
+]

@@ -10,14 +10,19 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from adapters.clock import FixedDateClock, SystemClock
+from adapters.credentials import CredentialStore
 from adapters.event_store import postgres_env, sqlite_env
+from adapters.extract_ledger import ExtractLedger
 from adapters.publication_log.base import PublicationLog
 from adapters.search_index.base import SearchIndex
+from adapters.status_view import StatusView
 from api.ingest_worker import IngestionWorker
 from domain.clock import Clock
 from domain.departments import DepartmentRegistry
 from domain.registry import Registry
 from infra.settings import Settings
+from projections.publication_status import PublicationStatusProjection
+from projections.publicity import DailyPublicity
 from projections.runner import EntityProjection
 
 
@@ -42,6 +47,12 @@ class Container:
 
     @cached_property
     def registry(self) -> Registry:
+        return Registry(clock=self.clock, departments=self.departments, env=self.event_store_env)
+
+    @cached_property
+    def reader(self) -> Registry:
+        """A second application object on the same store for the read side (projections): its
+        own aggregate cache, read without copies, never touched by the ingestion worker."""
         return Registry(clock=self.clock, departments=self.departments, env=self.event_store_env)
 
     @cached_property
@@ -71,7 +82,44 @@ class Container:
 
     @cached_property
     def projection(self) -> EntityProjection:
-        return EntityProjection(self.registry, self.index, batch_size=self.settings.projection_batch_size)
+        return EntityProjection(
+            self.reader, self.index, batch_size=self.settings.projection_batch_size, clock=self.clock
+        )
+
+    @cached_property
+    def publicity(self) -> DailyPublicity:
+        """The daily publicity job (penalty flags follow their windows)."""
+        return DailyPublicity(self.index, self.clock)
+
+    @cached_property
+    def status_view(self) -> StatusView:
+        """Where each publication stands; beside the event store (its PostgreSQL schema)."""
+        s = self.settings
+        if s.postgres_dsn:
+            from adapters.status_view import PostgresStatusView
+
+            return PostgresStatusView.open(s.postgres_dsn, schema=s.postgres_schema)
+        from adapters.status_view import SQLiteStatusView
+
+        return SQLiteStatusView.open(s.data_dir / "status.sqlite3")
+
+    @cached_property
+    def status_projection(self) -> PublicationStatusProjection:
+        return PublicationStatusProjection(
+            self.registry, self.status_view, batch_size=self.settings.projection_batch_size
+        )
+
+    @cached_property
+    def credentials(self) -> CredentialStore:
+        """Department API keys (stored as salted hashes only)."""
+        s = self.settings
+        if s.postgres_dsn:
+            from adapters.credentials import PostgresCredentialStore
+
+            return PostgresCredentialStore(s.postgres_dsn, schema=s.postgres_schema, clock=self.clock)
+        from adapters.credentials import SQLiteCredentialStore
+
+        return SQLiteCredentialStore(s.data_dir / "credentials.sqlite3", clock=self.clock)
 
     @cached_property
     def worker(self) -> IngestionWorker:
@@ -85,8 +133,29 @@ class Container:
             batch_size=s.ingest_batch_size,
         )
 
+    @cached_property
+    def extract_ledger(self) -> ExtractLedger:
+        s = self.settings
+        if s.postgres_dsn:
+            from adapters.extract_ledger import PostgresExtractLedger
+
+            return PostgresExtractLedger(s.postgres_dsn, schema=s.postgres_schema)
+        from adapters.extract_ledger import SQLiteExtractLedger
+
+        return SQLiteExtractLedger(s.data_dir / "extracts.sqlite3")
+
     def close(self) -> None:
-        for name in ("worker", "log", "index", "registry"):
+        names = (
+            "worker",
+            "log",
+            "index",
+            "registry",
+            "reader",
+            "extract_ledger",
+            "status_view",
+            "credentials",
+        )
+        for name in names:
             obj = self.__dict__.get(name)
             if obj is not None:
                 obj.close()

@@ -1,6 +1,7 @@
-"""Generates the committed JSON Schema of the publication envelope and its payloads.
+"""Generates the committed JSON Schema of the publication envelope and its payloads, and the
+AsyncAPI document of the publication topics (docs/asyncapi.yaml).
 
-`python -m infra.schemas --write` rewrites docs/schemas/; a test checks the files are current.
+`python -m infra.schemas --write` rewrites them; a test checks the files are current.
 """
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from domain.publications import PAYLOADS, envelope_json_schema
+from infra import asyncapi
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "docs" / "schemas"
+#: Relative to SCHEMA_DIR: the AsyncAPI document lives at docs/asyncapi.yaml.
+ASYNCAPI_FILE = "../asyncapi.yaml"
 
 
 def rendered() -> dict[str, str]:
@@ -20,10 +24,12 @@ def rendered() -> dict[str, str]:
     files: dict[str, Any] = {"publication.schema.json": envelope_json_schema()}
     for kind, model in PAYLOADS.items():
         files[f"payloads/{kind}.schema.json"] = model.model_json_schema()
-    return {
+    texts = {
         name: json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
         for name, schema in files.items()
     }
+    texts[ASYNCAPI_FILE] = asyncapi.render()
+    return texts
 
 
 def write(directory: Path = SCHEMA_DIR) -> list[Path]:
@@ -32,7 +38,7 @@ def write(directory: Path = SCHEMA_DIR) -> list[Path]:
         path = directory / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-        written.append(path)
+        written.append(path.resolve())
     return written
 
 

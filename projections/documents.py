@@ -13,8 +13,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pypinyin import Style, lazy_pinyin
-
+from adapters.search_index import text
 from domain.entity import MarketEntity
 from domain.masking import mask_person
 from domain.publicity import is_penalty_public, publicity_period
@@ -244,17 +243,46 @@ def row_is_public(row: dict[str, Any], today: date) -> bool:
     return until is None or today < date.fromisoformat(until)
 
 
+def syllables(name: str) -> tuple[str, ...]:
+    """Pinyin syllables of `name` (one cached pypinyin pass per name, shared with the search
+    text: names are converted again at every version)."""
+    return tuple(p for p, _, _, _ in text.pinyin_items(name))
+
+
+def initial_letters(name: str) -> tuple[str, ...]:
+    return tuple(i for _, i, _, _ in text.pinyin_items(name))
+
+
 def search_fields(doc: dict[str, Any]) -> dict[str, str]:
-    """Text the search index matches: names, former names, codes, representative, pinyin."""
+    """Text the search index matches: names, former names, codes, representative, pinyin, and
+    the canonical forms (legal forms normalised), cores and fuzzy grams of the names."""
     names = [doc["name"], *(f["name"] for f in doc["former_names"])]
     rep = doc["registration"].get("legal_representative") or {}
-    full = " ".join("".join(lazy_pinyin(n)) for n in names)
-    spaced = " ".join(" ".join(lazy_pinyin(n)) for n in names)
-    initials = " ".join("".join(lazy_pinyin(n, style=Style.FIRST_LETTER)) for n in names)
+    full = " ".join("".join(syllables(n)) for n in names)
+    spaced = " ".join(" ".join(syllables(n)) for n in names)
+    initials = " ".join("".join(initial_letters(n)) for n in names)
     return {
         "name": doc["name"],
         "former_names": " ".join(names[1:]),
         "codes": " ".join(c for c in (doc["uscc"], doc.get("registration_number")) if c),
         "person": rep.get("name") or "",
         "pinyin": f"{full} {spaced} {initials}".lower(),
+        "name_canonical": text.canonical(doc["name"]),
+        "former_canonical": " ".join(text.canonical(n) for n in names[1:]),
+        "name_core": text.core(doc["name"]),
+        "former_core": " ".join(text.core(n) for n in names[1:]),
+        "grams": " ".join(text.name_grams(names)),
     }
+
+
+def penalty_windows(doc: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """[starts_on, ends_on) of each publicised penalty of a public document (ends_on None: no
+    end), cut short by an approved credit repair."""
+    windows: list[tuple[str, str | None]] = []
+    for p in doc["penalties"]:
+        pub = p["publicity"]
+        if not pub["publicised"]:
+            continue
+        ends = [d for d in (pub.get("ends_on"), pub.get("repaired_on")) if d]
+        windows.append((pub["starts_on"], min(ends) if ends else None))
+    return windows

@@ -10,22 +10,37 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
+from datetime import date
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import Notification
+
 from adapters.search_index.base import IndexedEntity, SearchIndex
+from domain.clock import Clock
 from domain.entity import MarketEntity
 from domain.registry import Registry
-from projections.documents import public_document, record_rows, search_fields, sharing_document
+from projections.documents import (
+    flags,
+    penalty_windows,
+    public_document,
+    record_rows,
+    search_fields,
+    sharing_document,
+)
 
 log = logging.getLogger(__name__)
 
 ENTITY_TOPIC_PREFIX = f"{MarketEntity.__module__}:{MarketEntity.__qualname__}."
 
 
-def index_entity(entity: MarketEntity) -> IndexedEntity:
+def index_entity(entity: MarketEntity, today: date | None = None) -> IndexedEntity:
+    """The documents of one entity. Its flags are evaluated as of `today` (default: the last
+    business date the entity knows; the projection passes the system's date)."""
     sharing = sharing_document(entity)
     public = public_document(sharing)
+    as_of = today or entity.last_occurred_on
     return IndexedEntity(
         uscc=entity.uscc,
         version=entity.version,
@@ -33,6 +48,9 @@ def index_entity(entity: MarketEntity) -> IndexedEntity:
         sharing=sharing,
         rows=record_rows(public),
         fields=search_fields(public),
+        flags=tuple(flags(public, as_of)),
+        flags_as_of=as_of.isoformat(),
+        penalty_windows=tuple(penalty_windows(public)),
     )
 
 
@@ -41,10 +59,13 @@ class EntityProjection:
 
     name = "entities"
 
-    def __init__(self, registry: Registry, index: SearchIndex, batch_size: int = 500) -> None:
+    def __init__(
+        self, registry: Registry, index: SearchIndex, batch_size: int = 500, clock: Clock | None = None
+    ) -> None:
         self.registry = registry
         self.index = index
         self.batch_size = batch_size
+        self.clock = clock
         self._stop = threading.Event()
 
     def position(self) -> int:
@@ -59,20 +80,35 @@ class EntityProjection:
 
     def run_once(self) -> int:
         """Process one batch; returns the number of notifications consumed."""
-        start = self.position() + 1
-        notifications = self.registry.recorder.select_notifications(start=start, limit=self.batch_size)
+        return self._project(self.position())[0]
+
+    def replay_after(self, position: int) -> int:
+        """Re-project every notification after `position` up to the head (idempotent: documents
+        never go backwards, nor does the recorded position); returns how many were read."""
+        total = 0
+        while True:
+            count, position = self._project(position)
+            if not count:
+                return total
+            total += count
+
+    def _project(self, after: int) -> tuple[int, int]:
+        """One batch after notification `after`: (notifications read, the last one's id)."""
+        notifications = self.registry.recorder.select_notifications(start=after + 1, limit=self.batch_size)
         if not notifications:
-            return 0
-        touched: dict[UUID, None] = {}
-        for n in notifications:
-            if n.topic.startswith(ENTITY_TOPIC_PREFIX):
-                touched[UUID(str(n.originator_id))] = None
-        docs = [index_entity(self._load(entity_id)) for entity_id in touched]
-        self.index.write(self.name, docs, position=notifications[-1].id)
-        return len(notifications)
+            return 0, after
+        last = notifications[-1].id
+        self.index.write(self.name, self.documents(_touched(notifications)), position=last)
+        return len(notifications), last
+
+    def documents(self, entity_ids: Sequence[UUID]) -> list[IndexedEntity]:
+        """The current documents of these entities, flags as of the system's date."""
+        today = self.clock.today() if self.clock is not None else None
+        return [index_entity(self._load(entity_id), today) for entity_id in entity_ids]
 
     def _load(self, entity_id: UUID) -> MarketEntity:
-        entity: Any = self.registry.repository.get(entity_id)
+        # read-only: documents are built from the cached aggregate without copying it
+        entity: Any = self.registry.repository.get(entity_id, deepcopy_from_cache=False)
         assert isinstance(entity, MarketEntity)
         return entity
 
@@ -93,3 +129,12 @@ class EntityProjection:
 
     def stop(self) -> None:
         self._stop.set()
+
+
+def _touched(notifications: Sequence[Notification]) -> list[UUID]:
+    """The entities a batch of notifications names, once each, in first-seen order."""
+    touched: dict[UUID, None] = {}
+    for n in notifications:
+        if n.topic.startswith(ENTITY_TOPIC_PREFIX):
+            touched[UUID(str(n.originator_id))] = None
+    return list(touched)

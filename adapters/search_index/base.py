@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+#: List flags an entity may carry (`penalty`: a penalty inside its publicity window).
+FLAGS = ("abnormal", "serious", "penalty")
+
 
 class SearchUnavailable(Exception):
     """The index cannot be reached or answered with an error."""
@@ -15,7 +18,11 @@ class SearchUnavailable(Exception):
 
 @dataclass(frozen=True)
 class IndexedEntity:
-    """Everything the index holds for one entity at one aggregate version."""
+    """Everything the index holds for one entity at one aggregate version.
+
+    `flags` are evaluated as of `flags_as_of` (the projection's date); `penalty_windows` are the
+    [starts_on, ends_on) spans of its publicised penalties (ends_on None: no end), so the
+    publicity job can find the entities whose `penalty` flag changes on a given date."""
 
     uscc: str
     version: int
@@ -23,12 +30,19 @@ class IndexedEntity:
     sharing: dict[str, Any]
     rows: list[dict[str, Any]]
     fields: dict[str, str]
+    flags: tuple[str, ...] = ()
+    flags_as_of: str | None = None
+    penalty_windows: tuple[tuple[str, str | None], ...] = ()
 
 
 @dataclass(frozen=True)
 class Page:
+    """`items` are stored public documents; `highlights[i]` is the matched name of `items[i]`
+    with `<em>` marks (None when the match was not on a name). Record pages have no highlights."""
+
     total: int
     items: list[dict[str, Any]] = field(default_factory=list)
+    highlights: list[str | None] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -38,6 +52,36 @@ class RecordQuery:
     date_from: date | None = None
     date_to: date | None = None
     uscc: str | None = None
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Narrow a search. `district` is the 6-digit administrative division code (digits 3–8 of
+    the USCC); every flag in `flags` must be set; the date range is inclusive."""
+
+    status: str | None = None
+    district: str | None = None
+    entity_type: str | None = None
+    industry: str | None = None
+    flags: tuple[str, ...] = ()
+    established_from: date | None = None
+    established_to: date | None = None
+
+    def __bool__(self) -> bool:
+        return any(
+            (
+                self.status,
+                self.district,
+                self.entity_type,
+                self.industry,
+                self.flags,
+                self.established_from,
+                self.established_to,
+            )
+        )
+
+
+NO_FILTERS = SearchFilters()
 
 
 class SearchIndex(ABC):
@@ -50,8 +94,13 @@ class SearchIndex(ABC):
         """Upsert documents (a stored version never goes backwards) and record the position."""
 
     @abstractmethod
-    def search(self, q: str, today: date, page: int = 1, size: int = 20) -> Page:
-        """Public search: items are stored public documents, best match first."""
+    def search(
+        self, q: str, today: date, page: int = 1, size: int = 20, *, filters: SearchFilters = NO_FILTERS
+    ) -> Page:
+        """Public search, best match first: exact USCC or registration number > exact name >
+        name prefix > name phrase > former name > legal representative > pinyin; when nothing
+        matches, a fuzzy tier (typos). Names and queries are compared in canonical form
+        (legal forms normalised). An empty `q` with filters lists the filtered entities."""
 
     @abstractmethod
     def get_public(self, uscc: str) -> dict[str, Any] | None: ...
@@ -66,6 +115,33 @@ class SearchIndex(ABC):
     @abstractmethod
     def count(self) -> int:
         """Number of entities indexed."""
+
+    # --- the publicity job ---------------------------------------------------------------------
+
+    @abstractmethod
+    def reevaluate_flags(self, today: date) -> int:
+        """Re-write the stored `penalty` flag of every entity whose flag differs as of `today`
+        (a penalty window opened or closed); returns how many entities changed."""
+
+    # --- rebuild without downtime --------------------------------------------------------------
+
+    @abstractmethod
+    def begin_rebuild(self) -> str:
+        """Prepare an empty generation of the indexes beside the serving one; returns its name.
+        Reads and writes keep going to the serving generation until `finish_rebuild`."""
+
+    @abstractmethod
+    def write_rebuild(self, target: str, entities: Sequence[IndexedEntity]) -> None:
+        """Fill the new generation (documents only; no position)."""
+
+    @abstractmethod
+    def finish_rebuild(self, target: str, projection: str, position: int) -> None:
+        """Atomically make `target` the serving generation, drop the old one, and record
+        `position` for `projection` (only if it is further than the one stored)."""
+
+    @abstractmethod
+    def abort_rebuild(self, target: str) -> None:
+        """Drop an unfinished generation."""
 
     def ping(self) -> bool:
         return True

@@ -10,14 +10,21 @@ no longer has are deleted with the new version. The projection's position is sto
 bulk succeeded, with the position as external version, so it never goes backwards.
 
 Chinese substrings are matched with `match_phrase` (per-character tokens, consecutive); ranking
-mirrors the embedded adapter: exact name > name prefix > name substring > former name >
-legal representative > pinyin, then shorter name, then name.
+mirrors the embedded adapter: exact name (as typed, canonical, core) > name prefix > name phrase
+> former name > legal representative > pinyin, then shorter name, then name. When nothing
+matches, the fuzzy tier asks for the entities sharing most of the query's grams (a keyword
+field of pre-computed grams) and orders them with rapidfuzz, like the embedded adapter.
+
+A rebuild fills `{alias}-v{N+1}` (refresh off) while the aliases keep serving vN, then moves
+both aliases in one `update_aliases` call and drops vN after a short grace for searches that
+were already running on it.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
@@ -26,17 +33,27 @@ from typing import Any, Literal
 
 from elastic_transport import TransportError
 from elasticsearch import ApiError, Elasticsearch, NotFoundError
-from pypinyin import Style, lazy_pinyin
+from pypinyin import Style
 
-from adapters.search_index.base import IndexedEntity, Page, RecordQuery, SearchIndex, SearchUnavailable
-from domain.uscc import looks_like_registration_number, looks_like_uscc
+from adapters.search_index import text
+from adapters.search_index.base import (
+    NO_FILTERS,
+    IndexedEntity,
+    Page,
+    RecordQuery,
+    SearchFilters,
+    SearchIndex,
+    SearchUnavailable,
+)
 
 INDEX_VERSION = 1
 MAX_RESULT_WINDOW = 10_000
 
 # Ranking tiers (dis_max: an entity scores its best tier, like the embedded adapter's CASE).
-EXACT_NAME, NAME_PREFIX, NAME_PHRASE, FORMER_NAME = 900.0, 800.0, 700.0, 600.0
+EXACT_NAME, EXACT_CANONICAL, EXACT_CORE = 900.0, 880.0, 860.0
+NAME_PREFIX, NAME_PHRASE, FORMER_NAME = 800.0, 700.0, 600.0
 PERSON_EXACT, PINYIN, OTHER = 500.0, 400.0, 100.0
+BY_RELEVANCE: list[Any] = ["_score", {"name_length": "asc"}, {"name.keyword": "asc"}]
 
 
 def _definition(name: str) -> dict[str, Any]:
@@ -108,6 +125,9 @@ class ElasticsearchIndex(SearchIndex):
             es = self._client
             for name, alias in (("entities", self.entities_alias), ("records", self.records_alias)):
                 if es.indices.exists_alias(name=alias):
+                    # fields added since the index was created (documents get them when rewritten)
+                    properties = _definition(name)["mappings"]["properties"]
+                    es.indices.put_mapping(index=alias, properties=properties)
                     continue
                 index = f"{alias}-v{INDEX_VERSION}"
                 if not self._create(index, {**self._body(name), "aliases": {alias: {}}}):
@@ -160,26 +180,33 @@ class ElasticsearchIndex(SearchIndex):
         with self._translate("write"):
             es = self._es()
             if latest:
-                operations = self._operations(list(latest.values()))
+                operations = self._operations(list(latest.values()), self.entities_alias, self.records_alias)
                 if operations:
                     result = es.bulk(operations=operations, refresh=refresh, require_alias=True)
                     if result.get("errors"):
                         _raise_item_errors(result["items"])
-            try:
-                es.index(
-                    index=self.positions_index,
-                    id=projection,
-                    document={"projection": projection, "position": position},
-                    version=position,
-                    version_type="external",
-                )  # no refresh needed: `position()` is a real-time GET
-            except ApiError as err:
-                if err.meta.status != 409:  # the stored position is as far or further
-                    raise
+            self._record_position(projection, position)
 
-    def _operations(self, entities: list[IndexedEntity]) -> list[dict[str, Any]]:
-        stored = self._stored(entities)
-        existing = self._existing_rows([e.uscc for e in entities])
+    def _record_position(self, projection: str, position: int) -> None:
+        try:
+            self._client.index(
+                index=self.positions_index,
+                id=projection,
+                document={"projection": projection, "position": position},
+                version=position,
+                version_type="external",
+            )  # no refresh needed: `position()` is a real-time GET
+        except ApiError as err:
+            if err.meta.status != 409:  # the stored position is as far or further
+                raise
+
+    def _operations(
+        self, entities: list[IndexedEntity], entities_index: str, records_index: str, *, fresh: bool = False
+    ) -> list[dict[str, Any]]:
+        """Bulk operations writing `entities` and their rows; `fresh`: into an index being
+        rebuilt, which holds nothing older to compare with or delete."""
+        stored = {} if fresh else self._stored(entities)
+        existing = {} if fresh else self._existing_rows([e.uscc for e in entities])
         ops: list[dict[str, Any]] = []
         for e in entities:
             version, stored_ids = stored.get(e.uscc, (None, set()))
@@ -188,16 +215,16 @@ class ElasticsearchIndex(SearchIndex):
             row_ids = {_record_id(e.uscc, r["category"], r["record_id"]): r for r in e.rows}
             meta = {"version": e.version, "version_type": "external"}
             ops += [
-                {"index": {"_index": self.entities_alias, "_id": e.uscc, **meta}},
+                {"index": {"_index": entities_index, "_id": e.uscc, **meta}},
                 self._entity_doc(e, sorted(row_ids)),
             ]
             for doc_id, row in row_ids.items():
                 ops += [
-                    {"index": {"_index": self.records_alias, "_id": doc_id, **meta}},
+                    {"index": {"_index": records_index, "_id": doc_id, **meta}},
                     _record_doc(row, e.version),
                 ]
             for doc_id in sorted((stored_ids | existing.get(e.uscc, set())) - row_ids.keys()):
-                ops.append({"delete": {"_index": self.records_alias, "_id": doc_id, **meta}})
+                ops.append({"delete": {"_index": records_index, "_id": doc_id, **meta}})
         return ops
 
     def _stored(self, entities: list[IndexedEntity]) -> dict[str, tuple[int, set[str]]]:
@@ -246,10 +273,21 @@ class ElasticsearchIndex(SearchIndex):
             "pinyin": _pinyin_words(
                 f["pinyin"], [f["name"], *(n["name"] for n in public.get("former_names", []))]
             ),
+            "name_canonical": f.get("name_canonical") or text.canonical(f["name"]),
+            "name_core": f.get("name_core") or text.core(f["name"]),
+            "former_canonical": (f.get("former_canonical") or "").split(),
+            "former_core": (f.get("former_core") or "").split(),
+            "grams": (f.get("grams") or "").split(),
             "status": public.get("status"),
             "district_code": public.get("district_code"),
             "entity_type": registration.get("entity_type"),
+            "industry": registration.get("industry"),
             "established_on": registration.get("established_on"),
+            "flags": list(e.flags),
+            "flags_as_of": e.flags_as_of,
+            "penalty_windows": [
+                {"gte": start, **({"lt": end} if end else {})} for start, end in e.penalty_windows
+            ],
             "version": e.version,
             "record_ids": record_ids,
             "public": public,
@@ -258,48 +296,93 @@ class ElasticsearchIndex(SearchIndex):
 
     # --- reads ----------------------------------------------------------------------------------
 
-    def search(self, q: str, today: date, page: int = 1, size: int = 20) -> Page:
+    def search(
+        self, q: str, today: date, page: int = 1, size: int = 20, *, filters: SearchFilters = NO_FILTERS
+    ) -> Page:
         offset, size = _window(page, size)
-        q = " ".join(q.split())
-        if not q:
-            return Page(0, [])
-        compact = q.replace(" ", "").upper()
-        if looks_like_uscc(compact) or looks_like_registration_number(compact):
-            query: dict[str, Any] = {"term": {"codes": compact}}
-        else:
-            query = self._text_query(q)
+        query = text.analyse(q)
+        narrow = _filters(filters)
+        if not query.text:
+            if not filters:
+                return Page(0, [])
+            found = self._search({"bool": {"filter": narrow}}, offset, size, sort=BY_RELEVANCE[1:])
+            return Page(_total(found), _publics(found))
+        if query.is_code:
+            code = {"bool": {"must": {"term": {"codes": query.compact}}, "filter": narrow}}
+            found = self._search(code, offset, size)
+            return Page(_total(found), _publics(found), [None] * len(_publics(found)))
+        found = self._search({"bool": {"must": self._text_query(query), "filter": narrow}}, offset, size)
+        if _total(found) == 0:
+            return self._fuzzy(query, narrow, page, size)
+        items = _publics(found)
+        return Page(_total(found), items, [text.highlight(query, text.names_of(doc)) for doc in items])
+
+    def _search(
+        self,
+        query: dict[str, Any],
+        offset: int,
+        size: int,
+        *,
+        sort: list[Any] = BY_RELEVANCE,
+        source: list[str] | None = None,
+    ) -> Any:
         with self._translate("search"):
-            res = self._es().search(
+            return self._es().search(
                 index=self.entities_alias,
                 query=query,
                 track_total_hits=True,
-                source_includes=["public"],
-                sort=["_score", {"name_length": "asc"}, {"name.keyword": "asc"}],
+                source_includes=source or ["public"],
+                sort=sort,
                 from_=offset,
                 size=size,
             )
-        return Page(_total(res), [hit["_source"]["public"] for hit in res["hits"]["hits"]])
 
     @staticmethod
-    def _text_query(q: str) -> dict[str, Any]:
-        lower = q.lower()
-        squeezed = lower.replace(" ", "")
-        return {
-            "dis_max": {
-                "tie_breaker": 0.0,
-                "queries": [
-                    _scored({"term": {"name.keyword": q}}, EXACT_NAME),
-                    _scored({"prefix": {"name.keyword": q}}, NAME_PREFIX),
-                    _scored({"match_phrase": {"name": q}}, NAME_PHRASE),
-                    _scored({"match_phrase": {"former_names": q}}, FORMER_NAME),
-                    _scored({"term": {"person.keyword": q}}, PERSON_EXACT),
-                    _scored({"match_phrase": {"pinyin": lower}}, PINYIN),
-                    _scored({"prefix": {"pinyin.words": squeezed}}, PINYIN),
-                    _scored({"match_phrase": {"person": q}}, OTHER),
-                    _scored({"prefix": {"codes": squeezed.upper()}}, OTHER),
-                ],
-            }
-        }
+    def _text_query(query: text.Query) -> dict[str, Any]:
+        q, canonical, core = query.text, query.canonical, query.core
+        tiers = [
+            _scored({"term": {"name.keyword": q}}, EXACT_NAME),
+            _scored({"term": {"name_canonical.keyword": canonical}}, EXACT_CANONICAL),
+            _scored({"prefix": {"name.keyword": q}}, NAME_PREFIX),
+            _scored({"prefix": {"name_canonical.keyword": canonical}}, NAME_PREFIX),
+            _scored({"match_phrase": {"name": q}}, NAME_PHRASE),
+            _scored({"match_phrase": {"name_canonical": canonical}}, NAME_PHRASE),
+            _scored({"match_phrase": {"former_names": q}}, FORMER_NAME),
+            _scored({"match_phrase": {"former_canonical": canonical}}, FORMER_NAME),
+            _scored({"term": {"person.keyword": q}}, PERSON_EXACT),
+            _scored({"match_phrase": {"pinyin": query.lower}}, PINYIN),
+            _scored({"prefix": {"pinyin.words": query.squeezed}}, PINYIN),
+            _scored({"match_phrase": {"person": q}}, OTHER),
+            _scored({"prefix": {"codes": query.compact}}, OTHER),
+        ]
+        if core:
+            tiers += [
+                _scored({"term": {"name_core.keyword": core}}, EXACT_CORE),
+                _scored({"match_phrase": {"name_core": core}}, NAME_PHRASE),
+                _scored({"match_phrase": {"former_core": core}}, FORMER_NAME),
+            ]
+        return {"dis_max": {"tie_breaker": 0.0, "queries": tiers}}
+
+    def _fuzzy(self, query: text.Query, narrow: list[dict[str, Any]], page: int, size: int) -> Page:
+        grams = query.grams()
+        if not grams:
+            return Page(0, [])
+        found = self._search(
+            {
+                "bool": {
+                    "should": [{"term": {"grams": g}} for g in grams],
+                    "minimum_should_match": text.min_shared(grams),
+                    "filter": narrow,
+                }
+            },
+            0,
+            text.FUZZY_CANDIDATES,
+            source=["public", "grams"],
+        )
+        candidates = [
+            (hit["_source"]["public"], hit["_source"].get("grams") or []) for hit in found["hits"]["hits"]
+        ]
+        return text.fuzzy_page(query, candidates, page, size)
 
     def get_public(self, uscc: str) -> dict[str, Any] | None:
         return self._get_part(uscc, "public")
@@ -354,6 +437,132 @@ class ElasticsearchIndex(SearchIndex):
         with self._translate("count"):
             return int(self._es().count(index=self.entities_alias)["count"])
 
+    # --- the publicity job ------------------------------------------------------------------------
+
+    def reevaluate_flags(self, today: date) -> int:
+        """Entities whose `penalty` flag is wrong for `today` are found by one query on the stored
+        windows and re-indexed at their own version (`external_gte`: a newer version written by
+        the projection meanwhile wins)."""
+        day = today.isoformat()
+        in_window = {"term": {"penalty_windows": day}}
+        flagged = {"term": {"flags": "penalty"}}
+        stale = {
+            "bool": {
+                "minimum_should_match": 1,
+                "should": [
+                    {"bool": {"filter": [flagged], "must_not": [in_window]}},
+                    {"bool": {"filter": [in_window], "must_not": [flagged]}},
+                ],
+            }
+        }
+        changed = 0
+        after: list[Any] | None = None
+        with self._translate("reevaluate_flags"):
+            es = self._es()
+            es.indices.refresh(index=self.entities_alias)
+            while True:
+                extra: dict[str, Any] = {"search_after": after} if after else {}
+                res = es.search(
+                    index=self.entities_alias,
+                    query=stale,
+                    size=500,
+                    version=True,
+                    sort=[{"uscc": "asc"}],
+                    **extra,
+                )
+                hits = res["hits"]["hits"]
+                if not hits:
+                    break
+                ops: list[dict[str, Any]] = []
+                for hit in hits:
+                    doc = hit["_source"]
+                    flags = set(doc.get("flags") or ()) ^ {"penalty"}
+                    doc.update(flags=sorted(flags), flags_as_of=day)
+                    meta = {"version": hit["_version"], "version_type": "external_gte"}
+                    ops += [{"index": {"_index": hit["_index"], "_id": hit["_id"], **meta}}, doc]
+                result = es.bulk(operations=ops, refresh=False)
+                if result.get("errors"):
+                    _raise_item_errors(result["items"])
+                changed += len(hits)
+                after = hits[-1]["sort"]
+            es.indices.refresh(index=self.entities_alias)
+        return changed
+
+    # --- rebuild without downtime -----------------------------------------------------------------
+
+    def _generations(self, alias: str) -> dict[int, str]:
+        """Every `{alias}-vN` index that exists, by N."""
+        found = self._client.indices.get(index=f"{alias}-v*", ignore_unavailable=True, allow_no_indices=True)
+        out = {}
+        for name in found:
+            suffix = name.removeprefix(f"{alias}-v")
+            if suffix.isdigit():
+                out[int(suffix)] = name
+        return out
+
+    def _serving(self, alias: str) -> list[str]:
+        return sorted(self._client.indices.get_alias(name=alias))
+
+    def begin_rebuild(self) -> str:
+        with self._translate("begin_rebuild"):
+            es = self._es()
+            aliases = (("entities", self.entities_alias), ("records", self.records_alias))
+            serving = {index for _, alias in aliases for index in self._serving(alias)}
+            generations = {n: i for _, alias in aliases for n, i in self._generations(alias).items()}
+            for index in sorted(set(generations.values()) - serving):
+                es.indices.delete(index=index)  # what an earlier, unfinished rebuild left
+            target = f"v{max(generations, default=INDEX_VERSION) + 1}"
+            for name, alias in aliases:
+                body = self._body(name)
+                # while it is filled: no refresh, no fsync per bulk (a crash means a new rebuild)
+                body["settings"]["index"].update(refresh_interval="-1", translog={"durability": "async"})
+                self._create(f"{alias}-{target}", body)
+        return target
+
+    def write_rebuild(self, target: str, entities: Sequence[IndexedEntity]) -> None:
+        latest: dict[str, IndexedEntity] = {}
+        for entity in entities:
+            if entity.uscc not in latest or latest[entity.uscc].version < entity.version:
+                latest[entity.uscc] = entity
+        if not latest:
+            return
+        ops = self._operations(
+            list(latest.values()),
+            f"{self.entities_alias}-{target}",
+            f"{self.records_alias}-{target}",
+            fresh=True,
+        )
+        with self._translate("write_rebuild"):
+            result = self._client.bulk(operations=ops, refresh=False)
+            if result.get("errors"):
+                _raise_item_errors(result["items"])
+
+    def finish_rebuild(self, target: str, projection: str, position: int, *, grace_s: float = 2.0) -> None:
+        with self._translate("finish_rebuild"):
+            es = self._es()
+            actions: list[dict[str, Any]] = []
+            old: list[str] = []
+            for name, alias in (("entities", self.entities_alias), ("records", self.records_alias)):
+                new = f"{alias}-{target}"
+                interval = _definition(name)["settings"]["index"].get("refresh_interval", "1s")
+                serving_settings = {"refresh_interval": interval, "translog": {"durability": "request"}}
+                es.indices.put_settings(index=new, settings={"index": serving_settings})
+                es.indices.refresh(index=new)
+                serving = self._serving(alias)
+                old += serving
+                actions += [{"remove": {"index": index, "alias": alias}} for index in serving]
+                actions.append({"add": {"index": new, "alias": alias}})
+            es.indices.update_aliases(actions=actions)  # one atomic swap of both aliases
+            self._record_position(projection, position)
+            if old:
+                time.sleep(grace_s)  # searches that resolved the old index before the swap finish
+                es.indices.delete(index=",".join(old), ignore_unavailable=True)
+
+    def abort_rebuild(self, target: str) -> None:
+        with self._translate("abort_rebuild"):
+            names = [f"{self.entities_alias}-{target}", f"{self.records_alias}-{target}"]
+            self._client.indices.delete(index=",".join(names), ignore_unavailable=True)
+
     def ping(self) -> bool:
         try:
             return bool(self._client.ping())
@@ -395,14 +604,35 @@ def _pinyin_words(pinyin: str, names: list[str]) -> list[str]:
     words = dict.fromkeys(pinyin.lower().split())
     for name in names:
         for style in (Style.NORMAL, Style.FIRST_LETTER):
-            syllables = [
-                "".join(ch for ch in s.lower() if ch.isascii() and ch.isalnum())
-                for s in lazy_pinyin(name, style=style)
-            ]
+            syllables = [s for s, _, _ in text._syllables(name, style)]
             for i in range(len(syllables)):
                 if suffix := "".join(syllables[i:]):
                     words[suffix] = None
     return list(words)
+
+
+def _filters(filters: SearchFilters) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [
+        {"term": {field_name: value}}
+        for field_name, value in (
+            ("status", filters.status),
+            ("district_code", filters.district),
+            ("entity_type", filters.entity_type),
+            ("industry", filters.industry),
+        )
+        if value
+    ]
+    out += [{"term": {"flags": flag}} for flag in sorted(set(filters.flags))]
+    span = {
+        k: v.isoformat() for k, v in (("gte", filters.established_from), ("lte", filters.established_to)) if v
+    }
+    if span:
+        out.append({"range": {"established_on": span}})
+    return out
+
+
+def _publics(res: Any) -> list[dict[str, Any]]:
+    return [hit["_source"]["public"] for hit in res["hits"]["hits"]]
 
 
 def _window(page: int, size: int) -> tuple[int, int]:

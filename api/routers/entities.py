@@ -1,37 +1,81 @@
-"""Public lookup: search and an entity's public credit record."""
+"""Public lookup: search (with filters and highlights) and an entity's public credit record."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from fastapi.exceptions import RequestValidationError
 
+from adapters.search_index.base import SearchFilters
 from api.deps import ContainerDep
 from api.schemas import ERROR_RESPONSES, EntityPagePublic, EntityPublic, EntitySummaryPublic, ErrorPublic
 from domain.errors import EntityNotFound
-from domain.uscc import USCC, looks_like_registration_number, validate_registration_number
+from domain.uscc import TIANJIN_DISTRICTS, USCC, looks_like_registration_number, validate_registration_number
 from projections.documents import public_view, summary
 
 router = APIRouter(prefix="/api/v1/entities", tags=["public"], responses=ERROR_RESPONSES)
+
+Flag = Literal["abnormal", "serious", "penalty"]
+DISTRICT_CODES = {name: code for code, (name, _) in TIANJIN_DISTRICTS.items()}
+
+
+def district_code(raw: str | None) -> str | None:
+    """A 6-digit division code, or a Tianjin district's name (和平区) turned into its code."""
+    if not raw:
+        return None
+    raw = raw.strip()
+    return DISTRICT_CODES.get(raw, raw)
 
 
 @router.get("", response_model=EntityPagePublic, summary="查询市场主体")
 def search_entities(
     container: ContainerDep,
     q: Annotated[
-        str, Query(min_length=1, max_length=100, description="名称、曾用名、拼音、统一社会信用代码或注册号")
-    ],
+        str | None,
+        Query(max_length=100, description="名称、曾用名、拼音、统一社会信用代码、注册号或法定代表人"),
+    ] = None,
+    status: Annotated[str | None, Query(max_length=20, description="登记状态，如 存续、注销、吊销")] = None,
+    district: Annotated[
+        str | None, Query(max_length=20, description="所在区：行政区划代码（信用代码第3–8位）或区名")
+    ] = None,
+    entity_type: Annotated[str | None, Query(max_length=40, description="主体类型，如 有限责任公司")] = None,
+    industry: Annotated[str | None, Query(max_length=40, description="行业门类")] = None,
+    flags: Annotated[
+        list[Flag] | None,
+        Query(description="须同时具有的标记：abnormal 经营异常、serious 严重失信、penalty 行政处罚"),
+    ] = None,
+    established_from: Annotated[date | None, Query(description="成立日期不早于")] = None,
+    established_to: Annotated[date | None, Query(description="成立日期不晚于")] = None,
     page: Annotated[int, Query(ge=1, le=500)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> EntityPagePublic:
     today = container.clock.today()
-    q = "".join(ch if ch.isprintable() else " " for ch in q)  # control characters never match
-    found = container.index.search(q, today, page=page, size=size)
+    q = "".join(ch if ch.isprintable() else " " for ch in q or "")  # control characters never match
+    filters = SearchFilters(
+        status=status or None,
+        district=district_code(district),
+        entity_type=entity_type or None,
+        industry=industry or None,
+        flags=tuple(flags or ()),
+        established_from=established_from,
+        established_to=established_to,
+    )
+    if not q.strip() and not filters:
+        missing = {"loc": ("query", "q"), "msg": "请输入查询内容或至少一个筛选条件", "type": "missing"}
+        raise RequestValidationError([missing])
+    narrowed = {"filters": filters} if filters else {}
+    found = container.index.search(q, today, page=page, size=size, **narrowed)
+    marks = found.highlights or [None] * len(found.items)
     return EntityPagePublic(
         total=found.total,
         page=page,
         size=size,
-        items=[EntitySummaryPublic(**summary(doc, today)) for doc in found.items],
+        items=[
+            EntitySummaryPublic(**summary(doc, today), highlight=mark)
+            for doc, mark in zip(found.items, marks, strict=False)
+        ],
     )
 
 

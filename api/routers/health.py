@@ -25,13 +25,19 @@ def healthz(container: ContainerDep) -> JSONResponse:
         search_up = container.index.ping()
     except Exception:
         search_up = False
-    position, head = projection.position() if search_up else 0, projection.head()
-    lag = max(0, head - position)
-    ok = search_up and lag <= MAX_LAG
+    head = projection.head()
+    position = projection.position() if search_up else 0
+    status = container.status_projection
+    status_position = status.position()
+    lags = {projection.name: max(0, head - position), status.name: max(0, head - status_position)}
+    ok = search_up and max(lags.values()) <= MAX_LAG
     body = HealthPublic(
         status="ok" if ok else "degraded",
         today=container.clock.today().isoformat(),
         search="up" if search_up else "down",
-        projections={projection.name: {"position": position, "head": head, "lag": lag}},
+        projections={
+            projection.name: {"position": position, "head": head, "lag": lags[projection.name]},
+            status.name: {"position": status_position, "head": head, "lag": lags[status.name]},
+        },
     )
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503)

@@ -8,6 +8,7 @@ changed by applying publications through the Registry (in memory), then projecte
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -17,14 +18,21 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from adapters.clock import FixedDateClock
-from adapters.search_index.base import IndexedEntity, RecordQuery, SearchIndex, SearchUnavailable
+from adapters.search_index.base import (
+    IndexedEntity,
+    RecordQuery,
+    SearchFilters,
+    SearchIndex,
+    SearchUnavailable,
+)
 from adapters.search_index.elasticsearch import ElasticsearchIndex
 from adapters.search_index.sqlite import SQLiteSearchIndex
 from domain.departments import DepartmentRegistry
 from domain.identity import make_resident_id
 from domain.registry import Registry
 from domain.uscc import make_registration_number, make_uscc
-from projections.runner import index_entity
+from projections.rebuild import rebuild_entities
+from projections.runner import EntityProjection, index_entity
 from tests.engines import elasticsearch_url, unique_prefix
 
 TODAY = date(2026, 11, 22)
@@ -67,7 +75,7 @@ class World:
         return self.indexed(uscc)
 
     def indexed(self, uscc: str) -> IndexedEntity:
-        return index_entity(self.registry.get_entity(uscc))
+        return index_entity(self.registry.get_entity(uscc), TODAY)
 
     def register(
         self,
@@ -77,11 +85,14 @@ class World:
         person: str = "李明",
         established_on: str = "2020-03-15",
         with_registration_number: bool = False,
+        region: str = BINHAI,
+        entity_type: str = "有限责任公司",
+        industry: str | None = None,
     ) -> IndexedEntity:
-        uscc = make_uscc(BINHAI, f"MA{n:06d}").value
+        uscc = make_uscc(region, f"MA{n:06d}").value
         payload: dict[str, Any] = {
             "name": name,
-            "entity_type": "有限责任公司",
+            "entity_type": entity_type,
             "legal_representative": {
                 "name": person,
                 "id_number": make_resident_id("120101", date(1980, 1, 1), n, "M"),
@@ -94,7 +105,9 @@ class World:
             "registration_authority": "天津市滨海新区市场监督管理局",
         }
         if with_registration_number:
-            payload["registration_number"] = make_registration_number(BINHAI, n)
+            payload["registration_number"] = make_registration_number(region, n)
+        if industry:
+            payload["industry"] = industry
         return self.publish("registration.registered", uscc, payload, occurred_on=established_on)
 
     def rename(self, uscc: str, before: str, after: str) -> IndexedEntity:
@@ -124,6 +137,19 @@ class World:
             },
             department=department,
             occurred_on=decided_on,
+        )
+
+    def list_abnormal(self, uscc: str, decision_no: str) -> IndexedEntity:
+        return self.publish(
+            "abnormal.listed",
+            uscc,
+            {"decision_no": decision_no, "reason": "通过登记的住所或者经营场所无法联系"},
+            occurred_on="2026-07-01",
+        )
+
+    def deregister(self, uscc: str) -> IndexedEntity:
+        return self.publish(
+            "registration.deregistered", uscc, {"reason": "决议解散"}, occurred_on="2026-08-01"
         )
 
     def revoke_penalty(self, uscc: str, decision_no: str, *, department: str = "TJ-AMR") -> IndexedEntity:
@@ -522,3 +548,262 @@ def test_elasticsearch_unreachable_is_search_unavailable() -> None:
     with pytest.raises(SearchUnavailable):
         es.write("entities", [], 1)
     es.close()
+
+
+# --- legal forms, highlights, typos, filters ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("天津市宏达机械有限责任公司", "天津市宏达机械有限公司"),
+        ("天津市宏达机械有限公司", "天津市宏达机械有限责任公司"),
+        ("天津市宏达机械有限公司", "天津市宏达机械股份有限公司"),
+        ("宏达机械有限责任公司", "天津市宏达机械有限公司"),
+        ("北京华信科技天津分公司", "北京华信科技有限公司天津分公司"),
+        ("北京华信科技有限责任公司天津分公司", "北京华信科技有限公司天津分公司"),
+        ("智远(天津)贸易", "智远（天津）贸易有限公司"),
+    ],
+)
+def test_legal_forms_and_full_width_brackets_are_normalised(
+    index: SearchIndex, world: World, typed: str, stored: str
+) -> None:
+    write(index, world.register(51, stored), world.register(52, "天津市宏达物流有限公司"), position=2)
+    page = index.search(typed, TODAY)
+    assert names(page.items)[:1] == [stored]
+
+
+def test_the_name_as_written_ranks_above_the_same_name_in_another_legal_form(
+    index: SearchIndex, world: World
+) -> None:
+    write(
+        index,
+        world.register(53, "天津市宏达机械股份有限公司"),
+        world.register(54, "天津市宏达机械有限责任公司"),
+        world.register(55, "天津市宏达机械有限公司"),
+        position=3,
+    )
+    assert names(index.search("天津市宏达机械有限责任公司", TODAY).items)[0] == "天津市宏达机械有限责任公司"
+    assert names(index.search("天津市宏达机械股份有限公司", TODAY).items)[0] == "天津市宏达机械股份有限公司"
+
+
+def test_the_exact_uscc_ranks_above_everything_and_the_exact_name_above_a_phrase(
+    index: SearchIndex, world: World
+) -> None:
+    a = world.register(56, "天津恒通有限公司")
+    b = world.register(57, "天津恒通有限公司塘沽分公司")
+    write(index, b, a, position=2)
+    assert [i["uscc"] for i in index.search(b.uscc.lower(), TODAY).items] == [b.uscc]
+    assert [i["uscc"] for i in index.search("天津恒通有限公司", TODAY).items] == [a.uscc, b.uscc]
+
+
+@pytest.mark.parametrize(
+    ("query", "marked"),
+    [
+        ("恒通科技", "天津滨海<em>恒通科技</em>有限公司"),
+        ("恒通科技有限责任公司", "天津滨海<em>恒通科技有限公司</em>"),
+        ("tjbh", "<em>天津滨海</em>恒通科技有限公司"),
+        ("tianjin binhai", "<em>天津滨海</em>恒通科技有限公司"),
+        ("bhht", "天津<em>滨海恒通</em>科技有限公司"),
+        ("天津滨海恒同科技有限公司", "<em>天津滨海恒通科技有限公司</em>"),  # a typo: the fuzzy tier
+    ],
+)
+def test_the_matched_name_comes_back_highlighted(
+    searchable: SearchIndex, corpus: dict[str, IndexedEntity], query: str, marked: str
+) -> None:
+    page = searchable.search(query, TODAY)
+    at = [i["uscc"] for i in page.items].index(corpus["hengtong_tech"].uscc)
+    assert page.highlights[at] == marked
+    assert len(page.highlights) == len(page.items)
+
+
+def test_a_former_name_match_highlights_the_former_name_and_a_code_match_nothing(
+    searchable: SearchIndex, corpus: dict[str, IndexedEntity]
+) -> None:
+    page = searchable.search("恒通商贸", TODAY)
+    assert page.highlights == [
+        "天津<em>恒通商贸</em>有限公司",
+        "天津<em>恒通商贸</em>有限公司塘沽分公司",
+        "天津<em>恒通商贸</em>有限公司",  # the renamed entity, by its former name
+    ]
+    assert searchable.search(corpus["trading"].uscc, TODAY).highlights == [None]
+    assert searchable.search("王建国", TODAY).highlights == [None]
+
+
+def test_a_typo_is_found_by_the_fuzzy_tier_only_when_nothing_matches_exactly(
+    searchable: SearchIndex, corpus: dict[str, IndexedEntity]
+) -> None:
+    page = searchable.search("天津滨海恒同科技有限公司", TODAY)
+    assert names(page.items)[0] == "天津滨海恒通科技有限公司"
+    assert page.total == len(page.items) >= 1
+    pinyin = searchable.search("tianjinbinhaihengtnogkeji", TODAY)
+    assert names(pinyin.items)[0] == "天津滨海恒通科技有限公司"
+    assert searchable.search("完全无关的企业名称", TODAY).total == 0
+    # an exact match exists: the fuzzy tier adds nothing to it
+    assert names(searchable.search("恒通科技", TODAY).items) == ["天津滨海恒通科技有限公司"]
+
+
+@pytest.fixture
+def filterable(index: SearchIndex, world: World) -> dict[str, IndexedEntity]:
+    heping = "120101"
+    out = {
+        "active_binhai": world.register(61, "天津滨海宏远科技有限公司", industry="科学研究和技术服务业"),
+        "old_binhai": world.register(
+            62, "天津滨海宏远物流有限公司", established_on="2008-05-20", industry="交通运输、仓储和邮政业"
+        ),
+        "shop_heping": world.register(
+            63, "和平区宏远小吃店", region=heping, entity_type="个体工商户", industry="住宿和餐饮业"
+        ),
+        "gone_heping": world.register(64, "天津宏远贸易有限公司", region=heping, industry="批发和零售业"),
+    }
+    out["gone_heping"] = world.deregister(out["gone_heping"].uscc)
+    out["old_binhai"] = world.list_abnormal(out["old_binhai"].uscc, "津滨市监异〔2026〕1号")
+    out["old_binhai"] = world.penalise(
+        out["old_binhai"].uscc, "津滨市监罚〔2026〕1号", decided_on="2026-06-01"
+    )
+    out["shop_heping"] = world.penalise(
+        out["shop_heping"].uscc, "津和市监罚〔2026〕2号", decided_on="2026-03-01"
+    )
+    write(index, *out.values(), position=10)
+    return out
+
+
+def usccs(page: Any) -> set[str]:
+    return {item["uscc"] for item in page.items}
+
+
+def test_filters_narrow_a_search(index: SearchIndex, filterable: dict[str, IndexedEntity]) -> None:
+    e = {k: v.uscc for k, v in filterable.items()}
+    everyone = set(e.values())
+    assert usccs(index.search("宏远", TODAY)) == everyone
+
+    def found(**kwargs: Any) -> set[str]:
+        return usccs(index.search("宏远", TODAY, filters=SearchFilters(**kwargs)))
+
+    assert found(status="注销") == {e["gone_heping"]}
+    assert found(status="存续") == everyone - {e["gone_heping"]}
+    assert found(district="120101") == {e["shop_heping"], e["gone_heping"]}
+    assert found(entity_type="个体工商户") == {e["shop_heping"]}
+    assert found(industry="交通运输、仓储和邮政业") == {e["old_binhai"]}
+    assert found(flags=("abnormal",)) == {e["old_binhai"]}
+    assert found(flags=("penalty",)) == {e["old_binhai"], e["shop_heping"]}
+    assert found(flags=("abnormal", "penalty")) == {e["old_binhai"]}
+    assert found(flags=("serious",)) == set()
+    assert found(established_to=date(2010, 1, 1)) == {e["old_binhai"]}
+    assert found(established_from=date(2020, 3, 15), established_to=date(2020, 3, 15)) == everyone - {
+        e["old_binhai"]
+    }
+    assert found(district="120101", status="存续") == {e["shop_heping"]}
+
+
+def test_filters_alone_list_the_entities_they_select_and_count_them(
+    index: SearchIndex, filterable: dict[str, IndexedEntity]
+) -> None:
+    page = index.search("", TODAY, filters=SearchFilters(district="120101"))
+    assert (page.total, names(page.items)) == (2, ["和平区宏远小吃店", "天津宏远贸易有限公司"])
+    assert index.search("", TODAY).total == 0  # neither a query nor a filter: nothing
+    paged = index.search("", TODAY, page=2, size=1, filters=SearchFilters(district="120101"))
+    assert (paged.total, names(paged.items)) == (2, ["天津宏远贸易有限公司"])
+
+
+def test_the_penalty_flag_follows_the_publicity_window_when_reevaluated(
+    index: SearchIndex, filterable: dict[str, IndexedEntity]
+) -> None:
+    penalised = SearchFilters(flags=("penalty",))
+    old, shop = filterable["old_binhai"].uscc, filterable["shop_heping"].uscc
+    # general misconduct: public for one year from the decision
+    assert index.reevaluate_flags(TODAY) == 0
+    assert index.reevaluate_flags(date(2027, 3, 1)) == 1  # the shop's penalty window has closed
+    assert usccs(index.search("宏远", TODAY, filters=penalised)) == {old}
+    assert index.reevaluate_flags(date(2027, 3, 1)) == 0
+    assert index.reevaluate_flags(date(2027, 6, 1)) == 1
+    assert usccs(index.search("宏远", TODAY, filters=penalised)) == set()
+    assert usccs(index.search("宏远", TODAY, filters=SearchFilters(flags=("abnormal",)))) == {old}
+    assert index.reevaluate_flags(date(2026, 7, 1)) == 2  # back in time: both windows are open
+    assert usccs(index.search("宏远", TODAY, filters=penalised)) == {old, shop}
+    assert index.get_public(shop) == filterable["shop_heping"].public  # the documents are untouched
+
+
+# --- rebuild without downtime ----------------------------------------------------------------------
+
+
+class Searcher(threading.Thread):
+    """Searches continuously until stopped, keeping every error and every empty answer."""
+
+    def __init__(self, index: SearchIndex, query: str) -> None:
+        super().__init__(daemon=True)
+        self.index, self.query = index, query
+        self.errors: list[str] = []
+        self.empty = 0
+        self.done = 0
+        self._stop_event = threading.Event()
+        self._tick = threading.Condition()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            try:
+                if not self.index.search(self.query, TODAY, size=5).items:
+                    self.empty += 1
+            except Exception as err:
+                self.errors.append(repr(err))
+            with self._tick:
+                self.done += 1
+                self._tick.notify_all()
+
+    def wait_for_more(self) -> None:
+        """Return once at least one more search has completed (from now)."""
+        with self._tick:
+            seen = self.done
+            assert self._tick.wait_for(lambda: self.done > seen, timeout=60)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=60)
+
+
+def test_a_rebuild_swaps_in_a_new_generation_while_searches_keep_answering(
+    index: SearchIndex, world: World
+) -> None:
+    entities = [
+        world.register(70 + i, f"天津宏远{'甲乙丙丁戊己庚辛壬癸'[i % 10]}{i:02d}商贸有限公司")
+        for i in range(24)
+    ]
+    projection = EntityProjection(world.registry, index, batch_size=10, clock=FixedDateClock(TODAY))
+    projection.catch_up()
+    renamed = entities[3].uscc
+    searcher = Searcher(index, "宏远")
+    searcher.start()
+    searcher.wait_for_more()
+
+    def during_the_rebuild(done: int) -> None:
+        if done == 5:  # the live projection keeps writing (to the serving generation)
+            world.rename(renamed, entities[3].public["name"], "天津宏远新名商贸有限公司")
+            projection.run_once()
+            searcher.wait_for_more()
+
+    report = rebuild_entities(projection, batch_size=5, on_progress=during_the_rebuild)
+    searcher.wait_for_more()
+    searcher.stop()
+    assert (searcher.errors, searcher.empty) == ([], 0)
+    assert searcher.done >= 3
+    assert (report.entities, report.replayed) == (24, 1)
+    assert index.count() == 24
+    assert names(index.search("宏远新名", TODAY).items) == ["天津宏远新名商贸有限公司"]
+    assert index.position("entities") == projection.head()
+    if isinstance(index, ElasticsearchIndex):
+        client = index._client
+        assert sorted(client.indices.get(index=f"{index.prefix}-*-v*")) == [
+            f"{index.prefix}-entities-{report.target}",
+            f"{index.prefix}-records-{report.target}",
+        ]
+
+
+def test_an_aborted_rebuild_leaves_the_serving_generation_alone(index: SearchIndex, world: World) -> None:
+    write(index, world.register(90, "天津宏远科技有限公司"), position=1)
+    target = index.begin_rebuild()
+    index.write_rebuild(target, [world.register(91, "天津宏远物流有限公司")])
+    index.abort_rebuild(target)
+    assert names(index.search("宏远", TODAY).items) == ["天津宏远科技有限公司"]
+    again = index.begin_rebuild()  # a fresh generation, empty
+    index.finish_rebuild(again, "entities", 1)
+    assert index.count() == 0 and index.position("entities") == 1

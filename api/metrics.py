@@ -1,0 +1,101 @@
+"""Prometheus `/metrics`: each projection's position, the log's head and the lag between them,
+whether search answers, and the ingestion worker's counts by outcome.
+
+Values are read at scrape time from the container (nothing is cached between scrapes); a
+projection whose position cannot be read (search down) is left out of the position and lag
+series, and `gongshi_search_up` says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from adapters.search_index.base import SearchUnavailable
+from api.deps import ContainerDep
+from infra.bootstrap import Container
+
+router = APIRouter(tags=["operations"])
+
+
+class TrackedProjection(Protocol):
+    name: str
+
+    def position(self) -> int: ...
+
+    def head(self) -> int: ...
+
+
+def tracked_projections(container: Container) -> list[TrackedProjection]:
+    """The projections this process can report on (the entity index, and the publication
+    statuses where the container has them)."""
+    out: list[TrackedProjection] = [container.projection]
+    if hasattr(type(container), "status_projection"):
+        out.append(container.status_projection)
+    return out
+
+
+def projection_state(projection: TrackedProjection) -> dict[str, Any]:
+    """name, position, head, lag (position and lag None when the position cannot be read)."""
+    head = projection.head()
+    try:
+        position: int | None = projection.position()
+    except SearchUnavailable:
+        position = None
+    return {
+        "name": projection.name,
+        "position": position,
+        "head": head,
+        "lag": None if position is None else max(0, head - position),
+    }
+
+
+class ContainerCollector(Collector):
+    def __init__(self, container: Container) -> None:
+        self.container = container
+
+    def collect(self) -> Iterator[Metric]:
+        position = GaugeMetricFamily(
+            "gongshi_projection_position", "Last notification id a projection wrote", labels=["projection"]
+        )
+        head = GaugeMetricFamily(
+            "gongshi_projection_head", "Last notification id in the event store", labels=["projection"]
+        )
+        lag = GaugeMetricFamily(
+            "gongshi_projection_lag", "Notifications a projection is behind the log", labels=["projection"]
+        )
+        for projection in tracked_projections(self.container):
+            state = projection_state(projection)
+            head.add_metric([state["name"]], state["head"])
+            if state["position"] is not None:
+                position.add_metric([state["name"]], state["position"])
+                lag.add_metric([state["name"]], state["lag"])
+        yield from (position, head, lag)
+        try:
+            up = self.container.index.ping()
+        except Exception:
+            up = False
+        yield GaugeMetricFamily("gongshi_search_up", "1 when the search index answers", value=1 if up else 0)
+        worker = self.container.__dict__.get("worker")  # only when this process runs ingestion
+        if worker is not None:
+            outcomes = CounterMetricFamily(
+                "gongshi_ingest_publications",
+                "Publications decided by this process's ingestion worker, by outcome",
+                labels=["outcome"],
+            )
+            for outcome, count in sorted(dict(worker.counts).items()):
+                outcomes.add_metric([outcome], count)
+            yield outcomes
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics(container: ContainerDep) -> Response:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(ContainerCollector(container))
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

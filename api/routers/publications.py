@@ -1,0 +1,146 @@
+"""The HTTP gateway for departments: publish an envelope, then follow its status.
+
+`POST /api/v1/publications` checks the department's credential and the envelope's shape, then
+puts the envelope on the same log the departments' Kafka producers write to (key = the USCC),
+and answers 202: applying it is the ingestion worker's job, exactly as for Kafka. Its outcome
+is read back from the publication status view with `GET /api/v1/publications/{publication_id}`.
+A department sees only its own publications.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from adapters.credentials import CredentialsUnavailable
+from adapters.publication_log.base import LogUnavailable
+from adapters.status_view import StatusUnavailable
+from api.deps import ContainerDep
+from api.errors import error_response
+from api.schemas import ErrorPublic, PublicationAccepted, PublicationStatusPublic
+from domain.publications import Envelope, describe_validation_error
+from infra.bootstrap import Container
+
+router = APIRouter(prefix="/api/v1/publications", tags=["gateway"])
+
+_bearer = HTTPBearer(auto_error=False, description="部门 API 密钥：`Authorization: Bearer gs_…`")
+_api_key = APIKeyHeader(name="X-Api-Key", auto_error=False, description="或以 `X-Api-Key: gs_…` 提交")
+#: Larger than any real envelope; Kafka's default message limit is 1 MiB.
+MAX_BODY_BYTES = 512 * 1024
+
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+ApiKeyDep = Annotated[str | None, Depends(_api_key)]
+
+_AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorPublic, "description": "缺少或无效的部门密钥"},
+    503: {"model": ErrorPublic, "description": "服务暂时不可用"},
+}
+_ENVELOPE_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "公示信封（与 Kafka 消息相同，见 docs/schemas/publication.schema.json）",
+        "content": {"application/json": {"schema": Envelope.model_json_schema(by_alias=True)}},
+    }
+}
+
+
+def _unauthorized() -> JSONResponse:
+    response = error_response(401, "unauthorized", "缺少或无效的部门密钥，请以 Authorization: Bearer 提交")
+    response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+def _department(
+    container: Container, bearer: HTTPAuthorizationCredentials | None, api_key: str | None
+) -> str | None:
+    key = bearer.credentials if bearer is not None else api_key
+    if not key:
+        return None
+    return container.credentials.department_for(key.strip())
+
+
+def _produce(container: Container, value: bytes, key: str) -> None:
+    log = container.log
+    log.produce(container.settings.publications_topic, value, key=key)
+    log.flush()  # on the log for sure before the 202
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=PublicationAccepted,
+    responses={
+        **_AUTH_RESPONSES,
+        403: {"model": ErrorPublic, "description": "信封中的部门与密钥所属部门不符"},
+        413: {"model": ErrorPublic, "description": "请求体过大"},
+        422: {"model": ErrorPublic, "description": "信封格式错误（invalid_envelope）"},
+    },
+    openapi_extra=_ENVELOPE_BODY,
+    summary="部门发布公示信息",
+)
+async def publish(request: Request, container: ContainerDep, bearer: BearerDep, api_key: ApiKeyDep) -> Any:
+    try:
+        department = await run_in_threadpool(_department, container, bearer, api_key)
+    except CredentialsUnavailable:
+        return error_response(503, "credentials_unavailable", "认证服务暂时不可用，请稍后再试")
+    if department is None:
+        return _unauthorized()
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        return error_response(413, "payload_too_large", f"公示信封不得超过 {MAX_BODY_BYTES // 1024} KB")
+    try:
+        envelope = Envelope.model_validate_json(body)
+    except ValidationError as err:
+        return error_response(422, "invalid_envelope", f"信封格式错误：{describe_validation_error(err)}")
+    if envelope.department != department:
+        return error_response(
+            403,
+            "department_mismatch",
+            f"该密钥属于部门“{department}”，不能以部门“{envelope.department}”的名义发布",
+        )
+    value = json.dumps(envelope.to_json_dict(), ensure_ascii=False).encode()
+    try:
+        await run_in_threadpool(_produce, container, value, "".join(envelope.uscc.split()).upper())
+    except LogUnavailable:
+        return error_response(503, "log_unavailable", "公示队列暂时不可用，请稍后重试")
+    return PublicationAccepted(publication_id=envelope.publication_id)
+
+
+@router.get(
+    "/{publication_id:path}",
+    response_model=PublicationStatusPublic,
+    response_model_exclude_none=True,
+    responses={**_AUTH_RESPONSES, 404: {"model": ErrorPublic, "description": "不是本部门的公示"}},
+    summary="公示处理状态",
+)
+def publication_status(
+    publication_id: str, container: ContainerDep, bearer: BearerDep, api_key: ApiKeyDep
+) -> Any:
+    try:
+        department = _department(container, bearer, api_key)
+    except CredentialsUnavailable:
+        return error_response(503, "credentials_unavailable", "认证服务暂时不可用，请稍后再试")
+    if department is None:
+        return _unauthorized()
+    try:
+        row = container.status_view.get(publication_id)
+    except StatusUnavailable:
+        return error_response(503, "status_unavailable", "处理状态暂时无法查询，请稍后再试")
+    if row is None:
+        return PublicationStatusPublic(publication_id=publication_id, status="pending", message="尚未处理")
+    if row["department"] != department:
+        return error_response(404, "not_found", "未找到本部门的该条公示")
+    return PublicationStatusPublic(
+        publication_id=publication_id,
+        status=row["status"],
+        code=row["code"],
+        message=row["message"],
+        uscc=row["uscc"],
+        kind=row["kind"],
+    )

@@ -1,0 +1,18 @@
+"""The public website: server-rendered pages (Jinja2), static files, HTML error pages, the PDF
+credit extract and its verification page."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+
+def install(app: FastAPI) -> None:
+    """Add the page routers, `/static`, and HTML error pages for page routes (after `api.errors`)."""
+    from api.web import errors, pages, verify
+    from api.web.rendering import STATIC
+
+    app.include_router(pages.router)
+    app.include_router(verify.router)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    errors.install(app)

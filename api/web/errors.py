@@ -1,0 +1,111 @@
+"""HTML error pages for the website; the JSON API keeps its JSON errors (`api.errors`).
+
+`install` wraps the JSON handlers already registered on the app: a request for a page (any path
+outside `/api/` and the machine endpoints) gets a Chinese HTML page with the same status, every
+other request is answered by the original JSON handler.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from adapters.extract_ledger import LedgerUnavailable
+from adapters.search_index.base import SearchUnavailable
+from api.errors import STATUS_BY_ERROR
+from api.web.rendering import render
+from domain.errors import DomainError, EntityNotFound, InvalidRegistrationNumber, InvalidUSCC
+
+log = logging.getLogger(__name__)
+
+MACHINE_PATHS = ("/api/", "/openapi.json", "/docs", "/redoc", "/healthz", "/metrics", "/static/")
+
+Handler = Callable[[Request, Any], Awaitable[Response]]
+JSONHandler = Callable[[Request, Any], Response | Awaitable[Response]]
+
+
+def wants_html(request: Request) -> bool:
+    path = request.url.path
+    return not any(path == p.rstrip("/") or path.startswith(p) for p in MACHINE_PATHS)
+
+
+def _page(request: Request, status: int, title: str, message: str, **extra: Any) -> Response:
+    context = {"title": title, "message": message, "status": status, **extra}
+    return render(request, "error.html", context, status=status)
+
+
+def html_for(request: Request, err: Exception) -> Response:
+    """The error page for `err` on a page request."""
+    if isinstance(err, InvalidUSCC | InvalidRegistrationNumber):
+        what = "统一社会信用代码" if isinstance(err, InvalidUSCC) else "注册号"
+        return _page(
+            request,
+            422,
+            f"{what}有误",
+            err.message,
+            hint="uscc",
+            position=err.detail.get("position"),
+            expected=err.detail.get("expected"),
+            value=request.path_params.get("uscc", ""),
+        )
+    if isinstance(err, EntityNotFound):
+        return _page(
+            request,
+            404,
+            "未找到该市场主体",
+            f"本平台没有统一社会信用代码或注册号为 {err.detail.get('uscc', '')} 的市场主体。",
+            hint="search",
+        )
+    if isinstance(err, DomainError):
+        status = next(s for cls, s in STATUS_BY_ERROR if isinstance(err, cls))
+        return _page(request, status, "请求无法完成", err.message)
+    if isinstance(err, SearchUnavailable | LedgerUnavailable):
+        log.warning("page unavailable: %s", err)
+        return _page(request, 503, "服务暂时不可用", "查询服务暂时不可用，请稍后再试。")
+    if isinstance(err, RequestValidationError):
+        return _page(request, 422, "请求参数有误", "您提交的查询参数有误，请返回修改后重试。")
+    if isinstance(err, StarletteHTTPException):
+        if err.status_code == 404:
+            return _page(
+                request, 404, "页面不存在", "您访问的页面不存在，可能是链接有误或页面已移动。", hint="search"
+            )
+        if err.status_code == 405:
+            return _page(
+                request, 405, "不支持该操作", "该页面不支持这种访问方式，请从页面上的链接或表单进入。"
+            )
+        return _page(request, err.status_code, "请求无法完成", str(err.detail))
+    log.exception("unhandled error on page %s", request.url.path, exc_info=err)
+    return _page(request, 500, "服务器内部错误", "很抱歉，服务器处理您的请求时出错，请稍后再试。")
+
+
+def install(app: FastAPI) -> None:
+    """Serve HTML errors on page routes; keep the JSON handlers for the API."""
+    classes = (
+        DomainError,
+        SearchUnavailable,
+        LedgerUnavailable,
+        RequestValidationError,
+        StarletteHTTPException,
+        Exception,
+    )
+    fallback = app.exception_handlers.get(Exception)
+    for cls in classes:
+        original: JSONHandler | None = app.exception_handlers.get(cls) or fallback
+
+        def make(json_handler: JSONHandler | None) -> Handler:
+            async def handle(request: Request, err: Any) -> Response:
+                if wants_html(request) or json_handler is None:
+                    return html_for(request, err)
+                response = json_handler(request, err)
+                return await response if inspect.isawaitable(response) else response
+
+            return handle
+
+        app.add_exception_handler(cls, make(original))

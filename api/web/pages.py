@@ -1,0 +1,242 @@
+"""The public website: home, search, entity record, department publicity, announcements, rules, FAQ.
+
+Server-rendered (Jinja2), works without JavaScript. Query parameters are read leniently: a bad
+page number or date becomes a message on the page, never an error page. Domain errors (an
+invalid USCC, an unknown entity) propagate to the HTML error handlers in `api.web.errors`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from adapters.search_index.base import RecordQuery
+from api.deps import ContainerDep
+from api.web import present, queries, timeline
+from api.web.rendering import markdown_page, render
+from domain.errors import InvalidRegistrationNumber, InvalidUSCC
+from domain.uscc import USCC, looks_like_registration_number, looks_like_uscc, validate_registration_number
+from projections.documents import public_view, summary
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 20
+MAX_PAGE = 500
+ANNOUNCEMENT_TYPES = ("abnormal", "abnormal_removed", "serious", "serious_removed", "inspection")
+PUBLICITY_CATEGORIES = ("penalty", "licence", "inspection", "filing", "performance", "other")
+HOME_CATEGORIES = ("abnormal", "abnormal_removed", "serious", "inspection")
+
+
+def _page(raw: str | None) -> int:
+    try:
+        return min(max(int(raw or 1), 1), MAX_PAGE)
+    except ValueError:
+        return 1
+
+
+def _date(raw: str | None, label: str, errors: list[str]) -> date | None:
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        errors.append(f"{label}“{raw}”不是有效日期，请按 年-月-日（如 2024-05-01）填写")
+        return None
+
+
+def _pages(total: int, page: int, size: int = PAGE_SIZE, limit: int = MAX_PAGE) -> dict[str, Any]:
+    last = max(1, min((total + size - 1) // size, limit))
+    window = sorted({1, last, *range(max(1, page - 2), min(last, page + 2) + 1)})
+    return {"page": page, "last": last, "window": window, "total": total}
+
+
+def _department_names(container: Any) -> dict[str, str]:
+    return {d.code: d.name for d in container.departments.all()}
+
+
+def _usable_departments(container: Any) -> list[Any]:
+    return [d for d in container.departments.all() if d.code != "ENTERPRISE"]
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, container: ContainerDep) -> HTMLResponse:
+    today = container.clock.today()
+    recent = queries.records(container.index, HOME_CATEGORIES, RecordQuery(), today, 1, 10)
+    context = {
+        "nav_active": "home",
+        "recent": recent.items,
+        "entity_count": container.index.count(),
+        "department_count": len(_usable_departments(container)),
+        "names": _department_names(container),
+    }
+    return render(request, "home.html", context)
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search(
+    request: Request,
+    container: ContainerDep,
+    q: str = "",
+    page: str | None = None,
+    status: str = "",
+    district: str = "",
+) -> HTMLResponse:
+    today = container.clock.today()
+    q = q.strip()[:100]
+    number = _page(page)
+    status = status if status in present.STATUSES else ""
+    district = district if district in dict(present.DISTRICTS) else ""
+    problem = None
+    compact = "".join(q.split()).upper()
+    try:
+        if looks_like_uscc(compact):
+            USCC.parse(compact)
+        elif looks_like_registration_number(compact):
+            validate_registration_number(compact)
+    except (InvalidUSCC, InvalidRegistrationNumber) as err:
+        problem = err.message
+    found = queries.Results(0)
+    if q or status or district:
+        found = queries.search(
+            container.index,
+            q,
+            today,
+            number,
+            PAGE_SIZE,
+            status=status or None,
+            district=district or None,
+        )
+    items = [
+        summary(doc, today) | {"registration_number": doc.get("registration_number")} for doc in found.items
+    ]
+    params = {"q": q, "status": status, "district": district}
+    context = {
+        "nav_active": "search",
+        "search_form_on_page": True,
+        "q": q,
+        "status": status,
+        "district": district,
+        "statuses": present.STATUSES,
+        "districts": present.DISTRICTS,
+        "items": items,
+        "found": found,
+        "pages": _pages(found.total, number),
+        "params": params,
+        "problem": problem,
+        "title": f"“{q}”的查询结果" if q else "筛选结果" if status or district else "信用信息查询",
+    }
+    return render(request, "search.html", context)
+
+
+@router.get("/entity/{uscc}", response_class=HTMLResponse)
+def entity(request: Request, uscc: str, container: ContainerDep, tab: str = "") -> HTMLResponse:
+    today = container.clock.today()
+    doc = queries.find_entity(container.index, uscc, today)
+    view = public_view(doc, today)
+    tab = tab if tab in present.TAB_KEYS else ""
+    events = timeline.events(view, today)
+    tabs = [
+        {"key": key, "label": label, "count": None if field is None else len(view.get(field) or [])}
+        for key, label, field in present.TABS
+    ]
+    context = {
+        "nav_active": "search",
+        "view": view,
+        "tab": tab,
+        "tabs": tabs,
+        "names": _department_names(container),
+        "timeline": timeline.svg(view, today) + timeline.svg(view, today, timeline.COMPACT),
+        "events": events,
+        "legend": timeline.legend(events),
+        "position": container.projection.position(),
+        "title": view["name"],
+    }
+    return render(request, "entity.html", context)
+
+
+@router.get("/publicity", response_class=HTMLResponse)
+def publicity(
+    request: Request,
+    container: ContainerDep,
+    category: str = "",
+    department: str = "",
+    page: str | None = None,
+) -> HTMLResponse:
+    today = container.clock.today()
+    errors: list[str] = []
+    raw_from, raw_to = request.query_params.get("from", ""), request.query_params.get("to", "")
+    date_from = _date(raw_from, "开始日期", errors)
+    date_to = _date(raw_to, "结束日期", errors)
+    if date_from and date_to and date_from > date_to:
+        errors.append("开始日期晚于结束日期，已按两者对调后查询")
+        date_from, date_to = date_to, date_from
+    category = category if category in PUBLICITY_CATEGORIES else ""
+    departments = _usable_departments(container)
+    if department and department not in {d.code for d in departments}:
+        errors.append(f"未找到部门“{department}”，已显示全部部门的公示信息")
+        department = ""
+    number = _page(page)
+    base = RecordQuery(department=department or None, date_from=date_from, date_to=date_to)
+    cats = (category,) if category else PUBLICITY_CATEGORIES
+    found = queries.records(container.index, cats, base, today, number, PAGE_SIZE)
+    limit = MAX_PAGE if category else queries.MAX_MERGED_PAGE
+    params = {"category": category, "department": department, "from": raw_from, "to": raw_to}
+    context = {
+        "nav_active": "publicity",
+        "category": category,
+        "department": department,
+        "date_from": raw_from,
+        "date_to": raw_to,
+        "categories": PUBLICITY_CATEGORIES,
+        "departments": departments,
+        "errors": errors,
+        "rows": found.items,
+        "found": found,
+        "pages": _pages(found.total, min(number, limit), limit=limit),
+        "params": params,
+        "names": _department_names(container),
+        "title": "部门公示信息",
+    }
+    return render(request, "publicity.html", context)
+
+
+@router.get("/announcements", response_class=HTMLResponse)
+def announcements(
+    request: Request, container: ContainerDep, type: str = "", page: str | None = None
+) -> HTMLResponse:
+    today = container.clock.today()
+    kind = type if type in ANNOUNCEMENT_TYPES else ""
+    number = _page(page)
+    cats = (kind,) if kind else ANNOUNCEMENT_TYPES
+    found = queries.records(container.index, cats, RecordQuery(), today, number, PAGE_SIZE)
+    limit = MAX_PAGE if kind else queries.MAX_MERGED_PAGE
+    context = {
+        "nav_active": "announcements",
+        "kind": kind,
+        "types": ANNOUNCEMENT_TYPES,
+        "rows": found.items,
+        "found": found,
+        "pages": _pages(found.total, min(number, limit), limit=limit),
+        "params": {"type": kind},
+        "names": _department_names(container),
+        "title": "公告",
+    }
+    return render(request, "announcements.html", context)
+
+
+def _content(request: Request, name: str) -> HTMLResponse:
+    title, html, toc = markdown_page(name)
+    return render(request, "content.html", {"nav_active": name, "title": title, "body": html, "toc": toc})
+
+
+@router.get("/policy", response_class=HTMLResponse)
+def policy(request: Request) -> HTMLResponse:
+    return _content(request, "policy")
+
+
+@router.get("/faq", response_class=HTMLResponse)
+def faq(request: Request) -> HTMLResponse:
+    return _content(request, "faq")

@@ -1,0 +1,106 @@
+"""The credit extract download and the page that tells a genuine extract from anything else."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+
+from adapters.extract_ledger import IssuedExtract, LedgerUnavailable, is_sha256
+from api.deps import ContainerDep
+from api.web import queries
+from api.web.extract import ExtractFontMissing, generated_at_text, issue
+from api.web.rendering import render
+
+router = APIRouter(include_in_schema=False)
+
+MAX_UPLOAD = 20 * 1024 * 1024
+
+
+@router.get("/entity/{uscc}/extract.pdf")
+def extract_pdf(request: Request, uscc: str, container: ContainerDep) -> Response:
+    doc = queries.find_entity(container.index, uscc, container.clock.today())
+    verify_url = str(request.url_for("verify_page"))
+    try:
+        pdf, issued = issue(container, doc, verify_url)
+    except (ExtractFontMissing, LedgerUnavailable) as err:
+        context = {
+            "title": "信用信息报告暂时无法生成",
+            "message": "信用信息报告暂时无法生成，请稍后再试；您仍可在网页上查看该主体的全部公示信息。",
+            "detail": str(err),
+            "status": 503,
+        }
+        return render(request, "error.html", context, status=503)
+    filename = f"credit-extract-{issued.uscc}.pdf"
+    chinese = quote(f"信用信息报告-{doc['name']}-{issued.uscc}.pdf")
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f"attachment; filename=\"{filename}\"; filename*=UTF-8''{chinese}",
+            "Cache-Control": "no-store",
+            "X-Verification-Code": issued.code,
+            "X-Content-SHA256": issued.sha256,
+        },
+    )
+
+
+def _outcome(container: Any, issued: IssuedExtract | None, how: str, key: str) -> dict[str, Any]:
+    if issued is None:
+        return {"genuine": False, "how": how, "key": key}
+    current = container.index.get_public(issued.uscc) or {}
+    return {
+        "genuine": True,
+        "how": how,
+        "key": key,
+        "extract": issued,
+        "generated_at": generated_at_text(issued.generated_at),
+        "name": current.get("name"),
+        "current_version": current.get("version"),
+        "changed_since": bool(current) and int(current.get("version") or 0) > issued.version,
+    }
+
+
+@router.get("/verify", response_class=HTMLResponse, name="verify_page")
+def verify_page(request: Request, container: ContainerDep, code: str = "") -> HTMLResponse:
+    outcome = None
+    code = code.strip()[:100]
+    if code:
+        outcome = _outcome(container, container.extract_ledger.find(code), "code", code)
+    context = {"nav_active": "verify", "title": "信用信息报告验证", "code": code, "outcome": outcome}
+    return render(request, "verify.html", context)
+
+
+@router.post("/verify", response_class=HTMLResponse)
+def verify_submit(
+    request: Request,
+    container: ContainerDep,
+    file: Annotated[UploadFile | None, File()] = None,
+    code: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    code = code.strip()[:100]
+    problem = None
+    outcome = None
+    data = file.file.read(MAX_UPLOAD + 1) if file is not None and file.filename else b""
+    if len(data) > MAX_UPLOAD:
+        problem = "文件超过 20 MB，不是本平台签发的信用信息报告"
+    elif data:
+        digest = hashlib.sha256(data).hexdigest()
+        outcome = _outcome(container, container.extract_ledger.by_sha256(digest), "file", digest)
+        outcome["filename"] = file.filename if file else ""
+    elif code:
+        how = "sha256" if is_sha256(code) else "code"
+        outcome = _outcome(container, container.extract_ledger.find(code), how, code)
+    else:
+        problem = "请选择要验证的报告文件，或输入报告上的验证码"
+    context = {
+        "nav_active": "verify",
+        "title": "信用信息报告验证",
+        "code": code,
+        "outcome": outcome,
+        "problem": problem,
+    }
+    return render(request, "verify.html", context, status=200)

@@ -1,0 +1,126 @@
+"""Rebuild the entity indexes from the event store without downtime.
+
+1. Note the notification log's head H, then enumerate every MarketEntity from its
+   `MarketEntity.Registered` notifications up to H.
+2. `begin_rebuild()` prepares an empty generation beside the serving one; each entity is loaded
+   at its latest version and written there (`write_rebuild`). Meanwhile the live projection
+   keeps writing to the serving generation, and searches keep reading it.
+3. `finish_rebuild()` swaps generations in one step (Elasticsearch: one `update_aliases`
+   call; SQLite: one transaction) and records H as the position (it never goes backwards).
+4. Whatever happened after H — while the generation was filled — is then re-projected into the
+   new generation (`EntityProjection.replay_after(H)`); writes are version-guarded, so going over
+   entities already written at their latest version again is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from uuid import UUID
+
+from adapters.search_index.base import IndexedEntity, SearchIndex
+from domain.entity import MarketEntity
+from projections.runner import ENTITY_TOPIC_PREFIX, EntityProjection
+
+log = logging.getLogger(__name__)
+
+REGISTERED_TOPIC = f"{ENTITY_TOPIC_PREFIX}{MarketEntity.Registered.__qualname__.rsplit('.', 1)[-1]}"
+SCAN_PAGE = 5000
+
+
+@dataclass(frozen=True)
+class RebuildReport:
+    target: str
+    entities: int
+    started_from: int  # the notification head the rebuild was filled up to
+    replayed: int  # notifications after it, re-projected once the new generation served
+
+
+def registered_entities(projection: EntityProjection, until: int) -> Iterator[UUID]:
+    """Ids of every entity registered at or before notification `until`, in log order."""
+    recorder = projection.registry.recorder
+    start = 1
+    while start <= until:
+        page = recorder.select_notifications(
+            start=start, limit=SCAN_PAGE, stop=until, topics=[REGISTERED_TOPIC]
+        )
+        if not page:
+            return
+        for notification in page:
+            yield UUID(str(notification.originator_id))
+        start = page[-1].id + 1
+
+
+def rebuild_entities(
+    projection: EntityProjection,
+    *,
+    batch_size: int = 500,
+    on_start: Callable[[int], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> RebuildReport:
+    """Fill a new generation of the entity indexes from the event store and swap it in.
+
+    `on_start(total)` is called once the entities are counted, `on_progress(done)` after each
+    batch written to the new generation (the command's progress bar)."""
+    index: SearchIndex = projection.index
+    head = projection.head()
+    ids = list(registered_entities(projection, head))
+    if on_start is not None:
+        on_start(len(ids))
+    target = index.begin_rebuild()
+    log.info("rebuilding %s into %s: %d entities up to %d", projection.name, target, len(ids), head)
+    try:
+        chunks = (ids[start : start + batch_size] for start in range(0, len(ids), batch_size))
+        fill_generation(index, target, (projection.documents(chunk) for chunk in chunks), on_progress)
+        index.finish_rebuild(target, projection.name, head)
+    except BaseException:
+        index.abort_rebuild(target)
+        raise
+    replayed = projection.replay_after(head)
+    return RebuildReport(target=target, entities=len(ids), started_from=head, replayed=replayed)
+
+
+def fill_generation(
+    index: SearchIndex,
+    target: str,
+    batches: Iterable[list[IndexedEntity]],
+    on_progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write `batches` into the generation `target`, building the next batch (loading entities,
+    computing documents) in another thread while the current one is being written."""
+    ready: queue.Queue[list[IndexedEntity] | BaseException | None] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        ready.put(batch, timeout=0.5)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ready.put(None)
+        except BaseException as err:  # handed to the writer, which raises it
+            ready.put(err)
+
+    producer = threading.Thread(target=produce, name="rebuild-documents", daemon=True)
+    producer.start()
+    written = 0
+    try:
+        while (item := ready.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            index.write_rebuild(target, item)
+            written += len(item)
+            if on_progress is not None:
+                on_progress(written)
+    finally:
+        stop.set()
+        producer.join()
+    return written

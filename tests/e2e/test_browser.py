@@ -1,0 +1,266 @@
+"""The website in a real browser: Debian's Chromium driven by Playwright over a uvicorn server.
+
+Chromium and the CJK font come from `infra/provision/browser.sh` (the Playwright browser download
+does not work here). Under CI=true a missing Chromium fails the run; elsewhere it skips.
+Screenshots land in `test-artifacts/screenshots/`.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from adapters.search_index.base import RecordQuery
+from api.app import create_app
+from tests.e2e.conftest import TODAY, Platform
+from tests.engines import in_ci
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+PHONE = {"width": 375, "height": 812}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def base_url(platform: Platform) -> Iterator[str]:
+    """A uvicorn server on a free port over the loaded platform (its lifespan off: the
+    platform fixture owns the container)."""
+    port = _free_port()
+    app = create_app(platform.container, owns_container=False)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True, name="uvicorn-browser-tests")
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start", pytrace=False)
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing — run `bash infra/provision/browser.sh`"
+        if in_ci():
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, base_url: str) -> Iterator[Any]:
+    context = browser.new_context(base_url=base_url, viewport=DESKTOP, locale="zh-CN", accept_downloads=True)
+    tab = context.new_page()
+    tab.set_default_timeout(15_000)
+    try:
+        yield tab
+    finally:
+        context.close()
+
+
+def shot(page: Any, name: str, *, full_page: bool = True) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+
+
+def penalised(platform: Platform) -> dict[str, Any]:
+    """An entity with a penalty inside its publicity window (its public document)."""
+    row = platform.container.index.records(RecordQuery(category="penalty"), TODAY, size=1).items[0]
+    doc = platform.container.index.get_public(row["uscc"])
+    assert doc is not None
+    return doc
+
+
+def test_search_then_entity_tabs_and_timeline(page: Any, platform: Platform) -> None:
+    doc = penalised(platform)
+    page.goto("/")
+    assert page.locator("h1").inner_text() == "查一家企业的信用记录"
+    shot(page, "01-home")
+    page.get_by_label("企业名称、曾用名、拼音、统一社会信用代码或注册号").fill(doc["name"])
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search?q=*")
+    first = page.locator("ol.results > li").first
+    assert doc["name"] in first.locator("h2").inner_text()
+    assert first.locator("mark").count() >= 1
+    assert "行政处罚公示中" in first.inner_text()
+    shot(page, "02-search-results")
+
+    first.locator("h2 a").click()
+    page.wait_for_url(f"**/entity/{doc['uscc']}")
+    assert page.locator("h1").inner_text() == doc["name"]
+    svg = page.locator("svg.timeline-wide")
+    assert svg.is_visible()
+    box = svg.bounding_box()
+    assert box is not None and box["width"] > 300 and box["height"] > 60
+    assert svg.get_attribute("role") == "img"
+    assert (svg.get_attribute("aria-label") or "").startswith("时间轴：")
+    assert page.locator("svg.timeline-wide g.tl-penalty").count() >= 1
+    assert page.locator("svg.timeline-compact").is_hidden()
+    shot(page, "03-entity")
+
+    page.locator("nav.tabs").get_by_role("link", name="行政处罚").click()
+    page.wait_for_url("**tab=penalties*")
+    assert page.locator("section#penalties").is_visible()
+    assert page.locator("section#basic").is_hidden()
+    assert page.locator("#penalties .record-card").count() >= 1
+    shot(page, "04-entity-penalties-tab", full_page=False)
+    page.go_back()
+    page.wait_for_function("!document.querySelector('section#basic').hidden")
+
+
+def test_tabs_work_without_javascript(browser: Any, base_url: str, platform: Platform) -> None:
+    doc = penalised(platform)
+    context = browser.new_context(base_url=base_url, viewport=DESKTOP, java_script_enabled=False)
+    try:
+        tab = context.new_page()
+        tab.goto(f"/entity/{doc['uscc']}")
+        tab.locator("nav.tabs").get_by_role("link", name="行政许可").click()
+        tab.wait_for_url("**tab=licences*")
+        assert tab.locator("section#licences").is_visible()
+        assert tab.locator("section#penalties").is_hidden()
+        assert tab.locator("nav.tabs a[aria-current=page]").inner_text().startswith("行政许可")
+    finally:
+        context.close()
+
+
+def test_keyboard_reaches_the_search_box_and_submits(page: Any) -> None:
+    page.goto("/")
+    assert page.evaluate("document.activeElement.id") == "q"  # the home page's one search box
+    page.keyboard.type("有限公司")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search?q=*")
+    assert page.locator("ol.results > li").count() > 0
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('main') !== null")
+
+
+def test_department_publicity_filter(page: Any, platform: Platform) -> None:
+    row = platform.container.index.records(RecordQuery(category="penalty"), TODAY, size=1).items[0]
+    department = platform.container.departments.get(row["department"])
+    assert department is not None
+    page.goto("/publicity")
+    page.get_by_label("信息类别").select_option("penalty")
+    page.get_by_label("公示部门").select_option(department.code)
+    page.get_by_role("button", name="筛选").click()
+    page.wait_for_url(f"**department={department.code}*")
+    rows = page.locator("table.records tbody tr")
+    assert rows.count() >= 1
+    for i in range(rows.count()):
+        assert department.name in rows.nth(i).inner_text()
+    assert row["entity_name"] in page.locator("table.records").inner_text()
+    shot(page, "05-publicity-filtered")
+
+
+def test_announcements_by_type(page: Any) -> None:
+    page.goto("/announcements")
+    assert page.locator("table.records tbody tr").count() >= 1
+    page.locator("nav.tabs").get_by_role("link", name="列入经营异常名录").click()
+    page.wait_for_url("**type=abnormal")
+    assert page.locator("table.records tbody tr").count() >= 1
+    assert "列入经营异常名录公告" in page.locator(".result-count").inner_text()
+    shot(page, "06-announcements-abnormal")
+
+
+def test_pdf_download_then_verify_upload(page: Any, platform: Platform, tmp_path: Path) -> None:
+    doc = penalised(platform)
+    page.goto(f"/entity/{doc['uscc']}")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="下载信用信息报告（PDF）").click()
+    download = info.value
+    saved = tmp_path / "extract.pdf"
+    download.save_as(str(saved))
+    assert saved.read_bytes().startswith(b"%PDF")
+
+    page.goto("/verify")
+    page.get_by_label("选择 PDF 文件").set_input_files(str(saved))
+    page.get_by_role("button", name="验证文件").click()
+    verdict = page.locator("section.verdict")
+    verdict.wait_for()
+    assert "真实" in verdict.inner_text()
+    assert doc["uscc"] in verdict.inner_text()
+    shot(page, "07-verify-genuine")
+
+    altered = tmp_path / "altered.pdf"
+    altered.write_bytes(saved.read_bytes().replace(b"%%EOF", b"%%EOF\n%", 1))
+    page.goto("/verify")
+    page.get_by_label("选择 PDF 文件").set_input_files(str(altered))
+    page.get_by_role("button", name="验证文件").click()
+    assert "未通过验证" in page.locator("section.verdict").inner_text()
+
+
+def test_invalid_uscc_page_in_the_browser(page: Any, platform: Platform) -> None:
+    uscc = penalised(platform)["uscc"]
+    wrong = uscc[:17] + ("0" if uscc[17] != "0" else "1")
+    response = page.goto(f"/entity/{wrong}")
+    assert response is not None and response.status == 422
+    assert "第18位校验码错误" in page.locator(".error-message").inner_text()
+    shot(page, "08-invalid-uscc")
+
+
+def test_phone_width(browser: Any, base_url: str, platform: Platform) -> None:
+    doc = penalised(platform)
+    context = browser.new_context(
+        base_url=base_url, viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    try:
+        tab = context.new_page()
+        for name, url in (
+            ("09-phone-home", "/"),
+            ("10-phone-search", "/search?q=" + doc["name"][2:4]),
+            ("11-phone-entity", f"/entity/{doc['uscc']}"),
+            ("12-phone-publicity", "/publicity?category=penalty"),
+            ("13-phone-policy", "/policy"),
+        ):
+            tab.goto(url)
+            overflow = tab.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 1, f"{url} is {overflow}px wider than the phone screen"
+            tab.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
+            if url.startswith("/entity/"):
+                assert tab.locator("svg.timeline-compact").is_visible()
+                assert tab.locator("svg.timeline-wide").is_hidden()
+                assert tab.locator("nav.tabs").is_visible()
+    finally:
+        context.close()

@@ -1,0 +1,500 @@
+"""Faults on the real engines while publications flow: nothing applied twice, nothing lost.
+
+The first test: a producer thread publishes a few thousand generated publications, mixed with
+invalid ones (malformed JSON, unknown kind, bad USCC, outside the department's mandate) and with
+valid ones for entities never registered (they stay parked). Meanwhile:
+  (a) the ingestion worker, a subprocess (`tests.integration.worker_proc`), is killed with
+      SIGKILL after some batches are recorded, and another one is started;
+  (b) Kafka is restarted (`infra/provision/services.sh restart kafka`);
+  (c) PostgreSQL is restarted (`infra/provision/services.sh restart postgres`).
+Afterwards every valid publication id stored in the topic is applied exactly once (in an entity
+event, or still parked), each entity's publications in the order produced, and every invalid
+message is on the DLQ with its reason and source position. The DLQ may hold an invalid message
+more than once (a worker killed, or a batch failed, after its rejections were stored on the DLQ
+but before the batch was recorded reads them again): that is allowed, and reported.
+The first test restarts the SHARED Kafka and PostgreSQL: anything else using them at the same
+time sees connection errors for a few seconds.
+
+The second test simulates an event-store outage longer than eventsourcing's own retries (which
+hide a quick restart like (c)) on the Registry, without touching the shared engines.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date
+from pathlib import Path
+from typing import IO, Any
+from uuid import UUID
+
+import psycopg
+import pytest
+from eventsourcing.persistence import OperationalError
+
+from adapters.publication_log.base import LogRecord, LogUnavailable, PublicationLog
+from adapters.publication_log.kafka import KafkaLog
+from domain.entity import MarketEntity, entity_id
+from domain.registry import Registry
+from infra.bootstrap import Container
+from infra.datagen.generator import generate
+from infra.settings import Settings
+from tests.builders import uscc_for
+from tests.engines import kafka_bootstrap, postgres_dsn, unique_prefix
+
+pytestmark = [pytest.mark.engines, pytest.mark.timeout(900)]
+
+ROOT = Path(__file__).resolve().parents[2]
+TODAY = date(2026, 11, 22)
+ENTITIES = 240  # about 2,900 publications
+SEED = 7
+PER_INVALID_KIND = 15
+PARKED_ONLY = 10
+PARTITIONS = 3
+PHASES = 4
+WAIT_S = 180.0
+
+
+# --- the stream ----------------------------------------------------------------------------------
+
+
+def encode(message: dict[str, Any]) -> bytes:
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+class Stream:
+    """What the producer sends: (key, value) in order, and what each distinct value is."""
+
+    def __init__(self, generated: list[dict[str, Any]], rng: random.Random) -> None:
+        self.generated = generated
+        self.valid: dict[bytes, str] = {encode(m): m["publication_id"] for m in generated}
+        self.invalid: dict[bytes, str] = {}  # value → the reason the DLQ must give
+        extra: list[tuple[str, bytes]] = []
+        registered = {m["uscc"] for m in generated}
+        filings = [m for m in generated if m["kind"] == "filing.recorded"]
+        for i in range(PER_INVALID_KIND):
+            base = rng.choice(generated)
+            uscc = base["uscc"]
+            broken = uscc[:-1] + ("0" if uscc[-1] != "0" else "1")
+            malformed = f'{{"schema":"gongshi.publication/1","publication_id":"FAULT-JSON-{i}","kind":'
+            cases = [
+                (malformed.encode(), "malformed"),
+                (
+                    encode({**base, "publication_id": f"FAULT-KIND-{i}", "kind": "penalty.forgiven"}),
+                    "unknown_kind",
+                ),
+                (encode({**base, "publication_id": f"FAULT-USCC-{i}", "uscc": broken}), "invalid_uscc"),
+                (
+                    encode(
+                        {
+                            **base,
+                            "publication_id": f"FAULT-MANDATE-{i}",
+                            "department": "ENTERPRISE",
+                            "kind": "penalty.imposed",
+                        }
+                    ),
+                    "outside_mandate",
+                ),
+            ]
+            for value, reason in cases:
+                self.invalid[value] = reason
+                extra.append((uscc, value))
+        for i in range(PARKED_ONLY):
+            uscc = uscc_for(900_000 + i)
+            assert uscc not in registered
+            m = {**rng.choice(filings), "uscc": uscc, "publication_id": f"FAULT-PARKED-{i}"}
+            self.valid[encode(m)] = m["publication_id"]
+            extra.append((uscc, encode(m)))
+        self.items: list[tuple[str, bytes]] = [(m["uscc"], encode(m)) for m in generated]
+        for item in extra:
+            self.items.insert(rng.randrange(len(self.items) + 1), item)
+
+    def phases(self, n: int) -> list[list[tuple[str, bytes]]]:
+        size = -(-len(self.items) // n)
+        return [self.items[i : i + size] for i in range(0, len(self.items), size)]
+
+
+class Producer(threading.Thread):
+    """Publishes the stream in phases (each after the first waits for `release`), 25 messages
+    at a time; a chunk whose delivery fails (Kafka restarting) is sent again until it is stored,
+    so some messages may be stored twice — as a department's retry would."""
+
+    def __init__(
+        self, log: PublicationLog, topic: str, phases: Sequence[Sequence[tuple[str, bytes]]]
+    ) -> None:
+        super().__init__(name="producer", daemon=True)
+        self.log, self.topic, self.phases = log, topic, phases
+        self.gates = [threading.Event() for _ in phases]
+        self.gates[0].set()
+        self.sent = 0
+        self.retries = 0
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+        self.phase_done = [threading.Event() for _ in phases]
+
+    def release(self, phase: int) -> None:
+        if phase < len(self.gates):
+            self.gates[phase].set()
+
+    def run(self) -> None:
+        try:
+            for gate, phase, done in zip(self.gates, self.phases, self.phase_done, strict=True):
+                if not gate.wait(timeout=WAIT_S * 2):
+                    raise TimeoutError("a phase was never released")
+                for start in range(0, len(phase), 25):
+                    self._send(phase[start : start + 25])
+                    time.sleep(0.1)
+                done.set()
+        except BaseException as err:
+            self.error = err
+        finally:
+            self.done.set()
+
+    def _send(self, chunk: Sequence[tuple[str, bytes]]) -> None:
+        deadline = time.monotonic() + WAIT_S
+        while True:
+            try:
+                for key, value in chunk:
+                    self.log.produce(self.topic, value, key=key)
+                self.log.flush()
+                self.sent += len(chunk)
+                return
+            except LogUnavailable:
+                if time.monotonic() > deadline:
+                    raise
+                self.retries += 1
+                time.sleep(1.0)
+
+
+# --- the worker process ----------------------------------------------------------------------------
+
+
+class WorkerProcess:
+    def __init__(self, settings: Settings, log_path: Path) -> None:
+        self.log_path = log_path
+        self._log: IO[bytes] = open(log_path, "wb")  # noqa: SIM115  (closed in stop/kill)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.integration.worker_proc", settings.model_dump_json()],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+        )
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=30)
+        self._log.close()
+
+    def stop(self) -> dict[str, int]:
+        """SIGTERM, then the counts it prints (SIGKILL if it does not stop in time)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            out, _ = self.proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, _ = self.proc.communicate(timeout=30)
+        self._log.close()
+        lines = out.decode().strip().splitlines()
+        return json.loads(lines[-1]) if lines else {}
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def tail(self, n: int = 40) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+
+
+def restart(engine: str) -> float:
+    t0 = time.monotonic()
+    subprocess.run(
+        ["bash", str(ROOT / "infra/provision/services.sh"), "restart", engine],
+        check=True,
+        timeout=600,
+        stdout=subprocess.DEVNULL,
+    )
+    return time.monotonic() - t0
+
+
+class Timeline(threading.Thread):
+    """What happened when (printed with the test's output): the steps, and progress each second."""
+
+    def __init__(self, progress: Callable[[], str]) -> None:
+        super().__init__(name="timeline", daemon=True)
+        self.progress = progress
+        self.t0 = time.monotonic()
+        self.lines: list[str] = []
+        self._done = threading.Event()
+
+    def note(self, what: str) -> None:
+        self.lines.append(f"{time.monotonic() - self.t0:6.1f}s  {self.progress()}  {what}")
+
+    def run(self) -> None:
+        while not self._done.wait(1.0):
+            self.note("")
+
+    def stop(self) -> None:
+        self._done.set()
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines)
+
+
+# --- reading back ----------------------------------------------------------------------------------
+
+
+def wait_for(condition: Callable[[], bool], what: str, workers: Sequence[WorkerProcess] = ()) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while not condition():
+        if time.monotonic() > deadline:
+            tails = "\n".join(f"--- {w.log_path.name}\n{w.tail()}" for w in workers)
+            raise AssertionError(f"timed out after {WAIT_S:.0f}s waiting for {what}\n{tails}")
+        time.sleep(0.5)
+
+
+def read_all(log: PublicationLog, topic: str) -> list[LogRecord]:
+    return [r for p, end in sorted(log.end_offsets(topic).items()) for r in log.read(topic, p, 0, end)]
+
+
+def entity_publications(registry: Registry) -> dict[UUID, list[str]]:
+    """Each entity's publication ids in the order its events were recorded (version order)."""
+    events: dict[UUID, list[tuple[int, str]]] = defaultdict(list)
+    start = 1
+    while notifications := registry.recorder.select_notifications(start, 1000):
+        for n in notifications:
+            event = registry.mapper.to_domain_event(n)
+            if isinstance(event, (MarketEntity.Registered, MarketEntity.Published)):
+                events[event.originator_id].append((event.originator_version, event.publication_id))
+        start = notifications[-1].id + 1
+    return {k: [pid for _, pid in sorted(v)] for k, v in events.items()}
+
+
+def expected_order(messages: Sequence[dict[str, Any]]) -> dict[UUID, list[str]]:
+    """Per entity, the publication ids in produced order; those produced before the entity's
+    registration wait in its lot and are applied right after the registration, in their order."""
+    by_uscc: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for m in messages:
+        by_uscc[m["uscc"]].append(m)
+    out: dict[UUID, list[str]] = {}
+    for uscc, ms in by_uscc.items():
+        ids = [m["publication_id"] for m in ms]
+        first = next(i for i, m in enumerate(ms) if m["kind"] == "registration.registered")
+        out[entity_id(uscc)] = [ids[first], *ids[:first], *ids[first + 1 :]]
+    return out
+
+
+# --- the test --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Iterator[Settings]:
+    prefix = unique_prefix("faults")
+    dsn = postgres_dsn()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{prefix}"')
+    s = Settings(
+        data_dir=tmp_path,
+        today=TODAY,
+        prefix=prefix,
+        kafka_bootstrap=kafka_bootstrap(),
+        kafka_partitions=PARTITIONS,
+        postgres_dsn=dsn,
+        postgres_schema=prefix,
+        consumer_group=f"{prefix}-ingest",
+    )
+    try:
+        yield s
+    finally:
+        cleanup = Container(s)
+        log = cleanup.log
+        assert isinstance(log, KafkaLog)
+        log.delete_topics([s.publications_topic, s.dlq_topic])
+        cleanup.close()
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{prefix}" CASCADE')
+
+
+def test_kill_9_and_engine_restarts_lose_nothing_and_apply_nothing_twice(
+    settings: Settings, tmp_path: Path
+) -> None:
+    stream = Stream(list(generate(ENTITIES, SEED, TODAY)), random.Random(SEED))
+    main = Container(settings)  # creates the tables before the worker processes start
+    try:
+        topic = settings.publications_topic
+        main.log.ensure_topic(topic, PARTITIONS)
+        main.log.ensure_topic(settings.dlq_topic, 1)
+        registry = main.registry
+        sources = [f"log:{topic}:{p}" for p in range(PARTITIONS)]
+        last_seen = [0]
+
+        def recorded() -> int:
+            """How many messages the event store says are done (the worker's recorded positions)."""
+            with contextlib.suppress(Exception):  # PostgreSQL restarting: keep the last figure
+                last_seen[0] = sum((registry.position(s) or -1) + 1 for s in sources)
+            return last_seen[0]
+
+        producer = Producer(
+            KafkaLog(settings.kafka_bootstrap or "", PARTITIONS), topic, stream.phases(PHASES)
+        )
+        timeline = Timeline(lambda: f"recorded {recorded():5d}, sent {producer.sent:5d}")
+        workers: list[WorkerProcess] = []
+        try:
+            workers.append(WorkerProcess(settings, tmp_path / "worker-1.log"))
+            producer.start()
+            timeline.start()
+            # (a) kill -9 the worker once some batches are recorded, start another
+            wait_for(lambda: recorded() >= 200, "the first worker to record some batches", workers)
+            workers[0].kill()
+            timeline.note("worker 1 killed (SIGKILL)")
+            killed_at = recorded()
+            producer.release(1)
+            workers.append(WorkerProcess(settings, tmp_path / "worker-2.log"))
+            timeline.note("worker 2 started")
+            wait_for(lambda: recorded() >= killed_at + 200, "the second worker to take over", workers)
+            # (b) restart Kafka while publications flow
+            producer.release(2)
+            time.sleep(0.5)
+            timeline.note("restarting Kafka")
+            kafka_s = restart("kafka")
+            timeline.note(f"Kafka restarted in {kafka_s:.1f}s")
+            assert producer.phase_done[2].wait(timeout=WAIT_S), "the producer did not get through the restart"
+            stored_so_far = sum(main.log.end_offsets(topic).values())
+            wait_for(
+                lambda: recorded() >= stored_so_far, "the worker to catch up after the Kafka restart", workers
+            )
+            timeline.note("caught up")
+            # (c) restart PostgreSQL while publications flow
+            producer.release(3)
+            mark = recorded()
+            wait_for(lambda: recorded() > mark, "the worker to record some of the last phase", workers)
+            timeline.note("restarting PostgreSQL")
+            postgres_s = restart("postgres")
+            timeline.note(f"PostgreSQL restarted in {postgres_s:.1f}s")
+            producer.join(timeout=WAIT_S * 2)
+            assert producer.error is None, repr(producer.error)
+            timeline.note("producer done")
+            ends = main.log.end_offsets(topic)
+            wait_for(lambda: recorded() == sum(ends.values()), "every stored message to be recorded", workers)
+            timeline.note("everything recorded")
+            assert workers[1].alive(), workers[1].tail()
+            counts = workers[1].stop()
+        finally:
+            timeline.stop()
+            print(f"\n{timeline}")
+            for phase in range(PHASES):
+                producer.release(phase)
+            for w in workers:
+                if w.alive():
+                    w.kill()
+            producer.log.close()
+        print(f"producer retries: {producer.retries}; the second worker's counts: {counts}")
+
+        # what the topic holds: every message sent (some twice, after a producer retry), nothing else
+        stored = read_all(main.log, topic)
+        values = Counter(r.value for r in stored)
+        assert set(values) == set(stream.valid) | set(stream.invalid)
+        valid_ids = set(stream.valid.values())
+
+        # applied exactly once: in one entity event, or still parked — never both, never twice
+        applied = entity_publications(registry)
+        occurrences = Counter(pid for ids in applied.values() for pid in ids)
+        parked = Counter(w["publication_id"] for w in registry.all_parked())
+        assert [pid for pid, n in (occurrences + parked).items() if n != 1] == []
+        assert set(occurrences) | set(parked) == valid_ids
+        assert len(occurrences) + len(parked) == len(valid_ids)
+        assert set(parked) == {f"FAULT-PARKED-{i}" for i in range(PARKED_ONLY)}
+        expected = expected_order(stream.generated)
+        out_of_order = [k for k in expected if applied.get(k) != expected[k]]
+        assert out_of_order == [], f"{len(out_of_order)} entities out of order, e.g. {out_of_order[:3]}"
+
+        # every invalid message is on the DLQ with its reason and where it was read
+        dead = read_all(main.log, settings.dlq_topic)
+        by_position = {(r.partition, r.offset): r.value for r in stored}
+        for r in dead:
+            headers = dict(r.headers)
+            assert headers["reason"].decode() == stream.invalid.get(r.value), headers
+            at = (int(headers["source_partition"]), int(headers["source_offset"]))
+            assert by_position[at] == r.value
+        assert {r.value for r in dead} == set(stream.invalid)
+        on_dlq = {
+            (int(dict(r.headers)["source_partition"]), int(dict(r.headers)["source_offset"])) for r in dead
+        }
+        invalid_positions = {(r.partition, r.offset) for r in stored if r.value in stream.invalid}
+        assert on_dlq == invalid_positions
+        print(
+            f"valid publication ids: {len(valid_ids)} (applied {len(occurrences)}, parked {len(parked)}); "
+            f"stored messages: {len(stored)} ({len(stored) - len(values)} stored twice by producer retries); "
+            f"invalid: {len(stream.invalid)} distinct, {len(invalid_positions)} stored, "
+            f"{len(dead)} DLQ records ({len(dead) - len(on_dlq)} duplicates)"
+        )
+    finally:
+        main.close()
+
+
+def test_worker_outlives_an_event_store_outage_longer_than_the_library_retries(settings: Settings) -> None:
+    """eventsourcing retries a failed statement (10 attempts, each waiting up to the pool's 10-s
+    connection timeout), then raises. An outage longer than that makes a batch fail AND the seek
+    back to the recorded positions fail: the worker must keep retrying (never poll past the
+    failed batch) and carry on once the store is back. Measured through a TCP proxy, a 150-s
+    outage did exactly this; here it is simulated on the Registry, leaving the shared engines be."""
+    messages = list(generate(60, SEED, TODAY))
+    container = Container(settings)
+    topic = settings.publications_topic
+    container.log.ensure_topic(topic, PARTITIONS)
+    container.log.ensure_topic(settings.dlq_topic, 1)
+    registry = container.registry
+    real_process, real_position = registry.process, registry.position
+    outage = {"process": 1, "position": 0, "seen": 0}
+
+    def process(*args: Any, **kwargs: Any) -> Any:
+        if outage["process"]:
+            outage["process"] -= 1
+            outage["position"] = 2  # the seek back fails twice too
+            raise OperationalError("couldn't get a connection (simulated outage)")
+        return real_process(*args, **kwargs)
+
+    def position(source: str) -> int | None:
+        if outage["position"]:
+            outage["position"] -= 1
+            outage["seen"] += 1
+            raise OperationalError("couldn't get a connection (simulated outage)")
+        return real_position(source)
+
+    registry.process = process  # type: ignore[method-assign]
+    registry.position = position  # type: ignore[method-assign]
+    worker = container.worker
+    thread = threading.Thread(target=worker.run_forever, name="worker", daemon=True)
+    try:
+        container.log.produce_many(topic, ((m["uscc"], encode(m)) for m in messages))
+        ends = container.log.end_offsets(topic)
+        thread.start()
+
+        def done() -> bool:
+            return all(real_position(f"log:{topic}:{p}") == end - 1 for p, end in ends.items() if end)
+
+        deadline = time.monotonic() + WAIT_S
+        while not done() and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert thread.is_alive(), "the worker died during the outage"
+        assert done(), "the worker did not catch up after the outage"
+        worker.stop()
+        thread.join(timeout=60)
+        assert outage == {"process": 0, "position": 0, "seen": 2}
+        assert sum(worker.counts.values()) >= len(messages)
+        # nothing skipped, nothing twice, in order
+        applied = entity_publications(registry)
+        occurrences = Counter(pid for ids in applied.values() for pid in ids)
+        assert occurrences == Counter(m["publication_id"] for m in messages)
+        assert applied == expected_order(messages)
+    finally:
+        worker.stop()
+        thread.join(timeout=60)
+        container.close()
