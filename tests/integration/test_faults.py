@@ -29,12 +29,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import IO, Any
-from uuid import UUID
 
 import psycopg
 import pytest
@@ -42,13 +41,12 @@ from eventsourcing.persistence import OperationalError
 
 from adapters.publication_log.base import LogRecord, LogUnavailable, PublicationLog
 from adapters.publication_log.kafka import KafkaLog
-from domain.entity import MarketEntity, entity_id
-from domain.registry import Registry
 from infra.bootstrap import Container
 from infra.datagen.generator import generate
 from infra.settings import Settings
 from tests.builders import uscc_for
 from tests.engines import kafka_bootstrap, postgres_dsn, unique_prefix
+from tests.integration.ordering import entity_publications, expected_order
 
 pytestmark = [pytest.mark.engines, pytest.mark.timeout(900)]
 
@@ -262,33 +260,6 @@ def wait_for(condition: Callable[[], bool], what: str, workers: Sequence[WorkerP
 
 def read_all(log: PublicationLog, topic: str) -> list[LogRecord]:
     return [r for p, end in sorted(log.end_offsets(topic).items()) for r in log.read(topic, p, 0, end)]
-
-
-def entity_publications(registry: Registry) -> dict[UUID, list[str]]:
-    """Each entity's publication ids in the order its events were recorded (version order)."""
-    events: dict[UUID, list[tuple[int, str]]] = defaultdict(list)
-    start = 1
-    while notifications := registry.recorder.select_notifications(start, 1000):
-        for n in notifications:
-            event = registry.mapper.to_domain_event(n)
-            if isinstance(event, (MarketEntity.Registered, MarketEntity.Published)):
-                events[event.originator_id].append((event.originator_version, event.publication_id))
-        start = notifications[-1].id + 1
-    return {k: [pid for _, pid in sorted(v)] for k, v in events.items()}
-
-
-def expected_order(messages: Sequence[dict[str, Any]]) -> dict[UUID, list[str]]:
-    """Per entity, the publication ids in produced order; those produced before the entity's
-    registration wait in its lot and are applied right after the registration, in their order."""
-    by_uscc: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for m in messages:
-        by_uscc[m["uscc"]].append(m)
-    out: dict[UUID, list[str]] = {}
-    for uscc, ms in by_uscc.items():
-        ids = [m["publication_id"] for m in ms]
-        first = next(i for i, m in enumerate(ms) if m["kind"] == "registration.registered")
-        out[entity_id(uscc)] = [ids[first], *ids[:first], *ids[first + 1 :]]
-    return out
 
 
 # --- the test --------------------------------------------------------------------------------------
