@@ -63,7 +63,10 @@ class ApiKey:
 
 
 def new_key() -> str:
-    return KEY_PREFIX + secrets.token_urlsafe(32)
+    while True:  # a key id starting with "-" would read as an option on the command line
+        token = secrets.token_urlsafe(32)
+        if token[0].isalnum():
+            return KEY_PREFIX + token
 
 
 def key_id_of(key: str) -> str | None:

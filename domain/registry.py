@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any, Literal
 from uuid import UUID, uuid5
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError, Application, LRUCache, ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, Tracking, Transcoding
 from eventsourcing.utils import get_topic
@@ -192,7 +192,9 @@ class _Batch:
     def get(self, aggregate_id: UUID) -> Aggregate | None:
         if aggregate_id not in self.loaded:
             try:
-                self.loaded[aggregate_id] = self.app.repository.get(aggregate_id)
+                # No copy from the cache: the batch acts on the cached object itself, and
+                # `process` drops the cache if the batch fails before its events are recorded.
+                self.loaded[aggregate_id] = self.app.repository.get(aggregate_id, deepcopy_from_cache=False)
             except AggregateNotFoundError:
                 self.loaded[aggregate_id] = None
         return self.loaded[aggregate_id]
@@ -275,20 +277,35 @@ class Registry(Application[UUID]):
         Every rejection is recorded in the source's `RejectionLog` in the same transaction;
         `positions` (one per message, e.g. the log offsets) say where each message was read.
         """
-        batch = _Batch(self)
-        outcomes = [self._decide(batch, message) for message in messages]
-        if positions is not None and len(positions) != len(outcomes):
-            raise ValueError("positions must give one position per message")
-        if on_decided is not None:
-            on_decided(outcomes)
-        self._log_rejections(batch, outcomes, tracking, positions)
-        processing: ProcessingEvent[UUID] = ProcessingEvent(tracking=tracking)
-        processing.collect_events(*batch.touched())
-        if processing.events or tracking is not None:
-            recordings = self._record(processing)
-            self._take_snapshots(processing)
-            self._notify(recordings)
+        try:
+            batch = _Batch(self)
+            outcomes = [self._decide(batch, message) for message in messages]
+            if positions is not None and len(positions) != len(outcomes):
+                raise ValueError("positions must give one position per message")
+            if on_decided is not None:
+                on_decided(outcomes)
+            self._log_rejections(batch, outcomes, tracking, positions)
+            processing: ProcessingEvent[UUID] = ProcessingEvent(tracking=tracking)
+            processing.collect_events(*batch.touched())
+            if processing.events or tracking is not None:
+                recordings = self._record(processing)
+                self._take_snapshots(processing)
+                self._notify(recordings)
+        except BaseException:
+            self.forget_cached()  # cached aggregates may hold changes that were never recorded
+            raise
         return outcomes
+
+    def forget_cached(self) -> None:
+        """Drop every cached aggregate (after a failed batch, or when partitions move)."""
+        cache = self.repository.cache
+        if isinstance(cache, LRUCache):
+            with cache.lock:  # LRUCache.clear() resets only its recency list, not the entries
+                cache.cache.clear()
+                cache.clear()
+                cache.full = False
+        elif cache is not None:
+            cache.cache.clear()
 
     def apply_publication(self, message: bytes | Mapping[str, Any]) -> Outcome:
         return self.process([message])[0]

@@ -120,3 +120,14 @@ def test_an_aggregate_with_many_events_reloads_through_a_snapshot(registry: Regi
     assert entity.version == 121
     assert len(entity.inspections) == 120
     assert entity.has_applied("TJ-AMR-I6-119")
+
+
+def test_a_batch_that_fails_to_record_leaves_no_trace_in_the_aggregate_cache(registry: Registry) -> None:
+    uscc = uscc_for(7)
+    registry.process([registered(uscc=uscc, publication_id="TJ-AMR-R7")], tracking=Tracking("log:pubs:0", 3))
+    penalty = envelope("penalty.imposed", penalty_payload(), uscc=uscc, publication_id="TJ-AMR-P7")
+    with pytest.raises(IntegrityError):  # position 3 is already recorded: the batch is not applied
+        registry.process([penalty], tracking=Tracking("log:pubs:0", 3))
+    outcomes = registry.process([penalty], tracking=Tracking("log:pubs:0", 4))
+    assert [o.status for o in outcomes] == ["applied"]  # not "duplicate": the cache was dropped
+    assert registry.get_entity(uscc).version == 2

@@ -80,3 +80,10 @@ def test_keys_survive_a_restart(store: SQLiteCredentialStore, path: Path) -> Non
     reopened = SQLiteCredentialStore(path, clock=FixedDateClock(TODAY))
     assert reopened.department_for(key) == "TJ-AMR"
     reopened.close()
+
+
+def test_key_ids_never_start_with_a_dash_so_the_cli_can_take_them() -> None:
+    from adapters.credentials import key_id_of, new_key
+
+    ids = [key_id_of(new_key()) for _ in range(3000)]
+    assert all(i and i[0].isalnum() for i in ids)
