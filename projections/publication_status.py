@@ -14,7 +14,6 @@ position on. What decides a publication:
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 from uuid import UUID
 
@@ -24,6 +23,7 @@ from eventsourcing.utils import get_topic
 from adapters.status_view import StatusRow, StatusView
 from domain.entity import MarketEntity
 from domain.registry import ParkedPublications, Registry, RejectionLog
+from projections.following import Follower
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ EVENT_KINDS: dict[type[Any], str] = {
 _USCC_CACHE_LIMIT = 100_000
 
 
-class PublicationStatusProjection:
+class PublicationStatusProjection(Follower):
     """Keeps `publication_status` current: applied, parked or rejected, per publication id."""
 
     name = "publication_status"
@@ -69,7 +69,7 @@ class PublicationStatusProjection:
         self.registry = registry
         self.view = view
         self.batch_size = batch_size
-        self._stop = threading.Event()
+        super().__init__()
         self._uscc: dict[UUID, str] = {}
 
     @property
@@ -153,21 +153,3 @@ class PublicationStatusProjection:
             self._uscc.clear()
         self._uscc[entity_id] = uscc
         return uscc
-
-    def catch_up(self) -> int:
-        total = 0
-        while count := self.run_once():
-            total += count
-        return total
-
-    def run_forever(self, idle_s: float = 0.2) -> None:
-        while not self._stop.is_set():
-            try:
-                if self.run_once() == 0:
-                    self._stop.wait(idle_s)
-            except Exception:  # keep following; the error is logged and retried
-                log.exception("projection %s failed; retrying", self.name)
-                self._stop.wait(2.0)
-
-    def stop(self) -> None:
-        self._stop.set()

@@ -9,7 +9,6 @@ position on. Writes are version-guarded, so a replay or a crash never leaves a d
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -29,6 +28,7 @@ from projections.documents import (
     search_fields,
     sharing_document,
 )
+from projections.following import Follower
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def index_entity(entity: MarketEntity, today: date | None = None) -> IndexedEnti
     )
 
 
-class EntityProjection:
+class EntityProjection(Follower):
     """Keeps the public and sharing documents of every entity current."""
 
     name = "entities"
@@ -66,7 +66,7 @@ class EntityProjection:
         self.index = index
         self.batch_size = batch_size
         self.clock = clock
-        self._stop = threading.Event()
+        super().__init__()
 
     def position(self) -> int:
         return self.index.position(self.name) or 0
@@ -111,24 +111,6 @@ class EntityProjection:
         entity: Any = self.registry.repository.get(entity_id, deepcopy_from_cache=False)
         assert isinstance(entity, MarketEntity)
         return entity
-
-    def catch_up(self) -> int:
-        total = 0
-        while count := self.run_once():
-            total += count
-        return total
-
-    def run_forever(self, idle_s: float = 0.2) -> None:
-        while not self._stop.is_set():
-            try:
-                if self.run_once() == 0:
-                    self._stop.wait(idle_s)
-            except Exception:  # keep following; the error is logged and retried
-                log.exception("projection %s failed; retrying", self.name)
-                self._stop.wait(2.0)
-
-    def stop(self) -> None:
-        self._stop.set()
 
 
 def _touched(notifications: Sequence[Notification]) -> list[UUID]:
