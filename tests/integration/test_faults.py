@@ -35,7 +35,6 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
-import psycopg
 import pytest
 from eventsourcing.persistence import OperationalError
 
@@ -45,8 +44,8 @@ from infra.bootstrap import Container
 from infra.datagen.generator import generate
 from infra.settings import Settings
 from tests.builders import uscc_for
-from tests.engines import kafka_bootstrap, postgres_dsn, unique_prefix
 from tests.integration.ordering import entity_publications, expected_order
+from tests.integration.real_settings import real_settings
 
 pytestmark = [pytest.mark.engines, pytest.mark.timeout(900)]
 
@@ -267,30 +266,8 @@ def read_all(log: PublicationLog, topic: str) -> list[LogRecord]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Iterator[Settings]:
-    prefix = unique_prefix("faults")
-    dsn = postgres_dsn()
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{prefix}"')
-    s = Settings(
-        data_dir=tmp_path,
-        today=TODAY,
-        prefix=prefix,
-        kafka_bootstrap=kafka_bootstrap(),
-        kafka_partitions=PARTITIONS,
-        postgres_dsn=dsn,
-        postgres_schema=prefix,
-        consumer_group=f"{prefix}-ingest",
-    )
-    try:
+    with real_settings("faults", tmp_path, TODAY, PARTITIONS) as s:
         yield s
-    finally:
-        cleanup = Container(s)
-        log = cleanup.log
-        assert isinstance(log, KafkaLog)
-        log.delete_topics([s.publications_topic, s.dlq_topic])
-        cleanup.close()
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{prefix}" CASCADE')
 
 
 def test_kill_9_and_engine_restarts_lose_nothing_and_apply_nothing_twice(

@@ -18,15 +18,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
 from api.ingest_worker import IngestionWorker
 from infra.bootstrap import Container
 from infra.datagen.generator import generate
 from infra.settings import Settings
-from tests.engines import kafka_bootstrap, postgres_dsn, unique_prefix
 from tests.integration.ordering import entity_publications, expected_order
+from tests.integration.real_settings import real_settings
 
 pytestmark = pytest.mark.engines
 
@@ -128,28 +127,8 @@ def wait_for(condition: Callable[[], bool], what: str, timeout_s: float = WAIT_S
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Iterator[Settings]:
-    prefix = unique_prefix("scale")
-    dsn = postgres_dsn()
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{prefix}"')
-    s = Settings(
-        data_dir=tmp_path,
-        today=TODAY,
-        prefix=prefix,
-        kafka_bootstrap=kafka_bootstrap(),
-        kafka_partitions=PARTITIONS,
-        postgres_dsn=dsn,
-        postgres_schema=prefix,
-        consumer_group=f"{prefix}-ingest",
-    )
-    try:
+    with real_settings("scale", tmp_path, TODAY, PARTITIONS) as s:
         yield s
-    finally:
-        cleanup = Container(s)
-        cleanup.log.delete_topics([s.publications_topic, s.dlq_topic])  # type: ignore[attr-defined]
-        cleanup.close()
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{prefix}" CASCADE')
 
 
 def test_two_workers_in_one_group_apply_every_publication_once_and_in_order(settings: Settings) -> None:
