@@ -17,14 +17,13 @@ import hashlib
 import hmac
 import re
 import secrets
-import sqlite3
-import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from adapters.sqlite_util import SQLiteTable
 from domain.clock import Clock
 
 __all__ = [
@@ -177,56 +176,36 @@ class SQLiteCredentialStore(CredentialStore):
 
     def __init__(self, path: Path, *, clock: Clock) -> None:
         super().__init__(clock)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        try:
-            self._conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute(_CREATE.format(table="department_keys", ts="TEXT"))
-        except sqlite3.Error as err:
-            raise CredentialsUnavailable(str(err)) from err
-
-    def _run(self, query: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
-        with self._lock:
-            try:
-                return self._conn.execute(query, params)
-            except sqlite3.IntegrityError:
-                raise
-            except sqlite3.Error as err:
-                raise CredentialsUnavailable(str(err)) from err
+        ddl = _CREATE.format(table="department_keys", ts="TEXT")
+        self._db = SQLiteTable(path, ddl, unavailable=CredentialsUnavailable)
 
     def _insert(self, key_id: str, department: str, key_hash: str, created_at: datetime) -> bool:
-        try:
-            self._run(
-                "INSERT INTO department_keys VALUES (?, ?, ?, ?, NULL)",
-                (key_id, department, key_hash, created_at.isoformat()),
-            )
-        except sqlite3.IntegrityError:
-            return False
-        return True
+        return self._db.try_insert(
+            "INSERT INTO department_keys VALUES (?, ?, ?, ?, NULL)",
+            (key_id, department, key_hash, created_at.isoformat()),
+        )
 
     def _find(self, key_id: str) -> tuple[str, str, bool] | None:
-        row = self._run(
+        rows = self._db.rows(
             "SELECT department, key_hash, revoked_at FROM department_keys WHERE key_id = ?", (key_id,)
-        ).fetchone()
-        return None if row is None else (str(row[0]), str(row[1]), row[2] is not None)
+        )
+        return None if not rows else (str(rows[0][0]), str(rows[0][1]), rows[0][2] is not None)
 
     def _revoke(self, key_id: str, revoked_at: datetime) -> bool:
-        cursor = self._run(
+        changed = self._db.execute(
             "UPDATE department_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL",
             (revoked_at.isoformat(), key_id),
         )
-        return cursor.rowcount == 1
+        return changed == 1
 
     def list_keys(self) -> list[ApiKey]:
-        rows = self._run(
+        rows = self._db.rows(
             "SELECT key_id, department, created_at, revoked_at FROM department_keys ORDER BY created_at"
-        ).fetchall()
+        )
         return [ApiKey(k, d, _when(c), _when(r) if r else None) for k, d, c, r in rows]
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self._db.close()
 
 
 class PostgresCredentialStore(CredentialStore):
@@ -234,79 +213,34 @@ class PostgresCredentialStore(CredentialStore):
 
     def __init__(self, dsn: str, *, schema: str | None = None, clock: Clock) -> None:
         super().__init__(clock)
-        from psycopg import sql
-        from psycopg_pool import ConnectionPool
+        from adapters.pg import PgTable  # psycopg only when PostgreSQL is configured
 
-        self._sql = sql
-        self._table = (
-            sql.Identifier(schema, "department_keys") if schema else sql.Identifier("department_keys")
-        )
-        self._schema = schema
-        self._pool = ConnectionPool(dsn, min_size=0, max_size=4, open=False, timeout=10)
-        self._ready = False
-        self._ready_lock = threading.Lock()
-
-    def _ensure(self) -> None:
-        if self._ready:
-            return
-        with self._ready_lock:
-            if self._ready:
-                return
-            self._pool.open(wait=False)
-            sql = self._sql
-            with self._pool.connection() as conn:
-                if self._schema:
-                    conn.execute(
-                        sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self._schema))
-                    )
-                conn.execute(
-                    sql.SQL(_CREATE.format(table="{table}", ts="TIMESTAMPTZ")).format(table=self._table)
-                )
-            self._ready = True
-
-    def _run(self, query: Any, params: tuple[Any, ...] = ()) -> tuple[int, list[tuple[Any, ...]]]:
-        import psycopg
-
-        try:
-            self._ensure()
-            with self._pool.connection() as conn:
-                cur = conn.execute(query, params)
-                return cur.rowcount, (cur.fetchall() if cur.description else [])
-        except psycopg.errors.UniqueViolation:
-            raise
-        except (psycopg.Error, OSError) as err:  # psycopg_pool.PoolTimeout is a psycopg.Error too
-            raise CredentialsUnavailable(str(err)) from err
+        ddl = _CREATE.format(table="{table}", ts="TIMESTAMPTZ")
+        self._db = PgTable(dsn, "department_keys", ddl, schema=schema, unavailable=CredentialsUnavailable)
 
     def _insert(self, key_id: str, department: str, key_hash: str, created_at: datetime) -> bool:
-        import psycopg
-
-        query = self._sql.SQL("INSERT INTO {} VALUES (%s, %s, %s, %s, NULL)").format(self._table)
-        try:
-            self._run(query, (key_id, department, key_hash, created_at))
-        except psycopg.errors.UniqueViolation:
-            return False
-        return True
+        return self._db.try_insert(
+            "INSERT INTO {table} VALUES (%s, %s, %s, %s, NULL)", (key_id, department, key_hash, created_at)
+        )
 
     def _find(self, key_id: str) -> tuple[str, str, bool] | None:
-        query = self._sql.SQL("SELECT department, key_hash, revoked_at FROM {} WHERE key_id = %s").format(
-            self._table
+        rows = self._db.rows(
+            "SELECT department, key_hash, revoked_at FROM {table} WHERE key_id = %s", (key_id,)
         )
-        _, rows = self._run(query, (key_id,))
         return None if not rows else (str(rows[0][0]), str(rows[0][1]), rows[0][2] is not None)
 
     def _revoke(self, key_id: str, revoked_at: datetime) -> bool:
-        query = self._sql.SQL(
-            "UPDATE {} SET revoked_at = %s WHERE key_id = %s AND revoked_at IS NULL"
-        ).format(self._table)
-        count, _ = self._run(query, (revoked_at, key_id))
-        return count == 1
+        changed = self._db.execute(
+            "UPDATE {table} SET revoked_at = %s WHERE key_id = %s AND revoked_at IS NULL",
+            (revoked_at, key_id),
+        )
+        return changed == 1
 
     def list_keys(self) -> list[ApiKey]:
-        query = self._sql.SQL(
-            "SELECT key_id, department, created_at, revoked_at FROM {} ORDER BY created_at"
-        ).format(self._table)
-        _, rows = self._run(query)
+        rows = self._db.rows(
+            "SELECT key_id, department, created_at, revoked_at FROM {table} ORDER BY created_at"
+        )
         return [ApiKey(str(k), str(d), _when(c), _when(r) if r else None) for k, d, c, r in rows]
 
     def close(self) -> None:
-        self._pool.close()
+        self._db.close()

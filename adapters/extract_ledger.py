@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import re
 import secrets
-import sqlite3
-import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from adapters.sqlite_util import SQLiteTable
 
 __all__ = [
     "CODE_ALPHABET",
@@ -121,50 +121,33 @@ def _row_to_extract(row: tuple[Any, ...]) -> IssuedExtract:
     return IssuedExtract(str(sha256), str(code), str(uscc), int(position), int(version), when)
 
 
+def _params(extract: IssuedExtract) -> tuple[Any, ...]:
+    """A row's values but the last, its time: SQLite stores that as text, PostgreSQL as a timestamptz."""
+    return (extract.sha256, extract.code, extract.uscc, extract.position, extract.version)
+
+
 class SQLiteExtractLedger(ExtractLedger):
     """The embedded ledger: one SQLite file, one connection behind a lock."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._lock = threading.Lock()
-        try:
-            self._conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute(
-                "CREATE TABLE IF NOT EXISTS extracts (sha256 TEXT PRIMARY KEY, code TEXT NOT NULL UNIQUE, "
-                "uscc TEXT NOT NULL, position INTEGER NOT NULL, version INTEGER NOT NULL, "
-                "generated_at TEXT NOT NULL)"
-            )
-        except sqlite3.Error as err:
-            raise LedgerUnavailable(str(err)) from err
+        self._db = SQLiteTable(
+            path,
+            "CREATE TABLE IF NOT EXISTS extracts (sha256 TEXT PRIMARY KEY, code TEXT NOT NULL UNIQUE, "
+            "uscc TEXT NOT NULL, position INTEGER NOT NULL, version INTEGER NOT NULL, "
+            "generated_at TEXT NOT NULL)",
+            unavailable=LedgerUnavailable,
+        )
 
     def record(self, extract: IssuedExtract) -> None:
-        with self._lock:
-            try:
-                self._conn.execute(
-                    f"INSERT INTO extracts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        extract.sha256,
-                        extract.code,
-                        extract.uscc,
-                        extract.position,
-                        extract.version,
-                        extract.generated_at.isoformat(),
-                    ),
-                )
-            except sqlite3.Error as err:
-                raise LedgerUnavailable(str(err)) from err
+        self._db.execute(
+            f"INSERT INTO extracts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+            (*_params(extract), extract.generated_at.isoformat()),
+        )
 
     def _one(self, column: str, value: str) -> IssuedExtract | None:
-        with self._lock:
-            try:
-                row = self._conn.execute(
-                    f"SELECT {_COLUMNS} FROM extracts WHERE {column} = ?", (value,)
-                ).fetchone()
-            except sqlite3.Error as err:
-                raise LedgerUnavailable(str(err)) from err
-        return None if row is None else _row_to_extract(row)
+        rows = self._db.rows(f"SELECT {_COLUMNS} FROM extracts WHERE {column} = ?", (value,))
+        return _row_to_extract(rows[0]) if rows else None
 
     def by_sha256(self, sha256: str) -> IssuedExtract | None:
         return self._one("sha256", sha256)
@@ -173,82 +156,36 @@ class SQLiteExtractLedger(ExtractLedger):
         return self._one("code", code)
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self._db.close()
 
 
 class PostgresExtractLedger(ExtractLedger):
     """The ledger as a table `extracts` in the event store's database (and schema, if given)."""
 
     def __init__(self, dsn: str, *, schema: str | None = None, table: str = "extracts") -> None:
-        from psycopg import sql
-        from psycopg_pool import ConnectionPool
+        from adapters.pg import PgTable  # psycopg only when PostgreSQL is configured
 
-        self._sql = sql
-        self._table = sql.Identifier(schema, table) if schema else sql.Identifier(table)
-        self._schema = schema
-        self._pool = ConnectionPool(dsn, min_size=0, max_size=4, open=False, timeout=10)
-        self._ready = False
-        self._ready_lock = threading.Lock()
-
-    def _ensure(self) -> None:
-        if self._ready:
-            return
-        with self._ready_lock:
-            if self._ready:
-                return
-            self._pool.open(wait=False)
-            sql = self._sql
-            with self._pool.connection() as conn:
-                if self._schema:
-                    conn.execute(
-                        sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self._schema))
-                    )
-                conn.execute(
-                    sql.SQL(
-                        "CREATE TABLE IF NOT EXISTS {} (sha256 TEXT PRIMARY KEY, code TEXT NOT NULL UNIQUE, "
-                        "uscc TEXT NOT NULL, position BIGINT NOT NULL, version BIGINT NOT NULL, "
-                        "generated_at TIMESTAMPTZ NOT NULL)"
-                    ).format(self._table)
-                )
-            self._ready = True
-
-    def _run(self, query: Any, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
-        import psycopg
-
-        try:
-            self._ensure()
-            with self._pool.connection() as conn:
-                cur = conn.execute(query, params)
-                return cur.fetchone() if cur.description else None
-        except (psycopg.Error, OSError) as err:  # psycopg_pool.PoolTimeout is a psycopg.Error too
-            raise LedgerUnavailable(str(err)) from err
+        self._db = PgTable(
+            dsn,
+            table,
+            "CREATE TABLE IF NOT EXISTS {table} (sha256 TEXT PRIMARY KEY, code TEXT NOT NULL UNIQUE, "
+            "uscc TEXT NOT NULL, position BIGINT NOT NULL, version BIGINT NOT NULL, "
+            "generated_at TIMESTAMPTZ NOT NULL)",
+            schema=schema,
+            unavailable=LedgerUnavailable,
+        )
 
     def record(self, extract: IssuedExtract) -> None:
-        sql = self._sql
-        self._run(
-            sql.SQL("INSERT INTO {} ({}) VALUES (%s, %s, %s, %s, %s, %s)").format(
-                self._table, sql.SQL(_COLUMNS)
-            ),
-            (
-                extract.sha256,
-                extract.code,
-                extract.uscc,
-                extract.position,
-                extract.version,
-                extract.generated_at,
-            ),
+        self._db.execute(
+            f"INSERT INTO {{table}} ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s)",
+            (*_params(extract), extract.generated_at),
         )
 
     def _one(self, column: str, value: str) -> IssuedExtract | None:
-        sql = self._sql
-        row = self._run(
-            sql.SQL("SELECT {} FROM {} WHERE {} = %s").format(
-                sql.SQL(_COLUMNS), self._table, sql.Identifier(column)
-            ),
-            (value,),
+        rows = self._db.rows(
+            f"SELECT {_COLUMNS} FROM {{table}} WHERE {{column}} = %s", (value,), column=column
         )
-        return None if row is None else _row_to_extract(row)
+        return _row_to_extract(rows[0]) if rows else None
 
     def by_sha256(self, sha256: str) -> IssuedExtract | None:
         return self._one("sha256", sha256)
@@ -257,4 +194,4 @@ class PostgresExtractLedger(ExtractLedger):
         return self._one("code", code)
 
     def close(self) -> None:
-        self._pool.close()
+        self._db.close()

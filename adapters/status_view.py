@@ -27,7 +27,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from psycopg.sql import SQL, Identifier
 
-from adapters.event_store import postgres_env
+from adapters.pg import postgres_datastore
 
 StatusName = Literal["applied", "parked", "rejected"]
 COLUMNS = ("publication_id", "status", "uscc", "kind", "department", "code", "message", "position")
@@ -184,18 +184,7 @@ class PostgresStatusView(PostgresTrackingRecorder, StatusView):
     @classmethod
     def open(cls, dsn: str, schema: str | None = None, pool_size: int = 2) -> PostgresStatusView:
         """Connects (on first use of the pool) to the database and schema of the event store."""
-        env = postgres_env(dsn, schema=schema)
-        datastore = PostgresDatastore(
-            env["POSTGRES_DBNAME"],
-            env["POSTGRES_HOST"],
-            env["POSTGRES_PORT"],
-            env["POSTGRES_USER"],
-            env["POSTGRES_PASSWORD"],
-            schema=schema or "",
-            pool_size=pool_size,
-            connect_timeout=float(env["POSTGRES_CONNECT_TIMEOUT"]),
-        )
-        view = cls(datastore)
+        view = cls(postgres_datastore(dsn, schema=schema, pool_size=pool_size))
         view.create_table()
         return view
 

@@ -37,7 +37,7 @@ def test_only_a_salted_hash_is_stored(store: SQLiteCredentialStore, path: Path) 
     secret = key[len(KEY_PREFIX) :]
     for file in path.parent.glob("credentials.sqlite3*"):
         assert secret.encode() not in file.read_bytes()
-    row = store._run("SELECT key_id, key_hash FROM department_keys").fetchone()
+    row = store._db.rows("SELECT key_id, key_hash FROM department_keys")[0]
     assert row[0] == secret[:8]
     assert row[1].startswith("scrypt$") and secret not in row[1]
     # the same key hashes differently under another salt

@@ -1,0 +1,70 @@
+"""One SQLite file behind one connection and a lock: the embedded side of small adapters.
+
+The credential store and the extract ledger each keep one small table in their own file in the
+data directory. They open it the same way (WAL, so readers in other processes are not blocked;
+autocommit, as each statement stands alone; one connection shared by threads, hence the lock)
+and turn every `sqlite3.Error` into the adapter's own "unavailable" exception, as their
+PostgreSQL side does (`adapters.pg.PgTable`, whose calls these mirror).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+__all__ = ["SQLiteTable"]
+
+Rows = list[tuple[Any, ...]]
+
+
+class SQLiteTable:
+    """The file at `path` (its folder made if missing), with `ddl` run once it is open.
+
+    A `sqlite3.Error`, also one met opening the file or running `ddl`, is raised as `unavailable`.
+    """
+
+    def __init__(self, path: Path, ddl: str, *, unavailable: type[Exception]) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._unavailable = unavailable
+        try:
+            self._conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute(ddl)
+        except sqlite3.Error as err:
+            raise unavailable(str(err)) from err
+
+    def execute(self, query: str, params: tuple[Any, ...] = ()) -> int:
+        """Run a statement; how many rows it changed."""
+        return self._run(query, params)[0]
+
+    def rows(self, query: str, params: tuple[Any, ...] = ()) -> Rows:
+        """Run a query; every row it returns."""
+        return self._run(query, params)[1]
+
+    def try_insert(self, query: str, params: tuple[Any, ...] = ()) -> bool:
+        """Run an INSERT; False, not an error, when a constraint refuses the row (SQLite reports a
+        taken unique key as an IntegrityError, like any other constraint)."""
+        try:
+            self._run(query, params, passthrough=sqlite3.IntegrityError)
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def _run(
+        self, query: str, params: tuple[Any, ...], passthrough: type[Exception] | tuple[()] = ()
+    ) -> tuple[int, Rows]:
+        with self._lock:
+            try:
+                cursor = self._conn.execute(query, params)
+                return cursor.rowcount, cursor.fetchall()
+            except passthrough:
+                raise
+            except sqlite3.Error as err:
+                raise self._unavailable(str(err)) from err
