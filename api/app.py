@@ -1,11 +1,12 @@
-"""The FastAPI app factory. `run_background=True` also runs the ingestion worker and the
-projection in threads of this process (what `gongshi serve` does)."""
+"""The FastAPI app factory. `run_background=True` also runs the ingestion worker, the
+projections and the daily publicity job in threads of this process (what `gongshi serve` does)."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -18,24 +19,20 @@ def create_app(container: Container, *, run_background: bool = False, owns_conta
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         threads = []
+        runners: list[Any] = []
         if run_background:
-            for target in (
-                container.worker.run_forever,
-                container.projection.run_forever,
-                container.status_projection.run_forever,
-                container.publicity.run_forever,
-            ):
-                thread = threading.Thread(target=target, daemon=True, name=target.__qualname__)
+            runners = [container.worker, *container.followers, container.publicity]
+            for runner in runners:
+                name = f"gongshi-{getattr(runner, 'name', 'worker')}"
+                thread = threading.Thread(target=runner.run_forever, daemon=True, name=name)
                 thread.start()
                 threads.append(thread)
         try:
             yield
         finally:
             if run_background:
-                container.worker.stop()
-                container.projection.stop()
-                container.status_projection.stop()
-                container.publicity.stop()
+                for runner in runners:
+                    runner.stop()
                 for thread in threads:
                     thread.join(timeout=10)
             if owns_container:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 import threading
@@ -13,9 +14,17 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
+from adapters.search_index.base import PROJECTIONS
 from infra.bootstrap import Container, build
 from infra.settings import Settings
 
@@ -173,9 +182,7 @@ def run(
         _catch_up(container, ingest=role is Role.ingest, project=role is Role.projections)
         container.close()
         return
-    runners: list[Any] = (
-        [container.worker] if role is Role.ingest else [container.projection, container.status_projection]
-    )
+    runners: list[Any] = [container.worker] if role is Role.ingest else container.followers
     threads = [threading.Thread(target=r.run_forever, daemon=True, name=r.name) for r in runners[1:]]
     for thread in threads:
         thread.start()
@@ -205,14 +212,11 @@ def _catch_up(container: Container, *, ingest: bool, project: bool) -> None:
             counts = dict(worker.counts)
             console.print(f"ingestion: {counts} in {elapsed:.1f}s")
         if project:
-            projection = container.projection
-            task = progress.add_task("更新索引", total=projection.head(), completed=projection.position())
-            while projection.run_once():
-                progress.update(task, completed=projection.position())
-            status = container.status_projection
-            task = progress.add_task("更新公示状态", total=status.head(), completed=status.position())
-            while status.run_once():
-                progress.update(task, completed=status.position())
+            for follower in container.followers:
+                label = f"投影 {follower.name}"
+                task = progress.add_task(label, total=follower.head(), completed=follower.position())
+                while follower.run_once():
+                    progress.update(task, completed=follower.position())
 
 
 @app.command()
@@ -334,32 +338,51 @@ app.add_typer(projections_app, name="projections")
 
 class ProjectionName(str, Enum):
     entities = "entities"
+    records = "records"
+    sharing = "sharing"
+    all = "all"
 
 
 @projections_app.command("rebuild")
 def projections_rebuild(
-    name: Annotated[ProjectionName, typer.Argument(help="entities = the public and sharing entity indexes")],
+    name: Annotated[
+        ProjectionName,
+        typer.Argument(
+            help="entities = public entity documents, records = publicised records, "
+            "sharing = agency documents, all = the three one after the other"
+        ),
+    ],
     batch_size: Annotated[int, typer.Option(help="entities per bulk write")] = 500,
 ) -> None:
     """Fill a new index generation from the event store, then swap it in (no downtime)."""
-    from projections.rebuild import rebuild_entities
+    from projections.rebuild import rebuild_projection
 
+    names = list(PROJECTIONS) if name is ProjectionName.all else [name.value]
     container = _container()
     try:
-        with _progress() as progress:
-            task = progress.add_task("重建索引", total=None)
-            report = rebuild_entities(
-                container.projection,
-                batch_size=batch_size,
-                on_start=lambda total: progress.update(task, total=total),
-                on_progress=lambda done: progress.update(task, completed=done),
+        for projection_name in names:
+            with _progress() as progress:
+                task = progress.add_task(f"重建索引 {projection_name}", total=None)
+                report = rebuild_projection(
+                    container.projections[projection_name],
+                    batch_size=batch_size,
+                    on_start=functools.partial(_set_total, progress, task),
+                    on_progress=functools.partial(_set_completed, progress, task),
+                )
+            console.print(
+                f"{projection_name}: {report.entities} entities → {report.target} (filled up to "
+                f"notification {report.started_from}; {report.replayed} later notifications re-projected)"
             )
     finally:
         container.close()
-    console.print(
-        f"{name.value}: {report.entities} entities → {report.target} (filled up to notification "
-        f"{report.started_from}; {report.replayed} later notifications re-projected)"
-    )
+
+
+def _set_total(progress: Progress, task: TaskID, total: int) -> None:
+    progress.update(task, total=total)
+
+
+def _set_completed(progress: Progress, task: TaskID, done: int) -> None:
+    progress.update(task, completed=done)
 
 
 @projections_app.command("status")

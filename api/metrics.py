@@ -33,12 +33,8 @@ class TrackedProjection(Protocol):
 
 
 def tracked_projections(container: Container) -> list[TrackedProjection]:
-    """The projections this process can report on (the entity index, and the publication
-    statuses where the container has them)."""
-    out: list[TrackedProjection] = [container.projection]
-    if hasattr(type(container), "status_projection"):
-        out.append(container.status_projection)
-    return out
+    """The projections this process can report on: everything that follows the log."""
+    return list(container.followers)
 
 
 def projection_state(projection: TrackedProjection) -> dict[str, Any]:

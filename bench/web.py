@@ -55,7 +55,7 @@ def load(data: Path, entities: int, seed: int, today: date) -> tuple[Container, 
         container.settings.publications_topic, ((json.loads(line)["uscc"], line) for line in lines)
     )
     container.worker.drain()
-    container.projection.catch_up()
+    container.catch_up()
     return container, time.perf_counter() - t0
 
 

@@ -1,9 +1,10 @@
-"""The AsyncAPI 3.0 document of the publication topics (`docs/asyncapi.yaml`).
+"""The AsyncAPI 3.0 document of the Kafka topics (`docs/asyncapi.yaml`).
 
 Generated from the same pydantic models as the JSON Schema under `docs/schemas/`, and written
 by `make schemas` with them (see `infra/schemas.py`); a test checks the committed file is
-current. It describes the topics that exist in code: `gongshi.publications` and its dead-letter
-topic. Topic names carry the deployment's prefix (`GONGSHI_PREFIX`, default `gongshi`).
+current. It describes the topics that exist in code: `gongshi.publications`, its dead-letter
+topic, and the change feed `gongshi.changes` (message model in `projections/changes.py`).
+Topic names carry the deployment's prefix (`GONGSHI_PREFIX`, default `gongshi`).
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from typing import Any
 import yaml
 
 from domain import publications as pub
+from projections import changes
 
 ENVELOPE = "PublicationEnvelope"
+CHANGE = "ChangeMessage"
 
 REASONS = (
     pub.REASON_MALFORMED,
@@ -55,6 +58,15 @@ def envelope_schemas() -> dict[str, Any]:
     return {ENVELOPE: _rewrite_refs(schema), **_rewrite_refs(defs)}
 
 
+def change_schemas() -> dict[str, Any]:
+    """The change message and the models it uses, as AsyncAPI component schemas."""
+    schema = copy.deepcopy(changes.change_json_schema())
+    defs = schema.pop("$defs", {})
+    if CHANGE in defs:
+        raise ValueError(f"a model of the change message is named {CHANGE}")
+    return {CHANGE: _rewrite_refs(schema), **_rewrite_refs(defs)}
+
+
 def _header(description: str, **extra: Any) -> dict[str, Any]:
     return {"type": "string", "description": description, **extra}
 
@@ -69,13 +81,15 @@ def document() -> dict[str, Any]:
     return {
         "asyncapi": "3.0.0",
         "info": {
-            "title": "Gongshi 公示 — publication topics",
+            "title": "Gongshi 公示 — publication and change topics",
             "version": "1.0.0",
             "description": (
                 "How departments publish credit information to Gongshi over Kafka (the HTTP gateway "
-                "`POST /api/v1/publications` writes to the same topic), and where publications that "
-                "cannot be applied go. Topic names carry the deployment's prefix (`GONGSHI_PREFIX`, "
-                "default `gongshi`). The envelope's JSON Schema is also committed under `docs/schemas/`."
+                "`POST /api/v1/publications` writes to the same topic), where publications that "
+                "cannot be applied go, and the change feed agencies follow: one message per change to "
+                "an entity's public or sharing document. Topic names carry the deployment's prefix "
+                "(`GONGSHI_PREFIX`, default `gongshi`). The envelope's JSON Schema is also committed "
+                "under `docs/schemas/`."
             ),
         },
         "defaultContentType": "application/json",
@@ -107,6 +121,21 @@ def document() -> dict[str, Any]:
                 ),
                 "messages": {"deadLetter": {"$ref": "#/components/messages/DeadLetter"}},
             },
+            "changes": {
+                "address": "gongshi.changes",
+                "title": "Changes",
+                "description": (
+                    "One message per change to an entity's public or sharing document, in the order "
+                    "the event store recorded them, keyed by USCC. Delivery is at least once: the feed "
+                    "records its position only after the messages are stored, so after a crash a batch "
+                    "can be announced again with the same `position` values — dedupe on `position` "
+                    "(unique per change, increasing). One entity's changes share a key, so their order "
+                    "is the partition's order; across entities there is no order. Events that change "
+                    "neither document are not announced. A change says which top-level keys of each "
+                    "document differ; read the record itself from the API."
+                ),
+                "messages": {"change": {"$ref": "#/components/messages/Change"}},
+            },
         },
         "operations": {
             "publish": {
@@ -135,6 +164,20 @@ def document() -> dict[str, Any]:
                 "title": "Dead-letter a publication",
                 "summary": "The worker sends what it rejected, with the reason, for the publisher to fix.",
                 "messages": [{"$ref": "#/channels/publicationsDeadLetter/messages/deadLetter"}],
+            },
+            "announceChange": {
+                "action": "send",
+                "channel": {"$ref": "#/channels/changes"},
+                "title": "Announce a change",
+                "summary": "The change feed follows the event store and announces each change by USCC.",
+                "messages": [{"$ref": "#/channels/changes/messages/change"}],
+            },
+            "followChanges": {
+                "action": "receive",
+                "channel": {"$ref": "#/channels/changes"},
+                "title": "Follow changes",
+                "summary": "Agencies consume the feed in their own group and dedupe on `position`.",
+                "messages": [{"$ref": "#/channels/changes/messages/change"}],
             },
         },
         "components": {
@@ -185,8 +228,31 @@ def document() -> dict[str, Any]:
                         }
                     },
                 },
+                "Change": {
+                    "name": "change",
+                    "title": "Change to an entity's documents",
+                    "contentType": "application/json",
+                    "headers": {
+                        "type": "object",
+                        "required": ["content-type"],
+                        "properties": {
+                            "content-type": _header("the media type of the value", const="application/json")
+                        },
+                    },
+                    "payload": {"$ref": f"#/components/schemas/{CHANGE}"},
+                    "bindings": {
+                        "kafka": {
+                            "key": {
+                                **uscc_key,
+                                "description": "统一社会信用代码 of the entity: one entity's changes land in "
+                                "one partition, in the order they were recorded",
+                            },
+                            "bindingVersion": "0.5.0",
+                        }
+                    },
+                },
             },
-            "schemas": envelope_schemas(),
+            "schemas": {**envelope_schemas(), **change_schemas()},
         },
     }
 

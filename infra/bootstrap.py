@@ -16,14 +16,17 @@ from adapters.extract_ledger import ExtractLedger
 from adapters.publication_log.base import PublicationLog
 from adapters.search_index.base import SearchIndex
 from adapters.status_view import StatusView
+from adapters.tracking import TrackingStore, open_tracking
 from api.ingest_worker import IngestionWorker
 from domain.clock import Clock
 from domain.departments import DepartmentRegistry
 from domain.registry import Registry
 from infra.settings import Settings
+from projections.changes import ChangeFeed
+from projections.following import Follower
 from projections.publication_status import PublicationStatusProjection
 from projections.publicity import DailyPublicity
-from projections.runner import EntityProjection
+from projections.runner import EntityProjection, index_projections
 
 
 @dataclass
@@ -81,10 +84,27 @@ class Container:
         return SQLiteSearchIndex(s.data_dir / "search.sqlite3")
 
     @cached_property
-    def projection(self) -> EntityProjection:
-        return EntityProjection(
+    def projections(self) -> dict[str, EntityProjection]:
+        """The search index's three projections (entities, records, sharing), by name."""
+        return index_projections(
             self.reader, self.index, batch_size=self.settings.projection_batch_size, clock=self.clock
         )
+
+    @property
+    def projection(self) -> EntityProjection:
+        """The `entities` projection (what public search reads)."""
+        return self.projections["entities"]
+
+    @property
+    def followers(self) -> list[Follower]:
+        """Everything that follows the notification log in `gongshi serve` and `gongshi run
+        projections`, in the order a catch-up runs them."""
+        return [*self.projections.values(), self.status_projection, self.change_feed]
+
+    def catch_up(self) -> int:
+        """Run every follower until it has caught up with the log (tools, tests, benchmarks);
+        returns the notifications processed."""
+        return sum(follower.catch_up() for follower in self.followers)
 
     @cached_property
     def publicity(self) -> DailyPublicity:
@@ -144,6 +164,27 @@ class Container:
 
         return SQLiteExtractLedger(s.data_dir / "extracts.sqlite3")
 
+    @cached_property
+    def tracking(self) -> TrackingStore:
+        """Positions of the followers that write outside the event store, beside it."""
+        s = self.settings
+        return open_tracking(data_dir=s.data_dir, postgres_dsn=s.postgres_dsn, schema=s.postgres_schema)
+
+    @cached_property
+    def change_feed(self) -> ChangeFeed:
+        """The change feed (`{prefix}.changes`), with an application object of its own: its
+        versioned reads stay out of the projections' aggregate cache."""
+        s = self.settings
+        return ChangeFeed(
+            Registry(clock=self.clock, departments=self.departments, env=self.event_store_env),
+            self.log,
+            s.changes_topic,
+            self.tracking,
+            partitions=s.kafka_partitions if s.kafka_bootstrap else 1,
+            batch_size=s.projection_batch_size,
+            now=self.clock.now,
+        )
+
     def close(self) -> None:
         names = (
             "worker",
@@ -151,6 +192,8 @@ class Container:
             "index",
             "registry",
             "reader",
+            "change_feed",
+            "tracking",
             "extract_ledger",
             "status_view",
             "credentials",

@@ -37,3 +37,8 @@ class Settings(BaseSettings):
     @property
     def dlq_topic(self) -> str:
         return f"{self.prefix}.publications.dlq"
+
+    @property
+    def changes_topic(self) -> str:
+        """The change feed: one message per change to an entity's public or sharing document."""
+        return f"{self.prefix}.changes"

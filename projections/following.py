@@ -18,6 +18,17 @@ class Follower(ABC):
         self._stop = threading.Event()
 
     @abstractmethod
+    def position(self) -> int:
+        """The last notification id processed (0 before the first)."""
+
+    @abstractmethod
+    def head(self) -> int:
+        """The last notification id in the event store."""
+
+    def lag(self) -> int:
+        return max(0, self.head() - self.position())
+
+    @abstractmethod
     def run_once(self) -> int:
         """Process one batch; returns the number of notifications consumed (0 = caught up)."""
 

@@ -84,9 +84,6 @@ class PublicationStatusProjection(Follower):
         head: int | None = self.registry.recorder.max_notification_id()
         return head or 0
 
-    def lag(self) -> int:
-        return max(0, self.head() - self.position())
-
     def run_once(self) -> int:
         """Process one batch; returns the number of notifications consumed."""
         start = self.position() + 1

@@ -1,11 +1,12 @@
-"""Rebuild the entity indexes from the event store without downtime.
+"""Rebuild one projection's index from the event store without downtime.
 
 1. Note the notification log's head H, then enumerate every MarketEntity from its
    `MarketEntity.Registered` notifications up to H.
-2. `begin_rebuild()` prepares an empty generation beside the serving one; each entity is loaded
+2. `begin_rebuild(name)` prepares an empty generation beside the serving one; each entity is loaded
    at its latest version and written there (`write_rebuild`). Meanwhile the live projection
-   keeps writing to the serving generation, and searches keep reading it.
-3. `finish_rebuild()` swaps generations in one step (Elasticsearch: one `update_aliases`
+   keeps writing to the serving generation, and searches keep reading it. The other projections
+   are not touched.
+3. `finish_rebuild(name, …)` swaps generations in one step (Elasticsearch: one `update_aliases`
    call; SQLite: one transaction) and records H as the position (it never goes backwards).
 4. Whatever happened after H — while the generation was filled — is then re-projected into the
    new generation (`EntityProjection.replay_after(H)`); writes are version-guarded, so going over
@@ -54,14 +55,14 @@ def registered_entities(projection: EntityProjection, until: int) -> Iterator[UU
         start = page[-1].id + 1
 
 
-def rebuild_entities(
+def rebuild_projection(
     projection: EntityProjection,
     *,
     batch_size: int = 500,
     on_start: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> RebuildReport:
-    """Fill a new generation of the entity indexes from the event store and swap it in.
+    """Fill a new generation of `projection`'s index from the event store and swap it in.
 
     `on_start(total)` is called once the entities are counted, `on_progress(done)` after each
     batch written to the new generation (the command's progress bar)."""
@@ -70,14 +71,15 @@ def rebuild_entities(
     ids = list(registered_entities(projection, head))
     if on_start is not None:
         on_start(len(ids))
-    target = index.begin_rebuild()
+    target = index.begin_rebuild(projection.name)
     log.info("rebuilding %s into %s: %d entities up to %d", projection.name, target, len(ids), head)
     try:
         chunks = (ids[start : start + batch_size] for start in range(0, len(ids), batch_size))
-        fill_generation(index, target, (projection.documents(chunk) for chunk in chunks), on_progress)
-        index.finish_rebuild(target, projection.name, head)
+        batches = (projection.documents(chunk) for chunk in chunks)
+        fill_generation(index, projection.name, target, batches, on_progress)
+        index.finish_rebuild(projection.name, target, head)
     except BaseException:
-        index.abort_rebuild(target)
+        index.abort_rebuild(projection.name, target)
         raise
     replayed = projection.replay_after(head)
     return RebuildReport(target=target, entities=len(ids), started_from=head, replayed=replayed)
@@ -85,6 +87,7 @@ def rebuild_entities(
 
 def fill_generation(
     index: SearchIndex,
+    projection: str,
     target: str,
     batches: Iterable[list[IndexedEntity]],
     on_progress: Callable[[int], None] | None = None,
@@ -116,7 +119,7 @@ def fill_generation(
         while (item := ready.get()) is not None:
             if isinstance(item, BaseException):
                 raise item
-            index.write_rebuild(target, item)
+            index.write_rebuild(projection, target, item)
             written += len(item)
             if on_progress is not None:
                 on_progress(written)

@@ -1,14 +1,17 @@
-"""The projection runner: follows the event store's notification log into the search index.
+"""The projection runners: follow the event store's notification log into the search index.
 
-Each pass reads a batch of notifications after the index's recorded position, reloads every
-entity they touch (once per batch, at its latest version), and writes the entities' documents
-together with the batch's last notification id. Notifications it ignores still move the
-position on. Writes are version-guarded, so a replay or a crash never leaves a document stale.
+There are three — `entities`, `records` and `sharing` (see `adapters.search_index.base`) — each
+an `EntityProjection` with its own name, so its own position, lag and rebuild. Each pass reads a
+batch of notifications after the projection's recorded position, reloads every entity they touch
+(once per batch, at its latest version), and writes the entities' documents together with the
+batch's last notification id. Notifications it ignores still move the position on. Writes are
+version-guarded, so a replay or a crash never leaves a document stale.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -16,7 +19,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
-from adapters.search_index.base import IndexedEntity, SearchIndex
+from adapters.search_index.base import PROJECTIONS, IndexedEntity, SearchIndex, check_projection
 from domain.clock import Clock
 from domain.entity import MarketEntity
 from domain.registry import Registry
@@ -35,18 +38,25 @@ log = logging.getLogger(__name__)
 ENTITY_TOPIC_PREFIX = f"{MarketEntity.__module__}:{MarketEntity.__qualname__}."
 
 
-def index_entity(entity: MarketEntity, today: date | None = None) -> IndexedEntity:
-    """The documents of one entity. Its flags are evaluated as of `today` (default: the last
-    business date the entity knows; the projection passes the system's date)."""
+def index_entity(
+    entity: MarketEntity, today: date | None = None, projection: str | None = None
+) -> IndexedEntity:
+    """The documents of one entity: those `projection` writes, or all of them (None). Its flags
+    are evaluated as of `today` (default: the last business date the entity knows; the
+    projection passes the system's date)."""
     sharing = sharing_document(entity)
+    if projection == "sharing":
+        return IndexedEntity(uscc=entity.uscc, version=entity.version, sharing=sharing)
     public = public_document(sharing)
+    if projection == "records":
+        return IndexedEntity(uscc=entity.uscc, version=entity.version, rows=record_rows(public))
     as_of = today or entity.last_occurred_on
     return IndexedEntity(
         uscc=entity.uscc,
         version=entity.version,
         public=public,
-        sharing=sharing,
-        rows=record_rows(public),
+        sharing=sharing if projection is None else {},
+        rows=record_rows(public) if projection is None else [],
         fields=search_fields(public),
         flags=tuple(flags(public, as_of)),
         flags_as_of=as_of.isoformat(),
@@ -55,17 +65,27 @@ def index_entity(entity: MarketEntity, today: date | None = None) -> IndexedEnti
 
 
 class EntityProjection(Follower):
-    """Keeps the public and sharing documents of every entity current."""
-
-    name = "entities"
+    """Keeps one projection's documents (`name`: entities, records or sharing) of every entity
+    current. Projections that share a `registry` (and so its aggregate cache) should share a
+    `read_lock`: a document is built from the cached aggregate without copying it, and another
+    projection's read may fast-forward that aggregate meanwhile."""
 
     def __init__(
-        self, registry: Registry, index: SearchIndex, batch_size: int = 500, clock: Clock | None = None
+        self,
+        registry: Registry,
+        index: SearchIndex,
+        batch_size: int = 500,
+        clock: Clock | None = None,
+        *,
+        name: str = "entities",
+        read_lock: threading.Lock | None = None,
     ) -> None:
+        self.name = check_projection(name)
         self.registry = registry
         self.index = index
         self.batch_size = batch_size
         self.clock = clock
+        self.read_lock = read_lock or threading.Lock()
         super().__init__()
 
     def position(self) -> int:
@@ -74,9 +94,6 @@ class EntityProjection(Follower):
     def head(self) -> int:
         head: int | None = self.registry.recorder.max_notification_id()
         return head or 0
-
-    def lag(self) -> int:
-        return max(0, self.head() - self.position())
 
     def run_once(self) -> int:
         """Process one batch; returns the number of notifications consumed."""
@@ -104,13 +121,25 @@ class EntityProjection(Follower):
     def documents(self, entity_ids: Sequence[UUID]) -> list[IndexedEntity]:
         """The current documents of these entities, flags as of the system's date."""
         today = self.clock.today() if self.clock is not None else None
-        return [index_entity(self._load(entity_id), today) for entity_id in entity_ids]
+        with self.read_lock:
+            return [index_entity(self._load(entity_id), today, self.name) for entity_id in entity_ids]
 
     def _load(self, entity_id: UUID) -> MarketEntity:
         # read-only: documents are built from the cached aggregate without copying it
         entity: Any = self.registry.repository.get(entity_id, deepcopy_from_cache=False)
         assert isinstance(entity, MarketEntity)
         return entity
+
+
+def index_projections(
+    registry: Registry, index: SearchIndex, batch_size: int = 500, clock: Clock | None = None
+) -> dict[str, EntityProjection]:
+    """The three projections of `index`, reading through one registry (one aggregate cache)."""
+    lock = threading.Lock()
+    return {
+        name: EntityProjection(registry, index, batch_size, clock, name=name, read_lock=lock)
+        for name in PROJECTIONS
+    }
 
 
 def _touched(notifications: Sequence[Notification]) -> list[UUID]:

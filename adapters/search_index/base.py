@@ -1,4 +1,15 @@
-"""The search index port: what the projections write and the public API reads."""
+"""The search index port: what the projections write and the public API reads.
+
+Three projections write it, each following the notification log with its own position:
+
+- `entities` — one public document per entity (masked, publicity windows applied) with the
+  fields search matches and filters on;
+- `records` — one row per publicised record, for the department publicity pages;
+- `sharing` — one agency document per entity (unmasked, every record, former names, history).
+
+Each projection's documents live apart (their own Elasticsearch index behind their own alias;
+their own SQLite tables), so each can fall behind, catch up or be rebuilt on its own.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+
+#: The projections that write the index, in the order a fresh system fills them.
+PROJECTIONS = ("entities", "records", "sharing")
 
 #: List flags an entity may carry (`penalty`: a penalty inside its publicity window).
 FLAGS = ("abnormal", "serious", "penalty")
@@ -18,7 +32,9 @@ class SearchUnavailable(Exception):
 
 @dataclass(frozen=True)
 class IndexedEntity:
-    """Everything the index holds for one entity at one aggregate version.
+    """Everything the index holds for one entity at one aggregate version. Each projection
+    writes its own part: `entities` the public document, fields, flags and windows; `records`
+    the rows; `sharing` the sharing document (parts a projection does not write may be empty).
 
     `flags` are evaluated as of `flags_as_of` (the projection's date); `penalty_windows` are the
     [starts_on, ends_on) spans of its publicised penalties (ends_on None: no end), so the
@@ -26,10 +42,10 @@ class IndexedEntity:
 
     uscc: str
     version: int
-    public: dict[str, Any]
-    sharing: dict[str, Any]
-    rows: list[dict[str, Any]]
-    fields: dict[str, str]
+    public: dict[str, Any] = field(default_factory=dict)
+    sharing: dict[str, Any] = field(default_factory=dict)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    fields: dict[str, str] = field(default_factory=dict)
     flags: tuple[str, ...] = ()
     flags_as_of: str | None = None
     penalty_windows: tuple[tuple[str, str | None], ...] = ()
@@ -84,6 +100,12 @@ class SearchFilters:
 NO_FILTERS = SearchFilters()
 
 
+def check_projection(projection: str) -> str:
+    if projection not in PROJECTIONS:
+        raise ValueError(f"unknown projection {projection!r} (one of {', '.join(PROJECTIONS)})")
+    return projection
+
+
 class SearchIndex(ABC):
     @abstractmethod
     def position(self, projection: str) -> int | None:
@@ -91,7 +113,8 @@ class SearchIndex(ABC):
 
     @abstractmethod
     def write(self, projection: str, entities: Sequence[IndexedEntity], position: int) -> None:
-        """Upsert documents (a stored version never goes backwards) and record the position."""
+        """Upsert the documents `projection` owns (a stored version never goes backwards) and
+        record its position (which never goes backwards either)."""
 
     @abstractmethod
     def search(
@@ -106,15 +129,16 @@ class SearchIndex(ABC):
     def get_public(self, uscc: str) -> dict[str, Any] | None: ...
 
     @abstractmethod
-    def get_sharing(self, uscc: str) -> dict[str, Any] | None: ...
+    def get_sharing(self, uscc: str) -> dict[str, Any] | None:
+        """The agency document (the `sharing` projection)."""
 
     @abstractmethod
     def records(self, query: RecordQuery, today: date, page: int = 1, size: int = 20) -> Page:
         """Publicised records, newest first, those out of their window left out."""
 
     @abstractmethod
-    def count(self) -> int:
-        """Number of entities indexed."""
+    def count(self, projection: str = "entities") -> int:
+        """Number of entities `projection` holds documents of."""
 
     # --- the publicity job ---------------------------------------------------------------------
 
@@ -126,21 +150,22 @@ class SearchIndex(ABC):
     # --- rebuild without downtime --------------------------------------------------------------
 
     @abstractmethod
-    def begin_rebuild(self) -> str:
-        """Prepare an empty generation of the indexes beside the serving one; returns its name.
-        Reads and writes keep going to the serving generation until `finish_rebuild`."""
+    def begin_rebuild(self, projection: str) -> str:
+        """Prepare an empty generation of `projection`'s documents beside the serving one;
+        returns its name. Reads and writes keep going to the serving generation until
+        `finish_rebuild`; the other projections are not touched."""
 
     @abstractmethod
-    def write_rebuild(self, target: str, entities: Sequence[IndexedEntity]) -> None:
+    def write_rebuild(self, projection: str, target: str, entities: Sequence[IndexedEntity]) -> None:
         """Fill the new generation (documents only; no position)."""
 
     @abstractmethod
-    def finish_rebuild(self, target: str, projection: str, position: int) -> None:
-        """Atomically make `target` the serving generation, drop the old one, and record
-        `position` for `projection` (only if it is further than the one stored)."""
+    def finish_rebuild(self, projection: str, target: str, position: int) -> None:
+        """Atomically make `target` the serving generation of `projection`, drop the old one,
+        and record `position` for it (only if it is further than the one stored)."""
 
     @abstractmethod
-    def abort_rebuild(self, target: str) -> None:
+    def abort_rebuild(self, projection: str, target: str) -> None:
         """Drop an unfinished generation."""
 
     def ping(self) -> bool:

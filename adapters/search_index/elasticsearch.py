@@ -1,13 +1,17 @@
 """The search index on Elasticsearch 8.19 (standard analyzer only: CJK is one token per character).
 
-Indexes live behind aliases (`{prefix}-entities` → `{prefix}-entities-v1`, same for records) so a
-rebuild can fill a new index and swap the alias; positions are a plain `{prefix}-positions` index.
-Definitions are in `infra/elasticsearch/*.json`. Nothing connects before the first call.
+Each projection has its own index behind its own alias (`{prefix}-entities` →
+`{prefix}-entities-v1`, and likewise `-records` and `-sharing`) so a rebuild can fill a new index
+and swap the alias; positions are a plain `{prefix}-positions` index, one document per
+projection. Definitions are in `infra/elasticsearch/*.json`. Nothing connects before the first
+call.
 
-Writes are idempotent under replay: every entity document and record row carries the aggregate
-version as its external version, so an older write never overwrites a newer one. Rows an entity
-no longer has are deleted with the new version. The projection's position is stored after the
-bulk succeeded, with the position as external version, so it never goes backwards.
+Writes are idempotent under replay: every document carries the aggregate version as its external
+version, so an older write never overwrites a newer one. The records index also holds one
+manifest document per entity (`kind: entity`, id = USCC) listing the rows it wrote: read in real
+time, it tells which rows an entity no longer has, and those are deleted with the new version. A
+projection's position is stored after its bulk succeeded, with the position as external version,
+so it never goes backwards.
 
 Chinese substrings are matched with `match_phrase` (per-character tokens, consecutive); ranking
 mirrors the embedded adapter: exact name (as typed, canonical, core) > name prefix > name phrase
@@ -15,9 +19,9 @@ mirrors the embedded adapter: exact name (as typed, canonical, core) > name pref
 matches, the fuzzy tier asks for the entities sharing most of the query's grams (a keyword
 field of pre-computed grams) and orders them with rapidfuzz, like the embedded adapter.
 
-A rebuild fills `{alias}-v{N+1}` (refresh off) while the aliases keep serving vN, then moves
-both aliases in one `update_aliases` call and drops vN after a short grace for searches that
-were already running on it.
+A rebuild of one projection fills `{alias}-v{N+1}` (refresh off) while the alias keeps serving vN,
+then moves the alias in one `update_aliases` call and drops vN after a short grace for searches
+that were already running on it.
 """
 
 from __future__ import annotations
@@ -38,12 +42,14 @@ from pypinyin import Style
 from adapters.search_index import text
 from adapters.search_index.base import (
     NO_FILTERS,
+    PROJECTIONS,
     IndexedEntity,
     Page,
     RecordQuery,
     SearchFilters,
     SearchIndex,
     SearchUnavailable,
+    check_projection,
 )
 
 INDEX_VERSION = 1
@@ -60,6 +66,10 @@ def _definition(name: str) -> dict[str, Any]:
     text = (resources.files("infra") / "elasticsearch" / f"{name}.json").read_text(encoding="utf-8")
     body: dict[str, Any] = json.loads(text)
     return body
+
+
+#: Records-index documents that are not rows: the per-entity manifests.
+NOT_A_MANIFEST: dict[str, Any] = {"bool": {"must_not": {"term": {"kind": "entity"}}}}
 
 
 def _record_id(uscc: str, category: str, record_id: str) -> str:
@@ -98,13 +108,20 @@ class ElasticsearchIndex(SearchIndex):
 
     # --- names and setup -----------------------------------------------------------------------
 
+    def alias(self, projection: str) -> str:
+        return f"{self.prefix}-{check_projection(projection)}"
+
     @property
     def entities_alias(self) -> str:
-        return f"{self.prefix}-entities"
+        return self.alias("entities")
 
     @property
     def records_alias(self) -> str:
-        return f"{self.prefix}-records"
+        return self.alias("records")
+
+    @property
+    def sharing_alias(self) -> str:
+        return self.alias("sharing")
 
     @property
     def positions_index(self) -> str:
@@ -123,7 +140,8 @@ class ElasticsearchIndex(SearchIndex):
         """Create the missing indexes and aliases (idempotent; safe when several start at once)."""
         with self._translate("ensure"):
             es = self._client
-            for name, alias in (("entities", self.entities_alias), ("records", self.records_alias)):
+            for name in PROJECTIONS:
+                alias = self.alias(name)
                 if es.indices.exists_alias(name=alias):
                     # fields added since the index was created (documents get them when rewritten)
                     properties = _definition(name)["mappings"]["properties"]
@@ -172,15 +190,13 @@ class ElasticsearchIndex(SearchIndex):
         return int(doc["_source"]["position"])
 
     def write(self, projection: str, entities: Sequence[IndexedEntity], position: int) -> None:
-        latest: dict[str, IndexedEntity] = {}
-        for entity in entities:  # a batch may name an entity twice: keep its newest version
-            if entity.uscc not in latest or latest[entity.uscc].version < entity.version:
-                latest[entity.uscc] = entity
+        check_projection(projection)
+        latest = _newest(entities)
         refresh: Any = self.refresh
         with self._translate("write"):
             es = self._es()
             if latest:
-                operations = self._operations(list(latest.values()), self.entities_alias, self.records_alias)
+                operations = self._operations(projection, latest, self.alias(projection))
                 if operations:
                     result = es.bulk(operations=operations, refresh=refresh, require_alias=True)
                     if result.get("errors"):
@@ -201,11 +217,23 @@ class ElasticsearchIndex(SearchIndex):
                 raise
 
     def _operations(
-        self, entities: list[IndexedEntity], entities_index: str, records_index: str, *, fresh: bool = False
+        self, projection: str, entities: list[IndexedEntity], index: str, *, fresh: bool = False
     ) -> list[dict[str, Any]]:
-        """Bulk operations writing `entities` and their rows; `fresh`: into an index being
-        rebuilt, which holds nothing older to compare with or delete."""
-        stored = {} if fresh else self._stored(entities)
+        """Bulk operations writing `projection`'s documents of `entities` into `index`; `fresh`:
+        an index being rebuilt, which holds nothing older to compare with or delete."""
+        ops: list[dict[str, Any]] = []
+        if projection == "records":
+            return self._record_operations(entities, index, fresh=fresh)
+        for e in entities:
+            meta = {"version": e.version, "version_type": "external"}
+            doc = self._entity_doc(e) if projection == "entities" else _sharing_doc(e)
+            ops += [{"index": {"_index": index, "_id": e.uscc, **meta}}, doc]
+        return ops
+
+    def _record_operations(
+        self, entities: list[IndexedEntity], index: str, *, fresh: bool
+    ) -> list[dict[str, Any]]:
+        stored = {} if fresh else self._manifests(entities)
         existing = {} if fresh else self._existing_rows([e.uscc for e in entities])
         ops: list[dict[str, Any]] = []
         for e in entities:
@@ -215,22 +243,20 @@ class ElasticsearchIndex(SearchIndex):
             row_ids = {_record_id(e.uscc, r["category"], r["record_id"]): r for r in e.rows}
             meta = {"version": e.version, "version_type": "external"}
             ops += [
-                {"index": {"_index": entities_index, "_id": e.uscc, **meta}},
-                self._entity_doc(e, sorted(row_ids)),
+                {"index": {"_index": index, "_id": e.uscc, **meta}},
+                _manifest(e, sorted(row_ids)),
             ]
             for doc_id, row in row_ids.items():
-                ops += [
-                    {"index": {"_index": records_index, "_id": doc_id, **meta}},
-                    _record_doc(row, e.version),
-                ]
+                ops += [{"index": {"_index": index, "_id": doc_id, **meta}}, _record_doc(row, e.version)]
             for doc_id in sorted((stored_ids | existing.get(e.uscc, set())) - row_ids.keys()):
-                ops.append({"delete": {"_index": records_index, "_id": doc_id, **meta}})
+                ops.append({"delete": {"_index": index, "_id": doc_id, **meta}})
         return ops
 
-    def _stored(self, entities: list[IndexedEntity]) -> dict[str, tuple[int, set[str]]]:
-        """Stored versions and row ids, read in real time (a search would miss unrefreshed rows)."""
+    def _manifests(self, entities: list[IndexedEntity]) -> dict[str, tuple[int, set[str]]]:
+        """The version and row ids each entity's rows were written at, read in real time (a
+        search would miss unrefreshed rows)."""
         found = self._client.mget(
-            index=self.entities_alias, ids=[e.uscc for e in entities], source_includes=["record_ids"]
+            index=self.records_alias, ids=[e.uscc for e in entities], source_includes=["record_ids"]
         )
         out: dict[str, tuple[int, set[str]]] = {}
         for doc in found["docs"]:
@@ -246,7 +272,7 @@ class ElasticsearchIndex(SearchIndex):
             extra: dict[str, Any] = {"search_after": after} if after else {}
             res = self._client.search(
                 index=self.records_alias,
-                query={"terms": {"uscc": usccs}},
+                query={"bool": {"filter": [{"terms": {"uscc": usccs}}, NOT_A_MANIFEST]}},
                 size=MAX_RESULT_WINDOW,
                 source=False,
                 sort=[{"uscc": "asc"}, {"category": "asc"}, {"record_id": "asc"}],
@@ -260,7 +286,7 @@ class ElasticsearchIndex(SearchIndex):
             after = hits[-1]["sort"]
 
     @staticmethod
-    def _entity_doc(e: IndexedEntity, record_ids: list[str]) -> dict[str, Any]:
+    def _entity_doc(e: IndexedEntity) -> dict[str, Any]:
         f, public = e.fields, e.public
         registration = public.get("registration") or {}
         return {
@@ -289,9 +315,7 @@ class ElasticsearchIndex(SearchIndex):
                 {"gte": start, **({"lt": end} if end else {})} for start, end in e.penalty_windows
             ],
             "version": e.version,
-            "record_ids": record_ids,
             "public": public,
-            "sharing": e.sharing,
         }
 
     # --- reads ----------------------------------------------------------------------------------
@@ -385,15 +409,15 @@ class ElasticsearchIndex(SearchIndex):
         return text.fuzzy_page(query, candidates, page, size)
 
     def get_public(self, uscc: str) -> dict[str, Any] | None:
-        return self._get_part(uscc, "public")
+        return self._get_part(self.entities_alias, uscc, "public")
 
     def get_sharing(self, uscc: str) -> dict[str, Any] | None:
-        return self._get_part(uscc, "sharing")
+        return self._get_part(self.sharing_alias, uscc, "sharing")
 
-    def _get_part(self, uscc: str, part: str) -> dict[str, Any] | None:
+    def _get_part(self, index: str, uscc: str, part: str) -> dict[str, Any] | None:
         with self._translate("get"):
             try:
-                doc = self._es().get(index=self.entities_alias, id=uscc, source_includes=[part])
+                doc = self._es().get(index=index, id=uscc, source_includes=[part])
             except NotFoundError:
                 return None
         return dict(doc["_source"][part])
@@ -401,6 +425,7 @@ class ElasticsearchIndex(SearchIndex):
     def records(self, query: RecordQuery, today: date, page: int = 1, size: int = 20) -> Page:
         offset, size = _window(page, size)
         filters: list[dict[str, Any]] = [
+            NOT_A_MANIFEST,
             {
                 "bool": {
                     "minimum_should_match": 1,
@@ -409,7 +434,7 @@ class ElasticsearchIndex(SearchIndex):
                         {"range": {"public_until": {"gt": today.isoformat()}}},
                     ],
                 }
-            }
+            },
         ]
         for field_name, value in (
             ("category", query.category),
@@ -433,9 +458,10 @@ class ElasticsearchIndex(SearchIndex):
             )
         return Page(_total(res), [hit["_source"]["row"] for hit in res["hits"]["hits"]])
 
-    def count(self) -> int:
+    def count(self, projection: str = "entities") -> int:
+        query = {"term": {"kind": "entity"}} if projection == "records" else {"match_all": {}}
         with self._translate("count"):
-            return int(self._es().count(index=self.entities_alias)["count"])
+            return int(self._es().count(index=self.alias(projection), query=query)["count"])
 
     # --- the publicity job ------------------------------------------------------------------------
 
@@ -503,65 +529,52 @@ class ElasticsearchIndex(SearchIndex):
     def _serving(self, alias: str) -> list[str]:
         return sorted(self._client.indices.get_alias(name=alias))
 
-    def begin_rebuild(self) -> str:
+    def begin_rebuild(self, projection: str) -> str:
+        alias = self.alias(projection)
         with self._translate("begin_rebuild"):
             es = self._es()
-            aliases = (("entities", self.entities_alias), ("records", self.records_alias))
-            serving = {index for _, alias in aliases for index in self._serving(alias)}
-            generations = {n: i for _, alias in aliases for n, i in self._generations(alias).items()}
+            serving = set(self._serving(alias))
+            generations = self._generations(alias)
             for index in sorted(set(generations.values()) - serving):
                 es.indices.delete(index=index)  # what an earlier, unfinished rebuild left
             target = f"v{max(generations, default=INDEX_VERSION) + 1}"
-            for name, alias in aliases:
-                body = self._body(name)
-                # while it is filled: no refresh, no fsync per bulk (a crash means a new rebuild)
-                body["settings"]["index"].update(refresh_interval="-1", translog={"durability": "async"})
-                self._create(f"{alias}-{target}", body)
+            body = self._body(projection)
+            # while it is filled: no refresh, no fsync per bulk (a crash means a new rebuild)
+            body["settings"]["index"].update(refresh_interval="-1", translog={"durability": "async"})
+            self._create(f"{alias}-{target}", body)
         return target
 
-    def write_rebuild(self, target: str, entities: Sequence[IndexedEntity]) -> None:
-        latest: dict[str, IndexedEntity] = {}
-        for entity in entities:
-            if entity.uscc not in latest or latest[entity.uscc].version < entity.version:
-                latest[entity.uscc] = entity
+    def write_rebuild(self, projection: str, target: str, entities: Sequence[IndexedEntity]) -> None:
+        latest = _newest(entities)
         if not latest:
             return
-        ops = self._operations(
-            list(latest.values()),
-            f"{self.entities_alias}-{target}",
-            f"{self.records_alias}-{target}",
-            fresh=True,
-        )
+        ops = self._operations(projection, latest, f"{self.alias(projection)}-{target}", fresh=True)
         with self._translate("write_rebuild"):
             result = self._client.bulk(operations=ops, refresh=False)
             if result.get("errors"):
                 _raise_item_errors(result["items"])
 
-    def finish_rebuild(self, target: str, projection: str, position: int, *, grace_s: float = 2.0) -> None:
+    def finish_rebuild(self, projection: str, target: str, position: int, *, grace_s: float = 2.0) -> None:
+        alias = self.alias(projection)
+        new = f"{alias}-{target}"
         with self._translate("finish_rebuild"):
             es = self._es()
-            actions: list[dict[str, Any]] = []
-            old: list[str] = []
-            for name, alias in (("entities", self.entities_alias), ("records", self.records_alias)):
-                new = f"{alias}-{target}"
-                interval = _definition(name)["settings"]["index"].get("refresh_interval", "1s")
-                serving_settings = {"refresh_interval": interval, "translog": {"durability": "request"}}
-                es.indices.put_settings(index=new, settings={"index": serving_settings})
-                es.indices.refresh(index=new)
-                serving = self._serving(alias)
-                old += serving
-                actions += [{"remove": {"index": index, "alias": alias}} for index in serving]
-                actions.append({"add": {"index": new, "alias": alias}})
-            es.indices.update_aliases(actions=actions)  # one atomic swap of both aliases
+            interval = _definition(projection)["settings"]["index"].get("refresh_interval", "1s")
+            serving_settings = {"refresh_interval": interval, "translog": {"durability": "request"}}
+            es.indices.put_settings(index=new, settings={"index": serving_settings})
+            es.indices.refresh(index=new)
+            old = self._serving(alias)
+            actions: list[dict[str, Any]] = [{"remove": {"index": index, "alias": alias}} for index in old]
+            actions.append({"add": {"index": new, "alias": alias}})
+            es.indices.update_aliases(actions=actions)  # one atomic swap
             self._record_position(projection, position)
             if old:
                 time.sleep(grace_s)  # searches that resolved the old index before the swap finish
                 es.indices.delete(index=",".join(old), ignore_unavailable=True)
 
-    def abort_rebuild(self, target: str) -> None:
+    def abort_rebuild(self, projection: str, target: str) -> None:
         with self._translate("abort_rebuild"):
-            names = [f"{self.entities_alias}-{target}", f"{self.records_alias}-{target}"]
-            self._client.indices.delete(index=",".join(names), ignore_unavailable=True)
+            self._client.indices.delete(index=f"{self.alias(projection)}-{target}", ignore_unavailable=True)
 
     def ping(self) -> bool:
         try:
@@ -574,7 +587,7 @@ class ElasticsearchIndex(SearchIndex):
 
     def delete_all(self) -> None:
         """Drop every index of this prefix (tests, local resets)."""
-        patterns = [f"{self.entities_alias}-v*", f"{self.records_alias}-v*", self.positions_index]
+        patterns = [*(f"{self.alias(p)}-v*" for p in PROJECTIONS), self.positions_index]
         with self._translate("delete_all"):
             found = self._client.indices.get(
                 index=",".join(patterns), ignore_unavailable=True, allow_no_indices=True
@@ -585,8 +598,26 @@ class ElasticsearchIndex(SearchIndex):
         self._ensured = False
 
 
+def _newest(entities: Sequence[IndexedEntity]) -> list[IndexedEntity]:
+    """A batch may name an entity twice: keep its newest version."""
+    latest: dict[str, IndexedEntity] = {}
+    for entity in entities:
+        if entity.uscc not in latest or latest[entity.uscc].version < entity.version:
+            latest[entity.uscc] = entity
+    return list(latest.values())
+
+
+def _manifest(e: IndexedEntity, record_ids: list[str]) -> dict[str, Any]:
+    return {"kind": "entity", "uscc": e.uscc, "entity_version": e.version, "record_ids": record_ids}
+
+
+def _sharing_doc(e: IndexedEntity) -> dict[str, Any]:
+    return {"uscc": e.uscc, "version": e.version, "sharing": e.sharing}
+
+
 def _record_doc(row: dict[str, Any], version: int) -> dict[str, Any]:
     return {
+        "kind": "row",
         "uscc": row["uscc"],
         "category": row["category"],
         "department": row.get("department"),

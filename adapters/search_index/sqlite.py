@@ -9,8 +9,11 @@ it); when nothing matches, the fuzzy tier takes the entities sharing most of the
 (an FTS5 unicode61 table of pre-computed grams) and orders them with rapidfuzz. Highlights are
 computed in Python by `text.highlight`, as on Elasticsearch.
 
-A rebuild fills shadow tables (`*_next`) while the live ones keep serving, then drops the live
-tables and renames the shadows in one transaction: readers see the old tables or the new ones.
+Each projection owns its tables — `entities` (+ its FTS5 and grams tables), `records` (+
+`records_entities`, the version each entity's rows were written at) and `sharing` — and its
+position. A rebuild fills shadow tables (`*_next`) of one projection while the live ones keep
+serving, then drops the live tables and renames the shadows in one transaction: readers see the
+old tables or the new ones.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -26,31 +29,41 @@ from typing import Any
 from adapters.search_index import text
 from adapters.search_index.base import (
     NO_FILTERS,
+    PROJECTIONS,
     IndexedEntity,
     Page,
     RecordQuery,
     SearchFilters,
     SearchIndex,
     SearchUnavailable,
+    check_projection,
 )
 
-SCHEMA_VERSION = 2
-TABLES = ("entities", "entities_fts", "entities_grams", "records")
+SCHEMA_VERSION = 3
+#: The tables each projection owns (a rebuild fills shadows of one projection's tables).
+TABLES = {
+    "entities": ("entities", "entities_fts", "entities_grams"),
+    "records": ("records", "records_entities"),
+    "sharing": ("sharing",),
+}
+ALL_TABLES = tuple(t for tables in TABLES.values() for t in tables)
+OLD_TABLES = ("entities", "entities_fts", "entities_grams", "records")  # schema version 2
 NEXT = "_next"
 
 
-def _schema(suffix: str, token: str) -> str:
-    """The tables of one generation (`suffix` "" = serving, "_next" = being rebuilt); index names
-    carry `token` so a renamed generation never clashes with the next one's."""
-    e, r = f"entities{suffix}", f"records{suffix}"
-    return f"""
+def _schema(projection: str, suffix: str, token: str) -> str:
+    """The tables of one projection's generation (`suffix` "" = serving, "_next" = being
+    rebuilt); index names carry `token` so a renamed generation never clashes with the next."""
+    if projection == "entities":
+        e = f"entities{suffix}"
+        return f"""
 CREATE TABLE IF NOT EXISTS {e} (
   uscc TEXT PRIMARY KEY, version INTEGER NOT NULL, name TEXT NOT NULL, former_names TEXT NOT NULL,
   codes TEXT NOT NULL, person TEXT NOT NULL, pinyin TEXT NOT NULL,
   name_canonical TEXT NOT NULL, former_canonical TEXT NOT NULL, name_core TEXT NOT NULL,
   former_core TEXT NOT NULL, status TEXT, district_code TEXT, entity_type TEXT, industry TEXT,
   established_on TEXT, flags TEXT NOT NULL, flags_as_of TEXT, penalty_windows TEXT NOT NULL,
-  public_doc TEXT NOT NULL, sharing_doc TEXT NOT NULL
+  public_doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS {e}_status_{token} ON {e} (status);
 CREATE INDEX IF NOT EXISTS {e}_district_{token} ON {e} (district_code);
@@ -64,6 +77,10 @@ CREATE VIRTUAL TABLE IF NOT EXISTS entities_fts{suffix} USING fts5(
 CREATE VIRTUAL TABLE IF NOT EXISTS entities_grams{suffix} USING fts5(
   uscc UNINDEXED, grams, tokenize='unicode61'
 );
+"""
+    if projection == "records":
+        r = f"records{suffix}"
+        return f"""
 CREATE TABLE IF NOT EXISTS {r} (
   uscc TEXT NOT NULL, category TEXT NOT NULL, record_id TEXT NOT NULL, department TEXT,
   occurred_on TEXT NOT NULL, public_until TEXT, row TEXT NOT NULL,
@@ -71,6 +88,12 @@ CREATE TABLE IF NOT EXISTS {r} (
 );
 CREATE INDEX IF NOT EXISTS {r}_by_date_{token} ON {r} (occurred_on DESC);
 CREATE INDEX IF NOT EXISTS {r}_by_category_{token} ON {r} (category, occurred_on DESC);
+CREATE TABLE IF NOT EXISTS records_entities{suffix} (uscc TEXT PRIMARY KEY, version INTEGER NOT NULL);
+"""
+    return f"""
+CREATE TABLE IF NOT EXISTS sharing{suffix} (
+  uscc TEXT PRIMARY KEY, version INTEGER NOT NULL, sharing_doc TEXT NOT NULL
+);
 """
 
 
@@ -103,7 +126,6 @@ ENTITY_COLUMNS = (
     "flags_as_of",
     "penalty_windows",
     "public_doc",
-    "sharing_doc",
 )
 
 # The port's tiers: exact name > canonical name > core name > name prefix > name phrase > former
@@ -168,9 +190,12 @@ class SQLiteSearchIndex(SearchIndex):
         try:
             version = int(c.execute("PRAGMA user_version").fetchone()[0])
             if version < SCHEMA_VERSION:
-                for table in (*TABLES, *(t + NEXT for t in TABLES), "positions"):
-                    c.execute(f"DROP TABLE IF EXISTS {table}")
-            for statement in (COMMON + _schema("", "g1")).split(";\n"):
+                for table in {*OLD_TABLES, *ALL_TABLES}:
+                    for name in (table, table + NEXT):
+                        c.execute(f"DROP TABLE IF EXISTS {name}")
+                c.execute("DROP TABLE IF EXISTS positions")
+            schema = COMMON + "".join(_schema(p, "", "g1") for p in PROJECTIONS)
+            for statement in schema.split(";\n"):
                 if statement.strip():
                     c.execute(statement)
             c.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
@@ -190,11 +215,12 @@ class SQLiteSearchIndex(SearchIndex):
         return None if row is None else int(row[0])
 
     def write(self, projection: str, entities: Sequence[IndexedEntity], position: int) -> None:
+        upsert = self._upserts[check_projection(projection)]
         c = self._conn()
         c.execute("BEGIN IMMEDIATE")
         try:
             for entity in entities:
-                self._upsert(c, entity, "")
+                upsert(c, entity, "")
             self._record_position(c, projection, position)
             c.execute("COMMIT")
         except BaseException:
@@ -209,58 +235,9 @@ class SQLiteSearchIndex(SearchIndex):
             (projection, position),
         )
 
-    def _upsert(self, c: sqlite3.Connection, e: IndexedEntity, suffix: str) -> None:
-        entities, fts, grams, records = (t + suffix for t in TABLES)
-        row = c.execute(f"SELECT version FROM {entities} WHERE uscc=?", (e.uscc,)).fetchone()
-        if row is not None and int(row[0]) >= e.version:
-            return  # what is stored is as new or newer
-        f, public = e.fields, e.public
-        filters = {
-            "status": public.get("status"),
-            "district_code": public.get("district_code"),
-            "entity_type": public["registration"].get("entity_type"),
-            "industry": public["registration"].get("industry"),
-            "established_on": public["registration"].get("established_on"),
-        }
-        values = {
-            "uscc": e.uscc,
-            "version": e.version,
-            **{k: f.get(k, "") for k in FTS_FIELDS},
-            **filters,
-            "flags": _flags_text(e.flags),
-            "flags_as_of": e.flags_as_of,
-            "penalty_windows": json.dumps([list(w) for w in e.penalty_windows]),
-            "public_doc": json.dumps(public, ensure_ascii=False),
-            "sharing_doc": json.dumps(e.sharing, ensure_ascii=False),
-        }
-        if row is not None:
-            for table in (entities, fts, grams, records):
-                c.execute(f"DELETE FROM {table} WHERE uscc=?", (e.uscc,))
-        c.execute(
-            f"INSERT INTO {entities} ({', '.join(ENTITY_COLUMNS)}) "
-            f"VALUES ({', '.join('?' * len(ENTITY_COLUMNS))})",
-            tuple(values[k] for k in ENTITY_COLUMNS),
-        )
-        c.execute(
-            f"INSERT INTO {fts} (uscc, {', '.join(FTS_FIELDS)}) VALUES (?{', ?' * len(FTS_FIELDS)})",
-            (e.uscc, *(f.get(k, "") for k in FTS_FIELDS)),
-        )
-        c.execute(f"INSERT INTO {grams} (uscc, grams) VALUES (?, ?)", (e.uscc, f.get("grams", "")))
-        c.executemany(
-            f"INSERT OR REPLACE INTO {records} VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    e.uscc,
-                    r["category"],
-                    r["record_id"],
-                    r["department"],
-                    r["occurred_on"],
-                    r["public_until"],
-                    json.dumps(r, ensure_ascii=False),
-                )
-                for r in e.rows
-            ],
-        )
+    @property
+    def _upserts(self) -> dict[str, Callable[[sqlite3.Connection, IndexedEntity, str], None]]:
+        return {"entities": _upsert_entity, "records": _upsert_records, "sharing": _upsert_sharing}
 
     # --- reads --------------------------------------------------------------------------------
 
@@ -393,7 +370,7 @@ class SQLiteSearchIndex(SearchIndex):
         return None if row is None else dict(json.loads(row[0]))
 
     def get_sharing(self, uscc: str) -> dict[str, Any] | None:
-        row = self._conn().execute("SELECT sharing_doc FROM entities WHERE uscc=?", (uscc,)).fetchone()
+        row = self._conn().execute("SELECT sharing_doc FROM sharing WHERE uscc=?", (uscc,)).fetchone()
         return None if row is None else dict(json.loads(row[0]))
 
     def records(self, query: RecordQuery, today: date, page: int = 1, size: int = 20) -> Page:
@@ -424,8 +401,9 @@ class SQLiteSearchIndex(SearchIndex):
         ).fetchall()
         return Page(total, [json.loads(r[0]) for r in rows])
 
-    def count(self) -> int:
-        return int(self._conn().execute("SELECT COUNT(*) FROM entities").fetchone()[0])
+    def count(self, projection: str = "entities") -> int:
+        table = TABLES[check_projection(projection)][-1 if projection == "records" else 0]
+        return int(self._conn().execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
     # --- the publicity job ----------------------------------------------------------------------
 
@@ -456,11 +434,12 @@ class SQLiteSearchIndex(SearchIndex):
 
     # --- rebuild without downtime -----------------------------------------------------------------
 
-    def begin_rebuild(self) -> str:
+    def begin_rebuild(self, projection: str) -> str:
+        tables = TABLES[check_projection(projection)]
         c = self._conn()
         c.execute("BEGIN IMMEDIATE")
         try:
-            for table in TABLES:
+            for table in tables:
                 c.execute(f"DROP TABLE IF EXISTS {table}{NEXT}")
             row = c.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
             generation = int(row[0]) + 1 if row else 2
@@ -469,7 +448,7 @@ class SQLiteSearchIndex(SearchIndex):
                 "ON CONFLICT (key) DO UPDATE SET value=excluded.value",
                 (str(generation),),
             )
-            for statement in _schema(NEXT, f"g{generation}").split(";\n"):
+            for statement in _schema(projection, NEXT, f"g{generation}").split(";\n"):
                 if statement.strip():
                     c.execute(statement)
             c.execute("COMMIT")
@@ -478,22 +457,24 @@ class SQLiteSearchIndex(SearchIndex):
             raise
         return f"g{generation}"
 
-    def write_rebuild(self, target: str, entities: Sequence[IndexedEntity]) -> None:
+    def write_rebuild(self, projection: str, target: str, entities: Sequence[IndexedEntity]) -> None:
+        upsert = self._upserts[check_projection(projection)]
         c = self._conn()
         c.execute("BEGIN IMMEDIATE")
         try:
             for entity in entities:
-                self._upsert(c, entity, NEXT)
+                upsert(c, entity, NEXT)
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
             raise
 
-    def finish_rebuild(self, target: str, projection: str, position: int) -> None:
+    def finish_rebuild(self, projection: str, target: str, position: int) -> None:
+        tables = TABLES[check_projection(projection)]
         c = self._conn()
         c.execute("BEGIN IMMEDIATE")
         try:
-            for table in TABLES:
+            for table in tables:
                 c.execute(f"DROP TABLE {table}")
                 c.execute(f"ALTER TABLE {table}{NEXT} RENAME TO {table}")
             self._record_position(c, projection, position)
@@ -502,9 +483,9 @@ class SQLiteSearchIndex(SearchIndex):
             c.execute("ROLLBACK")
             raise
 
-    def abort_rebuild(self, target: str) -> None:
+    def abort_rebuild(self, projection: str, target: str) -> None:
         c = self._conn()
-        for table in TABLES:
+        for table in TABLES[check_projection(projection)]:
             c.execute(f"DROP TABLE IF EXISTS {table}{NEXT}")
 
     def close(self) -> None:
@@ -512,6 +493,85 @@ class SQLiteSearchIndex(SearchIndex):
         if conn is not None:
             conn.close()
             self._local.conn = None
+
+
+def _stored_version(c: sqlite3.Connection, table: str, uscc: str) -> int | None:
+    row = c.execute(f"SELECT version FROM {table} WHERE uscc=?", (uscc,)).fetchone()
+    return None if row is None else int(row[0])
+
+
+def _upsert_entity(c: sqlite3.Connection, e: IndexedEntity, suffix: str) -> None:
+    entities, fts, grams = (t + suffix for t in TABLES["entities"])
+    stored = _stored_version(c, entities, e.uscc)
+    if stored is not None and stored >= e.version:
+        return  # what is stored is as new or newer
+    f, public = e.fields, e.public
+    registration = public.get("registration") or {}
+    values = {
+        "uscc": e.uscc,
+        "version": e.version,
+        **{k: f.get(k, "") for k in FTS_FIELDS},
+        "status": public.get("status"),
+        "district_code": public.get("district_code"),
+        "entity_type": registration.get("entity_type"),
+        "industry": registration.get("industry"),
+        "established_on": registration.get("established_on"),
+        "flags": _flags_text(e.flags),
+        "flags_as_of": e.flags_as_of,
+        "penalty_windows": json.dumps([list(w) for w in e.penalty_windows]),
+        "public_doc": json.dumps(public, ensure_ascii=False),
+    }
+    if stored is not None:
+        for table in (entities, fts, grams):
+            c.execute(f"DELETE FROM {table} WHERE uscc=?", (e.uscc,))
+    c.execute(
+        f"INSERT INTO {entities} ({', '.join(ENTITY_COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(ENTITY_COLUMNS))})",
+        tuple(values[k] for k in ENTITY_COLUMNS),
+    )
+    c.execute(
+        f"INSERT INTO {fts} (uscc, {', '.join(FTS_FIELDS)}) VALUES (?{', ?' * len(FTS_FIELDS)})",
+        (e.uscc, *(f.get(k, "") for k in FTS_FIELDS)),
+    )
+    c.execute(f"INSERT INTO {grams} (uscc, grams) VALUES (?, ?)", (e.uscc, f.get("grams", "")))
+
+
+def _upsert_records(c: sqlite3.Connection, e: IndexedEntity, suffix: str) -> None:
+    """The entity's rows replace the ones stored (a revoked penalty's row goes), unless a newer
+    version of the entity wrote them (`records_entities` holds the version per entity)."""
+    records, versions = (t + suffix for t in TABLES["records"])
+    stored = _stored_version(c, versions, e.uscc)
+    if stored is not None and stored >= e.version:
+        return
+    c.execute(f"DELETE FROM {records} WHERE uscc=?", (e.uscc,))
+    c.executemany(
+        f"INSERT OR REPLACE INTO {records} VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                e.uscc,
+                r["category"],
+                r["record_id"],
+                r["department"],
+                r["occurred_on"],
+                r["public_until"],
+                json.dumps(r, ensure_ascii=False),
+            )
+            for r in e.rows
+        ],
+    )
+    c.execute(
+        f"INSERT INTO {versions} VALUES (?, ?) ON CONFLICT (uscc) DO UPDATE SET version=excluded.version",
+        (e.uscc, e.version),
+    )
+
+
+def _upsert_sharing(c: sqlite3.Connection, e: IndexedEntity, suffix: str) -> None:
+    c.execute(
+        f"INSERT INTO sharing{suffix} VALUES (?, ?, ?) ON CONFLICT (uscc) DO UPDATE "
+        f"SET version=excluded.version, sharing_doc=excluded.sharing_doc "
+        f"WHERE excluded.version > sharing{suffix}.version",
+        (e.uscc, e.version, json.dumps(e.sharing, ensure_ascii=False)),
+    )
 
 
 def _in_window(windows: Sequence[Sequence[str | None]], today: date) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from adapters.search_index.base import PROJECTIONS, SearchUnavailable
 from api.deps import ContainerDep
 from api.schemas import HealthPublic
 
@@ -20,24 +21,23 @@ MAX_LAG = 1000
     responses={503: {"model": HealthPublic, "description": "degraded"}},
 )
 def healthz(container: ContainerDep) -> JSONResponse:
-    projection = container.projection
     try:
         search_up = container.index.ping()
     except Exception:
         search_up = False
-    head = projection.head()
-    position = projection.position() if search_up else 0
-    status = container.status_projection
-    status_position = status.position()
-    lags = {projection.name: max(0, head - position), status.name: max(0, head - status_position)}
-    ok = search_up and max(lags.values()) <= MAX_LAG
+    states = {}
+    for follower in container.followers:
+        head = follower.head()
+        try:
+            position = follower.position() if search_up or follower.name not in PROJECTIONS else 0
+        except SearchUnavailable:
+            position = 0
+        states[follower.name] = {"position": position, "head": head, "lag": max(0, head - position)}
+    ok = search_up and max(state["lag"] for state in states.values()) <= MAX_LAG
     body = HealthPublic(
         status="ok" if ok else "degraded",
         today=container.clock.today().isoformat(),
         search="up" if search_up else "down",
-        projections={
-            projection.name: {"position": position, "head": head, "lag": lags[projection.name]},
-            status.name: {"position": status_position, "head": head, "lag": lags[status.name]},
-        },
+        projections=states,
     )
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503)

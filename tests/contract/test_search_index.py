@@ -19,6 +19,7 @@ from elasticsearch import Elasticsearch
 
 from adapters.clock import FixedDateClock
 from adapters.search_index.base import (
+    PROJECTIONS,
     IndexedEntity,
     RecordQuery,
     SearchFilters,
@@ -31,8 +32,8 @@ from domain.departments import DepartmentRegistry
 from domain.identity import make_resident_id
 from domain.registry import Registry
 from domain.uscc import make_registration_number, make_uscc
-from projections.rebuild import rebuild_entities
-from projections.runner import EntityProjection, index_entity
+from projections.rebuild import rebuild_projection
+from projections.runner import index_entity, index_projections
 from tests.engines import elasticsearch_url, unique_prefix
 
 TODAY = date(2026, 11, 22)
@@ -201,7 +202,9 @@ def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SearchInde
 
 
 def write(index: SearchIndex, *entities: IndexedEntity, position: int = 1) -> None:
-    index.write("entities", list(entities), position)
+    """What the three projections write for `entities`, each recording `position`."""
+    for projection in PROJECTIONS:
+        index.write(projection, list(entities), position)
 
 
 def names(items: list[dict[str, Any]]) -> list[str]:
@@ -239,8 +242,10 @@ def test_a_lower_version_never_overwrites_a_higher_one(index: SearchIndex, world
 def test_a_batch_naming_an_entity_twice_keeps_the_newer_version(index: SearchIndex, world: World) -> None:
     v1 = world.register(1, "天津滨海恒通科技有限公司")
     v2 = world.rename(v1.uscc, "天津滨海恒通科技有限公司", "天津滨海恒通智能科技有限公司")
-    index.write("entities", [v2, v1], 2)
+    for projection in PROJECTIONS:
+        index.write(projection, [v2, v1], 2)
     assert index.get_public(v1.uscc)["version"] == 2
+    assert index.get_sharing(v1.uscc)["version"] == 2
 
 
 def test_a_late_old_version_does_not_bring_back_a_revoked_penalty(index: SearchIndex, world: World) -> None:
@@ -260,8 +265,35 @@ def test_the_position_is_recorded_per_projection_and_never_goes_backwards(index:
     index.write("entities", [], 3)
     assert index.position("entities") == 5
     index.write("entities", [], 9)
-    index.write("other", [], 2)
-    assert (index.position("entities"), index.position("other")) == (9, 2)
+    index.write("records", [], 2)
+    assert (index.position("entities"), index.position("records"), index.position("sharing")) == (9, 2, None)
+    with pytest.raises(ValueError, match="unknown projection"):
+        index.write("other", [], 2)
+
+
+def test_each_projection_writes_only_its_own_documents(index: SearchIndex, world: World) -> None:
+    entity = world.penalise(world.register(1, "天津滨海恒通科技有限公司").uscc, "津市监罚〔2026〕6号")
+    index.write("sharing", [entity], 2)
+    assert index.get_sharing(entity.uscc) == entity.sharing
+    assert index.get_public(entity.uscc) is None and index.search("恒通", TODAY).total == 0
+    assert index.records(RecordQuery(uscc=entity.uscc), TODAY).total == 0
+    index.write("records", [entity], 2)
+    assert index.records(RecordQuery(uscc=entity.uscc), TODAY).total == 1
+    assert index.get_public(entity.uscc) is None
+    index.write("entities", [entity], 2)
+    assert names(index.search("恒通", TODAY).items) == ["天津滨海恒通科技有限公司"]
+    assert [index.count(p) for p in PROJECTIONS] == [1, 1, 1]
+    assert [index.position(p) for p in PROJECTIONS] == [2, 2, 2]
+
+
+def test_documents_built_for_one_projection_carry_only_its_part(world: World) -> None:
+    entity = world.registry.get_entity(world.register(1, "天津滨海恒通科技有限公司").uscc)
+    sharing = index_entity(entity, TODAY, "sharing")
+    records = index_entity(entity, TODAY, "records")
+    entities = index_entity(entity, TODAY, "entities")
+    assert sharing.sharing and not (sharing.public or sharing.rows or sharing.fields)
+    assert not (records.public or records.sharing or records.fields)
+    assert entities.public and entities.fields and not (entities.sharing or entities.rows)
 
 
 def test_writing_the_same_version_twice_changes_nothing(index: SearchIndex, world: World) -> None:
@@ -521,7 +553,7 @@ def test_elasticsearch_indexes_sit_behind_aliases_and_ensure_is_idempotent(
     index, client = es_index
     index.ensure()
     index.ensure()
-    for name in ("entities", "records"):
+    for name in PROJECTIONS:
         assert list(client.indices.get_alias(name=f"{index.prefix}-{name}")) == [f"{index.prefix}-{name}-v1"]
     assert client.indices.exists(index=f"{index.prefix}-positions")
 
@@ -531,13 +563,16 @@ def test_elasticsearch_rewrites_within_one_refresh_interval_still_drop_revoked_r
 ) -> None:
     index, client = es_index
     entity = world.penalise(world.register(1, "天津滨海恒通科技有限公司").uscc, "津市监罚〔2026〕9号")
-    index.write("entities", [entity], 2)
+    for projection in PROJECTIONS:
+        index.write(projection, [entity], 2)
     revoked = world.revoke_penalty(entity.uscc, "津市监罚〔2026〕9号")
-    index.write("entities", [revoked], 3)  # the penalty row is not searchable yet
+    for projection in PROJECTIONS:
+        index.write(projection, [revoked], 3)  # the penalty row is not searchable yet
     client.indices.refresh(index=f"{index.prefix}-records")
     assert index.records(RecordQuery(uscc=entity.uscc), TODAY).total == 0
     assert index.get_public(entity.uscc)["penalties"] == []  # a GET is real time
-    assert index.position("entities") == 3
+    assert index.get_sharing(entity.uscc)["penalties"][0]["revoked"]  # agencies still see it
+    assert [index.position(p) for p in PROJECTIONS] == [3, 3, 3]
 
 
 def test_elasticsearch_unreachable_is_search_unavailable() -> None:
@@ -730,9 +765,9 @@ def test_the_penalty_flag_follows_the_publicity_window_when_reevaluated(
 class Searcher(threading.Thread):
     """Searches continuously until stopped, keeping every error and every empty answer."""
 
-    def __init__(self, index: SearchIndex, query: str) -> None:
+    def __init__(self, index: SearchIndex, query: str, penalised: str) -> None:
         super().__init__(daemon=True)
-        self.index, self.query = index, query
+        self.index, self.query, self.penalised = index, query, penalised
         self.errors: list[str] = []
         self.empty = 0
         self.done = 0
@@ -743,6 +778,10 @@ class Searcher(threading.Thread):
         while not self._stop_event.is_set():
             try:
                 if not self.index.search(self.query, TODAY, size=5).items:
+                    self.empty += 1
+                if self.index.get_sharing(self.penalised) is None:
+                    self.empty += 1
+                if not self.index.records(RecordQuery(uscc=self.penalised), TODAY).items:
                     self.empty += 1
             except Exception as err:
                 self.errors.append(repr(err))
@@ -761,17 +800,21 @@ class Searcher(threading.Thread):
         self.join(timeout=60)
 
 
+@pytest.mark.parametrize("rebuilt", PROJECTIONS)
 def test_a_rebuild_swaps_in_a_new_generation_while_searches_keep_answering(
-    index: SearchIndex, world: World
+    index: SearchIndex, world: World, rebuilt: str
 ) -> None:
     entities = [
         world.register(70 + i, f"天津宏远{'甲乙丙丁戊己庚辛壬癸'[i % 10]}{i:02d}商贸有限公司")
         for i in range(24)
     ]
-    projection = EntityProjection(world.registry, index, batch_size=10, clock=FixedDateClock(TODAY))
-    projection.catch_up()
+    penalised = world.penalise(entities[5].uscc, "津市监罚〔2026〕70号")
+    projections = index_projections(world.registry, index, batch_size=10, clock=FixedDateClock(TODAY))
+    for projection in projections.values():
+        projection.catch_up()
+    projection = projections[rebuilt]
     renamed = entities[3].uscc
-    searcher = Searcher(index, "宏远")
+    searcher = Searcher(index, "宏远", penalised.uscc)
     searcher.start()
     searcher.wait_for_more()
 
@@ -781,29 +824,35 @@ def test_a_rebuild_swaps_in_a_new_generation_while_searches_keep_answering(
             projection.run_once()
             searcher.wait_for_more()
 
-    report = rebuild_entities(projection, batch_size=5, on_progress=during_the_rebuild)
+    report = rebuild_projection(projection, batch_size=5, on_progress=during_the_rebuild)
     searcher.wait_for_more()
     searcher.stop()
     assert (searcher.errors, searcher.empty) == ([], 0)
     assert searcher.done >= 3
     assert (report.entities, report.replayed) == (24, 1)
-    assert index.count() == 24
-    assert names(index.search("宏远新名", TODAY).items) == ["天津宏远新名商贸有限公司"]
-    assert index.position("entities") == projection.head()
+    assert index.count(rebuilt) == 24
+    assert index.position(rebuilt) == projection.head()
+    if rebuilt == "entities":
+        assert names(index.search("宏远新名", TODAY).items) == ["天津宏远新名商贸有限公司"]
+    if rebuilt == "sharing":
+        assert index.get_sharing(renamed)["name"] == "天津宏远新名商贸有限公司"
+    assert index.records(RecordQuery(uscc=penalised.uscc), TODAY).total == 1
+    others = [p for p in PROJECTIONS if p != rebuilt]
+    assert all(index.position(p) < projection.head() for p in others)  # untouched: still behind
     if isinstance(index, ElasticsearchIndex):
         client = index._client
-        assert sorted(client.indices.get(index=f"{index.prefix}-*-v*")) == [
-            f"{index.prefix}-entities-{report.target}",
-            f"{index.prefix}-records-{report.target}",
-        ]
+        assert sorted(client.indices.get(index=f"{index.prefix}-*-v*")) == sorted(
+            f"{index.prefix}-{p}-{report.target if p == rebuilt else 'v1'}" for p in PROJECTIONS
+        )
 
 
 def test_an_aborted_rebuild_leaves_the_serving_generation_alone(index: SearchIndex, world: World) -> None:
     write(index, world.register(90, "天津宏远科技有限公司"), position=1)
-    target = index.begin_rebuild()
-    index.write_rebuild(target, [world.register(91, "天津宏远物流有限公司")])
-    index.abort_rebuild(target)
+    target = index.begin_rebuild("entities")
+    index.write_rebuild("entities", target, [world.register(91, "天津宏远物流有限公司")])
+    index.abort_rebuild("entities", target)
     assert names(index.search("宏远", TODAY).items) == ["天津宏远科技有限公司"]
-    again = index.begin_rebuild()  # a fresh generation, empty
-    index.finish_rebuild(again, "entities", 1)
+    again = index.begin_rebuild("entities")  # a fresh generation, empty
+    index.finish_rebuild("entities", again, 1)
     assert index.count() == 0 and index.position("entities") == 1
+    assert index.count("sharing") == 1 and index.count("records") == 1  # other projections untouched

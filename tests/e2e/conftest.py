@@ -38,8 +38,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         container.settings.publications_topic, ((json.loads(line)["uscc"], line) for line in lines)
     )
     container.worker.drain()
-    container.projection.catch_up()
-    container.status_projection.catch_up()
+    container.catch_up()
     with TestClient(create_app(container)) as client:
         yield Platform(container, client, [json.loads(line) for line in lines])
 

@@ -49,7 +49,7 @@ def real(tmp_path: Path) -> Iterator[Container]:
         container.close()
         cleanup = build(settings)  # fresh clients: the app's lifespan closed the first ones
         cleanup.index.delete_all()  # type: ignore[attr-defined]
-        cleanup.log.delete_topics([settings.publications_topic, settings.dlq_topic])  # type: ignore[attr-defined]
+        cleanup.log.delete_topics([settings.publications_topic, settings.dlq_topic, settings.changes_topic])  # type: ignore[attr-defined]
         cleanup.close()
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{prefix}" CASCADE')
@@ -58,7 +58,7 @@ def real(tmp_path: Path) -> Iterator[Container]:
 def run_until(container: Container, done, rounds: int = 120) -> None:  # type: ignore[no-untyped-def]
     for _ in range(rounds):
         container.worker.run_once(timeout_s=0.5)
-        container.projection.catch_up()
+        container.catch_up()
         if done():
             return
     raise AssertionError("the pipeline did not settle")
@@ -97,6 +97,20 @@ def test_publications_flow_from_kafka_through_postgres_and_elasticsearch_to_the_
         "Registered",
         "PenaltyImposed",
     ]
+    sharing = real.index.get_sharing(uscc)
+    assert sharing is not None and sharing["penalties"][0]["decision_no"] == penalty["payload"]["decision_no"]
+    topic = real.settings.changes_topic
+    announced = [
+        json.loads(record.value)
+        for partition, end in real.log.end_offsets(topic).items()
+        for record in real.log.read(topic, partition, 0, end)
+        if record.key == uscc
+    ]
+    assert [(c["event"], c["publication_id"]) for c in announced] == [
+        ("Registered", "E2E-REG-1"),
+        ("PenaltyImposed", "E2E-PEN-1"),
+    ]
+    assert "penalties" in announced[1]["changed"]["public"]
     with TestClient(create_app(real)) as client:
         record = client.get(f"/api/v1/entities/{uscc}").json()
         assert record["name"] == "天津海河真引擎科技有限公司"

@@ -54,7 +54,7 @@ def platform(data_dir: Path) -> Container:
         occurred_on="2026-06-01",
     )
     assert container.registry.apply_publication(penalty).status == "applied"
-    container.projection.catch_up()
+    container.catch_up()
     yield container
     container.close()
 
@@ -121,7 +121,7 @@ def test_jobs_run_publicity_as_of_a_date(platform: Container, data_dir: Path) ->
     assert bad.exit_code != 0
 
 
-def test_projections_rebuild_entities_fills_a_new_generation(platform: Container, data_dir: Path) -> None:
+def test_projections_rebuild_fills_new_generations(platform: Container, data_dir: Path) -> None:
     renamed = builders.envelope(
         "registration.changed",
         builders.change_payload("name", "天津宏远物流有限公司", "天津宏远供应链有限公司"),
@@ -129,13 +129,17 @@ def test_projections_rebuild_entities_fills_a_new_generation(platform: Container
         occurred_on="2026-09-01",
     )
     assert platform.registry.apply_publication(renamed).status == "applied"  # not projected yet
-    result = runner.invoke(app, ["projections", "rebuild", "entities", "--batch-size", "1"])
+    result = runner.invoke(app, ["projections", "rebuild", "all", "--batch-size", "1"])
     assert result.exit_code == 0, result.output
-    assert "2 entities" in result.output
+    for name in ("entities", "records", "sharing"):
+        assert f"{name}: 2 entities" in result.output
+    assert platform.index.get_sharing(builders.uscc_for(2))["name"] == "天津宏远供应链有限公司"
     assert sorted(item["name"] for item in platform.index.search("宏远", builders.TODAY).items) == [
         "天津宏远供应链有限公司",
         "天津宏远科技有限公司",
     ]
     assert platform.projection.lag() == 0
     status = runner.invoke(app, ["projections", "status"])
-    assert status.exit_code == 0 and "entities" in status.output
+    assert status.exit_code == 0
+    for name in ("entities", "records", "sharing", "publication_status", "changes"):
+        assert name in status.output
