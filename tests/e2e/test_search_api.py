@@ -76,9 +76,33 @@ def test_neither_a_query_nor_a_filter_is_a_422(platform: Platform) -> None:
 
 def test_admin_lists_each_projection_with_its_lag(platform: Platform) -> None:
     body = platform.client.get("/api/v1/admin/projections").json()
-    entities = next(p for p in body if p["name"] == "entities")
     head = platform.container.projection.head()
-    assert entities == {"name": "entities", "position": head, "head": head, "lag": 0}
+    names = ("entities", "records", "sharing", "publication_status", "changes")
+    assert [p["name"] for p in body] == list(names)
+    for name in names:
+        assert next(p for p in body if p["name"] == name) == {
+            "name": name,
+            "position": head,
+            "head": head,
+            "lag": 0,
+        }
+
+
+def test_healthz_is_degraded_when_one_projection_falls_behind(platform: Platform) -> None:
+    from api.routers.health import MAX_LAG
+
+    assert platform.client.get("/healthz").json()["status"] == "ok"
+    sharing = platform.container.projections["sharing"]
+    behind = sharing.head() - MAX_LAG - 1
+    sharing.position = lambda: behind  # type: ignore[method-assign]
+    try:
+        health = platform.client.get("/healthz")
+        assert health.status_code == 503
+        body = health.json()
+        assert body["status"] == "degraded" and body["projections"]["sharing"]["lag"] == MAX_LAG + 1
+        assert body["projections"]["entities"]["lag"] == 0
+    finally:
+        del sharing.position
 
 
 def test_metrics_expose_positions_lag_and_ingestion_counts(platform: Platform) -> None:
@@ -88,7 +112,8 @@ def test_metrics_expose_positions_lag_and_ingestion_counts(platform: Platform) -
     lines = response.text.splitlines()
     head = platform.container.projection.head()
     assert f'gongshi_projection_position{{projection="entities"}} {float(head)}' in lines
-    assert 'gongshi_projection_lag{projection="entities"} 0.0' in lines
+    for name in ("entities", "records", "sharing", "publication_status", "changes"):
+        assert f'gongshi_projection_lag{{projection="{name}"}} 0.0' in lines
     assert "gongshi_search_up 1.0" in lines
     applied = platform.container.worker.counts["applied"]
     assert f'gongshi_ingest_publications_total{{outcome="applied"}} {float(applied)}' in lines
@@ -119,5 +144,6 @@ def test_elasticsearch_unreachable_is_a_chinese_503_and_a_degraded_health(tmp_pa
         health = client.get("/healthz")
         assert health.status_code == 503 and health.json()["search"] == "down"
         admin = client.get("/api/v1/admin/projections").json()
-        assert next(p for p in admin if p["name"] == "entities")["position"] is None
+        for name in ("entities", "records", "sharing"):
+            assert next(p for p in admin if p["name"] == name)["position"] is None
         assert "gongshi_search_up 0.0" in client.get("/metrics").text.splitlines()
