@@ -33,10 +33,10 @@ from domain.entity import MarketEntity
 from domain.registry import Registry
 from projections.documents import public_document, sharing_document
 from projections.following import Follower
+from projections.runner import ENTITY_TOPIC_PREFIX
 
 logger = logging.getLogger(__name__)
 
-ENTITY_TOPIC_PREFIX = f"{MarketEntity.__module__}:{MarketEntity.__qualname__}."
 SCHEMA_ID: Literal["gongshi.change/1"] = "gongshi.change/1"
 HEADERS: Headers = (("content-type", b"application/json"),)
 #: Keys every event changes (the aggregate version): left out of the comparison, the message
@@ -193,9 +193,6 @@ class ChangeFeed(Follower):
     def head(self) -> int:
         head: int | None = self.registry.recorder.max_notification_id()
         return head or 0
-
-    def lag(self) -> int:
-        return max(0, self.head() - self.position())
 
     def run_once(self) -> int:
         """Announce one batch; returns the number of notifications consumed (0 = caught up)."""
