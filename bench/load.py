@@ -1,8 +1,9 @@
 """Benchmark: publications/s of the load path on embedded defaults (the `make demo` path).
 
 Generates N entities, publishes them to the embedded log, then times the ingestion worker
-(validate → mandate → apply → record with position) and the projection (event store →
-SQLite FTS5) separately. Prints figures and the command that reproduces them.
+(validate → mandate → apply → record with position) and each follower of the notification log
+(the entities, records and sharing projections into SQLite FTS5, the publication statuses, the
+change feed onto the embedded log) separately. Prints figures and the command that reproduces them.
 
     .venv/bin/python bench/load.py --entities 2000 --seed 20261122
 """
@@ -55,9 +56,12 @@ def main() -> None:
         applied = container.worker.drain()
         t_ingest = time.perf_counter() - t0
 
-        t0 = time.perf_counter()
-        notifications = container.projection.catch_up()
-        t_project = time.perf_counter() - t0
+        followers: list[tuple[str, int, float]] = []
+        for follower in container.followers:
+            t0 = time.perf_counter()
+            notifications = follower.catch_up()
+            followers.append((follower.name, notifications, time.perf_counter() - t0))
+        t_project = sum(seconds for _, _, seconds in followers)
         counts = dict(container.worker.counts)
         indexed = container.index.count()
         container.close()
@@ -70,8 +74,9 @@ def main() -> None:
     print(f"generate : {t_generate:7.2f} s  {count / t_generate:10.0f} publications/s")
     print(f"publish  : {t_publish:7.2f} s  {count / t_publish:10.0f} publications/s  (to the embedded log)")
     print(f"ingest   : {t_ingest:7.2f} s  {applied / t_ingest:10.0f} publications/s  (log → event store)")
-    per_s = notifications / t_project
-    print(f"project  : {t_project:7.2f} s  {per_s:10.0f} events/s  ({indexed} entities indexed)")
+    for name, notifications, seconds in followers:
+        print(f"  {name:18s}: {seconds:7.2f} s  {notifications / seconds:10.0f} events/s")
+    print(f"project  : {t_project:7.2f} s  (all followers; {indexed} entities indexed)")
     total = t_publish + t_ingest + t_project
     print(f"load     : {total:7.2f} s  {count / total:10.0f} publications/s  (publish + ingest + project)")
     print(f"peak RSS : {rss_mb:.0f} MB")

@@ -1,5 +1,5 @@
-"""Benchmark: rebuild the `entities` indexes (entities + records) of N entities on Elasticsearch,
-beside a raw bulk index of the same documents.
+"""Benchmark: rebuild one projection's index (default `entities`) of N entities on
+Elasticsearch, beside a raw bulk index of the same documents.
 
 Documents are generated directly (the event store is left out): a pool of template entities is
 built through the Registry from the data generator, and entity i is template i % K with its own
@@ -9,14 +9,14 @@ differ only in what they do with the documents:
 
 1. generation only (Python, no Elasticsearch) on a sample, to know its share;
 2. the rebuild path: `begin_rebuild` → `write_rebuild` per batch → `finish_rebuild` (the
-   alias swap), exactly what `gongshi projections rebuild entities` does after loading
-   each entity from the event store;
-3. raw bulk: `helpers.bulk` of the same entity documents and record rows into a plain index
-   with the same mapping (refresh off), then one refresh.
+   alias swap), exactly what `gongshi projections rebuild NAME` does after loading each entity
+   from the event store;
+3. raw bulk: `helpers.parallel_bulk` (as many threads as the rebuild's writers) of the same
+   documents into a plain index with the same mapping (refresh off), then one refresh.
 
-The rebuilt generation is left behind the `{prefix}-entities` alias for bench/search.
+The rebuilt generation is left behind the `{prefix}-{projection}` alias for bench/search.
 
-    .venv/bin/python bench/rebuild.py --entities 1000000 --prefix bench
+    .venv/bin/python bench/rebuild.py --entities 1000000 --prefix bench [--projection entities]
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from elasticsearch import Elasticsearch, helpers
 
 from adapters.clock import FixedDateClock
-from adapters.search_index.base import IndexedEntity
-from adapters.search_index.elasticsearch import ElasticsearchIndex, _definition, _record_doc, _record_id
+from adapters.search_index.base import PROJECTIONS, IndexedEntity
+from adapters.search_index.elasticsearch import ElasticsearchIndex, _definition
 from domain.departments import DepartmentRegistry
 from domain.registry import Registry
 from domain.uscc import make_uscc
@@ -80,27 +80,37 @@ def templates(count: int, seed: int) -> list[IndexedEntity]:
         registry.close()
 
 
-def synthesise(pool: list[IndexedEntity], i: int) -> IndexedEntity:
+def synthesise(pool: list[IndexedEntity], i: int, projection: str) -> IndexedEntity:
+    """Entity i with the parts `projection` writes (as `index_entity(…, projection)` gives)."""
     t = pool[i % len(pool)]
     uscc, name = synthetic_uscc(t.uscc, i), synthetic_name(t.public["name"], i)
+    if projection == "sharing":
+        sharing = {**t.sharing, "uscc": uscc, "name": name, "registration_number": None}
+        return IndexedEntity(uscc=uscc, version=t.version, sharing=sharing)
+    if projection == "records":
+        rows = [{**r, "uscc": uscc, "entity_name": name} for r in t.rows]
+        return IndexedEntity(uscc=uscc, version=t.version, rows=rows)
     public = {**t.public, "uscc": uscc, "name": name, "registration_number": None}
-    sharing = {**t.sharing, "uscc": uscc, "name": name, "registration_number": None}
-    rows = [{**r, "uscc": uscc, "entity_name": name} for r in t.rows]
-    return replace(t, uscc=uscc, public=public, sharing=sharing, rows=rows, fields=search_fields(public))
+    return replace(t, uscc=uscc, public=public, sharing={}, rows=[], fields=search_fields(public))
 
 
-def batches(pool: list[IndexedEntity], start: int, stop: int, size: int) -> Iterator[list[IndexedEntity]]:
+def batches(
+    pool: list[IndexedEntity], start: int, stop: int, size: int, projection: str
+) -> Iterator[list[IndexedEntity]]:
     for first in range(start, stop, size):
-        yield [synthesise(pool, i) for i in range(first, min(first + size, stop))]
+        yield [synthesise(pool, i, projection) for i in range(first, min(first + size, stop))]
 
 
-def raw_actions(pool: list[IndexedEntity], n: int, entities: str, records: str) -> Iterator[dict[str, Any]]:
-    for i in range(n):
-        e = synthesise(pool, i)
-        ids = {_record_id(e.uscc, r["category"], r["record_id"]): r for r in e.rows}
-        yield {"_index": entities, "_id": e.uscc, "_source": ElasticsearchIndex._entity_doc(e, sorted(ids))}
-        for doc_id, row in ids.items():
-            yield {"_index": records, "_id": doc_id, "_source": _record_doc(row, e.version)}
+def raw_actions(
+    index: ElasticsearchIndex, pool: list[IndexedEntity], n: int, projection: str, raw: str, size: int
+) -> Iterator[dict[str, Any]]:
+    """The same documents the rebuild writes (the adapter's own bulk operations for a fresh
+    index), as `helpers.bulk` actions."""
+    for batch in batches(pool, 0, n, size, projection):
+        ops = index._operations(projection, batch, raw, fresh=True)
+        for action, source in zip(ops[::2], ops[1::2], strict=True):
+            meta = action["index"]
+            yield {"_index": raw, "_id": meta["_id"], "_source": source}
 
 
 def size_of(es: Elasticsearch, index: str) -> str:
@@ -118,9 +128,10 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--url", default="http://127.0.0.1:9200")
     parser.add_argument("--prefix", default="bench")
+    parser.add_argument("--projection", choices=PROJECTIONS, default="entities")
     parser.add_argument("--skip-raw", action="store_true")
     args = parser.parse_args()
-    n = args.entities
+    n, projection = args.entities, args.projection
 
     started = time.perf_counter()
     pool = templates(args.templates, args.seed)
@@ -128,7 +139,7 @@ def main() -> None:
 
     sample = min(n, 20_000)
     started = time.perf_counter()
-    for _ in batches(pool, 0, sample, args.batch):
+    for _ in batches(pool, 0, sample, args.batch, projection):
         pass
     gen_rate = sample / (time.perf_counter() - started)
     print(f"generation only: {gen_rate:,.0f} documents/s (sample of {sample:,})")
@@ -137,43 +148,49 @@ def main() -> None:
     index.ensure()
     es = Elasticsearch(args.url, request_timeout=300)
     started = time.perf_counter()
-    target = index.begin_rebuild()
+    target = index.begin_rebuild(projection)
 
     def progress(done: int) -> None:
         if done % 100_000 == 0:
             print(f"  rebuild: {done:,} in {time.perf_counter() - started:.0f} s", flush=True)
 
-    fill_generation(index, target, batches(pool, 0, n, args.batch), progress)
+    fill_generation(index, projection, target, batches(pool, 0, n, args.batch, projection), progress)
     filled = time.perf_counter() - started
-    index.finish_rebuild(target, "entities", 0)
+    index.finish_rebuild(projection, target, 0)
     rebuild_s = time.perf_counter() - started
     print(
-        f"rebuild into {target}: {rebuild_s:.1f} s ({n / rebuild_s:,.0f} entities/s; fill {filled:.1f} s, "
-        f"swap+refresh+drop {rebuild_s - filled:.1f} s); "
-        f"{size_of(es, index.entities_alias)}; records {size_of(es, index.records_alias)}"
+        f"rebuild {projection} into {target}: {rebuild_s:.1f} s ({n / rebuild_s:,.0f} entities/s; "
+        f"fill {filled:.1f} s, swap+refresh+drop {rebuild_s - filled:.1f} s); "
+        f"{size_of(es, index.alias(projection))}"
     )
 
     if not args.skip_raw:
-        raw_entities, raw_records = f"{args.prefix}-raw-entities", f"{args.prefix}-raw-records"
-        for name, raw in (("entities", raw_entities), ("records", raw_records)):
-            es.indices.delete(index=raw, ignore_unavailable=True)
-            body = _definition(name)
-            body["settings"]["index"]["refresh_interval"] = "-1"
-            es.indices.create(index=raw, **body)
+        raw = f"{args.prefix}-raw-{projection}"
+        es.indices.delete(index=raw, ignore_unavailable=True)
+        body = _definition(projection)
+        body["settings"]["index"]["refresh_interval"] = "-1"
+        es.indices.create(index=raw, **body)
         started = time.perf_counter()
-        ok, _ = helpers.bulk(
+        ok = 0
+        for success, _ in helpers.parallel_bulk(
             es,
-            raw_actions(pool, n, raw_entities, raw_records),
-            chunk_size=args.batch * 3,
+            raw_actions(index, pool, n, projection, raw, args.batch),
+            thread_count=index.rebuild_writers,
+            queue_size=index.rebuild_writers,
+            chunk_size=args.batch * (3 if projection == "records" else 1),
             max_chunk_bytes=50 << 20,
-        )
-        es.indices.refresh(index=f"{raw_entities},{raw_records}")
+        ):
+            ok += success
+        es.indices.refresh(index=raw)
         raw_s = time.perf_counter() - started
-        print(f"raw bulk: {raw_s:.1f} s ({n / raw_s:,.0f} entities/s, {ok:,} documents incl. records)")
-        es.indices.delete(index=f"{raw_entities},{raw_records}")
+        print(f"raw bulk: {raw_s:.1f} s ({n / raw_s:,.0f} entities/s, {ok:,} documents); {size_of(es, raw)}")
+        es.indices.delete(index=raw)
 
     print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}")
-    print(f"command: .venv/bin/python bench/rebuild.py --entities {n} --prefix {args.prefix}")
+    print(
+        f"command: .venv/bin/python bench/rebuild.py --entities {n} --prefix {args.prefix} "
+        f"--projection {projection}"
+    )
     index.close()
     es.close()
 

@@ -16,9 +16,9 @@
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -91,39 +91,37 @@ def fill_generation(
     target: str,
     batches: Iterable[list[IndexedEntity]],
     on_progress: Callable[[int], None] | None = None,
+    *,
+    writers: int | None = None,
 ) -> int:
-    """Write `batches` into the generation `target`, building the next batch (loading entities,
-    computing documents) in another thread while the current one is being written."""
-    ready: queue.Queue[list[IndexedEntity] | BaseException | None] = queue.Queue(maxsize=2)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for batch in batches:
-                while not stop.is_set():
-                    try:
-                        ready.put(batch, timeout=0.5)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            ready.put(None)
-        except BaseException as err:  # handed to the writer, which raises it
-            ready.put(err)
-
-    producer = threading.Thread(target=produce, name="rebuild-documents", daemon=True)
-    producer.start()
+    """Write `batches` into the generation `target`: this thread builds the batches (loading
+    entities, computing documents) while up to `writers` threads write the ones already built
+    (default: the index's `rebuild_writers` — Elasticsearch indexes concurrent bulks into one
+    shard in parallel). `on_progress(written)` is called after each batch, with a count that
+    only grows; the first failed write stops the fill and is raised."""
+    writers = writers or index.rebuild_writers
+    lock = threading.Lock()
     written = 0
-    try:
-        while (item := ready.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            index.write_rebuild(projection, target, item)
-            written += len(item)
+
+    def write(batch: list[IndexedEntity]) -> None:
+        nonlocal written
+        index.write_rebuild(projection, target, batch)
+        with lock:
+            written += len(batch)
             if on_progress is not None:
                 on_progress(written)
+
+    pool = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="rebuild-write")
+    pending: set[Future[None]] = set()
+    try:
+        for batch in batches:
+            pending.add(pool.submit(write, batch))
+            if len(pending) >= 2 * writers:  # bounded: at most two batches per writer in memory
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    future.result()
+        for future in pending:
+            future.result()
     finally:
-        stop.set()
-        producer.join()
+        pool.shutdown(wait=True, cancel_futures=True)
     return written

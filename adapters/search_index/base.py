@@ -107,6 +107,9 @@ def check_projection(projection: str) -> str:
 
 
 class SearchIndex(ABC):
+    #: How many bulk writes a rebuild keeps in flight (see `projections.rebuild.fill_generation`).
+    rebuild_writers: int = 1
+
     @abstractmethod
     def position(self, projection: str) -> int | None:
         """The last notification id written by `projection` (None before the first write)."""

@@ -35,8 +35,9 @@ from datetime import date
 from importlib import resources
 from typing import Any, Literal
 
-from elastic_transport import TransportError
-from elasticsearch import ApiError, Elasticsearch, NotFoundError
+import orjson
+from elastic_transport import NdjsonSerializer, TransportError
+from elasticsearch import ApiError, Elasticsearch, NotFoundError, OrjsonSerializer
 from pypinyin import Style
 
 from adapters.search_index import text
@@ -62,6 +63,23 @@ PERSON_EXACT, PINYIN, OTHER = 500.0, 400.0, 100.0
 BY_RELEVANCE: list[Any] = ["_score", {"name_length": "asc"}, {"name.keyword": "asc"}]
 
 
+class _OrjsonNdjsonSerializer(NdjsonSerializer):
+    """Bulk bodies (NDJSON) encoded by orjson, like the JSON bodies: the client's encoding is a
+    third of a rebuild's Python time with the standard library's json."""
+
+    def json_dumps(self, data: Any) -> bytes:
+        return orjson.dumps(data, default=self.default)
+
+    def json_loads(self, data: bytes) -> Any:
+        return orjson.loads(data)
+
+
+SERIALIZERS = {
+    OrjsonSerializer.mimetype: OrjsonSerializer(),
+    _OrjsonNdjsonSerializer.mimetype: _OrjsonNdjsonSerializer(),
+}
+
+
 def _definition(name: str) -> dict[str, Any]:
     text = (resources.files("infra") / "elasticsearch" / f"{name}.json").read_text(encoding="utf-8")
     body: dict[str, Any] = json.loads(text)
@@ -85,6 +103,10 @@ class ElasticsearchIndex(SearchIndex):
     `"wait_for"` waits for the next scheduled refresh (up to 1 s), False (production) relies on
     the 1 s refresh interval. Reads by id (`get_public`, `position`) are real-time regardless."""
 
+    #: concurrent bulks into the rebuilt index: measured on 2 cores (bench/rebuild), one bulk at a
+    #: time indexes ~1,900 entity documents/s, two 2,600/s, three 3,000/s
+    rebuild_writers = 3
+
     def __init__(
         self,
         url: str,
@@ -101,7 +123,11 @@ class ElasticsearchIndex(SearchIndex):
         self.shards = shards
         self.replicas = replicas
         self._client = client or Elasticsearch(
-            url, request_timeout=request_timeout, max_retries=2, retry_on_timeout=True
+            url,
+            request_timeout=request_timeout,
+            max_retries=2,
+            retry_on_timeout=True,
+            serializers=SERIALIZERS,
         )
         self._ensured = False
         self._lock = threading.Lock()

@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from pypinyin import Style, lazy_pinyin
+from pypinyin import Style
+from pypinyin.converter import DefaultConverter
+from pypinyin.core import Pinyin
 from rapidfuzz import fuzz
 
 from adapters.search_index.base import Page
@@ -72,6 +74,7 @@ def _mapped_canonical(text: str) -> tuple[str, list[tuple[int, int]]]:
     return canonical_text, spans
 
 
+@lru_cache(maxsize=65536)
 def canonical(text: str) -> str:
     return _mapped_canonical(text)[0]
 
@@ -92,6 +95,50 @@ def has_cjk(text: str) -> bool:
     return _CJK.search(text) is not None
 
 
+class _WordCachedConverter(DefaultConverter):
+    """pypinyin's converter, remembering the pinyin of each word its segmenter hands over.
+
+    Names share most of their words (天津市, 科技, 有限公司…), and converting a word — phrase
+    lookup, then the style of each reading — is where pypinyin spends its time; the segmenter
+    itself is cheap. The result is the same as pypinyin's: the same words are converted with the
+    same arguments. Bounded: cleared when it holds `MAX_WORDS`."""
+
+    MAX_WORDS = 200_000
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._words: dict[tuple[str, Style, bool, str, bool], tuple[tuple[str, ...], ...]] = {}
+
+    def convert(
+        self,
+        words: str,
+        style: Style,
+        heteronym: bool,
+        errors: Callable[[str], str] | str,
+        strict: bool = True,
+        **kwargs: Any,
+    ) -> list[list[str]]:
+        if kwargs or callable(errors):
+            return super().convert(words, style, heteronym, errors, strict, **kwargs)
+        key = (words, style, heteronym, errors, strict)
+        found = self._words.get(key)
+        if found is None:
+            if len(self._words) >= self.MAX_WORDS:
+                self._words.clear()
+            converted = super().convert(words, style, heteronym, errors, strict)
+            found = self._words[key] = tuple(tuple(item) for item in converted)
+        return [list(item) for item in found]
+
+
+_PINYIN = Pinyin(_WordCachedConverter())
+
+
+def lazy_pinyin(name: str) -> list[str]:
+    """pypinyin's `lazy_pinyin(name)` (normal style, one reading per character)."""
+    result: list[str] = _PINYIN.lazy_pinyin(name)
+    return result
+
+
 @lru_cache(maxsize=65536)
 def pinyin_items(name: str) -> tuple[tuple[str, str, int, int], ...]:
     """One pypinyin pass per name (cached): for each Chinese character, or run of anything
@@ -110,10 +157,12 @@ def pinyin_items(name: str) -> tuple[tuple[str, str, int, int], ...]:
 
 
 def _ascii(item: str) -> str:
+    if item.isascii() and item.isalnum():  # a pinyin syllable, or a run of letters and digits
+        return item.lower()
     return "".join(ch for ch in item.lower() if ch.isascii() and ch.isalnum())
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=65536)
 def _syllables(name: str, style: Style) -> tuple[tuple[str, int, int], ...]:
     """(lower-case ASCII syllable or initial, start, end) per character or non-Chinese run."""
     initial = style == Style.FIRST_LETTER
