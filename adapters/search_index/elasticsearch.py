@@ -27,6 +27,7 @@ that were already running on it.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -52,6 +53,8 @@ from adapters.search_index.base import (
     SearchUnavailable,
     check_projection,
 )
+
+log = logging.getLogger(__name__)
 
 INDEX_VERSION = 1
 MAX_RESULT_WINDOW = 10_000
@@ -131,6 +134,8 @@ class ElasticsearchIndex(SearchIndex):
         )
         self._ensured = False
         self._lock = threading.Lock()
+        #: projections whose serving index has a mapping older than the definition, and why
+        self.outdated: dict[str, str] = {}
 
     # --- names and setup -----------------------------------------------------------------------
 
@@ -169,9 +174,7 @@ class ElasticsearchIndex(SearchIndex):
             for name in PROJECTIONS:
                 alias = self.alias(name)
                 if es.indices.exists_alias(name=alias):
-                    # fields added since the index was created (documents get them when rewritten)
-                    properties = _definition(name)["mappings"]["properties"]
-                    es.indices.put_mapping(index=alias, properties=properties)
+                    self._update_mapping(name, alias)
                     continue
                 index = f"{alias}-v{INDEX_VERSION}"
                 if not self._create(index, {**self._body(name), "aliases": {alias: {}}}):
@@ -179,6 +182,25 @@ class ElasticsearchIndex(SearchIndex):
             if not es.indices.exists(index=self.positions_index):
                 self._create(self.positions_index, self._body("positions"))
         self._ensured = True
+
+    def _update_mapping(self, name: str, alias: str) -> None:
+        """Add the fields defined since the serving index was created (documents get them when
+        rewritten). A change Elasticsearch cannot make in place (a field's type, doc values…)
+        leaves the index serving with its old mapping, and says which rebuild brings the new one."""
+        properties = _definition(name)["mappings"]["properties"]
+        try:
+            self._client.indices.put_mapping(index=alias, properties=properties)
+        except ApiError as err:
+            if _error_type(err) != "illegal_argument_exception":
+                raise
+            self.outdated[name] = str(err)
+            log.warning(
+                "%s keeps serving with its old mapping (%s); `gongshi projections rebuild %s` "
+                "brings the new one",
+                alias,
+                self.outdated[name],
+                name,
+            )
 
     def _create(self, index: str, body: dict[str, Any]) -> bool:
         try:
@@ -594,6 +616,7 @@ class ElasticsearchIndex(SearchIndex):
             actions.append({"add": {"index": new, "alias": alias}})
             es.indices.update_aliases(actions=actions)  # one atomic swap
             self._record_position(projection, position)
+            self.outdated.pop(projection, None)
             if old:
                 time.sleep(grace_s)  # searches that resolved the old index before the swap finish
                 es.indices.delete(index=",".join(old), ignore_unavailable=True)

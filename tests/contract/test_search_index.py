@@ -26,7 +26,7 @@ from adapters.search_index.base import (
     SearchIndex,
     SearchUnavailable,
 )
-from adapters.search_index.elasticsearch import ElasticsearchIndex
+from adapters.search_index.elasticsearch import ElasticsearchIndex, _definition
 from adapters.search_index.sqlite import SQLiteSearchIndex
 from domain.departments import DepartmentRegistry
 from domain.identity import make_resident_id
@@ -573,6 +573,29 @@ def test_elasticsearch_rewrites_within_one_refresh_interval_still_drop_revoked_r
     assert index.get_public(entity.uscc)["penalties"] == []  # a GET is real time
     assert index.get_sharing(entity.uscc)["penalties"][0]["revoked"]  # agencies still see it
     assert [index.position(p) for p in PROJECTIONS] == [3, 3, 3]
+
+
+def test_an_index_of_an_older_mapping_keeps_serving_until_a_rebuild_brings_the_new_one(
+    es_index: tuple[ElasticsearchIndex, Elasticsearch], world: World
+) -> None:
+    index, client = es_index
+    old = _definition("entities")
+    old["mappings"]["properties"]["codes"] = {"type": "keyword"}  # doc values on: cannot be undone
+    client.indices.create(index=f"{index.entities_alias}-v1", **old, aliases={index.entities_alias: {}})
+    index.ensure()  # does not fail: the serving index keeps its mapping
+    assert "entities" in index.outdated
+    entity = world.register(1, "天津滨海恒通科技有限公司")
+    index.write("entities", [entity], 1)
+    client.indices.refresh(index=index.entities_alias)
+    assert names(index.search(entity.uscc, TODAY).items) == ["天津滨海恒通科技有限公司"]
+    target = index.begin_rebuild("entities")
+    index.write_rebuild("entities", target, [entity])
+    index.finish_rebuild("entities", target, 1, grace_s=0)
+    assert "entities" not in index.outdated
+    mapping = client.indices.get_mapping(index=index.entities_alias)
+    ((serving, body),) = mapping.items()
+    assert serving.endswith(target) and body["mappings"]["properties"]["codes"]["doc_values"] is False
+    assert names(index.search(entity.uscc, TODAY).items) == ["天津滨海恒通科技有限公司"]
 
 
 def test_elasticsearch_unreachable_is_search_unavailable() -> None:
