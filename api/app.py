@@ -59,3 +59,11 @@ def create_app(container: Container, *, run_background: bool = False, owns_conta
         app.include_router(router)
     web.install(app)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The API alone, configured from the environment: the factory each uvicorn worker process
+    calls (`gongshi run api --workers N`)."""
+    from infra.bootstrap import build
+
+    return create_app(build())

@@ -172,8 +172,25 @@ class Role(str, Enum):
 def run(
     role: Annotated[Role, typer.Argument(help="the one role this process runs")],
     until_idle: Annotated[bool, typer.Option(help="stop when there is nothing left to do")] = False,
+    workers: Annotated[
+        int, typer.Option(min=1, help="api: uvicorn worker processes (the API is stateless)")
+    ] = 1,
 ) -> None:
     """Run one role: the ingestion worker, the projections, or the API."""
+    if role is Role.api and workers > 1:
+        import uvicorn
+
+        s = Settings()
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        uvicorn.run(
+            "api.app:app_from_environment",
+            factory=True,
+            workers=workers,
+            host=s.http_host,
+            port=s.http_port,
+            log_level="info",
+        )
+        return
     container = _container()
     if role is Role.api:
         _serve(container, run_background=False)

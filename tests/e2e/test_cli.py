@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -81,3 +87,40 @@ def test_departments_list_shows_the_mandates(env: Path) -> None:
     result = runner.invoke(app, ["departments", "list"])
     assert result.exit_code == 0
     assert "TJ-AMR" in result.output and "TJ-CUSTOMS" in result.output
+
+
+def test_run_api_with_several_workers_starts_them_and_serves(env: Path) -> None:
+    source = env / "g.jsonl"
+    assert (
+        runner.invoke(app, ["generate", "--entities", "5", "--seed", "3", "--out", str(source)]).exit_code
+        == 0
+    )
+    assert runner.invoke(app, ["load", str(source)]).exit_code == 0
+    uscc = json.loads(source.read_text(encoding="utf-8").splitlines()[0])["uscc"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    environment = {**os.environ, "GONGSHI_DATA_DIR": str(env / "var"), "GONGSHI_HTTP_PORT": str(port)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "run", "api", "--workers", "2"],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/api/v1/entities/{uscc}", timeout=5)
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, "the API did not start"
+                time.sleep(0.2)
+        assert response.status_code == 200 and response.json()["uscc"] == uscc
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        commands = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in children]
+        workers = [c for c in commands if b"spawn_main" in c]  # not multiprocessing's resource tracker
+        assert len(workers) == 2  # the two worker processes under uvicorn's supervisor
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
