@@ -39,8 +39,14 @@ def _out() -> Console:
     return Console() if sys.stdout.isatty() else Console(width=240)
 
 
-def _container() -> Container:
+def _logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # the Elasticsearch client logs every request at INFO: a line per search, beside the access log
+    logging.getLogger("elastic_transport").setLevel(logging.WARNING)
+
+
+def _container() -> Container:
+    _logging()
     return build(Settings())
 
 
@@ -181,7 +187,7 @@ def run(
         import uvicorn
 
         s = Settings()
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        _logging()
         uvicorn.run(
             "api.app:app_from_environment",
             factory=True,

@@ -2,26 +2,37 @@
 Elasticsearch requests the API makes for the same queries, at several concurrencies.
 
 Runs against an index filled by bench/rebuild.py (`--prefix`, default `bench`). Samples entities
-from it (random_score), then for each concurrency C runs a closed loop of C clients:
+from it (random_score), then for each number of clients C runs C concurrent clients, either
+
+- closed loop (default): each client sends its next request as soon as the last one answered —
+  the saturation throughput, where latency is mostly queueing (Little's law: C ÷ throughput);
+- paced (`--think S`): each client waits a random think time (exponential, mean S seconds)
+  before each request, as people do between lookups — C clients offer about C/S requests/s,
+  and the latency is what each of them sees at that load;
+
+over these scenarios:
 
 - lookup: `GET /api/v1/entities/{uscc}` vs the raw `GET {alias}/_doc/{uscc}?_source_includes=public`;
 - name search: `GET /api/v1/entities?q=<4 characters of a name>` vs the raw `_search` body the
   adapter sends for it (dis_max of the ranking tiers, sorted, 20 hits, total tracked).
 
-The API runs as `gongshi run api` in a child process (one uvicorn worker); the load generator
-is one asyncio process with httpx. Everything shares this machine's cores.
+The API runs as `gongshi run api --workers W` in a child process (`--api-workers`, default 1).
+The load generator is wrk (C; `bash infra/provision/bench-tools.sh` installs it), driven by a Lua
+script cycling through the sampled requests, `--seconds` per scenario after a 3 s warm-up: a
+Python load generator (httpx) was measured to saturate before Elasticsearch did. Everything
+shares this machine's cores.
 
     .venv/bin/python bench/search.py --prefix bench --clients 50 200 --requests 4000
+    .venv/bin/python bench/search.py --prefix bench --clients 50 200 --think 1
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import json
 import os
 import random
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -66,27 +77,60 @@ def search_body(q: str) -> dict[str, Any]:
     }
 
 
-async def closed_loop(requests: list[tuple[str, str, Any]], clients: int) -> tuple[list[float], int, float]:
-    """Run (method, url, json) requests with `clients` concurrent clients; returns latencies
-    (ms), errors and the elapsed seconds."""
-    latencies: list[float] = []
-    errors = 0
-    pending = iter(requests)
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+WRK_SCRIPT = r"""
+-- one line per request in the file given after `--`: METHOD <tab> URL path <tab> JSON body (may be empty)
+local requests, think_ms, next_id, id, at = {}, 0, 1, 1, 0
+function setup(thread)
+  thread:set("id", next_id)
+  next_id = next_id + 1
+end
+function init(args)
+  think_ms = tonumber(args[2]) or 0
+  for line in io.lines(args[1]) do
+    local method, path, body = line:match("^(%S+)\t([^\t]+)\t?(.*)$")
+    local headers = {}
+    if body ~= "" then headers["Content-Type"] = "application/json" else body = nil end
+    requests[#requests + 1] = wrk.format(method, path, headers, body)
+  end
+  math.randomseed(id * 7919)
+  at = (id * 7919) % #requests
+end
+function request()
+  at = at % #requests + 1
+  return requests[at]
+end
+function delay()  -- think time before each request: exponential, mean think_ms (0: closed loop)
+  if think_ms <= 0 then return 0 end
+  return -think_ms * math.log(1 - math.random())
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "RESULT %.3f %.3f %d %d %d\n", latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.status + e.timeout))
+end
+"""
 
-        async def worker() -> None:
-            nonlocal errors
-            for method, url, body in pending:
-                started = time.perf_counter()
-                response = await client.request(method, url, json=body)
-                latencies.append((time.perf_counter() - started) * 1000)
-                if response.status_code >= 400:
-                    errors += 1
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(clients)))
-        return latencies, errors, time.perf_counter() - started
+def wrk(
+    base: str, requests: list[tuple[str, str, Any]], clients: int, seconds: float, think_s: float, tmp: Path
+) -> tuple[float, float, float, int]:
+    """Drive `requests` (method, path, json body) against `base` with `clients` connections for
+    `seconds`; returns p50 ms, p99 ms, requests/s and errors (non-2xx/3xx included)."""
+    script, lines = tmp / "bench.lua", tmp / "requests.tsv"
+    script.write_text(WRK_SCRIPT, encoding="utf-8")
+    with lines.open("w", encoding="utf-8") as out:
+        for method, path, body in requests:
+            out.write(f"{method}\t{path}\t{json.dumps(body, ensure_ascii=False) if body else ''}\n")
+    threads = min(2, clients)
+    command = [
+        "wrk", f"-t{threads}", f"-c{clients}", f"-d{seconds:g}s", "--timeout", "30s",
+        "-s", str(script), base, "--", str(lines), str(think_s * 1000),
+    ]  # fmt: skip
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    result = next(line for line in output.splitlines() if line.startswith("RESULT "))
+    p50, p99, count, duration_us, errors = result.split()[1:]
+    return float(p50), float(p99), int(count) / (int(duration_us) / 1e6), int(errors)
 
 
 def pct(values: list[float], p: float) -> float:
@@ -101,8 +145,11 @@ def main() -> None:
     parser.add_argument("--url", default="http://127.0.0.1:9200")
     parser.add_argument("--prefix", default="bench")
     parser.add_argument("--clients", type=int, nargs="+", default=[50, 200])
-    parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--requests", type=int, default=4000, help="distinct requests per scenario")
+    parser.add_argument("--seconds", type=float, default=20, help="duration of each scenario")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--think", type=float, default=0.0, help="mean think time, seconds (0: closed loop)")
+    parser.add_argument("--api-workers", type=int, default=1)
     args = parser.parse_args()
     alias = f"{args.prefix}-entities"
     count = httpx.get(f"{args.url}/{alias}/_count", timeout=60).json()["count"]
@@ -121,7 +168,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="gongshi-bench-search-") as tmp:
         env["GONGSHI_DATA_DIR"] = tmp
         server = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "run", "api"],
+            [sys.executable, "-m", "api.cli", "run", "api", "--workers", str(args.api_workers)],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -135,32 +182,34 @@ def main() -> None:
                     break
                 except httpx.HTTPError:
                     time.sleep(0.1)
-            print(f"{count:,} entities in {alias}; {len(picked):,} sampled\n")
+            mode = f"paced, mean think time {args.think:g} s" if args.think else "closed loop"
+            print(f"{count:,} entities in {alias}; {len(picked):,} sampled; {mode}; ", end="")
+            print(f"API workers: {args.api_workers}\n")
             print("| scenario | clients | p50 ms | p99 ms | req/s | errors |")
             print("|---|---|---|---|---|---|")
             for clients in args.clients:
                 usccs = [rng.choice(picked)["uscc"] for _ in range(args.requests)]
                 names = [rng.choice(fragments) for _ in range(args.requests)]
                 scenarios = {
-                    "lookup — API": [("GET", f"{api}/api/v1/entities/{u}", None) for u in usccs],
-                    "lookup — raw ES": [
-                        ("GET", f"{args.url}/{alias}/_doc/{u}?_source_includes=public", None) for u in usccs
-                    ],
-                    "name search — API": [
-                        ("GET", str(httpx.URL(f"{api}/api/v1/entities", params={"q": q})), None)
-                        for q in names
-                    ],
-                    "name search — raw ES": [
-                        ("POST", f"{args.url}/{alias}/_search", search_body(q)) for q in names
-                    ],
+                    "lookup — API": (api, [("GET", f"/api/v1/entities/{u}", None) for u in usccs]),
+                    "lookup — raw ES": (
+                        args.url,
+                        [("GET", f"/{alias}/_doc/{u}?_source_includes=public", None) for u in usccs],
+                    ),
+                    "name search — API": (
+                        api,
+                        [("GET", str(httpx.URL("/api/v1/entities", params={"q": q})), None) for q in names],
+                    ),
+                    "name search — raw ES": (
+                        args.url,
+                        [("POST", f"/{alias}/_search", search_body(q)) for q in names],
+                    ),
                 }
-                for label, requests in scenarios.items():
-                    asyncio.run(closed_loop(requests[: clients * 2], clients))  # warm up
-                    latencies, errors, elapsed = asyncio.run(closed_loop(requests, clients))
-                    p50, p99 = statistics.median(latencies), pct(latencies, 99)
+                for label, (base, requests) in scenarios.items():
+                    wrk(base, requests, clients, 3, 0, Path(tmp))  # warm up
+                    p50, p99, rate, errors = wrk(base, requests, clients, args.seconds, args.think, Path(tmp))
                     print(
-                        f"| {label} | {clients} | {p50:.1f} | {p99:.1f} "
-                        f"| {len(latencies) / elapsed:,.0f} | {errors} |",
+                        f"| {label} | {clients} | {p50:.1f} | {p99:.1f} | {rate:,.0f} | {errors} |",
                         flush=True,
                     )
         finally:
@@ -168,7 +217,8 @@ def main() -> None:
             server.wait(timeout=30)
     print(
         f"\ncommand: .venv/bin/python bench/search.py --prefix {args.prefix} --clients "
-        f"{' '.join(map(str, args.clients))} --requests {args.requests}"
+        f"{' '.join(map(str, args.clients))} --requests {args.requests} --seconds {args.seconds:g} "
+        f"--think {args.think:g} --api-workers {args.api_workers}"
     )
 
 
