@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo demo-real test lint typecheck unit services-up services-down browser-deps clean schemas bench
+.PHONY: install demo demo-real test lint typecheck unit services-up services-down browser-deps clean schemas bench bench-es
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,14 @@ services-down:
 
 bench: $(STAMP)
 	$(BIN)/python bench/load.py
+
+## make bench-es: the Elasticsearch benchmarks of docs/BENCHMARKS.md (1,000,000 entities: ~30 min)
+bench-es: $(STAMP) services-up
+	bash infra/provision/bench-tools.sh
+	$(BIN)/python bench/rebuild.py --entities 1000000 --prefix bench
+	$(BIN)/python bench/search.py --prefix bench --clients 1 50 200
+	$(BIN)/python bench/search.py --prefix bench --clients 50 200 --think 1
+	$(BIN)/python bench/rebuild_store.py --entities 20000
 
 clean:
 	rm -rf var test-artifacts

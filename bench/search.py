@@ -106,17 +106,19 @@ end
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
-    "RESULT %.3f %.3f %d %d %d\n", latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-    summary.requests, summary.duration, e.connect + e.read + e.write + e.status + e.timeout))
+    "RESULT %.3f %.3f %d %d %d %d\n", latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout))
 end
 """
 
 
 def wrk(
     base: str, requests: list[tuple[str, str, Any]], clients: int, seconds: float, think_s: float, tmp: Path
-) -> tuple[float, float, float, int]:
+) -> tuple[float, float, float, int, int]:
     """Drive `requests` (method, path, json body) against `base` with `clients` connections for
-    `seconds`; returns p50 ms, p99 ms, requests/s and errors (non-2xx/3xx included)."""
+    `seconds`; returns p50 ms, p99 ms, requests/s, HTTP errors (status ≥ 400) and socket errors
+    (connect, read, write, timeout: a server closing an idle keep-alive connection shows here,
+    and wrk reconnects)."""
     script, lines = tmp / "bench.lua", tmp / "requests.tsv"
     script.write_text(WRK_SCRIPT, encoding="utf-8")
     with lines.open("w", encoding="utf-8") as out:
@@ -129,8 +131,9 @@ def wrk(
     ]  # fmt: skip
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     result = next(line for line in output.splitlines() if line.startswith("RESULT "))
-    p50, p99, count, duration_us, errors = result.split()[1:]
-    return float(p50), float(p99), int(count) / (int(duration_us) / 1e6), int(errors)
+    p50, p99, count, duration_us, status, socket_errors = result.split()[1:]
+    rate = int(count) / (int(duration_us) / 1e6)
+    return float(p50), float(p99), rate, int(status), int(socket_errors)
 
 
 def pct(values: list[float], p: float) -> float:
@@ -185,8 +188,8 @@ def main() -> None:
             mode = f"paced, mean think time {args.think:g} s" if args.think else "closed loop"
             print(f"{count:,} entities in {alias}; {len(picked):,} sampled; {mode}; ", end="")
             print(f"API workers: {args.api_workers}\n")
-            print("| scenario | clients | p50 ms | p99 ms | req/s | errors |")
-            print("|---|---|---|---|---|---|")
+            print("| scenario | clients | p50 ms | p99 ms | req/s | HTTP errors | socket errors |")
+            print("|---|---|---|---|---|---|---|")
             for clients in args.clients:
                 usccs = [rng.choice(picked)["uscc"] for _ in range(args.requests)]
                 names = [rng.choice(fragments) for _ in range(args.requests)]
@@ -207,11 +210,18 @@ def main() -> None:
                 }
                 for label, (base, requests) in scenarios.items():
                     wrk(base, requests, clients, 3, 0, Path(tmp))  # warm up
-                    p50, p99, rate, errors = wrk(base, requests, clients, args.seconds, args.think, Path(tmp))
-                    print(
-                        f"| {label} | {clients} | {p50:.1f} | {p99:.1f} | {rate:,.0f} | {errors} |",
-                        flush=True,
-                    )
+                    measured = wrk(base, requests, clients, args.seconds, args.think, Path(tmp))
+                    p50, p99, rate, errors, socket_errors = measured
+                    cells = [
+                        label,
+                        clients,
+                        f"{p50:.1f}",
+                        f"{p99:.1f}",
+                        f"{rate:,.0f}",
+                        errors,
+                        socket_errors,
+                    ]
+                    print("| " + " | ".join(map(str, cells)) + " |", flush=True)
         finally:
             server.terminate()
             server.wait(timeout=30)
