@@ -22,9 +22,11 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from hashlib import blake2b
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
+import orjson
 from eventsourcing.persistence import IntegrityError, Notification, Tracking, TrackingRecorder
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -118,7 +120,10 @@ def change_json_schema() -> dict[str, Any]:
     return ChangeMessage.model_json_schema(by_alias=True, mode="serialization")
 
 
-Fingerprint = dict[str, dict[str, str]]
+Fingerprint = dict[str, dict[str, bytes]]
+#: Entities whose state the feed keeps between batches (the next event for one of them moves it
+#: on without reading the store again).
+FOLLOWED_MAX = 2_000
 
 
 def documents(entity: MarketEntity) -> dict[str, dict[str, Any]]:
@@ -128,13 +133,16 @@ def documents(entity: MarketEntity) -> dict[str, dict[str, Any]]:
 
 
 def fingerprint(docs: dict[str, dict[str, Any]] | None) -> Fingerprint:
-    """Each view's top-level keys with their canonical JSON (taken at once: the documents share
-    objects with the aggregate, which later events go on mutating). None: no entity yet."""
+    """Each view's top-level keys with a 128-bit digest of their canonical JSON (taken at once:
+    the documents share objects with the aggregate, which later events go on mutating; a digest
+    keeps a followed entity's fingerprint small). None: no entity yet."""
     if docs is None:
         return {view: {} for view in VIEWS}
     return {
         view: {
-            key: json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+            key: blake2b(
+                orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=str), digest_size=16
+            ).digest()
             for key, value in docs[view].items()
             if key not in IGNORED_KEYS
         }
@@ -142,7 +150,7 @@ def fingerprint(docs: dict[str, dict[str, Any]] | None) -> Fingerprint:
     }
 
 
-def changed_keys(before: dict[str, str], after: dict[str, str]) -> list[str]:
+def changed_keys(before: dict[str, bytes], after: dict[str, bytes]) -> list[str]:
     """Keys whose value differs, or that exist on one side only, in the after-document's order."""
     keys = [*after, *(k for k in before if k not in after)]
     return [k for k in keys if before.get(k) != after.get(k)]
@@ -150,9 +158,11 @@ def changed_keys(before: dict[str, str], after: dict[str, str]) -> list[str]:
 
 @dataclass
 class _Followed:
-    """One entity while a batch is read: its state so far and the fingerprint of its views."""
+    """One entity the feed follows: its state after the last event read (`version`: 0 before
+    its registration) and the fingerprint of its views."""
 
     entity: MarketEntity | None
+    version: int
     views: Fingerprint = field(default_factory=dict)
 
 
@@ -184,6 +194,7 @@ class ChangeFeed(Follower):
         self.batch_size = batch_size
         self.now = now or (lambda: datetime.now(UTC))
         self._topic_ready = False
+        self._followed: dict[UUID, _Followed] = {}
         super().__init__()
 
     def position(self) -> int:
@@ -216,18 +227,23 @@ class ChangeFeed(Follower):
 
     def changes(self, notifications: Sequence[Notification]) -> list[ChangeMessage]:
         """The messages a batch of notifications announces, in notification order."""
-        followed: dict[UUID, _Followed] = {}
+        followed = self._followed
         messages: list[ChangeMessage] = []
         for n in notifications:
             if not n.topic.startswith(ENTITY_TOPIC_PREFIX):
                 continue
             entity_id = UUID(str(n.originator_id))
-            current = followed.get(entity_id)
-            if current is None:
+            current = followed.pop(entity_id, None)
+            if current is None or current.version != n.originator_version - 1:
+                # not followed yet, or moved on by a batch that was not announced: from the store
                 entity = self._load(entity_id, n.originator_version - 1)
-                current = followed[entity_id] = _Followed(entity, self._fingerprint(entity))
+                current = _Followed(entity, n.originator_version - 1, self._fingerprint(entity))
+            followed[entity_id] = current  # most recently followed last
+            if len(followed) > FOLLOWED_MAX:
+                del followed[next(iter(followed))]
             event: Any = self.registry.mapper.to_domain_event(n)
             current.entity = event.mutate(current.entity)
+            current.version = n.originator_version
             after = self._fingerprint(current.entity)
             changed = {view: changed_keys(current.views[view], after[view]) for view in VIEWS}
             current.views = after

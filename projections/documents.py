@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from adapters.search_index import text
@@ -33,8 +34,15 @@ AR_OPTIONAL_FIELDS = ("employees", "total_assets", "revenue", "profit", "tax_pai
 PERSON_FIELDS = ("legal_representative",)
 
 
+@lru_cache(maxsize=65536)
+def _district(uscc: str) -> tuple[str, str | None]:
+    """The division code and district name of a (stored, valid) USCC: parsed once per entity."""
+    parsed = USCC.parse(uscc)
+    return parsed.region_code, parsed.district_name
+
+
 def sharing_document(entity: MarketEntity) -> dict[str, Any]:
-    uscc = USCC.parse(entity.uscc)
+    district_code, district_name = _district(entity.uscc)
     return {
         "uscc": entity.uscc,
         "version": entity.version,
@@ -43,8 +51,8 @@ def sharing_document(entity: MarketEntity) -> dict[str, Any]:
         "registration_number": entity.registration_number,
         "status": entity.status,
         "status_history": list(entity.status_history),
-        "district_code": uscc.region_code,
-        "district_name": uscc.district_name,
+        "district_code": district_code,
+        "district_name": district_name,
         "registration": dict(entity.registration),
         "changes": list(entity.changes),
         "filings": list(entity.filings),
