@@ -47,6 +47,8 @@ TABLES = {
     "sharing": ("sharing",),
 }
 ALL_TABLES = tuple(t for tables in TABLES.values() for t in tables)
+#: The table holding one row per entity of each projection (what `count` counts).
+ENTITY_TABLE = {"entities": "entities", "records": "records_entities", "sharing": "sharing"}
 OLD_TABLES = ("entities", "entities_fts", "entities_grams", "records")  # schema version 2
 NEXT = "_next"
 
@@ -402,7 +404,7 @@ class SQLiteSearchIndex(SearchIndex):
         return Page(total, [json.loads(r[0]) for r in rows])
 
     def count(self, projection: str = "entities") -> int:
-        table = TABLES[check_projection(projection)][-1 if projection == "records" else 0]
+        table = ENTITY_TABLE[check_projection(projection)]
         return int(self._conn().execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
     # --- the publicity job ----------------------------------------------------------------------
