@@ -9,11 +9,7 @@ if command -v wrk >/dev/null 2>&1; then
   echo "bench-tools: wrk already installed"
   exit 0
 fi
-SUDO=""
-if [[ "$(id -u)" != 0 ]]; then
-  SUDO="sudo"
-fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends wrk
+# shellcheck source=infra/provision/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
+apt_install wrk
 echo "bench-tools: $(wrk -v 2>&1 | head -1) installed"

@@ -17,14 +17,9 @@ elif [[ -x "$CHROMIUM" && -f "$FONT" ]] && command -v pdftotext >/dev/null 2>&1;
   exit 0
 fi
 
-SUDO=""
-if [[ "$(id -u)" != 0 ]]; then
-  SUDO="sudo"
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends "${PACKAGES[@]}"
+# shellcheck source=infra/provision/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
+apt_install "${PACKAGES[@]}"
 if command -v fc-cache >/dev/null 2>&1; then
   fc-cache -f >/dev/null 2>&1 || true
 fi
