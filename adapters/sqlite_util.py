@@ -14,7 +14,17 @@ import threading
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SQLiteTable"]
+from eventsourcing.sqlite import SQLiteDatastore
+
+__all__ = ["SQLiteTable", "sqlite_datastore"]
+
+
+def sqlite_datastore(path: Path) -> SQLiteDatastore:
+    """eventsourcing's datastore on the file at `path` (its folder made if missing), for a
+    tracking recorder of ours beside the event store (the SQLite twin of `pg.postgres_datastore`)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return SQLiteDatastore(str(path), lock_timeout=30)
+
 
 Rows = list[tuple[Any, ...]]
 

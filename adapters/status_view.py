@@ -24,10 +24,11 @@ from typing import Any, Literal
 import psycopg
 from eventsourcing.persistence import PersistenceError, Tracking, TrackingRecorder
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
-from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
 from psycopg.sql import SQL, Identifier
 
 from adapters.pg import postgres_datastore
+from adapters.sqlite_util import sqlite_datastore
 
 StatusName = Literal["applied", "parked", "rejected"]
 COLUMNS = ("publication_id", "status", "uscc", "kind", "department", "code", "message", "position")
@@ -120,8 +121,7 @@ class SQLiteStatusView(SQLiteTrackingRecorder, StatusView):
 
     @classmethod
     def open(cls, path: Path) -> SQLiteStatusView:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        view = cls(SQLiteDatastore(str(path), lock_timeout=30))
+        view = cls(sqlite_datastore(path))
         view.create_table()
         return view
 

@@ -14,9 +14,10 @@ from typing import Any
 
 from eventsourcing.persistence import TrackingRecorder
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
-from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 from adapters.pg import postgres_datastore
+from adapters.sqlite_util import sqlite_datastore
 
 TABLE = "gongshi_tracking"
 SQLITE_FILE = "tracking.sqlite3"
@@ -35,8 +36,7 @@ class SQLiteTrackingStore(SQLiteTrackingRecorder, TrackingStore):
 
     @classmethod
     def open(cls, path: Path) -> SQLiteTrackingStore:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        store = cls(SQLiteDatastore(str(path), lock_timeout=30))
+        store = cls(sqlite_datastore(path))
         store.create_table()
         return store
 
