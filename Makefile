@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo demo-real test lint typecheck unit services-up services-down browser-deps clean schemas bench bench-es
+.PHONY: install demo demo-real test test-hours lint typecheck unit services-up services-down browser-deps clean schemas bench bench-es
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,12 +19,18 @@ demo: $(STAMP)
 	bash infra/provision/browser.sh fonts
 	bash infra/demo.sh
 
-## make test: provision and start the real engines, then lint, types, and the whole suite
+## make test: provision and start the real engines, then lint, types, the whole suite, and the
+## engine-free tests again at four hours of the UTC day (tests/at_hours.sh)
 test: $(STAMP) services-up browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest
+	bash tests/at_hours.sh
+
+## make test-hours: only the engine-free tests at 00:30, 08:30, 16:30 and 23:30 UTC
+test-hours: $(STAMP)
+	bash tests/at_hours.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

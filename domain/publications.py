@@ -324,6 +324,30 @@ REASON_UNKNOWN_DEPARTMENT = "unknown_department"
 REASON_OUTSIDE_MANDATE = "outside_mandate"
 REASON_INVARIANT = "invariant_violated"
 REASON_ALREADY_REGISTERED = "already_registered"
+REASON_FUTURE_DATE = "future_date"
+
+# the dates of a payload that say when something was decided, done or reported; none may lie
+# after the system date (validity dates such as a licence's `valid_from` may)
+BUSINESS_DATE_FIELDS: tuple[str, ...] = ("decided_on", "inspected_on", "established_on")
+_DATE_LABELS = {
+    "occurred_on": "发生日期",
+    "decided_on": "决定日期",
+    "inspected_on": "检查日期",
+    "established_on": "成立日期",
+}
+
+
+def future_date_message(occurred_on: date, payload: BaseModel, today: date) -> str | None:
+    """A Chinese message naming the first business date after `today`, else None."""
+    dates = [("occurred_on", occurred_on)]
+    dates += [
+        (f, getattr(payload, f)) for f in BUSINESS_DATE_FIELDS if isinstance(getattr(payload, f, None), date)
+    ]
+    for field, value in dates:
+        if value > today:
+            label = _DATE_LABELS[field]
+            return f"{label}（{field}）{value} 晚于系统日期 {today}，不能公示未来的事项"
+    return None
 
 
 def describe_validation_error(err: ValidationError) -> str:

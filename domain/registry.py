@@ -404,6 +404,9 @@ class Registry(Application[UUID]):
                 code=pub.REASON_INVALID_PAYLOAD,
                 message=f"{envelope.kind} 内容错误：{pub.describe_validation_error(err)}",
             )
+        future = pub.future_date_message(envelope.occurred_on, payload, self.clock.today())
+        if future is not None:
+            return Outcome("rejected", **ids, code=pub.REASON_FUTURE_DATE, message=future)
         return envelope, payload.model_dump(mode="json", exclude_none=True), uscc
 
     def _apply_valid(self, batch: _Batch, envelope: pub.Envelope, data: dict[str, Any], uscc: str) -> Outcome:

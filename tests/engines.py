@@ -61,6 +61,12 @@ def elasticsearch_url() -> str:
     return ELASTICSEARCH_URL
 
 
+def real(engine: str) -> object:
+    """A fixture parameter that runs on a real engine, marked `engines` (`-m "not engines"`
+    leaves it out, e.g. in the run at four hours of the UTC day)."""
+    return pytest.param(engine, marks=pytest.mark.engines)
+
+
 def unique_prefix(label: str) -> str:
     """A name prefix unique to this test run (topics, indexes, schemas)."""
     return f"t{RUN_ID}_{label}".lower()

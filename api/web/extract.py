@@ -17,7 +17,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
-from zoneinfo import ZoneInfo
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
@@ -31,6 +30,7 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, T
 
 from adapters.extract_ledger import IssuedExtract, new_code
 from api.web import present
+from domain.clock import CHINA
 from infra.bootstrap import Container
 from projections.documents import public_view
 
@@ -39,7 +39,6 @@ FONT_FILES: tuple[tuple[Path, int], ...] = (
     (Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"), 0),
     (Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"), 0),
 )
-CHINA = ZoneInfo("Asia/Shanghai")
 _font_lock = threading.Lock()
 _font_ready = False
 

@@ -32,7 +32,7 @@ class LifePlanner(Enforcement, Reporting):
     """Plans one entity's publications (see the module docstring)."""
 
     def plan(self, p: Profile) -> list[Item]:
-        rng, t = self.rng, Timeline()
+        rng, t = self.rng, Timeline(self.today)
         state = EntityState(p)
         self._register(t, p)
         early = rng.random() < 0.012
@@ -141,7 +141,7 @@ class LifePlanner(Enforcement, Reporting):
             self._filing(t, p, est, "董事备案", f"董事：{names[0]}（董事长）、{names[1]}、{names[2]}")
             self._filing(t, p, est, "监事备案", f"监事：{names[3]}")
         elif p.entity_type == "有限责任公司" and rng.random() < 0.35:
-            self._filing(t, p, est + rng.randint(0, 10), "章程备案", "公司章程备案")
+            self._filing(t, p, min(est + rng.randint(0, 10), today), "章程备案", "公司章程备案")
         if rng.random() < 0.06:
             start = max(est, date(2014, 10, 1).toordinal())
             if start <= today:

@@ -46,15 +46,18 @@ def money(amount: int) -> str:
 class Timeline:
     """Publications of one entity; `order` breaks ties between publications of the same day."""
 
-    __slots__ = ("items", "n")
+    __slots__ = ("items", "n", "today")
 
-    def __init__(self) -> None:
+    def __init__(self, today: int) -> None:
         self.items: list[Item] = []
         self.n = 0
+        self.today = today
 
     def add(
         self, day: int, department: str, kind: str, payload: dict[str, Any], *, early: bool = False
     ) -> None:
+        if day > self.today:  # the platform rejects the future (`future_date`): a planner bug
+            raise ValueError(f"{kind} planned on day {day}, after today ({self.today})")
         self.n += 1
         self.items.append((day, -1 if early else self.n, department, kind, payload))
 

@@ -15,7 +15,7 @@ import pytest
 
 from adapters.publication_log.base import PublicationLog
 from adapters.publication_log.embedded import EmbeddedLog
-from tests.engines import kafka_bootstrap, unique_prefix
+from tests.engines import kafka_bootstrap, real, unique_prefix
 
 PARTITIONS = 3
 _topic_numbers = itertools.count(1)
@@ -35,7 +35,7 @@ def kafka_log(bootstrap: str) -> PublicationLog:
     )
 
 
-@pytest.fixture(params=["embedded", "kafka"])
+@pytest.fixture(params=["embedded", real("kafka")])
 def log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PublicationLog]:
     if request.param == "embedded":
         port: PublicationLog = EmbeddedLog(tmp_path / "log.sqlite3", default_partitions=PARTITIONS)

@@ -20,10 +20,10 @@ from adapters.event_store import postgres_env, sqlite_env
 from domain.departments import DepartmentRegistry
 from domain.registry import Registry
 from tests.builders import envelope, inspection_payload, penalty_payload, registered, uscc_for
-from tests.engines import postgres_dsn, unique_prefix
+from tests.engines import postgres_dsn, real, unique_prefix
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", real("postgres")])
 def registry(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Registry]:
     if request.param == "sqlite":
         env = sqlite_env(tmp_path)

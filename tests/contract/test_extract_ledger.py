@@ -18,7 +18,7 @@ from adapters.extract_ledger import (
     PostgresExtractLedger,
     SQLiteExtractLedger,
 )
-from tests.engines import postgres_dsn, unique_prefix
+from tests.engines import postgres_dsn, real, unique_prefix
 
 ISSUED = IssuedExtract(
     sha256="ab" * 32,
@@ -30,7 +30,7 @@ ISSUED = IssuedExtract(
 )
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", real("postgres")])
 def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ExtractLedger]:
     if request.param == "sqlite":
         s: ExtractLedger = SQLiteExtractLedger(tmp_path / "extracts.sqlite3")

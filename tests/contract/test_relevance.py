@@ -16,7 +16,7 @@ from adapters.search_index.base import IndexedEntity, SearchIndex
 from adapters.search_index.elasticsearch import ElasticsearchIndex
 from adapters.search_index.sqlite import SQLiteSearchIndex
 from tests.contract.relevance_cases import TODAY, Case, build_register, derive_cases
-from tests.engines import elasticsearch_url, unique_prefix
+from tests.engines import elasticsearch_url, real, unique_prefix
 
 KINDS = {
     "full_name",
@@ -45,7 +45,7 @@ def cases(register: list[IndexedEntity]) -> list[Case]:
     return derive_cases(register)
 
 
-@pytest.fixture(scope="module", params=["sqlite", "elasticsearch"])
+@pytest.fixture(scope="module", params=["sqlite", real("elasticsearch")])
 def index(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, register: list[IndexedEntity]
 ) -> Iterator[SearchIndex]:

@@ -34,7 +34,7 @@ from domain.registry import Registry
 from domain.uscc import make_registration_number, make_uscc
 from projections.rebuild import rebuild_projection
 from projections.runner import index_entity, index_projections
-from tests.engines import elasticsearch_url, unique_prefix
+from tests.engines import elasticsearch_url, real, unique_prefix
 
 TODAY = date(2026, 11, 22)
 BINHAI = "120116"
@@ -186,7 +186,7 @@ def world() -> Iterator[World]:
     w.registry.close()
 
 
-@pytest.fixture(params=["sqlite", "elasticsearch"])
+@pytest.fixture(params=["sqlite", real("elasticsearch")])
 def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SearchIndex]:
     if request.param == "sqlite":
         sqlite = SQLiteSearchIndex(tmp_path / "search.sqlite3")

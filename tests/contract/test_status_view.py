@@ -12,12 +12,12 @@ import pytest
 from eventsourcing.persistence import IntegrityError, Tracking
 
 from adapters.status_view import PostgresStatusView, SQLiteStatusView, StatusRow, StatusView
-from tests.engines import postgres_dsn, unique_prefix
+from tests.engines import postgres_dsn, real, unique_prefix
 
 SOURCE = "Registry"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", real("postgres")])
 def view(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StatusView]:
     if request.param == "sqlite":
         v: StatusView = SQLiteStatusView.open(tmp_path / "status.sqlite3")

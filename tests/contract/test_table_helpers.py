@@ -16,7 +16,7 @@ import pytest
 
 from adapters.pg import PgTable, postgres_datastore
 from adapters.sqlite_util import SQLiteTable
-from tests.engines import postgres_dsn, unique_prefix
+from tests.engines import postgres_dsn, real, unique_prefix
 
 DDL = "CREATE TABLE IF NOT EXISTS {table} (k TEXT PRIMARY KEY, n INTEGER NOT NULL)"
 
@@ -37,7 +37,7 @@ def _schema_exists(dsn: str, schema: str) -> bool:
     return found is not None
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", real("postgres")])
 def table(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Table]:
     if request.param == "sqlite":
 

@@ -7,7 +7,7 @@ import hashlib
 import re
 import shutil
 import subprocess
-from datetime import date, timedelta
+from datetime import datetime
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -330,7 +330,8 @@ def test_extract_pdf_carries_its_code_and_is_recorded_by_hash(platform: Platform
     assert set(body) == {"uscc", "position", "generated_at", "code", "sha256"}
     assert body["uscc"] == doc["uscc"] and body["code"] == code and body["sha256"] == sha256
     assert body["position"] == platform.container.projection.position()
-    assert date.fromisoformat(body["generated_at"][:10]) in (TODAY, TODAY - timedelta(days=1))
+    generated_at = datetime.fromisoformat(body["generated_at"])
+    assert platform.container.clock.date_of(generated_at) == TODAY  # a real instant, on the system date
     by_code = platform.client.get(f"/api/v1/extracts/{code.lower().replace('-', '')}")
     assert by_code.status_code == 200 and by_code.json() == body
     missing = platform.client.get("/api/v1/extracts/" + "0" * 64)

@@ -20,6 +20,8 @@ from infra.settings import Settings
 from tests.builders import envelope, penalty_payload, registered, uscc_for
 from tests.engines import elasticsearch_url, kafka_bootstrap, postgres_dsn, unique_prefix
 
+pytestmark = pytest.mark.engines
+
 TODAY = date(2026, 11, 22)
 
 

@@ -23,6 +23,8 @@ from projections.rebuild import rebuild_projection
 from tests.builders import change_payload, envelope
 from tests.engines import elasticsearch_url, postgres_dsn, unique_prefix
 
+pytestmark = pytest.mark.engines
+
 TODAY = date(2026, 11, 22)
 ENTITIES = 200
 

@@ -72,7 +72,7 @@ def test_a_revoked_key_is_refused_from_the_next_request(store: SQLiteCredentialS
     assert store.department_for(key) is None
     listed = store.list_keys()
     assert [(k.key_id, k.department) for k in listed] == [(key_id, "TJ-TAX")]
-    assert listed[0].revoked_at is not None and listed[0].revoked_at.date() == TODAY
+    assert listed[0].revoked_at is not None and store.clock.date_of(listed[0].revoked_at) == TODAY
 
 
 def test_keys_survive_a_restart(store: SQLiteCredentialStore, path: Path) -> None:

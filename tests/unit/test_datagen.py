@@ -5,16 +5,17 @@ from __future__ import annotations
 import collections
 import json
 import re
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from adapters.clock import FixedDateClock
 from domain.annual_report import overdue_years
 from domain.departments import DepartmentRegistry
 from domain.identity import birth_date_of
-from domain.publications import KINDS, PAYLOADS, Envelope
+from domain.publications import KINDS, PAYLOADS, Envelope, future_date_message
 from domain.publicity import publicity_period
 from domain.registry import Registry
 from domain.uscc import TIANJIN_DISTRICTS, USCC, validate_registration_number
@@ -365,27 +366,21 @@ def test_penalties_span_severities_departments_and_years(envelopes: list[dict[st
         assert penalty["payload"]["basis"].startswith("《")
 
 
-def test_a_different_today_never_yields_the_future() -> None:
-    today = date(2024, 2, 29)
-    envelopes = list(generate(200, 5, today))
+@pytest.mark.parametrize("today", [date(2024, 2, 29), date(2019, 1, 1), date(2026, 12, 31)])
+def test_a_different_today_never_yields_the_future(today: date) -> None:
+    envelopes = list(generate(1000, 5, today))
     assert max(e["occurred_on"] for e in envelopes) <= today.isoformat()
     for envelope in envelopes:
-        PAYLOADS[envelope["kind"]].model_validate(envelope["payload"])
+        payload = PAYLOADS[envelope["kind"]].model_validate(envelope["payload"])
+        occurred_on = date.fromisoformat(envelope["occurred_on"])
+        assert future_date_message(occurred_on, payload, today) is None, envelope
 
 
 # --- end to end through the application service -----------------------------------------------------------
 
 
-class _FixedClock:
-    def today(self) -> date:
-        return TODAY
-
-    def now(self) -> datetime:
-        return datetime(2025, 6, 15, 12, tzinfo=UTC)
-
-
 def test_the_registry_applies_every_publication_without_rejection() -> None:
-    app = Registry(clock=_FixedClock(), departments=DepartmentRegistry.load_default())
+    app = Registry(clock=FixedDateClock(TODAY), departments=DepartmentRegistry.load_default())
     envelopes = list(generate(150, 99, TODAY))
     registered: set[str] = set()
     early = 0

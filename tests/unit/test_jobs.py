@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from adapters.clock import FixedDateClock
 from adapters.search_index.base import SearchFilters, SearchUnavailable
 from adapters.search_index.sqlite import SQLiteSearchIndex
 from api.cli import app
@@ -23,12 +24,16 @@ PENALISED = SearchFilters(flags=("penalty",))
 WINDOW_CLOSED = date(2027, 6, 1)
 
 
-class MovableClock:
-    def __init__(self, today: date) -> None:
-        self.day = today
+class MovableClock(FixedDateClock):
+    """A fixed-date clock whose date a test moves."""
 
-    def today(self) -> date:
-        return self.day
+    @property
+    def day(self) -> date:
+        return self._today
+
+    @day.setter
+    def day(self, value: date) -> None:
+        self._today = value
 
 
 @pytest.fixture

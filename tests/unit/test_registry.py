@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from domain.errors import EntityNotFound
 from domain.registry import Outcome, Registry
 from projections.documents import sharing_document
 from tests.builders import (
+    TODAY,
     USCC,
     envelope,
     inspection_payload,
@@ -195,6 +197,20 @@ REJECTIONS: list[tuple[str, Callable[[], Any], str, str]] = [
     ),
     ("bad-resident-id", _registration_with_bad_resident_id, pub.REASON_INVALID_PAYLOAD, "校验码"),
     (
+        "occurred-after-today",
+        lambda: penalty(occurred_on=(TODAY + timedelta(days=2)).isoformat()),
+        pub.REASON_FUTURE_DATE,
+        "晚于系统日期",
+    ),
+    (
+        "decided-after-today",
+        lambda: envelope(
+            "penalty.imposed", penalty_payload(decided_on=(TODAY + timedelta(days=1)).isoformat())
+        ),
+        pub.REASON_FUTURE_DATE,
+        "决定日期",
+    ),
+    (
         "unknown-severity",
         lambda: envelope("penalty.imposed", penalty_payload(severity="critical")),
         pub.REASON_INVALID_PAYLOAD,
@@ -271,6 +287,7 @@ def test_rejection_reason_codes_are_stable() -> None:
         pub.REASON_UNKNOWN_DEPARTMENT,
         pub.REASON_OUTSIDE_MANDATE,
         pub.REASON_ALREADY_REGISTERED,
+        pub.REASON_FUTURE_DATE,
     )
     assert codes == (
         "malformed",
@@ -281,6 +298,7 @@ def test_rejection_reason_codes_are_stable() -> None:
         "unknown_department",
         "outside_mandate",
         "already_registered",
+        "future_date",
     )
 
 
