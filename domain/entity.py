@@ -16,7 +16,14 @@ from eventsourcing.domain import Aggregate
 
 from domain.annual_report import can_submit, first_report_year, report_window
 from domain.errors import InvariantViolated
-from domain.publicity import add_months, can_repair, publicity_period
+from domain.publicity import (
+    LISTING_REPAIR,
+    PenaltyFacts,
+    PublicityPolicy,
+    can_repair,
+    default_publicised_on,
+    publicity_period,
+)
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://gongshi.example/market-entity")
 
@@ -25,12 +32,48 @@ STATUS_DEREGISTERED = "注销"
 STATUS_REVOKED = "吊销"
 
 
+#: The keys of a command's `meta` that every Published event records.
+EVENT_FIELDS = ("department", "publication_id", "occurred_on", "basis", "timestamp")
+#: The keys of a command's `meta` that only inform the command (the registry passes them):
+#: `applied_on` — the system date the platform applies the publication on; `publicity` — the
+#: `PublicityPolicy` the rules are read under.
+CONTEXT_FIELDS = ("applied_on", "publicity")
+
+
 def entity_id(uscc: str) -> UUID:
     return uuid5(NAMESPACE, uscc)
 
 
+def _old_penalty_publicised_on(data: dict[str, Any], occurred_on: Any) -> str:
+    """The publicity date of a penalty stored before `publicised_on` existed: its publication's
+    business date `occurred_on` (what the department stated), kept between the decision and the
+    Order 45 Art. 9 deadline. Events and snapshots both carry `occurred_on`, so both give the
+    same answer."""
+    decided = date.fromisoformat(str(data["decided_on"]))
+    stated = occurred_on if isinstance(occurred_on, date) else date.fromisoformat(str(occurred_on))
+    return default_publicised_on(decided, stated).isoformat()
+
+
+def _upcast_penalty_data(data: dict[str, Any], occurred_on: Any) -> None:
+    data.setdefault("domain", "other")
+    data.setdefault("procedure", "ordinary")
+    if "publicised_on" not in data:
+        data["publicised_on"] = _old_penalty_publicised_on(data, occurred_on)
+
+
 class MarketEntity(Aggregate):
-    """The credit record of one market entity."""
+    """The credit record of one market entity.
+
+    `class_version` 2: penalty records carry `domain`, `procedure` and `publicised_on`
+    (`upcast_v1_v2` fills them in snapshots taken before).
+    """
+
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        for penalty in state.get("penalties", {}).values():
+            _upcast_penalty_data(penalty, penalty.get("occurred_on", penalty["decided_on"]))
 
     class Published(Aggregate.Event):
         department: str
@@ -173,7 +216,14 @@ class MarketEntity(Aggregate):
     def record(
         self, event_class: type[MarketEntity.Published], meta: dict[str, Any], data: dict[str, Any]
     ) -> None:
-        self.trigger_event(event_class, data=data, **meta)
+        self.trigger_event(event_class, data=data, **{k: meta[k] for k in EVENT_FIELDS if k in meta})
+
+    @staticmethod
+    def publicity_policy(meta: dict[str, Any]) -> PublicityPolicy:
+        policy = meta.get("publicity")
+        if not isinstance(policy, PublicityPolicy):
+            raise TypeError("the registry passes meta['publicity'] (a PublicityPolicy) to this command")
+        return policy
 
     def change_registration(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
         self.check_active("办理变更登记")
@@ -208,6 +258,10 @@ class MarketEntity(Aggregate):
 
     def impose_penalty(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
         self.check_new_penalty(data["decision_no"])
+        if data.get("publicised_on") is None:
+            applied_on: date = meta.get("applied_on") or meta["occurred_on"]
+            decided = date.fromisoformat(str(data["decided_on"]))
+            data = {**data, "publicised_on": default_publicised_on(decided, applied_on).isoformat()}
         self.record(self.PenaltyImposed, meta, data)
 
     def amend_penalty(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
@@ -251,12 +305,17 @@ class MarketEntity(Aggregate):
         if target == "penalty":
             self.check_penalty_exists(decision_no)
             penalty = self.penalties[decision_no]
-            period = publicity_period(penalty["severity"], date.fromisoformat(penalty["decided_on"]))
             if penalty.get("repaired") or penalty.get("revoked"):
                 raise InvariantViolated(f"处罚 {decision_no} 已修复或已撤销", code="already_repaired")
+            period = publicity_period(PenaltyFacts.of(penalty), self.publicity_policy(meta))
             if not period.publicised:
                 raise InvariantViolated(
                     f"处罚 {decision_no} 依规不予公示，无需信用修复", code="not_publicised"
+                )
+            if period.earliest_repair_on is None:
+                raise InvariantViolated(
+                    f"处罚 {decision_no} 依{period.rule_set_name}不得提前停止公示，公示至 {period.ends_on}",
+                    code="repair_not_allowed",
                 )
             if not can_repair(period, on):
                 raise InvariantViolated(
@@ -268,8 +327,12 @@ class MarketEntity(Aggregate):
         else:
             self.check_listing_active(self.serious_listings, decision_no, "严重违法失信名单")
             listed_on = date.fromisoformat(self.serious_listings[decision_no]["listed_on"])
-            if on < add_months(listed_on, 12):
-                raise InvariantViolated("列入严重违法失信名单未满一年，尚不能修复", code="repair_too_early")
+            if on < LISTING_REPAIR.earliest_repair_on(listed_on):
+                raise InvariantViolated(
+                    f"列入严重违法失信名单未满{LISTING_REPAIR.min_months // 12}年，尚不能修复"
+                    f"（{LISTING_REPAIR.name}）",
+                    code="repair_too_early",
+                )
         self.record(self.CreditRepaired, meta, data)
 
     def submit_annual_report(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
@@ -362,6 +425,17 @@ class MarketEntity(Aggregate):
             licence["revoked_on"] = self.occurred_on.isoformat()
 
     class PenaltyImposed(Published):
+        """v2: `data` carries `domain`, `procedure` and `publicised_on` (and `measures` when the
+        department gave them); `upcast_v1_v2` fills the first three for events stored before."""
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            data = dict(state["data"])
+            _upcast_penalty_data(data, state["occurred_on"])
+            state["data"] = data
+
         def evolve(self, entity: MarketEntity) -> None:
             entity.penalties[self.data["decision_no"]] = {
                 **self.meta(),

@@ -155,6 +155,40 @@ class LicenceRevoked(Payload):
 # --- penalties --------------------------------------------------------------------------------
 
 
+#: The kinds of administrative penalty (行政处罚法 2021 Art. 9), as the publicity rules need them.
+PenaltyMeasure = Literal[
+    "warning",  # 警告
+    "circulated_criticism",  # 通报批评
+    "fine",  # 罚款
+    "confiscation_of_gains",  # 没收违法所得
+    "confiscation_of_property",  # 没收非法财物
+    "licence_suspension",  # 暂扣许可证件
+    "qualification_downgrade",  # 降低资质等级
+    "licence_revocation",  # 吊销许可证件
+    "business_licence_revocation",  # 吊销营业执照
+    "production_restriction",  # 限制开展生产经营活动
+    "suspension_of_business",  # 责令停产停业
+    "closure",  # 责令关闭
+    "employment_restriction",  # 限制从业
+    "detention",  # 行政拘留
+    "other",  # 法律、行政法规规定的其他行政处罚
+]
+#: The field of regulation a penalty belongs to, where a rule set treats it differently.
+PenaltyDomain = Literal[
+    "special_equipment",  # 特种设备
+    "work_safety",  # 安全生产
+    "fire_protection",  # 消防
+    "food",  # 食品
+    "drugs",  # 药品
+    "medical_devices",  # 医疗器械
+    "environment",  # 生态环境
+    "construction_quality",  # 工程质量
+    "product_certification",  # 强制性产品认证
+    "other",
+]
+Procedure = Literal["ordinary", "simplified"]
+
+
 class PenaltyImposed(Payload):
     decision_no: ShortText
     violation: Text
@@ -164,6 +198,32 @@ class PenaltyImposed(Payload):
     decided_on: date
     severity: Severity
     confiscated_amount: Annotated[Decimal, Field(ge=0, max_digits=20, decimal_places=2)] | None = None
+    measures: Annotated[list[PenaltyMeasure], Field(min_length=1, max_length=15)] | None = Field(
+        None,
+        description="the kinds of penalty the decision imposes (行政处罚法 Art. 9); unknown when "
+        "omitted, and the rules then go by `severity`",
+    )
+    domain: Annotated[
+        PenaltyDomain,
+        Field(description="the field of regulation (special equipment, work safety, food, drugs…)"),
+    ] = "other"
+    procedure: Annotated[
+        Procedure, Field(description="ordinary (普通程序) or simplified (简易程序, on-the-spot) procedure")
+    ] = "ordinary"
+    publicised_on: Annotated[
+        date | None,
+        Field(
+            description="when the penalty was first publicised (for a historical load: its original "
+            "publicity date); default: the date the platform applies it, but no later than 20 working "
+            "days after the decision (SAMR Order 45 Art. 9)"
+        ),
+    ] = None
+
+    @model_validator(mode="after")
+    def _publicised_after_decision(self) -> PenaltyImposed:
+        if self.publicised_on is not None and self.publicised_on < self.decided_on:
+            raise ValueError("publicised_on 不能早于决定日期 decided_on")
+        return self
 
 
 class PenaltyAmended(Payload):
@@ -328,10 +388,11 @@ REASON_FUTURE_DATE = "future_date"
 
 # the dates of a payload that say when something was decided, done or reported; none may lie
 # after the system date (validity dates such as a licence's `valid_from` may)
-BUSINESS_DATE_FIELDS: tuple[str, ...] = ("decided_on", "inspected_on", "established_on")
+BUSINESS_DATE_FIELDS: tuple[str, ...] = ("decided_on", "publicised_on", "inspected_on", "established_on")
 _DATE_LABELS = {
     "occurred_on": "发生日期",
     "decided_on": "决定日期",
+    "publicised_on": "公示日期",
     "inspected_on": "检查日期",
     "established_on": "成立日期",
 }

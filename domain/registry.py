@@ -28,6 +28,7 @@ from domain.clock import Clock
 from domain.departments import DepartmentRegistry
 from domain.entity import NAMESPACE, MarketEntity, entity_id
 from domain.errors import DomainError, EntityNotFound, InvalidUSCC
+from domain.publicity import PublicityPolicy, market_supervision_codes
 from domain.uscc import USCC
 
 Status = Literal["applied", "duplicate", "parked", "rejected"]
@@ -213,10 +214,17 @@ class Registry(Application[UUID]):
     snapshotting_intervals = {MarketEntity: 100, RejectionLog: 100}
 
     def __init__(
-        self, *, clock: Clock, departments: DepartmentRegistry, env: Mapping[str, str] | None = None
+        self,
+        *,
+        clock: Clock,
+        departments: DepartmentRegistry,
+        env: Mapping[str, str] | None = None,
+        publicity: PublicityPolicy | None = None,
     ):
         self.clock = clock
         self.departments = departments
+        #: the publicity rules' open choices (settings); the projections read them here too
+        self.publicity = publicity or PublicityPolicy(market_supervision_codes(departments.all()))
         super().__init__(env=dict(env or {}))
 
     def construct_recorder(self) -> Any:
@@ -444,8 +452,9 @@ class Registry(Application[UUID]):
         assert isinstance(entity, MarketEntity)
         if entity.has_applied(envelope.publication_id):
             return Outcome("duplicate", **ids)
+        context = {"applied_on": self.clock.today(), "publicity": self.publicity}
         try:
-            getattr(entity, COMMANDS[envelope.kind])({**meta}, data)
+            getattr(entity, COMMANDS[envelope.kind])({**meta, **context}, data)
         except DomainError as err:
             return Outcome("rejected", **ids, code=err.code, message=err.message)
         return Outcome("applied", **ids)

@@ -20,6 +20,7 @@ from adapters.tracking import TrackingStore, open_tracking
 from api.ingest_worker import IngestionWorker
 from domain.clock import Clock
 from domain.departments import DepartmentRegistry
+from domain.publicity import PublicityPolicy, market_supervision_codes
 from domain.registry import Registry
 from infra.settings import Settings
 from projections.changes import ChangeFeed
@@ -42,6 +43,17 @@ class Container:
         return DepartmentRegistry.load_default()
 
     @cached_property
+    def publicity_policy(self) -> PublicityPolicy:
+        """The publicity rules' open choices, from the settings."""
+        s = self.settings
+        return PublicityPolicy(
+            market_supervision_departments=market_supervision_codes(self.departments.all()),
+            market_supervision_rules=s.publicity_market_supervision_rules,
+            small_fine_limit=s.publicity_small_fine_limit,
+            publicise_light=s.publicity_publicise_light,
+        )
+
+    @cached_property
     def event_store_env(self) -> dict[str, str]:
         s = self.settings
         if s.postgres_dsn:
@@ -50,13 +62,23 @@ class Container:
 
     @cached_property
     def registry(self) -> Registry:
-        return Registry(clock=self.clock, departments=self.departments, env=self.event_store_env)
+        return Registry(
+            clock=self.clock,
+            departments=self.departments,
+            env=self.event_store_env,
+            publicity=self.publicity_policy,
+        )
 
     @cached_property
     def reader(self) -> Registry:
         """A second application object on the same store for the read side (projections): its
         own aggregate cache, read without copies, never touched by the ingestion worker."""
-        return Registry(clock=self.clock, departments=self.departments, env=self.event_store_env)
+        return Registry(
+            clock=self.clock,
+            departments=self.departments,
+            env=self.event_store_env,
+            publicity=self.publicity_policy,
+        )
 
     @cached_property
     def log(self) -> PublicationLog:
@@ -176,7 +198,12 @@ class Container:
         versioned reads stay out of the projections' aggregate cache."""
         s = self.settings
         return ChangeFeed(
-            Registry(clock=self.clock, departments=self.departments, env=self.event_store_env),
+            Registry(
+                clock=self.clock,
+                departments=self.departments,
+                env=self.event_store_env,
+                publicity=self.publicity_policy,
+            ),
             self.log,
             s.changes_topic,
             self.tracking,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +31,23 @@ class Settings(BaseSettings):
     consumer_group: str = "gongshi-ingest"
     ingest_batch_size: int = 500
     projection_batch_size: int = 500
+
+    # the choices the publicity rules leave open (domain/publicity.py says where sources differ);
+    # a change applies to documents written from then on: rebuild the projections to apply it to all
+    publicity_small_fine_limit: Decimal = Field(
+        Decimal("50000"),
+        ge=0,
+        description="SAMR Order 45 Art. 13: a fine up to this (CNY, inclusive) is a small fine, public "
+        "for 3 months; set by each province (Shanghai 50,000; Hubei under 100,000)",
+    )
+    publicity_publicise_light: bool = Field(
+        False, description="NDRC Order 36: publicise light penalties (for at most 3 months)"
+    )
+    publicity_market_supervision_rules: Literal["samr", "credit_platform"] = Field(
+        "samr",
+        description="market supervision's own penalties under SAMR Order 45 (samr) or the credit "
+        "platform's NDRC rule sets like every other department (credit_platform)",
+    )
 
     @property
     def publications_topic(self) -> str:

@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from adapters.publication_log.base import Headers, PublicationLog
 from domain.entity import MarketEntity
+from domain.publicity import PublicityPolicy
 from domain.registry import Registry
 from projections.documents import public_document, sharing_document
 from projections.following import Follower
@@ -126,9 +127,9 @@ Fingerprint = dict[str, dict[str, bytes]]
 FOLLOWED_MAX = 2_000
 
 
-def documents(entity: MarketEntity) -> dict[str, dict[str, Any]]:
+def documents(entity: MarketEntity, policy: PublicityPolicy | None = None) -> dict[str, dict[str, Any]]:
     """The views a change is announced for: the public and the sharing (agency) document."""
-    sharing = sharing_document(entity)
+    sharing = sharing_document(entity, policy)
     return {"public": public_document(sharing), "sharing": sharing}
 
 
@@ -254,7 +255,7 @@ class ChangeFeed(Follower):
 
     def documents(self, entity: MarketEntity) -> dict[str, dict[str, Any]]:
         """The documents compared before and after each event, by view (`public`, `sharing`)."""
-        return documents(entity)
+        return documents(entity, self.registry.publicity)
 
     def close(self) -> None:
         self.registry.close()

@@ -1,6 +1,7 @@
 """Pure functions from an entity's state to the documents the indexes hold.
 
-- `sharing_document`: the agency view — unmasked, every record, former names, history.
+- `sharing_document`: the agency view — unmasked, every record, former names, history; each
+  penalty carrying its publicity period and the rule set that gave it (`publicity`).
 - `public_document`: the public view as stored — natural persons masked, revoked penalties and
   unpublicised annual-report fields removed, each penalty carrying its publicity period.
 - `public_view`: the public document as of a date — penalties outside their window removed.
@@ -17,7 +18,14 @@ from typing import Any
 from adapters.search_index import text
 from domain.entity import MarketEntity
 from domain.masking import mask_person
-from domain.publicity import is_penalty_public, publicity_period
+from domain.publicity import (
+    PenaltyFacts,
+    PublicityPeriod,
+    PublicityPolicy,
+    default_policy,
+    is_penalty_public,
+    publicity_period,
+)
 from domain.uscc import USCC
 
 RECORD_CATEGORIES = (
@@ -41,7 +49,27 @@ def _district(uscc: str) -> tuple[str, str | None]:
     return parsed.region_code, parsed.district_name
 
 
-def sharing_document(entity: MarketEntity) -> dict[str, Any]:
+def penalty_publicity(penalty: dict[str, Any], policy: PublicityPolicy) -> dict[str, Any]:
+    """A penalty's publicity period as the documents carry it: the window, and the rule set that
+    gave it by code and name."""
+    period = publicity_period(PenaltyFacts.of(penalty), policy)
+    repaired = penalty.get("repaired")
+    return {
+        "rule_set": period.rule_set,
+        "rule_set_name": period.rule_set_name,
+        "counts_from": period.counts_from,
+        "penalty_class": period.penalty_class,
+        "publicised": period.publicised,
+        "starts_on": period.starts_on.isoformat(),
+        "earliest_repair_on": period.earliest_repair_on.isoformat() if period.earliest_repair_on else None,
+        "ends_on": period.ends_on.isoformat() if period.ends_on else None,
+        "repaired_on": repaired["on"] if repaired else None,
+    }
+
+
+def sharing_document(entity: MarketEntity, policy: PublicityPolicy | None = None) -> dict[str, Any]:
+    """`policy`: the publicity rules' settings (default: the shipped departments, default settings)."""
+    policy = policy or default_policy()
     district_code, district_name = _district(entity.uscc)
     return {
         "uscc": entity.uscc,
@@ -57,7 +85,7 @@ def sharing_document(entity: MarketEntity) -> dict[str, Any]:
         "changes": list(entity.changes),
         "filings": list(entity.filings),
         "licences": list(entity.licences.values()),
-        "penalties": list(entity.penalties.values()),
+        "penalties": [{**p, "publicity": penalty_publicity(p, policy)} for p in entity.penalties.values()],
         "abnormal_listings": list(entity.abnormal_listings.values()),
         "serious_listings": list(entity.serious_listings.values()),
         "inspections": list(entity.inspections),
@@ -83,18 +111,9 @@ def _mask_change(change: dict[str, Any]) -> dict[str, Any]:
 
 
 def _public_penalty(penalty: dict[str, Any]) -> dict[str, Any]:
-    period = publicity_period(penalty["severity"], date.fromisoformat(penalty["decided_on"]))
-    repaired = penalty.get("repaired")
     return {
         **{k: v for k, v in penalty.items() if k not in ("revoked", "repaired", "history")},
         "amendments": [h for h in penalty.get("history", []) if h.get("change") == "变更"],
-        "publicity": {
-            "rule_set": period.rule_set,
-            "publicised": period.publicised,
-            "starts_on": period.starts_on.isoformat(),
-            "ends_on": period.ends_on.isoformat() if period.ends_on else None,
-            "repaired_on": repaired["on"] if repaired else None,
-        },
     }
 
 
@@ -135,8 +154,15 @@ def public_document(sharing: dict[str, Any]) -> dict[str, Any]:
 
 
 def penalty_is_public(penalty: dict[str, Any], today: date) -> bool:
+    """Whether a document's penalty is public on `today`, by the period its document carries."""
     pub = penalty["publicity"]
-    period = publicity_period(penalty["severity"], date.fromisoformat(penalty["decided_on"]))
+    period = PublicityPeriod(
+        rule_set=pub["rule_set"],
+        publicised=pub["publicised"],
+        starts_on=date.fromisoformat(pub["starts_on"]),
+        earliest_repair_on=None,
+        ends_on=date.fromisoformat(pub["ends_on"]) if pub.get("ends_on") else None,
+    )
     repaired_on = date.fromisoformat(pub["repaired_on"]) if pub.get("repaired_on") else None
     return is_penalty_public(period, today, repaired_on=repaired_on)
 

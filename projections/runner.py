@@ -22,6 +22,7 @@ from eventsourcing.persistence import Notification
 from adapters.search_index.base import PROJECTIONS, IndexedEntity, SearchIndex, check_projection
 from domain.clock import Clock
 from domain.entity import MarketEntity
+from domain.publicity import PublicityPolicy
 from domain.registry import Registry
 from projections.documents import (
     flags,
@@ -39,12 +40,15 @@ ENTITY_TOPIC_PREFIX = f"{MarketEntity.__module__}:{MarketEntity.__qualname__}."
 
 
 def index_entity(
-    entity: MarketEntity, today: date | None = None, projection: str | None = None
+    entity: MarketEntity,
+    today: date | None = None,
+    projection: str | None = None,
+    policy: PublicityPolicy | None = None,
 ) -> IndexedEntity:
     """The documents of one entity: those `projection` writes, or all of them (None). Its flags
     are evaluated as of `today` (default: the last business date the entity knows; the
-    projection passes the system's date)."""
-    sharing = sharing_document(entity)
+    projection passes the system's date); its penalties' windows under `policy`."""
+    sharing = sharing_document(entity, policy)
     if projection == "sharing":
         return IndexedEntity(uscc=entity.uscc, version=entity.version, sharing=sharing)
     public = public_document(sharing)
@@ -122,7 +126,10 @@ class EntityProjection(Follower):
         """The current documents of these entities, flags as of the system's date."""
         today = self.clock.today() if self.clock is not None else None
         with self.read_lock:
-            return [index_entity(self._load(entity_id), today, self.name) for entity_id in entity_ids]
+            return [
+                index_entity(self._load(entity_id), today, self.name, self.registry.publicity)
+                for entity_id in entity_ids
+            ]
 
     def _load(self, entity_id: UUID) -> MarketEntity:
         # read-only: documents are built from the cached aggregate without copying it

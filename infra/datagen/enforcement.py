@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from domain.publicity import publicity_period
+from domain.publicity import PenaltyFacts, default_policy, publicity_period
 from infra.datagen import names as kb
 from infra.datagen.profiles import Profile
 from infra.datagen.timeline import (
@@ -27,6 +27,25 @@ EARLIEST_PENALTY = date(2019, 1, 1).toordinal()
 EARLIEST_INSPECTION = date(2016, 6, 1).toordinal()
 SEVERITIES = ("minor", "general", "serious")
 SEVERITY_WEIGHTS = (30, 52, 18)
+
+
+#: The field of regulation of a violation, where the publicity rules treat it differently.
+_DEPARTMENT_DOMAINS = {"TJ-EM": "work_safety", "TJ-EE": "environment"}
+_DOMAIN_WORDS = (
+    ("特种设备", "special_equipment"),
+    ("食品", "food"),
+    ("医疗器械", "medical_devices"),
+    ("药品", "drugs"),
+    ("建筑材料", "construction_quality"),
+    ("消防", "fire_protection"),
+)
+
+
+def penalty_domain(department: str, violation: str) -> str:
+    for word, domain in _DOMAIN_WORDS:
+        if word in violation:
+            return domain
+    return _DEPARTMENT_DOMAINS.get(department, "other")
 
 
 class Enforcement(PlannerBase):
@@ -51,18 +70,28 @@ class Enforcement(PlannerBase):
         if severity == "serious" and not v.serious:
             severity = "general"
         confiscated = 0
+        procedure = "ordinary"
         if severity == "minor":
             fine = 0 if rng.random() < 0.5 else rng.randint(2, 50) * 100
             content = f"警告，并处罚款{fine}元" if fine else "警告"
+            measures = ["warning", "fine"] if fine else ["warning"]
+            # 行政处罚法 Art. 51: a warning, or a fine up to 3,000 CNY for an organisation, on the spot
+            if fine <= 3000 and rng.random() < 0.6:
+                procedure = "simplified"
         elif severity == "general":
             fine = rng.randint(5, 200) * 1000
             content = f"责令改正，罚款人民币{fine}元"
+            measures = ["fine"]
         else:
             fine = rng.randint(10, 200) * 10_000
             confiscated = rng.randint(1, 500) * 1000 if rng.random() < 0.4 else 0
             content = (
                 f"没收违法所得{confiscated}元，并处罚款{fine}元" if confiscated else f"罚款人民币{fine}元"
             )
+            measures = ["fine", "confiscation_of_gains"] if confiscated else ["fine"]
+            if rng.random() < 0.15:
+                content += "，吊销许可证件"
+                measures.append("licence_revocation")
         decision_no = self.numbers.doc(kb.PENALTY_PREFIX[department], decided)
         payload: dict[str, Any] = {
             "decision_no": decision_no,
@@ -72,6 +101,11 @@ class Enforcement(PlannerBase):
             "fine_amount": money(fine),
             "decided_on": iso(decided),
             "severity": severity,
+            "measures": measures,
+            "domain": penalty_domain(department, v.text),
+            "procedure": procedure,
+            # publicised a few days after the decision (within SAMR Order 45 Art. 9's 20 working days)
+            "publicised_on": iso(min(decided + rng.randint(0, 10), today)),
         }
         if confiscated:
             payload["confiscated_amount"] = money(confiscated)
@@ -101,7 +135,9 @@ class Enforcement(PlannerBase):
             )
             return
         if rng.random() < 0.3:
-            earliest = publicity_period(severity, date.fromordinal(decided)).earliest_repair_on
+            amended_facts = {"severity": severity, "fine_amount": money(fine), "department": department}
+            facts = PenaltyFacts.of({**payload, **amended_facts})
+            earliest = publicity_period(facts, default_policy()).earliest_repair_on
             if earliest is not None:
                 day = max(earliest.toordinal(), last + 1) + rng.randint(0, 120)
                 if day <= today:

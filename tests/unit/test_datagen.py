@@ -16,7 +16,7 @@ from domain.annual_report import overdue_years
 from domain.departments import DepartmentRegistry
 from domain.identity import birth_date_of
 from domain.publications import KINDS, PAYLOADS, Envelope, future_date_message
-from domain.publicity import publicity_period
+from domain.publicity import PenaltyFacts, default_policy, publicity_period
 from domain.registry import Registry
 from domain.uscc import TIANJIN_DISTRICTS, USCC, validate_registration_number
 from infra.datagen import generate, write_jsonl
@@ -239,6 +239,7 @@ def _check_entity(events: list[dict[str, Any]]) -> bool:
     name = registered["payload"]["name"]
     licences: set[str] = set()
     penalties: dict[str, dict[str, Any]] = {}
+    penalty_departments: dict[str, str] = {}
     abnormal: dict[str, str | None] = {}
     serious: dict[str, str | None] = {}
     reports: set[int] = set()
@@ -263,6 +264,7 @@ def _check_entity(events: list[dict[str, Any]]) -> bool:
         elif kind == "penalty.imposed":
             assert payload["decision_no"] not in penalties and payload["decided_on"] == on
             penalties[payload["decision_no"]] = dict(payload, revoked=False)
+            penalty_departments[payload["decision_no"]] = event["department"]
         elif kind in ("penalty.amended", "penalty.revoked"):
             penalty = penalties[payload["decision_no"]]
             assert event["department"] == next(
@@ -270,12 +272,14 @@ def _check_entity(events: list[dict[str, Any]]) -> bool:
             )
             assert on > penalty["decided_on"] and not penalty["revoked"]
             penalty["severity"] = payload.get("severity") or penalty["severity"]
+            penalty["fine_amount"] = payload.get("fine_amount") or penalty["fine_amount"]
             penalty["revoked"] = kind == "penalty.revoked"
         elif kind == "repair.approved":
             assert event["department"] == "TJ-DRC" and payload["target"] == "penalty"
             penalty = penalties[payload["decision_no"]]
             assert not penalty["revoked"]
-            period = publicity_period(penalty["severity"], date.fromisoformat(penalty["decided_on"]))
+            facts = PenaltyFacts.of({**penalty, "department": penalty_departments[payload["decision_no"]]})
+            period = publicity_period(facts, default_policy())
             assert period.earliest_repair_on is not None and on >= period.earliest_repair_on.isoformat()
         elif kind in ("abnormal.listed", "serious.listed"):
             listings = abnormal if kind == "abnormal.listed" else serious

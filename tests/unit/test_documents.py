@@ -148,21 +148,72 @@ def test_annual_report_with_nothing_publicised_shows_no_optional_field(registry:
 # --- penalty publicity windows --------------------------------------------------------------------
 
 
-def test_general_penalty_is_public_for_at_most_one_year_under_ndrc_58(registry: Registry, uscc: str) -> None:
+def test_another_departments_penalty_is_public_for_three_years_under_order_58(
+    registry: Registry, uscc: str
+) -> None:
     publish(
-        registry, "penalty.imposed", penalty_payload(DECISION, decided_on="2025-01-10", severity="general")
+        registry,
+        "penalty.imposed",
+        penalty_payload(DECISION, decided_on="2025-01-10", severity="general"),
+        department="TJ-TAX",
     )
     assert public_penalties(registry, date(2025, 1, 9)) == []
     assert public_penalties(registry, date(2025, 1, 10)) == [DECISION]
-    assert public_penalties(registry, date(2025, 6, 1)) == [DECISION]
-    assert public_penalties(registry, date(2026, 1, 9)) == [DECISION]
-    assert public_penalties(registry, date(2026, 1, 10)) == []
+    assert public_penalties(registry, date(2028, 1, 9)) == [DECISION]
+    assert public_penalties(registry, date(2028, 1, 10)) == []
     publicity = public_document(sharing_document(registry.get_entity(uscc)))["penalties"][0]["publicity"]
-    assert (publicity["rule_set"], publicity["ends_on"]) == ("NDRC-58-2023", "2026-01-10")
+    assert (publicity["rule_set"], publicity["counts_from"], publicity["ends_on"]) == (
+        "NDRC-58-2023",
+        "decision",
+        "2028-01-10",
+    )
+    assert publicity["rule_set_name"].startswith("《失信行为纠正后的信用信息修复管理办法（试行）》")
+
+
+def test_market_supervisions_penalty_counts_three_years_from_its_publicity_date(
+    registry: Registry, uscc: str
+) -> None:
+    payload = penalty_payload(
+        DECISION,
+        decided_on="2025-01-10",
+        publicised_on="2025-01-20",
+        fine_amount="80000.00",
+        measures=["fine"],
+    )
+    publish(registry, "penalty.imposed", payload)
+    assert public_penalties(registry, date(2025, 1, 19)) == []
+    assert public_penalties(registry, date(2025, 1, 20)) == [DECISION]
+    assert public_penalties(registry, date(2028, 1, 19)) == [DECISION]
+    assert public_penalties(registry, date(2028, 1, 20)) == []
+    sharing = sharing_document(registry.get_entity(uscc))
+    publicity = sharing["penalties"][0]["publicity"]  # agencies see which rule gave the window too
+    assert (publicity["rule_set"], publicity["counts_from"], publicity["earliest_repair_on"]) == (
+        "SAMR-45-2021",
+        "publicity",
+        "2025-07-20",
+    )
+
+
+def test_market_supervisions_small_fine_is_public_for_three_months(registry: Registry, uscc: str) -> None:
+    payload = penalty_payload(
+        DECISION,
+        decided_on="2025-01-10",
+        publicised_on="2025-01-20",
+        fine_amount="2000.00",
+        measures=["fine"],
+    )
+    publish(registry, "penalty.imposed", payload)
+    assert public_penalties(registry, date(2025, 4, 19)) == [DECISION]
+    assert public_penalties(registry, date(2025, 4, 20)) == []
 
 
 def test_minor_penalty_under_order_36_is_never_public(registry: Registry, uscc: str) -> None:
-    publish(registry, "penalty.imposed", penalty_payload(DECISION, decided_on="2026-05-01", severity="minor"))
+    publish(
+        registry,
+        "penalty.imposed",
+        penalty_payload(DECISION, decided_on="2026-05-01", severity="minor"),
+        department="TJ-TAX",
+    )
     for today in (date(2026, 5, 1), date(2026, 6, 1), TODAY, date(2027, 5, 1)):
         assert public_penalties(registry, today) == [], today
         assert "penalty" not in view(registry, today)["flags"]
@@ -173,7 +224,9 @@ def test_minor_penalty_under_order_36_is_never_public(registry: Registry, uscc: 
 
 
 def test_repaired_penalty_leaves_the_public_view_from_the_repair_date(registry: Registry, uscc: str) -> None:
-    publish(registry, "penalty.imposed", penalty_payload(DECISION, decided_on="2025-01-10"))
+    publish(
+        registry, "penalty.imposed", penalty_payload(DECISION, decided_on="2025-01-10"), department="TJ-TAX"
+    )
     repair = {"target": "penalty", "decision_no": DECISION, "reason": "已纠正失信行为"}
     publish(registry, "repair.approved", repair, department="TJ-DRC", occurred_on="2025-05-20")
     assert public_penalties(registry, date(2025, 5, 19)) == [DECISION]
@@ -196,28 +249,37 @@ def test_revoked_penalty_is_absent_from_the_public_document(registry: Registry, 
 
 
 def test_record_rows_give_public_until_for_penalties(registry: Registry, uscc: str) -> None:
+    tax = "TJ-TAX"  # the credit platform's rules: counted from the decision date
     publish(
-        registry, "penalty.imposed", penalty_payload("P-GENERAL", decided_on="2025-01-10", severity="general")
+        registry,
+        "penalty.imposed",
+        penalty_payload("P-GENERAL", decided_on="2022-01-10", severity="general"),
+        department=tax,
+    )  # NDRC 527: general, one year
+    publish(
+        registry,
+        "penalty.imposed",
+        penalty_payload("P-SERIOUS", decided_on="2025-01-10", severity="serious"),
+        department=tax,
     )
     publish(
-        registry, "penalty.imposed", penalty_payload("P-SERIOUS", decided_on="2025-01-10", severity="serious")
+        registry, "penalty.imposed", penalty_payload("P-REPAIRED", decided_on="2025-01-10"), department=tax
     )
-    publish(registry, "penalty.imposed", penalty_payload("P-REPAIRED", decided_on="2025-01-10"))
     repair = {"target": "penalty", "decision_no": "P-REPAIRED", "reason": "已整改"}
-    publish(registry, "repair.approved", repair, occurred_on="2025-06-01")
+    publish(registry, "repair.approved", repair, department=tax, occurred_on="2025-06-01")
     publish(registry, "abnormal.listed", listing_payload("A-1"), occurred_on="2024-07-01")
 
     rows = {
         r["record_id"]: r for r in record_rows(public_document(sharing_document(registry.get_entity(uscc))))
     }
 
-    assert rows["P-GENERAL"]["public_until"] == "2026-01-10"
+    assert rows["P-GENERAL"]["public_until"] == "2023-01-10"
     assert rows["P-SERIOUS"]["public_until"] == "2028-01-10"
     assert rows["P-REPAIRED"]["public_until"] == "2025-06-01"
     assert rows["A-1"]["public_until"] is None
     assert rows["P-GENERAL"]["category"] == "penalty"
     assert rows["P-GENERAL"]["entity_name"] == "天津滨海星海科技有限公司"
-    assert rows["P-GENERAL"]["occurred_on"] == "2025-01-10"
+    assert rows["P-GENERAL"]["occurred_on"] == "2022-01-10"
     assert not row_is_public(rows["P-GENERAL"], TODAY)
     assert row_is_public(rows["P-SERIOUS"], TODAY)
     assert row_is_public(rows["A-1"], TODAY)
@@ -255,7 +317,9 @@ def test_flags_show_abnormal_serious_and_penalty(registry: Registry, uscc: str) 
     assert view(registry)["flags"] == []
     publish(registry, "abnormal.listed", listing_payload("A-1"), occurred_on="2024-07-01")
     publish(registry, "serious.listed", listing_payload("S-1"), occurred_on="2024-07-01")
-    publish(registry, "penalty.imposed", penalty_payload(DECISION, decided_on="2026-06-01"))
+    publish(
+        registry, "penalty.imposed", penalty_payload(DECISION, decided_on="2026-06-01"), department="TJ-TAX"
+    )
     assert view(registry)["flags"] == ["abnormal", "serious", "penalty"]
     assert view(registry, date(2027, 6, 1))["flags"] == ["abnormal", "serious"]  # penalty window over
 

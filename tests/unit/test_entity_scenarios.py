@@ -262,12 +262,17 @@ def test_penalty_imposed_is_public_within_its_window(registry: Registry, uscc: s
     penalty = entity.penalties["津市监罚〔2025〕1号"]
     assert penalty["severity"] == "general"
     assert penalty["fine_amount"] == "20000.00"
+    assert (penalty["domain"], penalty["procedure"]) == ("other", "ordinary")
+    # no publicity date given, applied long after the decision: the Order 45 Art. 9 deadline
+    assert penalty["publicised_on"] == "2025-02-13"
     assert penalty["revoked"] is None and penalty["repaired"] is None
+    assert view_of(entity, date(2025, 2, 12))["penalties"] == []
     assert [p["decision_no"] for p in view_of(entity, date(2025, 6, 1))["penalties"]] == [
         "津市监罚〔2025〕1号"
     ]
     assert "penalty" in view_of(entity, date(2025, 6, 1))["flags"]
-    assert view_of(entity, TODAY)["penalties"] == []  # NDRC-58: general, at most 1 year
+    [shown] = view_of(entity, TODAY)["penalties"]  # SAMR Order 45: 3 years from the publicity date
+    assert (shown["publicity"]["rule_set"], shown["publicity"]["ends_on"]) == ("SAMR-45-2021", "2028-02-13")
     rejected(publish(registry, uscc, "penalty.imposed", penalty_payload()), "duplicate_decision")
 
 
@@ -421,35 +426,59 @@ def test_inspection_result_is_published(registry: Registry, uscc: str) -> None:
 def test_repair_approved_takes_the_penalty_out_of_public_view_from_the_repair_date(
     registry: Registry, uscc: str
 ) -> None:
-    applied(publish(registry, uscc, "penalty.imposed", penalty_payload()))
+    applied(publish(registry, uscc, "penalty.imposed", penalty_payload(publicised_on="2025-01-15")))
     repair = {"target": "penalty", "decision_no": "津市监罚〔2025〕1号", "reason": "已履行处罚并整改"}
-    applied(publish(registry, uscc, "repair.approved", repair, department="TJ-DRC", occurred_on="2025-05-01"))
+    applied(publish(registry, uscc, "repair.approved", repair, department="TJ-DRC", occurred_on="2025-08-01"))
     entity = registry.get_entity(uscc)
-    assert entity.penalties["津市监罚〔2025〕1号"]["repaired"]["on"] == "2025-05-01"
+    assert entity.penalties["津市监罚〔2025〕1号"]["repaired"]["on"] == "2025-08-01"
     assert entity.repairs[0]["target"] == "penalty"
-    assert len(view_of(entity, date(2025, 4, 30))["penalties"]) == 1
-    assert view_of(entity, date(2025, 5, 1))["penalties"] == []
+    assert len(view_of(entity, date(2025, 7, 31))["penalties"]) == 1
+    assert view_of(entity, date(2025, 8, 1))["penalties"] == []
     assert sharing_document(entity)["penalties"][0]["repaired"] is not None
 
 
 def test_repair_approved_before_minimum_window_is_rejected(registry: Registry, uscc: str) -> None:
-    applied(
-        publish(registry, uscc, "penalty.imposed", penalty_payload())
-    )  # general, 2025-01-10: min 3 months
+    # market supervision, publicised 2025-01-15: repair after 6 months (SAMR repair measures Art. 6)
+    applied(publish(registry, uscc, "penalty.imposed", penalty_payload(publicised_on="2025-01-15")))
     repair = {"target": "penalty", "decision_no": "津市监罚〔2025〕1号", "reason": "已整改"}
     outcome = rejected(
-        publish(registry, uscc, "repair.approved", repair, occurred_on="2025-04-09"), "repair_too_early"
+        publish(registry, uscc, "repair.approved", repair, occurred_on="2025-07-14"), "repair_too_early"
     )
-    assert "2025-04-10" in (outcome.message or "")
-    applied(publish(registry, uscc, "repair.approved", repair, occurred_on="2025-04-10"))
+    assert "2025-07-15" in (outcome.message or "")
+    applied(publish(registry, uscc, "repair.approved", repair, occurred_on="2025-07-15"))
+
+
+def test_repair_before_the_minimum_under_the_credit_platform_rules_is_rejected(
+    registry: Registry, uscc: str
+) -> None:
+    # another department, decided 2025-01-10 under NDRC Order 58: repair after 3 months
+    applied(publish(registry, uscc, "penalty.imposed", penalty_payload(), department="TJ-TAX"))
+    repair = {"target": "penalty", "decision_no": "津市监罚〔2025〕1号", "reason": "已整改"}
+    rejected(
+        publish(registry, uscc, "repair.approved", repair, department="TJ-TAX", occurred_on="2025-04-09"),
+        "repair_too_early",
+    )
+    applied(publish(registry, uscc, "repair.approved", repair, department="TJ-TAX", occurred_on="2025-04-10"))
+
+
+def test_a_penalty_market_supervision_may_not_stop_early_cannot_be_repaired(
+    registry: Registry, uscc: str
+) -> None:
+    payload = penalty_payload(publicised_on="2025-01-15", measures=["fine", "licence_revocation"])
+    applied(publish(registry, uscc, "penalty.imposed", payload))
+    repair = {"target": "penalty", "decision_no": "津市监罚〔2025〕1号", "reason": "已整改"}
+    outcome = rejected(
+        publish(registry, uscc, "repair.approved", repair, occurred_on="2026-06-01"), "repair_not_allowed"
+    )
+    assert "2028-01-15" in (outcome.message or "")
 
 
 def test_second_repair_of_an_already_repaired_penalty_is_rejected(registry: Registry, uscc: str) -> None:
-    applied(publish(registry, uscc, "penalty.imposed", penalty_payload()))
+    applied(publish(registry, uscc, "penalty.imposed", penalty_payload(publicised_on="2025-01-15")))
     repair = {"target": "penalty", "decision_no": "津市监罚〔2025〕1号", "reason": "已整改"}
-    applied(publish(registry, uscc, "repair.approved", repair, occurred_on="2025-05-01"))
-    assert publish(registry, uscc, "repair.approved", repair, occurred_on="2025-08-01").status == "rejected"
-    assert registry.get_entity(uscc).penalties["津市监罚〔2025〕1号"]["repaired"]["on"] == "2025-05-01"
+    applied(publish(registry, uscc, "repair.approved", repair, occurred_on="2025-08-01"))
+    assert publish(registry, uscc, "repair.approved", repair, occurred_on="2025-09-01").status == "rejected"
+    assert registry.get_entity(uscc).penalties["津市监罚〔2025〕1号"]["repaired"]["on"] == "2025-08-01"
 
 
 def test_repair_of_a_penalty_that_was_never_public_is_rejected_with_a_meaningful_message(

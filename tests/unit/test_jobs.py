@@ -20,7 +20,7 @@ from tests import builders
 
 runner = CliRunner()
 PENALISED = SearchFilters(flags=("penalty",))
-# decided 2026-06-01, general misconduct: public until 2027-06-01
+# decided 2026-06-01 by the tax bureau, general misconduct (NDRC Order 36): public until 2027-06-01
 WINDOW_CLOSED = date(2027, 6, 1)
 
 
@@ -56,6 +56,7 @@ def platform(data_dir: Path) -> Container:
         "penalty.imposed",
         builders.penalty_payload("津市监罚〔2026〕5号", decided_on="2026-06-01"),
         uscc=builders.uscc_for(1),
+        department="TJ-TAX",
         occurred_on="2026-06-01",
     )
     assert container.registry.apply_publication(penalty).status == "applied"

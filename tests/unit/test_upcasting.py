@@ -1,0 +1,106 @@
+"""Events and snapshots stored before a change keep loading: the records in
+`data/market_entity_v1.json` were written by the code of commit e044ac7, before `penalty.imposed`
+carried `domain`, `procedure` and `publicised_on`."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from eventsourcing.persistence import StoredEvent
+
+from domain.entity import MarketEntity, entity_id
+from domain.registry import Registry
+from projections.documents import public_document, public_view, sharing_document
+from tests.builders import USCC, make_registry
+
+RECORDS = json.loads((Path(__file__).parent / "data" / "market_entity_v1.json").read_text(encoding="utf-8"))
+DECISION = "津市监罚〔2025〕1号"
+
+
+def stored(rows: list[dict[str, Any]]) -> list[StoredEvent]:
+    return [
+        StoredEvent(
+            originator_id=UUID(r["originator_id"]),
+            originator_version=r["originator_version"],
+            topic=r["topic"],
+            state=r["state"].encode(),
+        )
+        for r in rows
+    ]
+
+
+@pytest.fixture
+def old_store(tmp_path: Path) -> Registry:
+    return make_registry(
+        {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "es.db")}
+    )
+
+
+def check_upcast(entity: MarketEntity) -> None:
+    penalty = entity.penalties[DECISION]
+    # the old publication's business date (2025-01-12), within 20 working days of the decision
+    assert (penalty["domain"], penalty["procedure"], penalty["publicised_on"]) == (
+        "other",
+        "ordinary",
+        "2025-01-12",
+    )
+    assert penalty["fine_amount"] == "20000.00" and penalty["severity"] == "general"
+    shown = sharing_document(entity)["penalties"][0]["publicity"]
+    assert (shown["rule_set"], shown["starts_on"], shown["ends_on"]) == (
+        "SAMR-45-2021",
+        "2025-01-12",
+        "2028-01-12",
+    )
+    public = public_document(sharing_document(entity))
+    assert [p["decision_no"] for p in public_view(public, date(2026, 1, 1))["penalties"]] == [DECISION]
+
+
+def test_the_stored_records_are_the_old_form() -> None:
+    penalty_event = json.loads(RECORDS["events"][1]["state"])
+    assert RECORDS["events"][1]["topic"] == "domain.entity:MarketEntity.PenaltyImposed"
+    assert "class_version" not in penalty_event and "publicised_on" not in penalty_event["data"]
+    assert "class_version" not in json.loads(RECORDS["snapshots"][0]["state"])["state"]
+
+
+def test_a_penalty_event_stored_before_publicised_on_existed_still_loads(old_store: Registry) -> None:
+    old_store.recorder.insert_events(stored(RECORDS["events"]))
+    entity = old_store.get_entity(USCC)
+    assert entity.version == 2
+    check_upcast(entity)
+    # and the entity goes on: a repair after six months from that publicity date is accepted
+    repair = {"target": "penalty", "decision_no": DECISION, "reason": "已整改"}
+    outcome = old_store.apply_publication(
+        {
+            "schema": "gongshi.publication/1",
+            "publication_id": "REPAIR-1",
+            "department": "TJ-DRC",
+            "kind": "repair.approved",
+            "uscc": USCC,
+            "occurred_on": "2025-07-12",
+            "payload": repair,
+        }
+    )
+    assert outcome.status == "applied", outcome
+
+
+def test_a_snapshot_taken_before_the_change_still_loads(old_store: Registry) -> None:
+    # the snapshot alone (no events): the entity can only come from it
+    assert old_store.snapshots is not None
+    old_store.snapshots.recorder.insert_events(stored(RECORDS["snapshots"]))
+    entity = old_store.repository.get(entity_id(USCC))
+    assert entity.version == 2
+    check_upcast(entity)
+
+
+def test_new_snapshots_and_events_carry_their_class_version(old_store: Registry) -> None:
+    old_store.recorder.insert_events(stored(RECORDS["events"]))
+    old_store.take_snapshot(entity_id(USCC))
+    assert old_store.snapshots is not None
+    [snapshot] = old_store.snapshots.recorder.select_events(entity_id(USCC), desc=True, limit=1)
+    assert json.loads(snapshot.state)["state"]["class_version"] == 2
+    assert MarketEntity.PenaltyImposed.class_version == 2
