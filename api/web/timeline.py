@@ -130,6 +130,8 @@ def events(view: dict[str, Any], today: date) -> list[Event]:
         detail = f"行政处罚（{severity}）：{p.get('decision_no')}，{p.get('violation')}"
         if until:
             detail += f"；公示至 {until.isoformat()}"
+        if pub.get("rule_set"):
+            detail += f"（{pub['rule_set']}）"
         add(Event(on, "penalty", "处罚", detail, "penalties", until=until))
     for key, anchor, what in (
         ("abnormal_listings", "abnormal", "经营异常名录"),

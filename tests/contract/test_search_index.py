@@ -37,6 +37,10 @@ from projections.runner import index_entity, index_projections
 from tests.engines import elasticsearch_url, real, unique_prefix
 
 TODAY = date(2026, 11, 22)
+#: Penalties in these tests come from a department under the credit platform's (NDRC) rules, whose
+#: windows count from the decision date; market supervision's own rules are tested in
+#: tests/unit/test_publicity.py and test_documents.py.
+CREDIT_PLATFORM_DEPARTMENT = "TJ-EM"
 BINHAI = "120116"
 _ids = itertools.count(1)
 
@@ -121,7 +125,7 @@ class World:
         decision_no: str,
         *,
         decided_on: str = "2026-06-01",
-        department: str = "TJ-AMR",
+        department: str = CREDIT_PLATFORM_DEPARTMENT,
         severity: str = "general",
     ) -> IndexedEntity:
         return self.publish(
@@ -153,7 +157,9 @@ class World:
             "registration.deregistered", uscc, {"reason": "决议解散"}, occurred_on="2026-08-01"
         )
 
-    def revoke_penalty(self, uscc: str, decision_no: str, *, department: str = "TJ-AMR") -> IndexedEntity:
+    def revoke_penalty(
+        self, uscc: str, decision_no: str, *, department: str = CREDIT_PLATFORM_DEPARTMENT
+    ) -> IndexedEntity:
         return self.publish(
             "penalty.revoked",
             uscc,
@@ -453,7 +459,8 @@ def records_world(index: SearchIndex, world: World) -> dict[str, IndexedEntity]:
     a = world.register(31, "天津滨海恒通科技有限公司")
     a = world.penalise(a.uscc, "津市监罚〔2026〕1号", decided_on="2026-06-01")
     a = world.penalise(a.uscc, "津税罚〔2026〕2号", decided_on="2026-03-01", department="TJ-TAX")
-    a = world.penalise(a.uscc, "津市监罚〔2024〕3号", decided_on="2024-01-10")  # window ended 2025-01-10
+    # NDRC 527, general: the window ended 2024-01-10
+    a = world.penalise(a.uscc, "津市监罚〔2023〕3号", decided_on="2023-01-10")
     a = world.grant_licence(a.uscc, "卫字〔2025〕001号", occurred_on="2025-03-01")
     b = world.register(32, "天津滨海顺达物流有限公司")
     b = world.penalise(b.uscc, "津市监罚〔2026〕4号", decided_on="2026-08-15")
@@ -478,8 +485,8 @@ def test_records_are_newest_first_and_leave_out_penalties_past_their_window(
         "卫字〔2025〕001号",
     ]
     assert page.total == 5
-    back_then = index.records(RecordQuery(category="penalty"), date(2024, 6, 1))
-    assert "津市监罚〔2024〕3号" in record_ids(back_then)
+    back_then = index.records(RecordQuery(category="penalty"), date(2023, 6, 1))
+    assert "津市监罚〔2023〕3号" in record_ids(back_then)
 
 
 def test_records_filter_by_category_department_entity_and_dates(
@@ -504,7 +511,7 @@ def test_rows_carry_the_entity_and_the_publicity_end(
     row = index.records(RecordQuery(department="TJ-TAX"), TODAY).items[0]
     assert row["uscc"] == records_world["a"].uscc
     assert row["entity_name"] == "天津滨海恒通科技有限公司"
-    assert row["public_until"] == "2027-03-01"
+    assert row["public_until"] == "2029-03-01"  # decided 2026-03-01, NDRC Order 58: three years
     assert row in records_world["a"].rows
 
 
@@ -519,7 +526,7 @@ def test_a_revoked_penalty_row_disappears_after_the_entity_is_rewritten(
     ]
     assert [p["decision_no"] for p in index.get_public(revoked.uscc)["penalties"]] == [
         "津税罚〔2026〕2号",
-        "津市监罚〔2024〕3号",
+        "津市监罚〔2023〕3号",
     ]
 
 
@@ -720,7 +727,7 @@ def filterable(index: SearchIndex, world: World) -> dict[str, IndexedEntity]:
         out["old_binhai"].uscc, "津滨市监罚〔2026〕1号", decided_on="2026-06-01"
     )
     out["shop_heping"] = world.penalise(
-        out["shop_heping"].uscc, "津和市监罚〔2026〕2号", decided_on="2026-03-01"
+        out["shop_heping"].uscc, "津和市监罚〔2026〕2号", decided_on="2026-04-01"
     )
     write(index, *out.values(), position=10)
     return out
@@ -769,11 +776,11 @@ def test_the_penalty_flag_follows_the_publicity_window_when_reevaluated(
 ) -> None:
     penalised = SearchFilters(flags=("penalty",))
     old, shop = filterable["old_binhai"].uscc, filterable["shop_heping"].uscc
-    # general misconduct: public for one year from the decision
+    # general misconduct under NDRC Order 36: public for one year from the decision
     assert index.reevaluate_flags(TODAY) == 0
-    assert index.reevaluate_flags(date(2027, 3, 1)) == 1  # the shop's penalty window has closed
+    assert index.reevaluate_flags(date(2027, 4, 1)) == 1  # the shop's penalty window has closed
     assert usccs(index.search("宏远", TODAY, filters=penalised)) == {old}
-    assert index.reevaluate_flags(date(2027, 3, 1)) == 0
+    assert index.reevaluate_flags(date(2027, 4, 1)) == 0
     assert index.reevaluate_flags(date(2027, 6, 1)) == 1
     assert usccs(index.search("宏远", TODAY, filters=penalised)) == set()
     assert usccs(index.search("宏远", TODAY, filters=SearchFilters(flags=("abnormal",)))) == {old}

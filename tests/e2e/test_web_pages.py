@@ -171,6 +171,10 @@ def test_entity_page_shows_a_penalty_with_the_end_of_its_publicity_window(platfo
     penalty = row["detail"]
     assert penalty["publicity"]["ends_on"] in page
     assert "公示期" in page
+    # which rule set gave the window, by name and code, on the page and in the timeline
+    text = unescape(page)
+    assert f"{penalty['publicity']['rule_set_name']}（{penalty['publicity']['rule_set']}）" in text
+    assert f"公示至 {row['public_until']}（{penalty['publicity']['rule_set']}）" in text
 
 
 def test_entity_page_masks_the_legal_representative(platform: Platform) -> None:
@@ -266,8 +270,11 @@ def test_policy_and_faq_are_rendered_from_markdown(platform: Platform) -> None:
     assert "<h1" in policy and "公示规则" in policy
     assert 'id="penalty-windows"' in policy
     for text in (
+        "发改办财金〔2019〕527号",
         "国家发展改革委令第 58 号",
         "国家发展改革委令第 36 号",
+        "国家市场监督管理总局令第 45 号",
+        "公示之日",
         "不予公示",
         "1 月 1 日至 6 月 30 日",
         "信用修复",
