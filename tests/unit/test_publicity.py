@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -330,3 +331,27 @@ def test_windows_are_consistent_for_any_decision(
     assert is_penalty_public(p, p.starts_on)
     assert is_penalty_public(p, p.ends_on - timedelta(days=1))
     assert not is_penalty_public(p, p.ends_on)
+
+
+def test_the_settings_reach_the_rules_the_registry_and_the_projections_read(tmp_path: Path) -> None:
+    from infra.bootstrap import build
+    from infra.settings import Settings
+
+    settings = Settings(
+        data_dir=tmp_path,
+        publicity_small_fine_limit=Decimal("99999.99"),
+        publicity_publicise_light=True,
+        publicity_market_supervision_rules="credit_platform",
+    )
+    container = build(settings)
+    try:
+        policy = container.registry.publicity
+        assert (policy.small_fine_limit, policy.publicise_light, policy.market_supervision_rules) == (
+            Decimal("99999.99"),
+            True,
+            "credit_platform",
+        )
+        assert MS in policy.market_supervision_departments
+        assert container.reader.publicity is policy
+    finally:
+        container.close()
