@@ -11,7 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from domain.publications import PAYLOADS, envelope_json_schema
+from domain.kinds import PAYLOADS
+from domain.publications import envelope_json_schema
 from infra import asyncapi
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "docs" / "schemas"
@@ -21,7 +22,7 @@ ASYNCAPI_FILE = "../asyncapi.yaml"
 
 def rendered() -> dict[str, str]:
     """File name → exact file text."""
-    files: dict[str, Any] = {"publication.schema.json": envelope_json_schema()}
+    files: dict[str, Any] = {"publication.schema.json": envelope_json_schema(PAYLOADS)}
     for kind, model in PAYLOADS.items():
         files[f"payloads/{kind}.schema.json"] = model.model_json_schema()
     texts = {

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import pytest
 
 from domain.entity import STATUS_ACTIVE, STATUS_DEREGISTERED, STATUS_REVOKED, MarketEntity
-from domain.publications import KINDS
+from domain.kinds import KINDS
 from domain.registry import Outcome, Registry
 from projections.documents import public_document, public_view, record_rows, search_fields, sharing_document
 from tests.builders import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from domain.publications import KINDS
+from domain.kinds import KINDS
 from infra.schemas import SCHEMA_DIR, rendered
 
 
