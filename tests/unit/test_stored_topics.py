@@ -2,8 +2,8 @@
 
 `ParkedPublications` and `RejectionLog` moved from `domain.registry` to `domain.parking` and
 `domain.rejections`; their stored topics did not. The rows below are what the pre-split code
-(commit e044ac7) wrote to a SQLite event store: a parked inspection and a rejection, and a
-rejection log's snapshot at version 100.
+(commit e044ac7) wrote to SQLite event stores, copied byte for byte: a parked inspection, a
+rejected publication of an unknown kind, and a rejection log's snapshot at version 100.
 """
 
 from __future__ import annotations
@@ -51,16 +51,17 @@ OLD_EVENTS = [
         LOG_ID,
         1,
         "domain.registry:RejectionLog.Opened",
-        '{"timestamp":{"_type_":"datetime_iso","_data_":"2026-11-30T20:59:30.204426+00:00"},'
+        '{"timestamp":{"_type_":"datetime_iso","_data_":"2026-11-30T21:21:22.993809+00:00"},'
         '"originator_topic":"domain.registry:RejectionLog","source":"direct"}',
     ),
     (
         LOG_ID,
         2,
         "domain.registry:RejectionLog.PublicationRejected",
-        '{"timestamp":{"_type_":"datetime_iso","_data_":"2026-11-30T20:59:30.204506+00:00"},'
-        '"publication_id":"OLD-REJECTED-1","uscc":null,"kind":"penalty.pardoned","department":"TJ-AMR",'
-        '"code":"unknown_kind","message":"未知的公示类型“penalty.pardoned”","position":null}',
+        '{"timestamp":{"_type_":"datetime_iso","_data_":"2026-11-30T21:21:22.993978+00:00"},'
+        '"publication_id":"OLD-REJECTED-1","uscc":"91120116MA0000015H","kind":"penalty.pardoned",'
+        '"department":"TJ-AMR","code":"unknown_kind","message":"未知的公示类型“penalty.pardoned”",'
+        '"position":null}',
     ),
 ]
 OLD_SNAPSHOT = (
