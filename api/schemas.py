@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from domain.kinds import SECTIONS
+
 
 class ErrorPublic(BaseModel):
     code: str = Field(description="stable machine-readable code")
@@ -53,17 +55,9 @@ class EntityPublic(BaseModel):
     district_name: str | None
     status_history: list[dict[str, Any]]
     registration: dict[str, Any]
-    changes: list[dict[str, Any]]
-    filings: list[dict[str, Any]]
-    licences: list[dict[str, Any]]
-    penalties: list[dict[str, Any]]
-    abnormal_listings: list[dict[str, Any]]
-    serious_listings: list[dict[str, Any]]
-    inspections: list[dict[str, Any]]
-    annual_reports: list[dict[str, Any]]
-    disclosures: list[dict[str, Any]]
-    performance: list[dict[str, Any]]
-    other: list[dict[str, Any]]
+    # then one list per section of the record (changes, filings, licences, penalties, …), in the
+    # record's order, from the table of kinds
+    __annotations__.update({s.field: list[dict[str, Any]] for s in SECTIONS if s.field})
 
 
 class RecordPublic(BaseModel):

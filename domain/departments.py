@@ -1,17 +1,44 @@
-"""The registry of publishing departments and their mandates (which kinds each may publish)."""
+"""The registry of publishing departments and their mandates (which kinds each may publish).
+
+Each department has a type from a small fixed vocabulary (`DepartmentType`); the table of
+publication kinds (`domain.kinds`) says which types may publish each kind. What is enforced is
+the department's own explicit list of kinds, which must stay within what its type allows.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from importlib import resources
 from typing import Any
 
-__all__ = ["ENTERPRISE", "Department", "DepartmentRegistry"]
+__all__ = ["DEPARTMENT_TYPE_LABELS", "ENTERPRISE", "Department", "DepartmentRegistry", "DepartmentType"]
 
 #: The enterprise's own channel (annual reports, instant disclosures).
 ENTERPRISE = "ENTERPRISE"
+
+
+class DepartmentType(StrEnum):
+    """What kind of body publishes: the vocabulary the table of publication kinds refers to."""
+
+    MARKET_SUPERVISION = "market_supervision"
+    TAX = "tax"
+    CUSTOMS = "customs"
+    SECTOR_REGULATOR = "sector_regulator"
+    CREDIT = "credit"
+    ENTERPRISE = "enterprise"
+
+
+DEPARTMENT_TYPE_LABELS: dict[DepartmentType, str] = {
+    DepartmentType.MARKET_SUPERVISION: "市场监管部门",
+    DepartmentType.TAX: "税务部门",
+    DepartmentType.CUSTOMS: "海关",
+    DepartmentType.SECTOR_REGULATOR: "行业主管部门",
+    DepartmentType.CREDIT: "社会信用体系建设牵头部门",
+    DepartmentType.ENTERPRISE: "企业自主公示",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +49,7 @@ class Department:
     name: str
     short_name: str
     abbreviation: str
+    type: DepartmentType
     kinds: frozenset[str]
     licence_names: tuple[str, ...]
 
@@ -35,6 +63,7 @@ class Department:
             name=str(raw["name"]),
             short_name=str(raw["short_name"]),
             abbreviation=str(raw.get("abbreviation", "")),
+            type=DepartmentType(raw["type"]),
             kinds=frozenset(str(k) for k in raw["kinds"]),
             licence_names=tuple(str(n) for n in raw.get("licence_names", ())),
         )

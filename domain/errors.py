@@ -37,12 +37,6 @@ class EntityNotFound(DomainError):
         super().__init__(f"未找到统一社会信用代码为 {uscc} 的市场主体", uscc=uscc)
 
 
-class PublicationRejected(DomainError):
-    """A publication that cannot be applied. `code` is one of the REASON_* codes."""
-
-    code = "publication_rejected"
-
-
 class InvariantViolated(DomainError):
     """A command that would break one of the aggregate's invariants."""
 

@@ -1,4 +1,5 @@
-"""The publication envelope and one payload model per publication kind.
+"""The publication envelope and one payload model per publication kind (`domain.kinds` maps
+each kind's name to its model).
 
 These are the integration schema that departments publish against (Kafka message value and
 gateway request body). They are separate from the stored domain events: a payload is
@@ -8,6 +9,7 @@ The JSON Schema generated from these models is committed under `docs/schemas/`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -329,33 +331,6 @@ class DisclosurePublished(Payload):
     content: Text
 
 
-PAYLOADS: dict[str, type[Payload]] = {
-    "registration.registered": RegistrationRegistered,
-    "registration.changed": RegistrationChanged,
-    "registration.deregistered": RegistrationDeregistered,
-    "registration.licence_revoked": RegistrationLicenceRevoked,
-    "filing.recorded": FilingRecorded,
-    "licence.granted": LicenceGranted,
-    "licence.changed": LicenceChanged,
-    "licence.revoked": LicenceRevoked,
-    "penalty.imposed": PenaltyImposed,
-    "penalty.amended": PenaltyAmended,
-    "penalty.revoked": PenaltyRevoked,
-    "performance.recorded": PerformanceRecorded,
-    "other.recorded": OtherRecorded,
-    "abnormal.listed": AbnormalListed,
-    "abnormal.removed": AbnormalRemoved,
-    "serious.listed": SeriousListed,
-    "serious.removed": SeriousRemoved,
-    "inspection.published": InspectionPublished,
-    "repair.approved": RepairApproved,
-    "annual_report.submitted": AnnualReportSubmitted,
-    "annual_report.corrected": AnnualReportCorrected,
-    "disclosure.published": DisclosurePublished,
-}
-KINDS: tuple[str, ...] = tuple(PAYLOADS)
-
-
 class Envelope(BaseModel):
     """What a department publishes: the Kafka message value and the gateway's request body."""
 
@@ -378,11 +353,11 @@ class Envelope(BaseModel):
 REASON_MALFORMED = "malformed"
 REASON_INVALID_ENVELOPE = "invalid_envelope"
 REASON_UNKNOWN_KIND = "unknown_kind"
+REASON_UNSUPPORTED_KIND = "unsupported_kind"
 REASON_INVALID_PAYLOAD = "invalid_payload"
 REASON_INVALID_USCC = "invalid_uscc"
 REASON_UNKNOWN_DEPARTMENT = "unknown_department"
 REASON_OUTSIDE_MANDATE = "outside_mandate"
-REASON_INVARIANT = "invariant_violated"
 REASON_ALREADY_REGISTERED = "already_registered"
 REASON_FUTURE_DATE = "future_date"
 
@@ -421,12 +396,12 @@ def describe_validation_error(err: ValidationError) -> str:
     return "; ".join(parts) + (f"; 另有 {more} 处错误" if more > 0 else "")
 
 
-def envelope_json_schema() -> dict[str, Any]:
-    """JSON Schema of the envelope, with one `payload` variant per kind (by `kind`)."""
+def envelope_json_schema(payloads: Mapping[str, type[Payload]]) -> dict[str, Any]:
+    """JSON Schema of the envelope, with one `payload` variant per kind (`domain.kinds.PAYLOADS`)."""
     base = Envelope.model_json_schema(by_alias=True)
     defs: dict[str, Any] = dict(base.pop("$defs", {}))
     variants = []
-    for kind, model in PAYLOADS.items():
+    for kind, model in payloads.items():
         schema = model.model_json_schema(ref_template="#/$defs/{model}")
         defs.update(schema.pop("$defs", {}))
         defs[model.__name__] = schema
@@ -436,7 +411,7 @@ def envelope_json_schema() -> dict[str, Any]:
                 "then": {"properties": {"payload": {"$ref": f"#/$defs/{model.__name__}"}}},
             }
         )
-    base["properties"]["kind"] = {"enum": list(KINDS), "title": "Kind", "type": "string"}
+    base["properties"]["kind"] = {"enum": list(payloads), "title": "Kind", "type": "string"}
     base["allOf"] = variants
     base["$defs"] = defs
     base["$id"] = "https://gongshi.example/schemas/publication-1.json"

@@ -6,77 +6,36 @@ new event together with the position in ONE transaction, so a crash never applie
 and never loses half of it. Rejections carry a stable reason code and a Chinese message, and are
 recorded too (`RejectionLog`, one per source) in that same transaction, so the status of every
 publication (applied, parked, rejected) can be followed from the notification log alone.
+
+Its parts: `domain.intake` (raw message → valid `Publication` or rejecting `Outcome`),
+`domain.kinds` (which command applies each kind), `domain.parking` (`ParkedPublications`),
+`domain.rejections` (`RejectionLog`) and `domain.internals` (the calls into eventsourcing's
+private API, version-checked).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
-from uuid import UUID, uuid5
+from typing import Any
+from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, LRUCache, ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, Tracking, Transcoding
 from eventsourcing.utils import get_topic
-from pydantic import ValidationError
 
 from domain import publications as pub
 from domain.clock import Clock
 from domain.departments import DepartmentRegistry
-from domain.entity import NAMESPACE, MarketEntity, entity_id
-from domain.errors import DomainError, EntityNotFound, InvalidUSCC
+from domain.entity import MarketEntity, entity_id
+from domain.errors import DomainError, EntityNotFound
+from domain.intake import Intake, Outcome, Publication, Status, unsupported_kind_message
+from domain.internals import LibraryInternals
+from domain.kinds import PUBLICATION_KINDS, KindTable
+from domain.parking import ParkedPublications
 from domain.publicity import PublicityPolicy, market_supervision_codes
-from domain.uscc import USCC
-
-Status = Literal["applied", "duplicate", "parked", "rejected"]
-
-# kind → the MarketEntity command that applies it
-COMMANDS: Mapping[str, str] = {
-    "registration.changed": "change_registration",
-    "registration.deregistered": "deregister",
-    "registration.licence_revoked": "revoke_business_licence",
-    "filing.recorded": "record_filing",
-    "licence.granted": "grant_licence",
-    "licence.changed": "change_licence",
-    "licence.revoked": "revoke_licence",
-    "penalty.imposed": "impose_penalty",
-    "penalty.amended": "amend_penalty",
-    "penalty.revoked": "revoke_penalty",
-    "performance.recorded": "record_performance",
-    "other.recorded": "record_other",
-    "abnormal.listed": "list_abnormal",
-    "abnormal.removed": "remove_abnormal",
-    "serious.listed": "list_serious",
-    "serious.removed": "remove_serious",
-    "inspection.published": "publish_inspection",
-    "repair.approved": "repair_credit",
-    "annual_report.submitted": "submit_annual_report",
-    "annual_report.corrected": "correct_annual_report",
-    "disclosure.published": "publish_disclosure",
-}
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What became of one publication."""
-
-    status: Status
-    publication_id: str | None = None
-    uscc: str | None = None
-    kind: str | None = None
-    department: str | None = None
-    code: str | None = None
-    message: str | None = None
-    released: tuple[Outcome, ...] = ()
-
-    def as_dict(self) -> dict[str, Any]:
-        out = {k: v for k, v in self.__dict__.items() if k != "released" and v is not None}
-        if self.released:
-            out["released"] = [o.as_dict() for o in self.released]
-        return out
+from domain.rejections import RejectionLog
 
 
 class DateAsISO(Transcoding):
@@ -88,98 +47,6 @@ class DateAsISO(Transcoding):
 
     def decode(self, data: str) -> date:
         return date.fromisoformat(data)
-
-
-class ParkedPublications(Aggregate):
-    """Publications that arrived before their entity's registration, in arrival order."""
-
-    class Opened(Aggregate.Created):
-        uscc: str
-
-    def __init__(self, uscc: str) -> None:
-        self.uscc = uscc
-        self.waiting: list[dict[str, Any]] = []
-
-    @staticmethod
-    def id_for(uscc: str) -> UUID:
-        return uuid5(NAMESPACE, f"parked:{uscc}")
-
-    @classmethod
-    def open(cls, uscc: str) -> ParkedPublications:
-        return cls._create(cls.Opened, id=cls.id_for(uscc), uscc=uscc)
-
-    def holds(self, publication_id: str) -> bool:
-        return any(w["publication_id"] == publication_id for w in self.waiting)
-
-    class Parked(Aggregate.Event):
-        envelope: dict[str, Any]
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.waiting.append(self.envelope)
-
-    class Released(Aggregate.Event):
-        publication_ids: list[str]
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.waiting = [
-                w for w in aggregate.waiting if w["publication_id"] not in self.publication_ids
-            ]
-
-    def park(self, envelope: dict[str, Any]) -> None:
-        self.trigger_event(self.Parked, envelope=envelope)
-
-    def release(self, publication_ids: list[str]) -> None:
-        self.trigger_event(self.Released, publication_ids=publication_ids)
-
-
-class RejectionLog(Aggregate):
-    """The publications one source's batches rejected, in the order they were decided.
-
-    One log per source (`log:<topic>:<partition>`, or `direct` for calls without a position):
-    a source is read by one worker at a time, so its log is never written concurrently. The
-    state is only a count (snapshots stay small); the events are what the status view follows.
-    """
-
-    class Opened(Aggregate.Created):
-        source: str
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.rejected = 0
-
-    @staticmethod
-    def id_for(source: str) -> UUID:
-        return uuid5(NAMESPACE, f"rejections:{source}")
-
-    @classmethod
-    def open(cls, source: str) -> RejectionLog:
-        return cls._create(cls.Opened, id=cls.id_for(source), source=source)
-
-    class PublicationRejected(Aggregate.Event):
-        """`position` is where the message that led to the decision was read (when known)."""
-
-        publication_id: str | None
-        uscc: str | None
-        kind: str | None
-        department: str | None
-        code: str
-        message: str
-        position: int | None
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.rejected += 1
-
-    def reject(self, outcome: Outcome, position: int | None) -> None:
-        self.trigger_event(
-            self.PublicationRejected,
-            publication_id=outcome.publication_id,
-            uscc=outcome.uscc,
-            kind=outcome.kind,
-            department=outcome.department,
-            code=outcome.code or "rejected",
-            message=outcome.message or "",
-            position=position,
-        )
 
 
 class _Batch:
@@ -219,13 +86,16 @@ class Registry(Application[UUID]):
         clock: Clock,
         departments: DepartmentRegistry,
         env: Mapping[str, str] | None = None,
+        kinds: KindTable = PUBLICATION_KINDS,
         publicity: PublicityPolicy | None = None,
     ):
         self.clock = clock
         self.departments = departments
         #: the publicity rules' open choices (settings); the projections read them here too
         self.publicity = publicity or PublicityPolicy(market_supervision_codes(departments.all()))
+        self.intake = Intake(clock=clock, departments=departments, kinds=kinds)
         super().__init__(env=dict(env or {}))
+        self.internals = LibraryInternals(self)
 
     def construct_recorder(self) -> Any:
         # A process recorder records the read position in the same transaction as the events.
@@ -296,9 +166,7 @@ class Registry(Application[UUID]):
             processing: ProcessingEvent[UUID] = ProcessingEvent(tracking=tracking)
             processing.collect_events(*batch.touched())
             if processing.events or tracking is not None:
-                recordings = self._record(processing)
-                self._take_snapshots(processing)
-                self._notify(recordings)
+                self.internals.record(processing)
         except BaseException:
             self.forget_cached()  # cached aggregates may hold changes that were never recorded
             raise
@@ -306,14 +174,7 @@ class Registry(Application[UUID]):
 
     def forget_cached(self) -> None:
         """Drop every cached aggregate (after a failed batch, or when partitions move)."""
-        cache = self.repository.cache
-        if isinstance(cache, LRUCache):
-            with cache.lock:  # LRUCache.clear() resets only its recency list, not the entries
-                cache.cache.clear()
-                cache.clear()
-                cache.full = False
-        elif cache is not None:
-            cache.cache.clear()
+        self.internals.forget_cached()
 
     def apply_publication(self, message: bytes | Mapping[str, Any]) -> Outcome:
         return self.process([message])[0]
@@ -347,83 +208,18 @@ class Registry(Application[UUID]):
     # --- deciding one publication ---------------------------------------------------------------
 
     def _decide(self, batch: _Batch, message: bytes | Mapping[str, Any]) -> Outcome:
-        checked = self._validate(message)
+        checked = self.intake.check(message)
         if isinstance(checked, Outcome):
             return checked
-        envelope, data, uscc = checked
-        return self._apply_valid(batch, envelope, data, uscc)
+        return self._apply_valid(batch, checked)
 
-    def _validate(
-        self, message: bytes | Mapping[str, Any]
-    ) -> Outcome | tuple[pub.Envelope, dict[str, Any], str]:
-        if isinstance(message, (bytes, bytearray, str)):
-            try:
-                raw = json.loads(message)
-            except (UnicodeDecodeError, json.JSONDecodeError) as err:
-                return Outcome("rejected", code=pub.REASON_MALFORMED, message=f"消息不是有效的 JSON：{err}")
-        else:
-            raw = message
-        if not isinstance(raw, dict):
-            return Outcome("rejected", code=pub.REASON_MALFORMED, message="消息必须是 JSON 对象")
-        ids: dict[str, Any] = {
-            k: raw.get(k) if isinstance(raw.get(k), str) else None
-            for k in ("publication_id", "uscc", "kind", "department")
-        }
-        try:
-            envelope = pub.Envelope.model_validate(raw)
-        except ValidationError as err:
-            return Outcome(
-                "rejected",
-                **ids,
-                code=pub.REASON_INVALID_ENVELOPE,
-                message=f"信封格式错误：{pub.describe_validation_error(err)}",
-            )
-        model = pub.PAYLOADS.get(envelope.kind)
-        if model is None:
-            return Outcome(
-                "rejected", **ids, code=pub.REASON_UNKNOWN_KIND, message=f"未知的公示类型“{envelope.kind}”"
-            )
-        try:
-            uscc = USCC.parse(envelope.uscc).value
-        except InvalidUSCC as err:
-            return Outcome("rejected", **ids, code=pub.REASON_INVALID_USCC, message=err.message)
-        ids["uscc"] = uscc
-        department = self.departments.get(envelope.department)
-        if department is None:
-            return Outcome(
-                "rejected",
-                **ids,
-                code=pub.REASON_UNKNOWN_DEPARTMENT,
-                message=f"未登记的部门“{envelope.department}”",
-            )
-        if envelope.kind not in department.kinds:
-            return Outcome(
-                "rejected",
-                **ids,
-                code=pub.REASON_OUTSIDE_MANDATE,
-                message=f"{department.name}无权公示“{envelope.kind}”类信息",
-            )
-        try:
-            payload = model.model_validate(envelope.payload)
-        except ValidationError as err:
-            return Outcome(
-                "rejected",
-                **ids,
-                code=pub.REASON_INVALID_PAYLOAD,
-                message=f"{envelope.kind} 内容错误：{pub.describe_validation_error(err)}",
-            )
-        future = pub.future_date_message(envelope.occurred_on, payload, self.clock.today())
-        if future is not None:
-            return Outcome("rejected", **ids, code=pub.REASON_FUTURE_DATE, message=future)
-        return envelope, payload.model_dump(mode="json", exclude_none=True), uscc
-
-    def _apply_valid(self, batch: _Batch, envelope: pub.Envelope, data: dict[str, Any], uscc: str) -> Outcome:
-        ids: dict[str, Any] = {
-            "publication_id": envelope.publication_id,
-            "uscc": uscc,
-            "kind": envelope.kind,
-            "department": envelope.department,
-        }
+    def _apply_valid(self, batch: _Batch, publication: Publication) -> Outcome:
+        envelope, kind, data, uscc = (
+            publication.envelope,
+            publication.kind,
+            publication.data,
+            publication.uscc,
+        )
         meta: dict[str, Any] = {
             "department": envelope.department,
             "publication_id": envelope.publication_id,
@@ -432,43 +228,46 @@ class Registry(Application[UUID]):
             "timestamp": self.clock.now(),
         }
         entity = batch.get(entity_id(uscc))
-        if envelope.kind == "registration.registered":
+        if kind.creates:
             if entity is not None:
                 assert isinstance(entity, MarketEntity)
                 if entity.has_applied(envelope.publication_id):
-                    return Outcome("duplicate", **ids)
-                return Outcome(
-                    "rejected",
-                    **ids,
-                    code=pub.REASON_ALREADY_REGISTERED,
-                    message=f"统一社会信用代码 {uscc} 已登记",
+                    return publication.outcome("duplicate")
+                return publication.outcome(
+                    "rejected", code=pub.REASON_ALREADY_REGISTERED, message=f"统一社会信用代码 {uscc} 已登记"
                 )
             entity = MarketEntity.register(uscc=uscc, data=data, **meta)
             batch.add(entity)
             released = self._release_parked(batch, entity)
-            return Outcome("applied", **ids, released=released)
+            return publication.outcome("applied", released=released)
         if entity is None:
-            return self._park(batch, envelope, uscc, ids)
+            return self._park(batch, publication)
         assert isinstance(entity, MarketEntity)
         if entity.has_applied(envelope.publication_id):
-            return Outcome("duplicate", **ids)
+            return publication.outcome("duplicate")
+        command = kind.command
+        if command is None:  # intake rejects these first; a decision, never an exception
+            return publication.outcome(
+                "rejected", code=pub.REASON_UNSUPPORTED_KIND, message=unsupported_kind_message(kind)
+            )
         context = {"applied_on": self.clock.today(), "publicity": self.publicity}
         try:
-            getattr(entity, COMMANDS[envelope.kind])({**meta, **context}, data)
+            command(entity, {**meta, **context}, data)
         except DomainError as err:
-            return Outcome("rejected", **ids, code=err.code, message=err.message)
-        return Outcome("applied", **ids)
+            return publication.outcome("rejected", code=err.code, message=err.message)
+        return publication.outcome("applied")
 
-    def _park(self, batch: _Batch, envelope: pub.Envelope, uscc: str, ids: dict[str, Any]) -> Outcome:
+    def _park(self, batch: _Batch, publication: Publication) -> Outcome:
+        uscc = publication.uscc
         lot = batch.get(ParkedPublications.id_for(uscc))
         if lot is None:
             lot = ParkedPublications.open(uscc)
             batch.add(lot)
         assert isinstance(lot, ParkedPublications)
-        if lot.holds(envelope.publication_id):
-            return Outcome("duplicate", **ids, message="已暂存，等待该主体登记")
-        lot.park({**envelope.to_json_dict(), "uscc": uscc})
-        return Outcome("parked", **ids, message="该主体尚未登记，已暂存，登记后自动生效")
+        if lot.holds(publication.envelope.publication_id):
+            return publication.outcome("duplicate", message="已暂存，等待该主体登记")
+        lot.park({**publication.envelope.to_json_dict(), "uscc": uscc})
+        return publication.outcome("parked", message="该主体尚未登记，已暂存，登记后自动生效")
 
     def _release_parked(self, batch: _Batch, entity: MarketEntity) -> tuple[Outcome, ...]:
         lot = batch.get(ParkedPublications.id_for(entity.uscc))
@@ -476,25 +275,14 @@ class Registry(Application[UUID]):
             return ()
         outcomes = []
         for waiting in list(lot.waiting):
-            checked = self._validate(waiting)
-            if isinstance(checked, Outcome):
-                outcomes.append(checked)
-                continue
-            outcomes.append(self._apply_valid(batch, *checked))
+            checked = self.intake.check(waiting)
+            outcomes.append(checked if isinstance(checked, Outcome) else self._apply_valid(batch, checked))
         lot.release([w["publication_id"] for w in lot.waiting])
         return tuple(outcomes)
 
 
-def all_kinds_have_commands(kinds: Sequence[str] = pub.KINDS) -> bool:
-    """Every publishable kind other than registration has a command (checked by a test)."""
-    return all(k in COMMANDS for k in kinds if k != "registration.registered")
-
-
 __all__ = [
-    "COMMANDS",
     "Outcome",
-    "ParkedPublications",
     "Registry",
-    "RejectionLog",
-    "all_kinds_have_commands",
+    "Status",
 ]

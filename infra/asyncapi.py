@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from domain import publications as pub
+from domain.kinds import PAYLOADS
 from projections import changes
 
 ENVELOPE = "PublicationEnvelope"
@@ -24,11 +25,13 @@ REASONS = (
     pub.REASON_MALFORMED,
     pub.REASON_INVALID_ENVELOPE,
     pub.REASON_UNKNOWN_KIND,
+    pub.REASON_UNSUPPORTED_KIND,
     pub.REASON_INVALID_PAYLOAD,
     pub.REASON_INVALID_USCC,
     pub.REASON_UNKNOWN_DEPARTMENT,
     pub.REASON_OUTSIDE_MANDATE,
     pub.REASON_ALREADY_REGISTERED,
+    pub.REASON_FUTURE_DATE,
 )
 
 
@@ -50,7 +53,7 @@ def _rewrite_refs(node: Any) -> Any:
 
 def envelope_schemas() -> dict[str, Any]:
     """The envelope and every payload model, as AsyncAPI component schemas."""
-    schema = copy.deepcopy(pub.envelope_json_schema())
+    schema = copy.deepcopy(pub.envelope_json_schema(PAYLOADS))
     defs = schema.pop("$defs", {})
     schema.pop("$id", None)
     if ENVELOPE in defs:

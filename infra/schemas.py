@@ -1,5 +1,6 @@
-"""Generates the committed JSON Schema of the publication envelope and its payloads, and the
-AsyncAPI document of the publication topics (docs/asyncapi.yaml).
+"""Generates the committed JSON Schema of the publication envelope and its payloads, the
+AsyncAPI document of the publication topics (docs/asyncapi.yaml), and the table of publication
+kinds in the event catalogue (docs/EVENTS.md, between its `kinds` markers).
 
 `python -m infra.schemas --write` rewrites them; a test checks the files are current.
 """
@@ -11,17 +12,55 @@ import json
 from pathlib import Path
 from typing import Any
 
-from domain.publications import PAYLOADS, envelope_json_schema
+from domain.kinds import PAYLOADS, PUBLICATION_KINDS
+from domain.publications import envelope_json_schema
 from infra import asyncapi
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "docs" / "schemas"
 #: Relative to SCHEMA_DIR: the AsyncAPI document lives at docs/asyncapi.yaml.
 ASYNCAPI_FILE = "../asyncapi.yaml"
+#: Relative to SCHEMA_DIR: the event catalogue, whose table of kinds is generated.
+EVENTS_FILE = "../EVENTS.md"
+KINDS_BEGIN = "<!-- kinds: generated from domain/kinds.py by `make schemas` -->\n"
+KINDS_END = "<!-- /kinds -->\n"
+
+
+def kinds_table() -> str:
+    """The event catalogue's table of publication kinds, one row per kind of `domain.kinds`."""
+    rows = [
+        "| publication kind | label | command | event | section | record category | department types |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for kind in PUBLICATION_KINDS:
+        command = (
+            "`MarketEntity.register`"
+            if kind.creates
+            else f"`{kind.command.__name__}`"
+            if kind.command
+            else "—"
+        )
+        rows.append(
+            f"| `{kind.name}` | {kind.label} | {command} | "
+            + " / ".join(f"`{e.__name__}`" for e in kind.events)
+            + f" | {kind.section or '—'} | {kind.category or '—'} | "
+            + ", ".join(t.value for t in sorted(kind.publishers))
+            + " |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def events_catalogue(current: str) -> str:
+    """`current` (docs/EVENTS.md) with the text between the kinds markers regenerated."""
+    head, begin, rest = current.partition(KINDS_BEGIN)
+    _, end, tail = rest.partition(KINDS_END)
+    if not begin or not end:
+        raise ValueError(f"{EVENTS_FILE} lacks the markers {KINDS_BEGIN.strip()} … {KINDS_END.strip()}")
+    return head + KINDS_BEGIN + kinds_table() + KINDS_END + tail
 
 
 def rendered() -> dict[str, str]:
     """File name → exact file text."""
-    files: dict[str, Any] = {"publication.schema.json": envelope_json_schema()}
+    files: dict[str, Any] = {"publication.schema.json": envelope_json_schema(PAYLOADS)}
     for kind, model in PAYLOADS.items():
         files[f"payloads/{kind}.schema.json"] = model.model_json_schema()
     texts = {
@@ -29,6 +68,7 @@ def rendered() -> dict[str, str]:
         for name, schema in files.items()
     }
     texts[ASYNCAPI_FILE] = asyncapi.render()
+    texts[EVENTS_FILE] = events_catalogue((SCHEMA_DIR / EVENTS_FILE).read_text(encoding="utf-8"))
     return texts
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from adapters.search_index import text
 from domain.entity import MarketEntity
+from domain.kinds import CATEGORIES, SECTIONS
 from domain.masking import mask_person
 from domain.publicity import (
     PenaltyFacts,
@@ -28,16 +29,9 @@ from domain.publicity import (
 )
 from domain.uscc import USCC
 
-RECORD_CATEGORIES = (
-    "penalty",
-    "licence",
-    "inspection",
-    "abnormal",
-    "serious",
-    "filing",
-    "performance",
-    "other",
-)
+#: The categories of publicised records (`record_rows`), from the table of kinds.
+RECORD_CATEGORIES: tuple[str, ...] = tuple(c.key for c in CATEGORIES)
+_SECTION_FIELDS: dict[str, str | None] = {s.key: s.field for s in SECTIONS}
 AR_OPTIONAL_FIELDS = ("employees", "total_assets", "revenue", "profit", "tax_paid", "phone", "email")
 PERSON_FIELDS = ("legal_representative",)
 
@@ -71,7 +65,7 @@ def sharing_document(entity: MarketEntity, policy: PublicityPolicy | None = None
     """`policy`: the publicity rules' settings (default: the shipped departments, default settings)."""
     policy = policy or default_policy()
     district_code, district_name = _district(entity.uscc)
-    return {
+    doc: dict[str, Any] = {
         "uscc": entity.uscc,
         "version": entity.version,
         "name": entity.name,
@@ -82,21 +76,17 @@ def sharing_document(entity: MarketEntity, policy: PublicityPolicy | None = None
         "district_code": district_code,
         "district_name": district_name,
         "registration": dict(entity.registration),
-        "changes": list(entity.changes),
-        "filings": list(entity.filings),
-        "licences": list(entity.licences.values()),
-        "penalties": [{**p, "publicity": penalty_publicity(p, policy)} for p in entity.penalties.values()],
-        "abnormal_listings": list(entity.abnormal_listings.values()),
-        "serious_listings": list(entity.serious_listings.values()),
-        "inspections": list(entity.inspections),
-        "annual_reports": [entity.annual_reports[y] for y in sorted(entity.annual_reports, key=int)],
-        "disclosures": list(entity.disclosures),
-        "performance": list(entity.performance),
-        "other": list(entity.other),
-        "repairs": list(entity.repairs),
-        "objections": list(entity.objections.values()),
-        "last_occurred_on": entity.last_occurred_on.isoformat(),
     }
+    for section in SECTIONS:  # the record's sections, in order: each is an attribute of the entity
+        if section.field:
+            items = getattr(entity, section.field)
+            doc[section.field] = list(items.values() if isinstance(items, dict) else items)
+    doc["penalties"] = [{**p, "publicity": penalty_publicity(p, policy)} for p in doc["penalties"]]
+    doc["annual_reports"] = [entity.annual_reports[y] for y in sorted(entity.annual_reports, key=int)]
+    doc["repairs"] = list(entity.repairs)
+    doc["objections"] = list(entity.objections.values())
+    doc["last_occurred_on"] = entity.last_occurred_on.isoformat()
+    return doc
 
 
 def _mask_change(change: dict[str, Any]) -> dict[str, Any]:
@@ -128,7 +118,7 @@ def public_document(sharing: dict[str, Any]) -> dict[str, Any]:
     for key in PERSON_FIELDS:
         if isinstance(registration.get(key), dict):
             registration[key] = mask_person(registration[key])
-    return {
+    doc: dict[str, Any] = {
         "uscc": sharing["uscc"],
         "version": sharing["version"],
         "name": sharing["name"],
@@ -139,18 +129,15 @@ def public_document(sharing: dict[str, Any]) -> dict[str, Any]:
         "district_code": sharing["district_code"],
         "district_name": sharing["district_name"],
         "registration": registration,
-        "changes": [_mask_change(c) for c in sharing["changes"]],
-        "filings": sharing["filings"],
-        "licences": [{k: v for k, v in lic.items()} for lic in sharing["licences"]],
-        "penalties": [_public_penalty(p) for p in sharing["penalties"] if not p.get("revoked")],
-        "abnormal_listings": sharing["abnormal_listings"],
-        "serious_listings": sharing["serious_listings"],
-        "inspections": sharing["inspections"],
-        "annual_reports": [_public_annual_report(r) for r in sharing["annual_reports"]],
-        "disclosures": sharing["disclosures"],
-        "performance": sharing["performance"],
-        "other": sharing["other"],
     }
+    for section in SECTIONS:  # shown as shared unless one of the lines below says otherwise
+        if section.field:
+            doc[section.field] = sharing[section.field]
+    doc["changes"] = [_mask_change(c) for c in sharing["changes"]]
+    doc["licences"] = [{k: v for k, v in lic.items()} for lic in sharing["licences"]]
+    doc["penalties"] = [_public_penalty(p) for p in sharing["penalties"] if not p.get("revoked")]
+    doc["annual_reports"] = [_public_annual_report(r) for r in sharing["annual_reports"]]
+    return doc
 
 
 def penalty_is_public(penalty: dict[str, Any], today: date) -> bool:
@@ -235,17 +222,6 @@ def record_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
             rows.append(_row("penalty", p, doc, p["decision_no"], p["violation"], p["decided_on"], until))
     for lic in doc["licences"]:
         rows.append(_row("licence", lic, doc, lic["licence_no"], lic["licence_name"], lic["occurred_on"]))
-    for i in doc["inspections"]:
-        rows.append(
-            _row(
-                "inspection",
-                i,
-                doc,
-                i["inspection_no"],
-                f"{i['inspection_type']}：{i['result']}",
-                i["occurred_on"],
-            )
-        )
     for category, listings in (("abnormal", doc["abnormal_listings"]), ("serious", doc["serious_listings"])):
         for listing in listings:
             rows.append(
@@ -263,12 +239,12 @@ def record_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
                         removed["on"],
                     )
                 )
-    for f in doc["filings"]:
-        rows.append(_row("filing", f, doc, f["filing_no"], f["filing_type"], f["occurred_on"]))
-    for item in doc["performance"]:
-        rows.append(_row("performance", item, doc, item["record_no"], item["title"], item["occurred_on"]))
-    for item in doc["other"]:
-        rows.append(_row("other", item, doc, item["record_no"], item["category"], item["occurred_on"]))
+    for cat in CATEGORIES:  # the categories listing a plain section's items, one row each
+        field = _SECTION_FIELDS[cat.section]
+        if cat.record_id and field:
+            for item in doc[field]:
+                record_id, title = cat.record_id.format_map(item), cat.title.format_map(item)
+                rows.append(_row(cat.key, item, doc, record_id, title, item["occurred_on"]))
     return rows
 
 

@@ -22,7 +22,10 @@ from eventsourcing.utils import get_topic
 
 from adapters.status_view import StatusRow, StatusView
 from domain.entity import MarketEntity
-from domain.registry import ParkedPublications, Registry, RejectionLog
+from domain.kinds import PUBLICATION_KINDS
+from domain.parking import ParkedPublications
+from domain.registry import Registry
+from domain.rejections import RejectionLog
 from projections.following import Follower
 
 log = logging.getLogger(__name__)
@@ -32,30 +35,7 @@ PARKED_TOPIC = get_topic(ParkedPublications.Parked)
 REJECTED_TOPIC = get_topic(RejectionLog.PublicationRejected)
 
 #: The publication kind each MarketEntity event records (objections come from no department).
-EVENT_KINDS: dict[type[Any], str] = {
-    MarketEntity.Registered: "registration.registered",
-    MarketEntity.RegistrationChanged: "registration.changed",
-    MarketEntity.Deregistered: "registration.deregistered",
-    MarketEntity.BusinessLicenceRevoked: "registration.licence_revoked",
-    MarketEntity.FilingRecorded: "filing.recorded",
-    MarketEntity.LicenceGranted: "licence.granted",
-    MarketEntity.LicenceChanged: "licence.changed",
-    MarketEntity.LicenceRevoked: "licence.revoked",
-    MarketEntity.PenaltyImposed: "penalty.imposed",
-    MarketEntity.PenaltyAmended: "penalty.amended",
-    MarketEntity.PenaltyRevoked: "penalty.revoked",
-    MarketEntity.PerformanceRecorded: "performance.recorded",
-    MarketEntity.OtherInformationRecorded: "other.recorded",
-    MarketEntity.AbnormalListed: "abnormal.listed",
-    MarketEntity.AbnormalRemoved: "abnormal.removed",
-    MarketEntity.SeriousListed: "serious.listed",
-    MarketEntity.SeriousRemoved: "serious.removed",
-    MarketEntity.InspectionPublished: "inspection.published",
-    MarketEntity.CreditRepaired: "repair.approved",
-    MarketEntity.AnnualReportSubmitted: "annual_report.submitted",
-    MarketEntity.AnnualReportCorrected: "annual_report.corrected",
-    MarketEntity.DisclosurePublished: "disclosure.published",
-}
+EVENT_KINDS: dict[type[Any], str] = PUBLICATION_KINDS.event_kinds()
 
 _USCC_CACHE_LIMIT = 100_000
 

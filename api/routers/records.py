@@ -3,28 +3,21 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, Query
 
 from adapters.search_index.base import RecordQuery
 from api.deps import ContainerDep
 from api.schemas import ERROR_RESPONSES, RecordPagePublic, RecordPublic
+from domain.kinds import CATEGORIES
 
 router = APIRouter(prefix="/api/v1/records", tags=["public"], responses=ERROR_RESPONSES)
 
-Category = Literal[
-    "penalty",
-    "licence",
-    "inspection",
-    "abnormal",
-    "abnormal_removed",
-    "serious",
-    "serious_removed",
-    "filing",
-    "performance",
-    "other",
-]
+if TYPE_CHECKING:
+    Category = str
+else:  # the record categories of the table of kinds, as a Literal: an enum in OpenAPI
+    Category = Literal[tuple(c.key for c in CATEGORIES)]
 
 
 @router.get("", response_model=RecordPagePublic, summary="部门公示信息")

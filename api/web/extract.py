@@ -31,10 +31,13 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, T
 from adapters.extract_ledger import IssuedExtract, new_code
 from api.web import present
 from domain.clock import CHINA
+from domain.kinds import SECTIONS
 from infra.bootstrap import Container
 from projections.documents import public_view
 
 FONT_NAME = "WQY"
+#: The plain sections the extract draws with tables of their own; the others share one layout.
+_DRAWN_ABOVE = frozenset({"filings", "inspections"})
 FONT_FILES: tuple[tuple[Path, int], ...] = (
     (Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"), 0),
     (Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"), 0),
@@ -315,22 +318,25 @@ def _story(
         ],
         [18, 22, 18, 116],
     )
-    for key, title, fields in (
-        ("disclosures", "即时信息", ("disclosure_no", "category", "content")),
-        ("performance", "业绩", ("record_no", "title", "content")),
-        ("other", "其他信息", ("record_no", "category", "content")),
-    ):
-        _section(
-            story,
-            st,
-            title,
-            ["日期", "编号", "类别", "内容", "公示部门"],
-            [
-                (x.get("occurred_on"), *(x.get(f) for f in fields), dept(x.get("department")))
-                for x in view.get(key, [])
-            ],
-            [20, 34, 24, 66, 30],
-        )
+    for section in SECTIONS:  # every other plain section, as a table of its items
+        if section.plain and section.key not in _DRAWN_ABOVE and section.field:
+            _section(
+                story,
+                st,
+                section.label,
+                ["日期", "编号", "类别", "内容", "公示部门"],
+                [
+                    (
+                        x.get("occurred_on"),
+                        x.get(section.number),
+                        x.get(section.title),
+                        x.get("content"),
+                        dept(x.get("department")),
+                    )
+                    for x in view.get(section.field, [])
+                ],
+                [20, 34, 24, 66, 30],
+            )
     story.append(Spacer(1, 6 * mm))
     story.append(Paragraph("— 报告结束 —", st["subtitle"]))
     return story

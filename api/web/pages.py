@@ -18,6 +18,7 @@ from api.deps import ContainerDep
 from api.web import present, queries, timeline
 from api.web.rendering import markdown_page, render
 from domain.errors import InvalidRegistrationNumber, InvalidUSCC
+from domain.kinds import CATEGORIES
 from domain.uscc import USCC, looks_like_registration_number, looks_like_uscc, validate_registration_number
 from projections.documents import public_view, summary
 
@@ -25,9 +26,9 @@ router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 20
 MAX_PAGE = 500
-ANNOUNCEMENT_TYPES = ("abnormal", "abnormal_removed", "serious", "serious_removed", "inspection")
-PUBLICITY_CATEGORIES = ("penalty", "licence", "inspection", "filing", "performance", "other")
-HOME_CATEGORIES = ("abnormal", "abnormal_removed", "serious", "inspection")
+ANNOUNCEMENT_TYPES = tuple(c.key for c in CATEGORIES if c.announcement)
+PUBLICITY_CATEGORIES = tuple(c.key for c in CATEGORIES if c.department_publicity)
+HOME_CATEGORIES = tuple(c.key for c in CATEGORIES if c.headline)
 
 
 def _page(raw: str | None) -> int:

@@ -12,52 +12,21 @@ from typing import Any
 from markupsafe import Markup, escape
 from pypinyin import lazy_pinyin
 
+from domain.kinds import CATEGORIES, SECTIONS
 from domain.publicity import RULE_SETS
 from domain.uscc import TIANJIN_DISTRICTS
 
-CATEGORY_LABELS = {
-    "penalty": "行政处罚",
-    "licence": "行政许可",
-    "inspection": "抽查检查结果",
-    "abnormal": "列入经营异常名录",
-    "abnormal_removed": "移出经营异常名录",
-    "serious": "列入严重违法失信名单",
-    "serious_removed": "移出严重违法失信名单",
-    "filing": "备案信息",
-    "performance": "业绩",
-    "other": "其他信息",
-}
+CATEGORY_LABELS = {c.key: c.label for c in CATEGORIES}
 
-#: The entity page's tabs: key → (label, the public document's list holding them or None).
-TABS: tuple[tuple[str, str, str | None], ...] = (
-    ("basic", "基础信息", None),
-    ("changes", "变更记录", "changes"),
-    ("filings", "备案信息", "filings"),
-    ("licences", "行政许可", "licences"),
-    ("penalties", "行政处罚", "penalties"),
-    ("abnormal", "经营异常名录", "abnormal_listings"),
-    ("serious", "严重违法失信名单", "serious_listings"),
-    ("inspections", "抽查检查结果", "inspections"),
-    ("reports", "年度报告", "annual_reports"),
-    ("disclosures", "即时信息", "disclosures"),
-    ("performance", "业绩", "performance"),
-    ("other", "其他信息", "other"),
-)
+#: The entity page's tabs, one per section of the record: key → (label, the public document's
+#: list holding them or None).
+TABS: tuple[tuple[str, str, str | None], ...] = tuple((s.key, s.label, s.field) for s in SECTIONS)
 TAB_KEYS = frozenset(key for key, _, _ in TABS)
+#: The plain sections (shown as a generic table where nothing more specific is drawn), by tab key.
+PLAIN_SECTIONS = {s.key: s for s in SECTIONS if s.plain}
 
 #: Which tab a publicity row (record category) belongs to.
-CATEGORY_TABS = {
-    "penalty": "penalties",
-    "licence": "licences",
-    "inspection": "inspections",
-    "abnormal": "abnormal",
-    "abnormal_removed": "abnormal",
-    "serious": "serious",
-    "serious_removed": "serious",
-    "filing": "filings",
-    "performance": "performance",
-    "other": "other",
-}
+CATEGORY_TABS = {c.key: c.section for c in CATEGORIES}
 
 FLAG_LABELS = {"abnormal": "经营异常", "serious": "严重违法失信", "penalty": "行政处罚公示中"}
 FLAG_HINTS = {

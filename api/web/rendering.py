@@ -59,6 +59,7 @@ def _environment() -> Environment:
         query=_query,
         CATEGORY_LABELS=present.CATEGORY_LABELS,
         CATEGORY_TABS=present.CATEGORY_TABS,
+        PLAIN_SECTIONS=present.PLAIN_SECTIONS,
         FLAG_LABELS=present.FLAG_LABELS,
         FLAG_HINTS=present.FLAG_HINTS,
         STATUS_CLASSES=present.STATUS_CLASSES,

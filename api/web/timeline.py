@@ -17,6 +17,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from api.web.present import REGISTRATION_FIELDS, SEVERITY_LABELS
+from domain.kinds import SECTIONS
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,8 @@ LANES: tuple[Lane, ...] = (
     Lane("other", "其他", "#5b5b5b", "circle"),
 )
 _LANES = {lane.key: lane for lane in LANES}
+#: The plain sections `events` places in lanes of their own; the others go to the "other" lane.
+_DRAWN_ABOVE = frozenset({"filings", "inspections"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,15 +158,13 @@ def events(view: dict[str, Any], today: date) -> list[Event]:
         on = _d(report.get("submitted_on") or report.get("occurred_on"))
         if on:
             add(Event(on, "report", "年报", f"报送 {report.get('year')} 年度报告", "reports"))
-    for key, anchor, what, field in (
-        ("disclosures", "disclosures", "即时信息", "category"),
-        ("performance", "performance", "业绩", "title"),
-        ("other", "other", "其他信息", "category"),
-    ):
-        for item in view.get(key, []):
-            on = _d(item.get("occurred_on"))
-            if on:
-                add(Event(on, "other", what, f"{what}：{item.get(field)}", anchor))
+    for section in SECTIONS:  # every other plain section: a point in the "other" lane
+        if section.plain and section.key not in _DRAWN_ABOVE and section.field:
+            for item in view.get(section.field, []):
+                on = _d(item.get("occurred_on"))
+                if on:
+                    detail = f"{section.label}：{item.get(section.title)}"
+                    add(Event(on, "other", section.label, detail, section.key))
     out.sort(key=lambda e: (e.on, e.lane))
     return out
 

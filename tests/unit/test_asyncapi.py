@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from domain.publications import KINDS
+from domain.kinds import KINDS
 from infra.asyncapi import ENVELOPE, document, render
 
 

@@ -15,7 +15,8 @@ from adapters.clock import FixedDateClock
 from domain.annual_report import overdue_years
 from domain.departments import DepartmentRegistry
 from domain.identity import birth_date_of
-from domain.publications import KINDS, PAYLOADS, Envelope, future_date_message
+from domain.kinds import KINDS, PAYLOADS
+from domain.publications import Envelope, future_date_message
 from domain.publicity import PenaltyFacts, default_policy, publicity_period
 from domain.registry import Registry
 from domain.uscc import TIANJIN_DISTRICTS, USCC, validate_registration_number

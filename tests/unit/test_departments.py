@@ -7,8 +7,8 @@ from importlib import resources
 
 import pytest
 
-from domain.departments import Department, DepartmentRegistry
-from domain.publications import KINDS
+from domain.departments import Department, DepartmentRegistry, DepartmentType
+from domain.kinds import KINDS
 
 CODES = [
     "TJ-AMR",
@@ -101,6 +101,6 @@ def test_every_government_department_has_a_decision_number_abbreviation(registry
 
 
 def test_duplicate_codes_are_refused() -> None:
-    dept = Department("X", "某部门", "某", "津某", frozenset(), ())
+    dept = Department("X", "某部门", "某", "津某", DepartmentType.SECTOR_REGULATOR, frozenset(), ())
     with pytest.raises(ValueError):
         DepartmentRegistry([dept, dept])

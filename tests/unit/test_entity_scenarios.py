@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from domain.entity import STATUS_ACTIVE, STATUS_DEREGISTERED, STATUS_REVOKED, MarketEntity
-from domain.publications import KINDS
+from domain.entity import STATUS_ACTIVE, STATUS_DEREGISTERED, STATUS_REVOKED, MarketEntity, entity_id
+from domain.kinds import KINDS, PUBLICATION_KINDS
 from domain.registry import Outcome, Registry
 from projections.documents import public_document, public_view, record_rows, search_fields, sharing_document
 from tests.builders import (
@@ -44,7 +44,12 @@ def scenario(kind: str) -> Callable[[F], F]:
 
 
 def publish(registry: Registry, uscc: str, kind: str, payload: dict[str, Any], **kw: Any) -> Outcome:
-    return registry.apply_publication(envelope(kind, payload, uscc=uscc, **kw))
+    outcome = registry.apply_publication(envelope(kind, payload, uscc=uscc, **kw))
+    if outcome.status == "applied":  # the event recorded is the one the table of kinds names
+        *_, last = registry.events.get(entity_id(uscc))
+        described = PUBLICATION_KINDS.get(kind)
+        assert described is not None and type(last) in described.events, (kind, type(last))
+    return outcome
 
 
 def applied(outcome: Outcome) -> Outcome:

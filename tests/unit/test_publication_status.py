@@ -16,8 +16,9 @@ from eventsourcing.persistence import IntegrityError, Tracking
 
 from adapters.event_store import sqlite_env
 from adapters.status_view import SQLiteStatusView, StatusRow
-from domain.publications import KINDS
-from domain.registry import Registry, RejectionLog
+from domain.kinds import KINDS
+from domain.registry import Registry
+from domain.rejections import RejectionLog
 from projections.publication_status import EVENT_KINDS, PublicationStatusProjection
 from tests.builders import USCC, envelope, make_registry, penalty_payload, registered, uscc_for
 

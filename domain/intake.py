@@ -1,0 +1,131 @@
+"""Intake: from a raw message to a valid publication, or to a rejection.
+
+`Intake.check(message)` takes what a department published (bytes, text or a parsed dict) and
+returns either a `Publication` — well-formed, of a kind the platform applies, for a valid USCC,
+from a known department within its mandate, with a valid payload and no business date after
+the system date — or the rejecting `Outcome`, with a stable reason code and a Chinese message.
+Nothing here reads or writes the event store; the registry decides what the publication does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from domain import publications as pub
+from domain.clock import Clock
+from domain.departments import DepartmentRegistry
+from domain.errors import InvalidUSCC
+from domain.kinds import Kind, KindTable
+from domain.uscc import USCC
+
+Status = Literal["applied", "duplicate", "parked", "rejected"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one publication."""
+
+    status: Status
+    publication_id: str | None = None
+    uscc: str | None = None
+    kind: str | None = None
+    department: str | None = None
+    code: str | None = None
+    message: str | None = None
+    released: tuple[Outcome, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {k: v for k, v in self.__dict__.items() if k != "released" and v is not None}
+        if self.released:
+            out["released"] = [o.as_dict() for o in self.released]
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Publication:
+    """A publication that passed intake; `data` is its validated payload, JSON-ready."""
+
+    envelope: pub.Envelope
+    kind: Kind
+    data: dict[str, Any]
+    uscc: str
+
+    def ids(self) -> dict[str, Any]:
+        """The fields every outcome of this publication names."""
+        return {
+            "publication_id": self.envelope.publication_id,
+            "uscc": self.uscc,
+            "kind": self.envelope.kind,
+            "department": self.envelope.department,
+        }
+
+    def outcome(self, status: Status, **fields: Any) -> Outcome:
+        return Outcome(status, **self.ids(), **fields)
+
+
+def unsupported_kind_message(kind: Kind) -> str:
+    return f"公示类型“{kind.label}”（{kind.name}）暂不受理：平台尚未配置其处理方式"
+
+
+class Intake:
+    """Checks publications against the envelope schema, the kinds, the departments and the date."""
+
+    def __init__(self, *, clock: Clock, departments: DepartmentRegistry, kinds: KindTable) -> None:
+        self.clock = clock
+        self.departments = departments
+        self.kinds = kinds
+
+    def check(self, message: bytes | str | Mapping[str, Any]) -> Publication | Outcome:
+        if isinstance(message, (bytes, bytearray, str)):
+            try:
+                raw = json.loads(message)
+            except (UnicodeDecodeError, json.JSONDecodeError) as err:
+                return Outcome("rejected", code=pub.REASON_MALFORMED, message=f"消息不是有效的 JSON：{err}")
+        else:
+            raw = message
+        if not isinstance(raw, dict):
+            return Outcome("rejected", code=pub.REASON_MALFORMED, message="消息必须是 JSON 对象")
+        ids: dict[str, Any] = {
+            k: raw.get(k) if isinstance(raw.get(k), str) else None
+            for k in ("publication_id", "uscc", "kind", "department")
+        }
+
+        def rejected(code: str, message: str) -> Outcome:
+            return Outcome("rejected", **ids, code=code, message=message)
+
+        try:
+            envelope = pub.Envelope.model_validate(raw)
+        except ValidationError as err:
+            return rejected(
+                pub.REASON_INVALID_ENVELOPE, f"信封格式错误：{pub.describe_validation_error(err)}"
+            )
+        kind = self.kinds.get(envelope.kind)
+        if kind is None:
+            return rejected(pub.REASON_UNKNOWN_KIND, f"未知的公示类型“{envelope.kind}”")
+        if not kind.applicable:
+            return rejected(pub.REASON_UNSUPPORTED_KIND, unsupported_kind_message(kind))
+        try:
+            uscc = USCC.parse(envelope.uscc).value
+        except InvalidUSCC as err:
+            return rejected(pub.REASON_INVALID_USCC, err.message)
+        ids["uscc"] = uscc
+        department = self.departments.get(envelope.department)
+        if department is None:
+            return rejected(pub.REASON_UNKNOWN_DEPARTMENT, f"未登记的部门“{envelope.department}”")
+        if not department.may_publish(envelope.kind):
+            return rejected(pub.REASON_OUTSIDE_MANDATE, f"{department.name}无权公示“{envelope.kind}”类信息")
+        try:
+            payload = kind.payload.model_validate(envelope.payload)
+        except ValidationError as err:
+            return rejected(
+                pub.REASON_INVALID_PAYLOAD, f"{envelope.kind} 内容错误：{pub.describe_validation_error(err)}"
+            )
+        future = pub.future_date_message(envelope.occurred_on, payload, self.clock.today())
+        if future is not None:
+            return rejected(pub.REASON_FUTURE_DATE, future)
+        return Publication(envelope, kind, payload.model_dump(mode="json", exclude_none=True), uscc)
