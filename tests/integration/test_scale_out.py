@@ -20,10 +20,10 @@ from typing import Any
 
 import pytest
 
-from api.ingest_worker import IngestionWorker
 from infra.bootstrap import Container
 from infra.datagen.generator import generate
 from infra.settings import Settings
+from ingestion.worker import IngestionWorker
 from tests.integration.ordering import entity_publications, expected_order
 from tests.integration.real_settings import real_settings
 

@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 
 class IngestionWorker:
+    name = "ingest"
+
     def __init__(
         self,
         registry: Registry,
