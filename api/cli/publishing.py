@@ -23,6 +23,7 @@ import httpx
 
 from adapters.publication_log.base import PublicationLog
 from adapters.status_view import StatusView
+from domain.uscc import partition_key
 
 DECIDED = ("applied", "parked", "rejected")
 
@@ -30,12 +31,8 @@ DECIDED = ("applied", "parked", "rejected")
 @dataclass(frozen=True)
 class Line:
     value: bytes
-    key: str | None  # the USCC as given, without spaces, upper-case (the partition key)
+    key: str | None  # the partition key (`domain.uscc.partition_key` of the envelope's USCC)
     publication_id: str | None
-
-
-def normalise_key(uscc: str) -> str:
-    return "".join(uscc.split()).upper()
 
 
 def read_lines(path: Path) -> list[Line]:
@@ -54,7 +51,7 @@ def read_lines(path: Path) -> list[Line]:
             lines.append(
                 Line(
                     value,
-                    normalise_key(uscc) if isinstance(uscc, str) else None,
+                    partition_key(uscc) if isinstance(uscc, str) else None,
                     pid if isinstance(pid, str) and pid.strip() else None,
                 )
             )

@@ -25,6 +25,7 @@ from api.deps import ContainerDep
 from api.errors import error_response
 from api.schemas import ErrorPublic, PublicationAccepted, PublicationStatusPublic
 from domain.publications import Envelope, describe_validation_error
+from domain.uscc import partition_key
 from infra.bootstrap import Container
 
 router = APIRouter(prefix="/api/v1/publications", tags=["gateway"])
@@ -106,7 +107,7 @@ async def publish(request: Request, container: ContainerDep, bearer: BearerDep, 
         )
     value = json.dumps(envelope.to_json_dict(), ensure_ascii=False).encode()
     try:
-        await run_in_threadpool(_produce, container, value, "".join(envelope.uscc.split()).upper())
+        await run_in_threadpool(_produce, container, value, partition_key(envelope.uscc))
     except LogUnavailable:
         return error_response(503, "log_unavailable", "公示队列暂时不可用，请稍后重试")
     return PublicationAccepted(publication_id=envelope.publication_id)

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from domain.uscc import partition_key
 from infra.bootstrap import Container
 from infra.datagen.generator import generate
 from infra.settings import Settings
@@ -105,7 +106,7 @@ class PhasedProducer(threading.Thread):
                     raise TimeoutError("a phase was never released")
                 for start in range(0, len(phase), 20):
                     for m in phase[start : start + 20]:
-                        self.log.produce(self.topic, encode(m), key=m["uscc"])
+                        self.log.produce(self.topic, encode(m), key=partition_key(m["uscc"]))
                     self.log.flush()
                     self.sent += len(phase[start : start + 20])
                     time.sleep(0.05)
