@@ -10,9 +10,9 @@ from fastapi.exceptions import RequestValidationError
 
 from adapters.search_index.base import SearchFilters
 from api.deps import ContainerDep
+from api.lookup import find_entity
 from api.schemas import ERROR_RESPONSES, EntityPagePublic, EntityPublic, EntitySummaryPublic, ErrorPublic
-from domain.errors import EntityNotFound
-from domain.uscc import TIANJIN_DISTRICTS, USCC, looks_like_registration_number, validate_registration_number
+from domain.uscc import TIANJIN_DISTRICTS
 from projections.documents import public_view, summary
 
 router = APIRouter(prefix="/api/v1/entities", tags=["public"], responses=ERROR_RESPONSES)
@@ -87,17 +87,4 @@ def search_entities(
 )
 def get_entity(uscc: str, container: ContainerDep) -> EntityPublic:
     today = container.clock.today()
-    compact = "".join(uscc.split())
-    if looks_like_registration_number(compact):
-        number = validate_registration_number(compact)
-        found = container.index.search(number, today, size=1)
-        if not found.items:
-            raise EntityNotFound(number)
-        doc = found.items[0]
-    else:
-        code = USCC.parse(uscc).value
-        stored = container.index.get_public(code)
-        if stored is None:
-            raise EntityNotFound(code)
-        doc = stored
-    return EntityPublic(**public_view(doc, today))
+    return EntityPublic(**public_view(find_entity(container.index, uscc, today), today))

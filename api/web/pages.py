@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 
 from adapters.search_index.base import RecordQuery
 from api.deps import ContainerDep
+from api.lookup import find_entity
 from api.web import present, queries, timeline
 from api.web.rendering import markdown_page, render
 from domain.errors import InvalidRegistrationNumber, InvalidUSCC
@@ -134,7 +135,7 @@ def search(
 @router.get("/entity/{uscc}", response_class=HTMLResponse)
 def entity(request: Request, uscc: str, container: ContainerDep, tab: str = "") -> HTMLResponse:
     today = container.clock.today()
-    doc = queries.find_entity(container.index, uscc, today)
+    doc = find_entity(container.index, uscc, today)
     view = public_view(doc, today)
     tab = tab if tab in present.TAB_KEYS else ""
     events = timeline.events(view, today)

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from adapters.extract_ledger import IssuedExtract, LedgerUnavailable, is_sha256
 from api.deps import ContainerDep
-from api.web import queries
+from api.lookup import find_entity
 from api.web.extract import ExtractFontMissing, generated_at_text, issue
 from api.web.rendering import render
 
@@ -22,7 +22,7 @@ MAX_UPLOAD = 20 * 1024 * 1024
 
 @router.get("/entity/{uscc}/extract.pdf")
 def extract_pdf(request: Request, uscc: str, container: ContainerDep) -> Response:
-    doc = queries.find_entity(container.index, uscc, container.clock.today())
+    doc = find_entity(container.index, uscc, container.clock.today())
     verify_url = str(request.url_for("verify_page"))
     try:
         pdf, issued = issue(container, doc, verify_url)
