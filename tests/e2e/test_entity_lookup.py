@@ -114,4 +114,3 @@ def test_find_entity_by_either_code(register: Register) -> None:
     assert find_entity(index, register.lookalike.lower(), TODAY)["uscc"] == register.lookalike
     with pytest.raises(EntityNotFound):
         find_entity(index, register.unheld, TODAY)
-
