@@ -15,6 +15,7 @@ from api.cli.publishing import (
     GatewayRefused,
     StatusSource,
     ViewStatuses,
+    Waited,
     read_lines,
     to_log,
     wait_for,
@@ -44,6 +45,13 @@ def generate(
     console.print(f"{count} publications for {entities} entities → {out_file}")
 
 
+#: Seconds without any progress (no status decided, no worker or status-projection position
+#: moved) before `gongshi publish` says no worker is running.
+STALL_TIMEOUT_S = 5.0
+EXIT_PENDING = 1
+EXIT_NO_WORKER = 3
+
+
 class Via(str, Enum):
     log = "log"
     kafka = "kafka"
@@ -63,8 +71,19 @@ def publish(
         bool, typer.Option(help="wait until every publication is applied, parked or rejected")
     ] = True,
     timeout: Annotated[float, typer.Option(help="seconds to wait for the statuses")] = 300.0,
+    stall_timeout: Annotated[
+        float,
+        typer.Option(
+            min=0.5,
+            help="give up when nothing has moved for this many seconds (no worker running; exit code 3)",
+        ),
+    ] = STALL_TIMEOUT_S,
 ) -> None:
-    """Publish a file of envelopes (to the log, or through the gateway) and report what became of them."""
+    """Publish a file of envelopes (to the log, or through the gateway) and report what became of them.
+
+    Exit codes: 0 every publication decided (or --no-wait); 1 still pending when --timeout ran out
+    while the worker was making progress, or the gateway refused; 3 no worker moved anything for
+    --stall-timeout seconds."""
     lines = read_lines(file)
     container = None if via is Via.gateway else open_container()
     gateway = None
@@ -75,7 +94,7 @@ def publish(
             def sent(done: int) -> None:
                 bar.update(sending, completed=done)
 
-            source: StatusSource
+            source: StatusSource | None = None
             if via is Via.gateway:
                 if not api_key:
                     raise typer.BadParameter("--api-key is required with --via gateway")
@@ -88,11 +107,14 @@ def publish(
                     raise typer.BadParameter("GONGSHI_KAFKA_BOOTSTRAP is not set")
                 tally = to_log(container.log, container.settings.publications_topic, lines, sent)
                 console.print(f"{len(lines)} lines → {container.settings.publications_topic}")
-                source = ViewStatuses(container.status_view)
+                if wait:  # the event store is opened only to follow the progress
+                    c = container
+                    source = ViewStatuses(c.status_view, c.worker, c.status_projection)
             for code, count in sorted(tally.refusals.items()):
                 console.print(f"gateway refused {count}: {code}")
-            settled = True
-            if wait and tally.ids:
+            waited = Waited.settled
+            behind: list[str] = []
+            if source is not None and wait and tally.ids:
                 if via is not Via.gateway:
                     console.print(
                         "waiting for the worker and the status projection "
@@ -100,7 +122,15 @@ def publish(
                         "--no-wait skips this"
                     )
                 waiting = bar.add_task("等待处理", total=len(tally.ids))
-                settled = wait_for(source, tally, timeout, lambda done: bar.update(waiting, completed=done))
+                waited = wait_for(
+                    source,
+                    tally,
+                    timeout,
+                    lambda done: bar.update(waiting, completed=done),
+                    stall_s=stall_timeout,
+                )
+                if waited is Waited.stalled:
+                    behind = source.behind()
     except GatewayRefused as err:
         console.print(f"[red]{err}[/red]")
         raise typer.Exit(1) from None
@@ -110,9 +140,28 @@ def publish(
         if container is not None:
             container.close()
     out().print(tally.summary(waited=wait))
-    if not settled:
+    if waited is Waited.stalled:
+        _no_worker(stall_timeout, len(tally.pending), behind, via)
+        raise typer.Exit(EXIT_NO_WORKER)
+    if waited is Waited.timed_out:
         console.print(f"[yellow]still pending after {timeout:g}s: {len(tally.pending)}[/yellow]")
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_PENDING)
+
+
+def _no_worker(stall_s: float, pending: int, behind: list[str], via: Via) -> None:
+    where = "在网关所在的服务器上启动" if via is Via.gateway else "请启动"
+    console.print(
+        f"[red]{stall_s:g} 秒内没有任何进展：没有处理进程在应用这些公示（{pending} 条仍待处理）。[/red]",
+        soft_wrap=True,
+    )
+    for line in behind:
+        console.print(f"  · {line}", soft_wrap=True)
+    console.print(
+        f"{where}处理进程：[bold]gongshi serve[/bold]（API、摄取与投影在同一进程），"
+        "或 [bold]gongshi run ingest[/bold] 加 [bold]gongshi run projections[/bold]。"
+        "公示已在队列中，处理进程启动后即会处理；--stall-timeout 可延长等待，--no-wait 不等待。",
+        soft_wrap=True,  # the commands stay on one line, to copy
+    )
 
 
 def load(

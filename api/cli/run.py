@@ -97,7 +97,7 @@ def catch_up(container: Container, *, ingest: bool, project: bool) -> None:
         if ingest:
             ends = container.log.end_offsets(container.settings.publications_topic)
             worker = container.worker
-            done = sum((container.registry.position(worker.source(p)) or -1) + 1 for p in ends)
+            done = sum(worker.recorded(ends).values())
             task = bar.add_task("应用公示", total=sum(ends.values()), completed=done)
             started = time.monotonic()
             while count := worker.run_once(timeout_s=0.2):
