@@ -1,40 +1,32 @@
 """The FastAPI app factory. `run_background=True` also runs the ingestion worker, the
-projections and the daily publicity job in threads of this process (what `gongshi serve` does)."""
+projections and the daily publicity job in threads of this process (what `gongshi serve` does),
+under the one `Supervisor` that `gongshi run` uses too."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 
 from api import errors, metrics, web
 from api.routers import admin, departments, entities, extracts, health, publications, records
+from api.supervisor import Role, Supervisor, runners_for
 from infra.bootstrap import Container
 
 
 def create_app(container: Container, *, run_background: bool = False, owns_container: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        threads = []
-        runners: list[Any] = []
-        if run_background:
-            runners = [container.worker, *container.followers, container.publicity]
-            for runner in runners:
-                name = f"gongshi-{getattr(runner, 'name', 'worker')}"
-                thread = threading.Thread(target=runner.run_forever, daemon=True, name=name)
-                thread.start()
-                threads.append(thread)
+        supervisor = Supervisor(runners_for(container, Role.serve)) if run_background else None
+        app.state.supervisor = supervisor
+        if supervisor is not None:
+            supervisor.start()
         try:
             yield
         finally:
-            if run_background:
-                for runner in runners:
-                    runner.stop()
-                for thread in threads:
-                    thread.join(timeout=10)
+            if supervisor is not None:
+                supervisor.stop()
             if owns_container:
                 container.close()
 

@@ -32,6 +32,16 @@ def error_response(status: int, code: str, message: str, **extra: object) -> JSO
     return JSONResponse({"code": code, "message": message, **extra}, status_code=status)
 
 
+class ApiError(Exception):
+    """An answer other than success that a dependency or handler decides on (e.g. 401 from the
+    authenticated-department dependency): rendered as `error_response`, with its headers."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status, self.code, self.message = status, code, message
+        self.headers = headers or {}
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, err: DomainError) -> JSONResponse:
@@ -42,6 +52,12 @@ def install(app: FastAPI) -> None:
             err.message,
             **{k: v for k, v in err.detail.items() if isinstance(v, (str, int))},
         )
+
+    @app.exception_handler(ApiError)
+    async def _api(_: Request, err: ApiError) -> JSONResponse:
+        response = error_response(err.status, err.code, err.message)
+        response.headers.update(err.headers)
+        return response
 
     @app.exception_handler(SearchUnavailable)
     async def _search(_: Request, err: SearchUnavailable) -> JSONResponse:

@@ -1,14 +1,14 @@
 """Prometheus `/metrics`: each projection's position, the log's head and the lag between them,
 whether search answers, and the ingestion worker's counts by outcome.
 
-Values are read at scrape time from the container (nothing is cached between scrapes); a
-projection whose position cannot be read (search down) is left out of the position and lag
-series, and `gongshi_search_up` says why.
+Values are read at scrape time (nothing is cached between scrapes); a projection whose position
+cannot be read (search down) is left out of the position and lag series, and `gongshi_search_up`
+says why.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 from fastapi import APIRouter
@@ -17,9 +17,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from adapters.search_index.base import SearchUnavailable
-from api.deps import ContainerDep
-from infra.bootstrap import Container
+from adapters.search_index.base import SearchIndex, SearchUnavailable
+from api.deps import FollowersDep, IndexDep, WorkerDep
+from ingestion.worker import IngestionWorker
 
 router = APIRouter(tags=["operations"])
 
@@ -30,11 +30,6 @@ class TrackedProjection(Protocol):
     def position(self) -> int: ...
 
     def head(self) -> int: ...
-
-
-def tracked_projections(container: Container) -> list[TrackedProjection]:
-    """The projections this process can report on: everything that follows the log."""
-    return list(container.followers)
 
 
 def projection_state(projection: TrackedProjection) -> dict[str, Any]:
@@ -52,9 +47,13 @@ def projection_state(projection: TrackedProjection) -> dict[str, Any]:
     }
 
 
-class ContainerCollector(Collector):
-    def __init__(self, container: Container) -> None:
-        self.container = container
+class PlatformCollector(Collector):
+    def __init__(
+        self, followers: Sequence[TrackedProjection], index: SearchIndex, worker: IngestionWorker | None
+    ) -> None:
+        self.followers = followers
+        self.index = index
+        self.worker = worker
 
     def collect(self) -> Iterator[Metric]:
         position = GaugeMetricFamily(
@@ -66,7 +65,7 @@ class ContainerCollector(Collector):
         lag = GaugeMetricFamily(
             "gongshi_projection_lag", "Notifications a projection is behind the log", labels=["projection"]
         )
-        for projection in tracked_projections(self.container):
+        for projection in self.followers:
             state = projection_state(projection)
             head.add_metric([state["name"]], state["head"])
             if state["position"] is not None:
@@ -74,11 +73,11 @@ class ContainerCollector(Collector):
                 lag.add_metric([state["name"]], state["lag"])
         yield from (position, head, lag)
         try:
-            up = self.container.index.ping()
+            up = self.index.ping()
         except Exception:
             up = False
         yield GaugeMetricFamily("gongshi_search_up", "1 when the search index answers", value=1 if up else 0)
-        worker = self.container.__dict__.get("worker")  # only when this process runs ingestion
+        worker = self.worker  # only when this process runs ingestion
         if worker is not None:
             outcomes = CounterMetricFamily(
                 "gongshi_ingest_publications",
@@ -91,7 +90,7 @@ class ContainerCollector(Collector):
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics(container: ContainerDep) -> Response:
+def metrics(followers: FollowersDep, index: IndexDep, worker: WorkerDep) -> Response:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(ContainerCollector(container))
+    registry.register(PlatformCollector(followers, index, worker))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -46,6 +46,7 @@ from psycopg.sql import SQL, Identifier
 
 from adapters.publication_log.kafka import KafkaLog
 from domain.entity import entity_id
+from domain.uscc import partition_key
 from infra.bootstrap import Container
 from infra.datagen.generator import write_jsonl
 from infra.settings import Settings
@@ -104,7 +105,7 @@ def run(args: argparse.Namespace) -> None:
         t0 = time.perf_counter()
         lines, entities = generate_lines(n, args.seed, today)
         t_generate = time.perf_counter() - t0
-        items = [(json.loads(line)["uscc"], line) for line in lines]
+        items = [(partition_key(json.loads(line)["uscc"]), line) for line in lines]
         size_mb = sum(len(line) for line in lines) / 1e6
         print(f"generated {n} publications of {entities} entities ({size_mb:.1f} MB) in {t_generate:.1f}s")
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from domain.uscc import partition_key
 from infra.bootstrap import build
 from infra.datagen.generator import write_jsonl
 from infra.settings import Settings
@@ -48,7 +49,8 @@ def main() -> None:
         lines = source.read_bytes().splitlines()
         t0 = time.perf_counter()
         container.log.produce_many(
-            container.settings.publications_topic, ((json.loads(line)["uscc"], line) for line in lines)
+            container.settings.publications_topic,
+            ((partition_key(json.loads(line)["uscc"]), line) for line in lines),
         )
         t_publish = time.perf_counter() - t0
 

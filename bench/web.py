@@ -36,7 +36,7 @@ import uvicorn
 
 from adapters.search_index.base import RecordQuery
 from api.app import create_app
-from domain.uscc import make_uscc
+from domain.uscc import make_uscc, partition_key
 from infra.bootstrap import Container, build
 from infra.datagen.generator import write_jsonl
 from infra.settings import Settings
@@ -52,7 +52,8 @@ def load(data: Path, entities: int, seed: int, today: date) -> tuple[Container, 
     lines = source.read_bytes().splitlines()
     t0 = time.perf_counter()
     container.log.produce_many(
-        container.settings.publications_topic, ((json.loads(line)["uscc"], line) for line in lines)
+        container.settings.publications_topic,
+        ((partition_key(json.loads(line)["uscc"]), line) for line in lines),
     )
     container.worker.drain()
     container.catch_up()

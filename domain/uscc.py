@@ -33,6 +33,7 @@ __all__ = [
     "make_registration_number",
     "make_uscc",
     "org_check_digit",
+    "partition_key",
     "validate_registration_number",
 ]
 
@@ -236,6 +237,14 @@ def make_uscc(region_code: str, org_body: str, authority_category: str = "91") -
         raise InvalidUSCC(f"组织机构代码本体“{body}”含有无效字符")
     partial = authority_category + region_code + body + org_check_digit(body)
     return USCC.parse(partial + _stdnum_uscc.calc_check_digit(partial))
+
+
+def partition_key(raw: str) -> str:
+    """The message key of a publication about the entity `raw` names, on the publication log
+    (Kafka): the code as `USCC.parse` normalises it — spaces and hyphens dropped, upper case — so
+    that every spelling of one entity's code lands in one partition and keeps its order. Also
+    for a code that does not validate (that publication is dead-lettered, but still keyed)."""
+    return _normalise(raw)
 
 
 def looks_like_uscc(raw: str) -> bool:

@@ -17,12 +17,12 @@ from adapters.publication_log.base import PublicationLog
 from adapters.search_index.base import SearchIndex
 from adapters.status_view import StatusView
 from adapters.tracking import TrackingStore, open_tracking
-from api.ingest_worker import IngestionWorker
 from domain.clock import Clock
 from domain.departments import DepartmentRegistry
 from domain.publicity import PublicityPolicy, market_supervision_codes
 from domain.registry import Registry
 from infra.settings import Settings
+from ingestion.worker import IngestionWorker
 from projections.changes import ChangeFeed
 from projections.following import Follower
 from projections.publication_status import PublicationStatusProjection

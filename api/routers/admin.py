@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from api.deps import ContainerDep
-from api.metrics import projection_state, tracked_projections
+from api.deps import FollowersDep
+from api.metrics import projection_state
 
 router = APIRouter(prefix="/api/v1/admin", tags=["operations"])
 
@@ -19,5 +19,5 @@ class ProjectionAdmin(BaseModel):
 
 
 @router.get("/projections", response_model=list[ProjectionAdmin], summary="投影进度")
-def list_projections(container: ContainerDep) -> list[ProjectionAdmin]:
-    return [ProjectionAdmin(**projection_state(p)) for p in tracked_projections(container)]
+def list_projections(followers: FollowersDep) -> list[ProjectionAdmin]:
+    return [ProjectionAdmin(**projection_state(p)) for p in followers]

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import ContainerDep
+from api.deps import DepartmentsDep
 from api.schemas import ERROR_RESPONSES, DepartmentPublic
 
 router = APIRouter(prefix="/api/v1/departments", tags=["public"], responses=ERROR_RESPONSES)
 
 
 @router.get("", response_model=list[DepartmentPublic], summary="已接入部门")
-def list_departments(container: ContainerDep) -> list[DepartmentPublic]:
+def list_departments(departments: DepartmentsDep) -> list[DepartmentPublic]:
     return [
         DepartmentPublic(code=d.code, name=d.name, short_name=d.short_name, kinds=sorted(d.kinds))
-        for d in container.departments.all()
+        for d in departments.all()
     ]

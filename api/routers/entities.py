@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
 
 from adapters.search_index.base import SearchFilters
-from api.deps import ContainerDep
+from api.deps import ClockDep, IndexDep
+from api.lookup import find_entity
 from api.schemas import ERROR_RESPONSES, EntityPagePublic, EntityPublic, EntitySummaryPublic, ErrorPublic
-from domain.errors import EntityNotFound
-from domain.uscc import TIANJIN_DISTRICTS, USCC, looks_like_registration_number, validate_registration_number
+from domain.uscc import TIANJIN_DISTRICTS
 from projections.documents import public_view, summary
 
 router = APIRouter(prefix="/api/v1/entities", tags=["public"], responses=ERROR_RESPONSES)
@@ -31,7 +31,8 @@ def district_code(raw: str | None) -> str | None:
 
 @router.get("", response_model=EntityPagePublic, summary="查询市场主体")
 def search_entities(
-    container: ContainerDep,
+    index: IndexDep,
+    clock: ClockDep,
     q: Annotated[
         str | None,
         Query(max_length=100, description="名称、曾用名、拼音、统一社会信用代码、注册号或法定代表人"),
@@ -51,7 +52,7 @@ def search_entities(
     page: Annotated[int, Query(ge=1, le=500)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> EntityPagePublic:
-    today = container.clock.today()
+    today = clock.today()
     q = "".join(ch if ch.isprintable() else " " for ch in q or "")  # control characters never match
     filters = SearchFilters(
         status=status or None,
@@ -66,7 +67,7 @@ def search_entities(
         missing = {"loc": ("query", "q"), "msg": "请输入查询内容或至少一个筛选条件", "type": "missing"}
         raise RequestValidationError([missing])
     narrowed = {"filters": filters} if filters else {}
-    found = container.index.search(q, today, page=page, size=size, **narrowed)
+    found = index.search(q, today, page=page, size=size, **narrowed)
     marks = found.highlights or [None] * len(found.items)
     return EntityPagePublic(
         total=found.total,
@@ -85,19 +86,6 @@ def search_entities(
     responses={404: {"model": ErrorPublic}, 422: {"model": ErrorPublic}},
     summary="市场主体公示信息",
 )
-def get_entity(uscc: str, container: ContainerDep) -> EntityPublic:
-    today = container.clock.today()
-    compact = "".join(uscc.split())
-    if looks_like_registration_number(compact):
-        number = validate_registration_number(compact)
-        found = container.index.search(number, today, size=1)
-        if not found.items:
-            raise EntityNotFound(number)
-        doc = found.items[0]
-    else:
-        code = USCC.parse(uscc).value
-        stored = container.index.get_public(code)
-        if stored is None:
-            raise EntityNotFound(code)
-        doc = stored
-    return EntityPublic(**public_view(doc, today))
+def get_entity(uscc: str, index: IndexDep, clock: ClockDep) -> EntityPublic:
+    today = clock.today()
+    return EntityPublic(**public_view(find_entity(index, uscc, today), today))

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from adapters.extract_ledger import LedgerUnavailable
-from api.deps import ContainerDep
+from api.deps import LedgerDep
 from api.errors import error_response
 from api.schemas import ERROR_RESPONSES, ErrorPublic
 
@@ -31,11 +31,11 @@ class ExtractPublic(BaseModel):
     summary="验证信用信息报告",
 )
 def get_extract(
-    container: ContainerDep,
+    ledger: LedgerDep,
     key: Annotated[str, Path(max_length=100, description="报告文件的 SHA-256（64位十六进制）或验证码")],
 ) -> ExtractPublic | JSONResponse:
     try:
-        issued = container.extract_ledger.find(key)
+        issued = ledger.find(key)
     except LedgerUnavailable:
         return error_response(503, "ledger_unavailable", "报告验证服务暂时不可用，请稍后再试")
     if issued is None:

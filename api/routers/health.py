@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from adapters.search_index.base import PROJECTIONS, SearchUnavailable
-from api.deps import ContainerDep
+from api.deps import ClockDep, FollowersDep, IndexDep
 from api.schemas import HealthPublic
 
 router = APIRouter(tags=["operations"])
@@ -20,13 +20,13 @@ MAX_LAG = 1000
     summary="健康检查",
     responses={503: {"model": HealthPublic, "description": "degraded"}},
 )
-def healthz(container: ContainerDep) -> JSONResponse:
+def healthz(index: IndexDep, clock: ClockDep, followers: FollowersDep) -> JSONResponse:
     try:
-        search_up = container.index.ping()
+        search_up = index.ping()
     except Exception:
         search_up = False
     states = {}
-    for follower in container.followers:
+    for follower in followers:
         head = follower.head()
         try:
             position = follower.position() if search_up or follower.name not in PROJECTIONS else 0
@@ -36,7 +36,7 @@ def healthz(container: ContainerDep) -> JSONResponse:
     ok = search_up and max(state["lag"] for state in states.values()) <= MAX_LAG
     body = HealthPublic(
         status="ok" if ok else "degraded",
-        today=container.clock.today().isoformat(),
+        today=clock.today().isoformat(),
         search="up" if search_up else "down",
         projections=states,
     )

@@ -10,32 +10,23 @@ A department sees only its own publications.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from adapters.credentials import CredentialsUnavailable
 from adapters.publication_log.base import LogUnavailable
 from adapters.status_view import StatusUnavailable
-from api.deps import ContainerDep
+from api.deps import DepartmentDep, PublicationTopicDep, StatusViewDep
 from api.errors import error_response
 from api.schemas import ErrorPublic, PublicationAccepted, PublicationStatusPublic
 from domain.publications import Envelope, describe_validation_error
-from infra.bootstrap import Container
 
 router = APIRouter(prefix="/api/v1/publications", tags=["gateway"])
 
-_bearer = HTTPBearer(auto_error=False, description="部门 API 密钥：`Authorization: Bearer gs_…`")
-_api_key = APIKeyHeader(name="X-Api-Key", auto_error=False, description="或以 `X-Api-Key: gs_…` 提交")
 #: Larger than any real envelope; Kafka's default message limit is 1 MiB.
 MAX_BODY_BYTES = 512 * 1024
-
-BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-ApiKeyDep = Annotated[str | None, Depends(_api_key)]
 
 _AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorPublic, "description": "缺少或无效的部门密钥"},
@@ -48,27 +39,6 @@ _ENVELOPE_BODY: dict[str, Any] = {
         "content": {"application/json": {"schema": Envelope.model_json_schema(by_alias=True)}},
     }
 }
-
-
-def _unauthorized() -> JSONResponse:
-    response = error_response(401, "unauthorized", "缺少或无效的部门密钥，请以 Authorization: Bearer 提交")
-    response.headers["WWW-Authenticate"] = "Bearer"
-    return response
-
-
-def _department(
-    container: Container, bearer: HTTPAuthorizationCredentials | None, api_key: str | None
-) -> str | None:
-    key = bearer.credentials if bearer is not None else api_key
-    if not key:
-        return None
-    return container.credentials.department_for(key.strip())
-
-
-def _produce(container: Container, value: bytes, key: str) -> None:
-    log = container.log
-    log.produce(container.settings.publications_topic, value, key=key)
-    log.flush()  # on the log for sure before the 202
 
 
 @router.post(
@@ -84,13 +54,7 @@ def _produce(container: Container, value: bytes, key: str) -> None:
     openapi_extra=_ENVELOPE_BODY,
     summary="部门发布公示信息",
 )
-async def publish(request: Request, container: ContainerDep, bearer: BearerDep, api_key: ApiKeyDep) -> Any:
-    try:
-        department = await run_in_threadpool(_department, container, bearer, api_key)
-    except CredentialsUnavailable:
-        return error_response(503, "credentials_unavailable", "认证服务暂时不可用，请稍后再试")
-    if department is None:
-        return _unauthorized()
+async def publish(request: Request, department: DepartmentDep, topic: PublicationTopicDep) -> Any:
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
         return error_response(413, "payload_too_large", f"公示信封不得超过 {MAX_BODY_BYTES // 1024} KB")
@@ -106,7 +70,7 @@ async def publish(request: Request, container: ContainerDep, bearer: BearerDep, 
         )
     value = json.dumps(envelope.to_json_dict(), ensure_ascii=False).encode()
     try:
-        await run_in_threadpool(_produce, container, value, "".join(envelope.uscc.split()).upper())
+        await run_in_threadpool(topic.publish, value, envelope.uscc)
     except LogUnavailable:
         return error_response(503, "log_unavailable", "公示队列暂时不可用，请稍后重试")
     return PublicationAccepted(publication_id=envelope.publication_id)
@@ -119,17 +83,9 @@ async def publish(request: Request, container: ContainerDep, bearer: BearerDep, 
     responses={**_AUTH_RESPONSES, 404: {"model": ErrorPublic, "description": "不是本部门的公示"}},
     summary="公示处理状态",
 )
-def publication_status(
-    publication_id: str, container: ContainerDep, bearer: BearerDep, api_key: ApiKeyDep
-) -> Any:
+def publication_status(publication_id: str, department: DepartmentDep, status_view: StatusViewDep) -> Any:
     try:
-        department = _department(container, bearer, api_key)
-    except CredentialsUnavailable:
-        return error_response(503, "credentials_unavailable", "认证服务暂时不可用，请稍后再试")
-    if department is None:
-        return _unauthorized()
-    try:
-        row = container.status_view.get(publication_id)
+        row = status_view.get(publication_id)
     except StatusUnavailable:
         return error_response(503, "status_unavailable", "处理状态暂时无法查询，请稍后再试")
     if row is None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from fastapi import APIRouter, Query
 
 from adapters.search_index.base import RecordQuery
-from api.deps import ContainerDep
+from api.deps import ClockDep, DepartmentsDep, IndexDep
 from api.schemas import ERROR_RESPONSES, RecordPagePublic, RecordPublic
 from domain.kinds import CATEGORIES
 
@@ -22,7 +22,9 @@ else:  # the record categories of the table of kinds, as a Literal: an enum in O
 
 @router.get("", response_model=RecordPagePublic, summary="部门公示信息")
 def list_records(
-    container: ContainerDep,
+    index: IndexDep,
+    clock: ClockDep,
+    departments: DepartmentsDep,
     category: Category | None = None,
     department: Annotated[str | None, Query(max_length=40)] = None,
     date_from: Annotated[date | None, Query(alias="from")] = None,
@@ -30,10 +32,10 @@ def list_records(
     page: Annotated[int, Query(ge=1, le=500)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> RecordPagePublic:
-    today = container.clock.today()
+    today = clock.today()
     query = RecordQuery(category=category, department=department, date_from=date_from, date_to=date_to)
-    found = container.index.records(query, today, page=page, size=size)
-    names = {d.code: d.name for d in container.departments.all()}
+    found = index.records(query, today, page=page, size=size)
+    names = {d.code: d.name for d in departments.all()}
     items = [
         RecordPublic(**row, department_name=names.get(row.get("department") or "")) for row in found.items
     ]

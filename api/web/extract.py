@@ -28,11 +28,11 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from adapters.extract_ledger import IssuedExtract, new_code
+from adapters.extract_ledger import ExtractLedger, IssuedExtract, new_code
 from api.web import present
-from domain.clock import CHINA
+from domain.clock import CHINA, Clock
+from domain.departments import DepartmentRegistry
 from domain.kinds import SECTIONS
-from infra.bootstrap import Container
 from projections.documents import public_view
 
 FONT_NAME = "WQY"
@@ -376,13 +376,21 @@ def render_pdf(view: dict[str, Any], names: dict[str, str], meta: dict[str, str]
     return buffer.getvalue()
 
 
-def issue(container: Container, doc: dict[str, Any], verify_url: str) -> tuple[bytes, IssuedExtract]:
-    """Generate the extract of a stored public document and record it in the ledger."""
+def issue(
+    doc: dict[str, Any],
+    verify_url: str,
+    *,
+    clock: Clock,
+    position: int,
+    departments: DepartmentRegistry,
+    ledger: ExtractLedger,
+) -> tuple[bytes, IssuedExtract]:
+    """Generate the extract of a stored public document (which reflects the event store up to
+    `position`) and record it in the ledger."""
     ensure_font()
-    today = container.clock.today()
+    today = clock.today()
     view = public_view(doc, today)
-    generated_at = container.clock.now()
-    position = container.projection.position()
+    generated_at = clock.now()
     version = int(doc.get("version") or 0)
     code = new_code()
     local = generated_at.astimezone(CHINA)
@@ -392,7 +400,7 @@ def issue(container: Container, doc: dict[str, Any], verify_url: str) -> tuple[b
         "reflects": f"平台事件位置 {position}（该主体记录第 {version} 版），公示日期 {today.isoformat()}",
         "verify": f"访问 {verify_url} 上传本文件或输入验证码 {code}",
     }
-    names = {d.code: d.name for d in container.departments.all()}
+    names = {d.code: d.name for d in departments.all()}
     pdf = render_pdf(view, names, meta)
     issued = IssuedExtract(
         sha256=hashlib.sha256(pdf).hexdigest(),
@@ -402,7 +410,7 @@ def issue(container: Container, doc: dict[str, Any], verify_url: str) -> tuple[b
         version=version,
         generated_at=generated_at,
     )
-    container.extract_ledger.record(issued)
+    ledger.record(issued)
     return pdf, issued
 
 

@@ -14,9 +14,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from adapters.search_index.base import RecordQuery
-from api.deps import ContainerDep
+from api.deps import ClockDep, DepartmentsDep, IndexDep, PublicProjectionDep
+from api.lookup import find_entity
 from api.web import present, queries, timeline
 from api.web.rendering import markdown_page, render
+from domain.departments import Department, DepartmentRegistry
 from domain.errors import InvalidRegistrationNumber, InvalidUSCC
 from domain.kinds import CATEGORIES
 from domain.uscc import USCC, looks_like_registration_number, looks_like_uscc, validate_registration_number
@@ -54,24 +56,24 @@ def _pages(total: int, page: int, size: int = PAGE_SIZE, limit: int = MAX_PAGE) 
     return {"page": page, "last": last, "window": window, "total": total}
 
 
-def _department_names(container: Any) -> dict[str, str]:
-    return {d.code: d.name for d in container.departments.all()}
+def _department_names(departments: DepartmentRegistry) -> dict[str, str]:
+    return {d.code: d.name for d in departments.all()}
 
 
-def _usable_departments(container: Any) -> list[Any]:
-    return [d for d in container.departments.all() if d.code != "ENTERPRISE"]
+def _usable_departments(departments: DepartmentRegistry) -> list[Department]:
+    return [d for d in departments.all() if d.code != "ENTERPRISE"]
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, container: ContainerDep) -> HTMLResponse:
-    today = container.clock.today()
-    recent = queries.records(container.index, HOME_CATEGORIES, RecordQuery(), today, 1, 10)
+def home(request: Request, index: IndexDep, clock: ClockDep, departments: DepartmentsDep) -> HTMLResponse:
+    today = clock.today()
+    recent = queries.records(index, HOME_CATEGORIES, RecordQuery(), today, 1, 10)
     context = {
         "nav_active": "home",
         "recent": recent.items,
-        "entity_count": container.index.count(),
-        "department_count": len(_usable_departments(container)),
-        "names": _department_names(container),
+        "entity_count": index.count(),
+        "department_count": len(_usable_departments(departments)),
+        "names": _department_names(departments),
     }
     return render(request, "home.html", context)
 
@@ -79,13 +81,14 @@ def home(request: Request, container: ContainerDep) -> HTMLResponse:
 @router.get("/search", response_class=HTMLResponse)
 def search(
     request: Request,
-    container: ContainerDep,
+    index: IndexDep,
+    clock: ClockDep,
     q: str = "",
     page: str | None = None,
     status: str = "",
     district: str = "",
 ) -> HTMLResponse:
-    today = container.clock.today()
+    today = clock.today()
     q = q.strip()[:100]
     number = _page(page)
     status = status if status in present.STATUSES else ""
@@ -102,7 +105,7 @@ def search(
     found = queries.Results(0)
     if q or status or district:
         found = queries.search(
-            container.index,
+            index,
             q,
             today,
             number,
@@ -133,9 +136,17 @@ def search(
 
 
 @router.get("/entity/{uscc}", response_class=HTMLResponse)
-def entity(request: Request, uscc: str, container: ContainerDep, tab: str = "") -> HTMLResponse:
-    today = container.clock.today()
-    doc = queries.find_entity(container.index, uscc, today)
+def entity(
+    request: Request,
+    uscc: str,
+    index: IndexDep,
+    clock: ClockDep,
+    departments: DepartmentsDep,
+    projection: PublicProjectionDep,
+    tab: str = "",
+) -> HTMLResponse:
+    today = clock.today()
+    doc = find_entity(index, uscc, today)
     view = public_view(doc, today)
     tab = tab if tab in present.TAB_KEYS else ""
     events = timeline.events(view, today)
@@ -148,11 +159,11 @@ def entity(request: Request, uscc: str, container: ContainerDep, tab: str = "") 
         "view": view,
         "tab": tab,
         "tabs": tabs,
-        "names": _department_names(container),
+        "names": _department_names(departments),
         "timeline": timeline.svg(view, today) + timeline.svg(view, today, timeline.COMPACT),
         "events": events,
         "legend": timeline.legend(events),
-        "position": container.projection.position(),
+        "position": projection.position(),
         "title": view["name"],
     }
     return render(request, "entity.html", context)
@@ -161,12 +172,14 @@ def entity(request: Request, uscc: str, container: ContainerDep, tab: str = "") 
 @router.get("/publicity", response_class=HTMLResponse)
 def publicity(
     request: Request,
-    container: ContainerDep,
+    index: IndexDep,
+    clock: ClockDep,
+    departments: DepartmentsDep,
     category: str = "",
     department: str = "",
     page: str | None = None,
 ) -> HTMLResponse:
-    today = container.clock.today()
+    today = clock.today()
     errors: list[str] = []
     raw_from, raw_to = request.query_params.get("from", ""), request.query_params.get("to", "")
     date_from = _date(raw_from, "开始日期", errors)
@@ -175,14 +188,14 @@ def publicity(
         errors.append("开始日期晚于结束日期，已按两者对调后查询")
         date_from, date_to = date_to, date_from
     category = category if category in PUBLICITY_CATEGORIES else ""
-    departments = _usable_departments(container)
-    if department and department not in {d.code for d in departments}:
+    usable = _usable_departments(departments)
+    if department and department not in {d.code for d in usable}:
         errors.append(f"未找到部门“{department}”，已显示全部部门的公示信息")
         department = ""
     number = _page(page)
     base = RecordQuery(department=department or None, date_from=date_from, date_to=date_to)
     cats = (category,) if category else PUBLICITY_CATEGORIES
-    found = queries.records(container.index, cats, base, today, number, PAGE_SIZE)
+    found = queries.records(index, cats, base, today, number, PAGE_SIZE)
     limit = MAX_PAGE if category else queries.MAX_MERGED_PAGE
     params = {"category": category, "department": department, "from": raw_from, "to": raw_to}
     context = {
@@ -192,13 +205,13 @@ def publicity(
         "date_from": raw_from,
         "date_to": raw_to,
         "categories": PUBLICITY_CATEGORIES,
-        "departments": departments,
+        "departments": usable,
         "errors": errors,
         "rows": found.items,
         "found": found,
         "pages": _pages(found.total, min(number, limit), limit=limit),
         "params": params,
-        "names": _department_names(container),
+        "names": _department_names(departments),
         "title": "部门公示信息",
     }
     return render(request, "publicity.html", context)
@@ -206,13 +219,18 @@ def publicity(
 
 @router.get("/announcements", response_class=HTMLResponse)
 def announcements(
-    request: Request, container: ContainerDep, type: str = "", page: str | None = None
+    request: Request,
+    index: IndexDep,
+    clock: ClockDep,
+    departments: DepartmentsDep,
+    type: str = "",
+    page: str | None = None,
 ) -> HTMLResponse:
-    today = container.clock.today()
+    today = clock.today()
     kind = type if type in ANNOUNCEMENT_TYPES else ""
     number = _page(page)
     cats = (kind,) if kind else ANNOUNCEMENT_TYPES
-    found = queries.records(container.index, cats, RecordQuery(), today, number, PAGE_SIZE)
+    found = queries.records(index, cats, RecordQuery(), today, number, PAGE_SIZE)
     limit = MAX_PAGE if kind else queries.MAX_MERGED_PAGE
     context = {
         "nav_active": "announcements",
@@ -222,7 +240,7 @@ def announcements(
         "found": found,
         "pages": _pages(found.total, min(number, limit), limit=limit),
         "params": {"type": kind},
-        "names": _department_names(container),
+        "names": _department_names(departments),
         "title": "公告",
     }
     return render(request, "announcements.html", context)

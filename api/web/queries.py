@@ -1,5 +1,6 @@
-"""What the public pages ask the index, shaped for them: entity lookup, filtered search, and
-records merged across several categories (newest first)."""
+"""What the public pages ask the index, shaped for them: filtered search, and records merged
+across several categories (newest first). Entity lookup is `api.lookup.find_entity`, shared
+with the API."""
 
 from __future__ import annotations
 
@@ -8,8 +9,6 @@ from datetime import date
 from typing import Any
 
 from adapters.search_index.base import RecordQuery, SearchFilters, SearchIndex
-from domain.errors import EntityNotFound
-from domain.uscc import USCC, looks_like_registration_number, validate_registration_number
 
 #: Deepest page the merged lists serve (each category is read up to page × size rows).
 MAX_MERGED_PAGE = 50
@@ -19,27 +18,6 @@ MAX_MERGED_PAGE = 50
 class Results:
     total: int
     items: list[dict[str, Any]] = field(default_factory=list)
-
-
-def find_entity(index: SearchIndex, raw: str, today: date) -> dict[str, Any]:
-    """The stored public document for a USCC or a 15-digit registration number.
-
-    Raises InvalidUSCC / InvalidRegistrationNumber (naming the wrong character) or EntityNotFound.
-    """
-    compact = "".join(raw.split())
-    if looks_like_registration_number(compact):
-        number = validate_registration_number(compact)
-        hits = [
-            d for d in index.search(number, today, size=5).items if d.get("registration_number") == number
-        ]
-        if not hits:
-            raise EntityNotFound(number)
-        return hits[0]
-    code = USCC.parse(raw).value
-    doc = index.get_public(code)
-    if doc is None:
-        raise EntityNotFound(code)
-    return doc
 
 
 def search(

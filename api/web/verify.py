@@ -10,8 +10,9 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from adapters.extract_ledger import IssuedExtract, LedgerUnavailable, is_sha256
-from api.deps import ContainerDep
-from api.web import queries
+from adapters.search_index.base import SearchIndex
+from api.deps import ClockDep, DepartmentsDep, IndexDep, LedgerDep, PublicProjectionDep
+from api.lookup import find_entity
 from api.web.extract import ExtractFontMissing, generated_at_text, issue
 from api.web.rendering import render
 
@@ -21,11 +22,26 @@ MAX_UPLOAD = 20 * 1024 * 1024
 
 
 @router.get("/entity/{uscc}/extract.pdf")
-def extract_pdf(request: Request, uscc: str, container: ContainerDep) -> Response:
-    doc = queries.find_entity(container.index, uscc, container.clock.today())
+def extract_pdf(
+    request: Request,
+    uscc: str,
+    index: IndexDep,
+    clock: ClockDep,
+    departments: DepartmentsDep,
+    ledger: LedgerDep,
+    projection: PublicProjectionDep,
+) -> Response:
+    doc = find_entity(index, uscc, clock.today())
     verify_url = str(request.url_for("verify_page"))
     try:
-        pdf, issued = issue(container, doc, verify_url)
+        pdf, issued = issue(
+            doc,
+            verify_url,
+            clock=clock,
+            position=projection.position(),
+            departments=departments,
+            ledger=ledger,
+        )
     except (ExtractFontMissing, LedgerUnavailable) as err:
         context = {
             "title": "信用信息报告暂时无法生成",
@@ -48,10 +64,10 @@ def extract_pdf(request: Request, uscc: str, container: ContainerDep) -> Respons
     )
 
 
-def _outcome(container: Any, issued: IssuedExtract | None, how: str, key: str) -> dict[str, Any]:
+def _outcome(index: SearchIndex, issued: IssuedExtract | None, how: str, key: str) -> dict[str, Any]:
     if issued is None:
         return {"genuine": False, "how": how, "key": key}
-    current = container.index.get_public(issued.uscc) or {}
+    current = index.get_public(issued.uscc) or {}
     return {
         "genuine": True,
         "how": how,
@@ -65,11 +81,11 @@ def _outcome(container: Any, issued: IssuedExtract | None, how: str, key: str) -
 
 
 @router.get("/verify", response_class=HTMLResponse, name="verify_page")
-def verify_page(request: Request, container: ContainerDep, code: str = "") -> HTMLResponse:
+def verify_page(request: Request, index: IndexDep, ledger: LedgerDep, code: str = "") -> HTMLResponse:
     outcome = None
     code = code.strip()[:100]
     if code:
-        outcome = _outcome(container, container.extract_ledger.find(code), "code", code)
+        outcome = _outcome(index, ledger.find(code), "code", code)
     context = {"nav_active": "verify", "title": "信用信息报告验证", "code": code, "outcome": outcome}
     return render(request, "verify.html", context)
 
@@ -77,7 +93,8 @@ def verify_page(request: Request, container: ContainerDep, code: str = "") -> HT
 @router.post("/verify", response_class=HTMLResponse)
 def verify_submit(
     request: Request,
-    container: ContainerDep,
+    index: IndexDep,
+    ledger: LedgerDep,
     file: Annotated[UploadFile | None, File()] = None,
     code: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
@@ -89,11 +106,11 @@ def verify_submit(
         problem = "文件超过 20 MB，不是本平台签发的信用信息报告"
     elif data:
         digest = hashlib.sha256(data).hexdigest()
-        outcome = _outcome(container, container.extract_ledger.by_sha256(digest), "file", digest)
+        outcome = _outcome(index, ledger.by_sha256(digest), "file", digest)
         outcome["filename"] = file.filename if file else ""
     elif code:
         how = "sha256" if is_sha256(code) else "code"
-        outcome = _outcome(container, container.extract_ledger.find(code), how, code)
+        outcome = _outcome(index, ledger.find(code), how, code)
     else:
         problem = "请选择要验证的报告文件，或输入报告上的验证码"
     context = {

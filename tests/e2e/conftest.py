@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from domain.uscc import partition_key
 from infra.bootstrap import Container, build
 from infra.datagen.generator import write_jsonl
 from infra.settings import Settings
@@ -35,7 +36,8 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     lines = source.read_bytes().splitlines()
     container = build(Settings(data_dir=data_dir, today=TODAY))
     container.log.produce_many(
-        container.settings.publications_topic, ((json.loads(line)["uscc"], line) for line in lines)
+        container.settings.publications_topic,
+        ((partition_key(json.loads(line)["uscc"]), line) for line in lines),
     )
     container.worker.drain()
     container.catch_up()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -124,3 +125,36 @@ def test_run_api_with_several_workers_starts_them_and_serves(env: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_run_ingest_applies_what_is_published_and_stops_cleanly_on_sigterm(env: Path) -> None:
+    source = env / "g.jsonl"
+    assert (
+        runner.invoke(app, ["generate", "--entities", "3", "--seed", "4", "--out", str(source)]).exit_code
+        == 0
+    )
+    assert runner.invoke(app, ["publish", str(source), "--no-wait"]).exit_code == 0
+    lines = len(source.read_text(encoding="utf-8").splitlines())
+    environment = {**os.environ, "GONGSHI_DATA_DIR": str(env / "var"), "GONGSHI_TODAY": "2026-11-22"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "run", "ingest"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    container = build(Settings(data_dir=env / "var"))
+    try:
+        deadline = time.monotonic() + 60
+        while container.registry.position("log:gongshi.publications:0") != lines - 1:
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the worker did not apply the file"
+            time.sleep(0.2)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        container.close()
+    assert process.returncode == 0, stderr
+    assert "started ingest" in stderr and "stopped ingest" in stderr

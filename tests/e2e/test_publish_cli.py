@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,8 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.cli import app
-from infra.bootstrap import build
+from api.supervisor import Role, Supervisor, runners_for
+from infra.bootstrap import Container, build
 from infra.settings import Settings
 from tests.builders import TODAY, envelope, penalty_payload, registered, uscc_for
 
@@ -31,15 +33,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
-    """A data directory, and the base URL of `gongshi serve` running on it."""
-    data_dir = tmp_path_factory.mktemp("served")
-    container = build(Settings(data_dir=data_dir, today=TODAY))
+@contextmanager
+def serving(container: Container, *, run_background: bool) -> Iterator[str]:
+    """The app on a free port (uvicorn in a thread); yields its base URL."""
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(container, run_background=True), host="127.0.0.1", port=port, log_level="warning"
+            create_app(container, run_background=run_background),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
         )
     )
     thread = threading.Thread(target=server.run, daemon=True)
@@ -48,9 +51,19 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str
     while not server.started:
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)
-    yield data_dir, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=20)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    """A data directory, and the base URL of `gongshi serve` running on it."""
+    data_dir = tmp_path_factory.mktemp("served")
+    with serving(build(Settings(data_dir=data_dir, today=TODAY)), run_background=True) as url:
+        yield data_dir, url
 
 
 @pytest.fixture
@@ -154,3 +167,107 @@ def test_keys_are_issued_only_to_known_departments(env: tuple[Path, str]) -> Non
     assert result.exit_code == 2
     assert "TJ-NOPE" in result.output and "TJ-AMR" in result.output
     assert runner.invoke(app, ["departments", "revoke-key", "unknown1"]).exit_code == 2
+
+
+# --- when no worker is running -------------------------------------------------------------------
+
+
+@pytest.fixture
+def alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A data directory no `gongshi serve` runs on."""
+    monkeypatch.setenv("GONGSHI_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("GONGSHI_TODAY", TODAY.isoformat())
+    return tmp_path
+
+
+def registrations(tag: str, first: int, n: int) -> list[Any]:
+    return [registered(uscc=uscc_for(first + i), publication_id=f"{tag}-{i}") for i in range(n)]
+
+
+def test_publish_says_at_once_that_no_worker_is_running(alone: Path) -> None:
+    source = write_jsonl(alone / "alone.jsonl", registrations("ALONE", 601, 3))
+
+    # a --timeout far beyond the stall: exit code 3 (not 1) shows it stopped on the stall
+    result = runner.invoke(app, ["publish", str(source), "--timeout", "240"])
+
+    assert result.exit_code == 3, result.output
+    assert "没有处理进程在应用这些公示（3 条仍待处理）" in result.output
+    assert "公示队列中还有 3 条未被应用" in result.output
+    assert "gongshi serve" in result.output and "gongshi run ingest" in result.output
+    assert "gongshi run projections" in result.output
+    assert "accepted 3, rejected 0, parked 0, applied 0, pending 3" in result.stdout
+
+
+def test_publish_names_the_missing_projections_when_only_the_worker_runs(alone: Path) -> None:
+    source = write_jsonl(alone / "half.jsonl", registrations("HALF", 651, 3))
+    container = build(Settings(data_dir=alone / "var", today=TODAY))
+    supervisor = Supervisor(runners_for(container, Role.ingest))
+    supervisor.start()
+    try:
+        result = runner.invoke(app, ["publish", str(source), "--timeout", "240", "--stall-timeout", "3"])
+    finally:
+        supervisor.stop()
+        container.close()
+
+    assert result.exit_code == 3, result.output
+    assert "投影进程（gongshi run projections）没有在运行" in result.output
+    assert "公示队列中还有" not in result.output  # the worker applied them all
+
+
+def test_publish_through_a_gateway_without_a_worker_says_so(alone: Path) -> None:
+    source = write_jsonl(alone / "gw-alone.jsonl", registrations("GW-ALONE", 681, 2))
+    key = add_key("TJ-AMR")
+    container = build(Settings(data_dir=alone / "var", today=TODAY))
+    with serving(container, run_background=False) as url:  # `gongshi run api` alone
+        result = runner.invoke(
+            app,
+            [
+                *("publish", str(source), "--via", "gateway", "--gateway-url", url, "--api-key", key),
+                *("--timeout", "240", "--stall-timeout", "3"),
+            ],
+        )
+
+    assert result.exit_code == 3, result.output
+    assert "没有处理进程在应用这些公示（2 条仍待处理）" in result.output
+    assert "在网关所在的服务器上启动处理进程：gongshi serve" in result.output
+
+
+class SlowWorker:
+    """Applies one publication, brings the status view up to date, rests, and so on: progress
+    all along, but the whole file takes longer than the stall timeout."""
+
+    name = "slow"
+
+    def __init__(self, data_dir: Path, rest_s: float) -> None:
+        self.container = build(Settings(data_dir=data_dir, today=TODAY, ingest_batch_size=1))
+        self.rest_s = rest_s
+        self._stop = threading.Event()
+
+    def run_forever(self) -> None:
+        worker, status = self.container.worker, self.container.status_projection
+        while not self._stop.is_set():
+            worker.run_once(timeout_s=0.1)
+            status.catch_up()
+            self._stop.wait(self.rest_s)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def test_publish_keeps_waiting_while_the_worker_makes_progress(alone: Path) -> None:
+    count, stall_s, rest_s = 10, 2.0, 0.5  # at least 5 s of work, never 2 s without progress
+    source = write_jsonl(alone / "slow.jsonl", registrations("SLOW", 701, count))
+    slow = SlowWorker(alone / "var", rest_s)
+    supervisor = Supervisor([slow])
+    supervisor.start()
+    try:
+        result = runner.invoke(
+            app, ["publish", str(source), "--timeout", "240", "--stall-timeout", str(stall_s)]
+        )
+    finally:
+        supervisor.stop()
+        slow.container.close()
+
+    assert result.exit_code == 0, result.output
+    assert f"accepted {count}, rejected 0, parked 0, applied {count}" in result.stdout
+    assert slow.container.worker.counts["applied"] == count

@@ -20,6 +20,7 @@ import pytest
 
 from adapters.publication_log.base import LogRecord
 from adapters.tracking import TABLE
+from domain.uscc import partition_key
 from infra.bootstrap import Container
 from projections.changes import ChangeMessage
 from tests.builders import envelope, penalty_payload, registered, uscc_for
@@ -112,7 +113,7 @@ def test_each_change_is_announced_on_kafka_keyed_by_uscc_in_order_per_entity(rea
     messages = publications()
     real.log.produce_many(
         real.settings.publications_topic,
-        ((m["uscc"], json.dumps(m, ensure_ascii=False).encode()) for m in messages),
+        ((partition_key(m["uscc"]), json.dumps(m, ensure_ascii=False).encode()) for m in messages),
     )
     apply_all(real, len(messages))
     assert real.worker.counts["rejected"] == 1, dict(real.worker.counts)

@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from domain.uscc import partition_key
 from infra.bootstrap import Container, build
 from infra.datagen.generator import generate
 from infra.settings import Settings
@@ -80,7 +81,7 @@ def test_publications_flow_from_kafka_through_postgres_and_elasticsearch_to_the_
     messages = [*generated, registration, penalty]
     real.log.produce_many(
         real.settings.publications_topic,
-        ((m["uscc"], json.dumps(m, ensure_ascii=False).encode()) for m in messages),
+        ((partition_key(m["uscc"]), json.dumps(m, ensure_ascii=False).encode()) for m in messages),
     )
     registrations = sum(1 for m in messages if m["kind"] == "registration.registered")
 

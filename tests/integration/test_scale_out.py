@@ -20,10 +20,11 @@ from typing import Any
 
 import pytest
 
-from api.ingest_worker import IngestionWorker
+from domain.uscc import partition_key
 from infra.bootstrap import Container
 from infra.datagen.generator import generate
 from infra.settings import Settings
+from ingestion.worker import IngestionWorker
 from tests.integration.ordering import entity_publications, expected_order
 from tests.integration.real_settings import real_settings
 
@@ -105,7 +106,7 @@ class PhasedProducer(threading.Thread):
                     raise TimeoutError("a phase was never released")
                 for start in range(0, len(phase), 20):
                     for m in phase[start : start + 20]:
-                        self.log.produce(self.topic, encode(m), key=m["uscc"])
+                        self.log.produce(self.topic, encode(m), key=partition_key(m["uscc"]))
                     self.log.flush()
                     self.sent += len(phase[start : start + 20])
                     time.sleep(0.05)

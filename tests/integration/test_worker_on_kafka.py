@@ -17,12 +17,12 @@ import pytest
 
 from adapters.publication_log.base import LogRecord, PublicationLog
 from adapters.publication_log.kafka import KafkaLog
-from api.ingest_worker import IngestionWorker
 from domain.entity import MarketEntity, entity_id
 from domain.identity import make_resident_id
 from domain.uscc import make_uscc
 from infra.bootstrap import Container
 from infra.settings import Settings
+from ingestion.worker import IngestionWorker
 from tests.engines import kafka_bootstrap, unique_prefix
 
 pytestmark = pytest.mark.engines

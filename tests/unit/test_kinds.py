@@ -12,7 +12,6 @@ from eventsourcing.persistence import Tracking
 
 from adapters.clock import FixedDateClock
 from adapters.publication_log.embedded import EmbeddedLog
-from api.ingest_worker import IngestionWorker
 from domain import kinds
 from domain import publications as pub
 from domain.departments import DepartmentRegistry, DepartmentType
@@ -20,6 +19,7 @@ from domain.entity import MarketEntity
 from domain.kinds import CATEGORIES, KINDS, PAYLOADS, PUBLICATION_KINDS, SECTIONS, KindTable
 from domain.registry import Registry
 from domain.rejections import RejectionLog
+from ingestion.worker import IngestionWorker
 from tests.builders import (
     POPO_ENV,
     TODAY,

@@ -18,6 +18,7 @@ from domain.uscc import (
     make_registration_number,
     make_uscc,
     org_check_digit,
+    partition_key,
     validate_registration_number,
 )
 
@@ -202,3 +203,13 @@ def test_any_single_digit_change_of_a_registration_number_is_rejected(
     tampered = number[:index] + str((int(number[index]) + delta) % 10) + number[index + 1 :]
     with pytest.raises(InvalidRegistrationNumber):
         validate_registration_number(tampered)
+
+
+def test_every_spelling_of_an_entitys_code_has_one_partition_key() -> None:
+    code = make_uscc("120116", "MA05XK2B").value
+    spelled = [code, code.lower(), f" {code[:8]} {code[8:]} ", f"{code[:8]}-{code[8:]}", f"{code}\n"]
+    assert {partition_key(s) for s in spelled} == {code}
+
+
+def test_a_code_that_does_not_validate_still_gets_a_key() -> None:
+    assert partition_key(" 9112 0116-not valid ") == "91120116NOTVALID"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
+from collections.abc import Iterable
 
 from eventsourcing.persistence import IntegrityError, Tracking
 
@@ -21,6 +22,8 @@ log = logging.getLogger(__name__)
 
 
 class IngestionWorker:
+    name = "ingest"
+
     def __init__(
         self,
         registry: Registry,
@@ -42,6 +45,17 @@ class IngestionWorker:
 
     def source(self, partition: int) -> str:
         return f"log:{self.topic}:{partition}"
+
+    def recorded(self, partitions: Iterable[int]) -> dict[int, int]:
+        """Per partition, how many of its publications are recorded as applied (the offset after
+        the last recorded one); read from the event store, no consumer needed."""
+        return {p: (self.registry.position(self.source(p)) or -1) + 1 for p in partitions}
+
+    def unapplied(self) -> int:
+        """Publications on the log that no worker of this store has applied yet."""
+        ends = self.log.end_offsets(self.topic)
+        recorded = self.recorded(ends)
+        return sum(max(0, end - recorded[p]) for p, end in ends.items())
 
     @property
     def consumer(self) -> LogConsumer:

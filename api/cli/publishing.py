@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -23,6 +24,9 @@ import httpx
 
 from adapters.publication_log.base import PublicationLog
 from adapters.status_view import StatusView
+from domain.uscc import partition_key
+from ingestion.worker import IngestionWorker
+from projections.following import Follower
 
 DECIDED = ("applied", "parked", "rejected")
 
@@ -30,12 +34,8 @@ DECIDED = ("applied", "parked", "rejected")
 @dataclass(frozen=True)
 class Line:
     value: bytes
-    key: str | None  # the USCC as given, without spaces, upper-case (the partition key)
+    key: str | None  # the partition key (`domain.uscc.partition_key` of the envelope's USCC)
     publication_id: str | None
-
-
-def normalise_key(uscc: str) -> str:
-    return "".join(uscc.split()).upper()
 
 
 def read_lines(path: Path) -> list[Line]:
@@ -54,7 +54,7 @@ def read_lines(path: Path) -> list[Line]:
             lines.append(
                 Line(
                     value,
-                    normalise_key(uscc) if isinstance(uscc, str) else None,
+                    partition_key(uscc) if isinstance(uscc, str) else None,
                     pid if isinstance(pid, str) and pid.strip() else None,
                 )
             )
@@ -149,6 +149,25 @@ class Gateway:
                 out[pid] = status
         return out
 
+    def _status_projection(self) -> dict[str, Any] | None:
+        """The status projection's position and head, from the gateway's /healthz (200 or 503)."""
+        try:
+            body = self.client.get("/healthz").json()
+            state = body["projections"]["publication_status"]
+        except (httpx.HTTPError, ValueError, KeyError, TypeError):
+            return None
+        return state if isinstance(state, dict) else None
+
+    def activity(self) -> object:
+        state = self._status_projection()
+        return None if state is None else (state.get("position"), state.get("head"))
+
+    def behind(self) -> list[str]:
+        state = self._status_projection()
+        if state and state.get("lag"):
+            return [f"处理状态落后事件库 {state['lag']} 条：网关所在的服务没有运行投影"]
+        return []
+
     def _call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         try:
             return self.client.request(method, url, **kwargs)
@@ -178,16 +197,44 @@ class StatusSource(Protocol):
     def statuses(self, ids: Sequence[str]) -> dict[str, str]:
         """The decided statuses among `ids` (pending ones are left out)."""
 
+    def activity(self) -> object:
+        """Something that changes whenever the ingestion worker or the status projection moves
+        (None when it cannot be read): while it changes, waiting goes on."""
+
+    def behind(self) -> list[str]:
+        """What is left undone, in Chinese, one line per part (the worker, the status projection)."""
+
 
 class ViewStatuses:
-    """Statuses read from the status view directly (for --via log / kafka)."""
+    """Statuses read from the status view directly (for --via log / kafka); progress read from
+    the event store (the worker's recorded positions, the status projection's position)."""
 
-    def __init__(self, view: StatusView) -> None:
+    def __init__(self, view: StatusView, worker: IngestionWorker, status: Follower) -> None:
         self.view = view
+        self.worker = worker
+        self.status = status
 
     def statuses(self, ids: Sequence[str]) -> dict[str, str]:
         rows = self.view.get_many(ids)
         return {pid: str(row["status"]) for pid, row in rows.items() if row["status"] in DECIDED}
+
+    def activity(self) -> object:
+        partitions = self.worker.log.end_offsets(self.worker.topic)
+        return (self.worker.recorded(partitions), self.status.head(), self.status.position())
+
+    def behind(self) -> list[str]:
+        lines = []
+        if unapplied := self.worker.unapplied():
+            lines.append(f"公示队列中还有 {unapplied} 条未被应用：摄取进程（gongshi run ingest）没有在运行")
+        if lag := self.status.lag():
+            lines.append(f"处理状态落后事件库 {lag} 条：投影进程（gongshi run projections）没有在运行")
+        return lines
+
+
+class Waited(Enum):
+    settled = "settled"  # every accepted publication is applied, parked or rejected
+    timed_out = "timed_out"  # still moving when the time was up
+    stalled = "stalled"  # nothing moved for `stall_s`: no worker is running
 
 
 def wait_for(
@@ -195,19 +242,30 @@ def wait_for(
     tally: Tally,
     timeout_s: float,
     on_progress: Callable[[int], None],
+    *,
+    stall_s: float | None = None,
     poll_s: float = 0.5,
     chunk: int = 500,
-) -> bool:
-    """Poll until every accepted publication is decided (True) or `timeout_s` passes (False)."""
-    deadline = time.monotonic() + timeout_s
+) -> Waited:
+    """Poll until every accepted publication is decided, `timeout_s` passes, or — with `stall_s`
+    — neither a status nor the source's activity has changed for `stall_s` seconds."""
+    started = time.monotonic()
+    deadline = started + timeout_s
+    last_move, last_seen = started, None
     while True:
         for part in _chunks(tally.pending, chunk):
             tally.statuses.update(source.statuses(part))
             on_progress(len(tally.statuses))
         if not tally.pending:
-            return True
-        if time.monotonic() >= deadline:
-            return False
+            return Waited.settled
+        now = time.monotonic()
+        seen = (len(tally.statuses), source.activity())
+        if seen != last_seen:
+            last_move, last_seen = now, seen
+        if now >= deadline:
+            return Waited.timed_out
+        if stall_s is not None and now - last_move >= stall_s:
+            return Waited.stalled
         time.sleep(poll_s)
 
 

@@ -1,0 +1,29 @@
+"""The `gongshi` command line (console script `gongshi = "api.cli:app"`).
+
+- `publish` — data in: `generate`, `publish` (onto the log or through the gateway, then wait for
+  the statuses; `publishing` holds the file/gateway/status machinery), `load`;
+- `run` — running the platform: `serve`, `run ingest|projections|api`;
+- `admin` — operating it: `parked`, `departments …`, `projections …`, `jobs run …`.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from api.cli import admin, publish, run
+
+app = typer.Typer(
+    help="Gongshi 公示 — market-entity credit information publicity platform.", no_args_is_help=True
+)
+# the commands, in the order `gongshi --help` lists them
+app.command()(publish.generate)
+app.command()(publish.publish)
+app.command()(run.run)
+app.command()(run.serve)
+app.command()(publish.load)
+app.command()(admin.parked)
+app.add_typer(admin.departments_app, name="departments")
+app.add_typer(admin.projections_app, name="projections")
+app.add_typer(admin.jobs_app, name="jobs")
+
+__all__ = ["app"]

@@ -1,0 +1,57 @@
+"""What every command shares: the consoles, logging, the container, progress bars."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from infra.bootstrap import Container, build
+from infra.settings import Settings
+
+#: Messages and progress go to standard error; results to standard output (`out()`).
+console = Console(stderr=True)
+
+
+def out() -> Console:
+    """Standard output; wide when not a terminal, so tables are not wrapped for scripts."""
+    return Console() if sys.stdout.isatty() else Console(width=240)
+
+
+def setup_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # the Elasticsearch client logs every request at INFO: a line per search, beside the access log
+    logging.getLogger("elastic_transport").setLevel(logging.WARNING)
+
+
+def open_container() -> Container:
+    setup_logging()
+    return build(Settings())
+
+
+def progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def set_total(bar: Progress, task: TaskID, total: int) -> None:
+    bar.update(task, total=total)
+
+
+def set_completed(bar: Progress, task: TaskID, done: int) -> None:
+    bar.update(task, completed=done)

@@ -1,0 +1,138 @@
+"""One supervisor for the threads that follow the logs: the ingestion worker, the projections,
+the publication status, the change feed and the daily publicity job.
+
+`gongshi serve` (the app's lifespan with `run_background=True`) and `gongshi run ingest |
+projections` both start theirs here: `runners_for(container, role)` says which runners a role
+runs, `Supervisor` runs each in a thread of its own and stops them all.
+
+- Each runner's `run_forever` keeps going through the errors it expects (it logs and retries);
+  one that raises anyway, or returns before it was asked to stop, is reported: logged with its
+  name, kept in `failures`, and `wait()` returns so that `gongshi run` can exit non-zero.
+- `stop()` asks every runner to stop, then joins their threads against one deadline; it returns
+  the names of those still running (daemon threads, so they never keep the process alive).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from enum import Enum
+from typing import Protocol
+
+from infra.bootstrap import Container
+
+log = logging.getLogger(__name__)
+
+
+class Runner(Protocol):
+    """What the supervisor runs: a loop until `stop()` is called."""
+
+    name: str
+
+    def run_forever(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class Role(str, Enum):
+    """What a process runs in the background."""
+
+    serve = "serve"  # everything, beside the API (`gongshi serve`)
+    ingest = "ingest"  # the ingestion worker (`gongshi run ingest`)
+    projections = "projections"  # every follower of the notification log (`gongshi run projections`)
+
+
+def runners_for(container: Container, role: Role) -> list[Runner]:
+    if role is Role.ingest:
+        return [container.worker]
+    if role is Role.projections:
+        return list(container.followers)
+    return [container.worker, *container.followers, container.publicity]
+
+
+class Supervisor:
+    def __init__(self, runners: Sequence[Runner], *, join_timeout_s: float = 10.0) -> None:
+        names = [r.name for r in runners]
+        if len(set(names)) != len(names):
+            raise ValueError(f"two runners share a name: {names}")
+        self.runners = list(runners)
+        self.join_timeout_s = join_timeout_s
+        self.failures: dict[str, BaseException] = {}
+        self._threads: list[threading.Thread] = []
+        self._stopping = threading.Event()
+        self._ended = threading.Event()  # stop() was called, or a runner ended on its own
+
+    @property
+    def names(self) -> list[str]:
+        return [r.name for r in self.runners]
+
+    def start(self) -> None:
+        if self._threads:
+            raise RuntimeError("the supervisor has already started its runners")
+        for runner in self.runners:
+            thread = threading.Thread(
+                target=self._run, args=(runner,), name=f"gongshi-{runner.name}", daemon=True
+            )
+            self._threads.append(thread)
+            thread.start()
+        log.info("started %s", ", ".join(self.names))
+
+    def _run(self, runner: Runner) -> None:
+        try:
+            runner.run_forever()
+        except BaseException as err:
+            self.failures[runner.name] = err
+            log.exception("%s stopped by an error", runner.name)
+            self._ended.set()
+            return
+        if not self._stopping.is_set():
+            self.failures[runner.name] = RuntimeError(f"{runner.name} returned before it was stopped")
+            log.error("%s returned before it was stopped", runner.name)
+            self._ended.set()
+
+    def running(self) -> list[str]:
+        return [t.name.removeprefix("gongshi-") for t in self._threads if t.is_alive()]
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        """Block until `stop()` is called or a runner ends on its own (or `timeout_s` passes);
+        True while no runner has failed. Wakes up every second, so Ctrl-C gets through."""
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while not self._ended.is_set():
+            left = 1.0 if deadline is None else min(1.0, deadline - time.monotonic())
+            if left <= 0:
+                break
+            self._ended.wait(left)
+        return not self.failures
+
+    def request_stop(self) -> None:
+        """Let `wait()` return (from a signal handler); `stop()` does the stopping."""
+        self._ended.set()
+
+    def stop(self) -> list[str]:
+        """Stop every runner and join its thread; returns the names still running after
+        `join_timeout_s` (logged)."""
+        self._stopping.set()
+        self._ended.set()
+        for runner in self.runners:
+            try:
+                runner.stop()
+            except Exception:
+                log.exception("could not ask %s to stop", runner.name)
+        deadline = time.monotonic() + self.join_timeout_s
+        for thread in self._threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        stuck = self.running()
+        if stuck:
+            log.warning("still running after %gs: %s", self.join_timeout_s, ", ".join(stuck))
+        else:
+            log.info("stopped %s", ", ".join(self.names))
+        return stuck
+
+    def __enter__(self) -> Supervisor:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,2 @@
+"""Ingestion: the worker that follows the publication log and applies each publication to the
+registry, exactly once (its position recorded with the events it produced)."""

@@ -1,0 +1,179 @@
+"""The one supervisor of background threads, for `gongshi serve` and `gongshi run`."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from api.app import create_app
+from api.cli import app as cli
+from api.cli.run import supervise
+from api.supervisor import Role, Supervisor, runners_for
+from infra.bootstrap import build
+from infra.settings import Settings
+from tests.builders import TODAY
+
+WAIT_S = 10.0
+
+
+class Looping:
+    """Runs until stopped, like the followers."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.started = threading.Event()
+        self._stop = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def run_forever(self) -> None:
+        self.thread = threading.current_thread()
+        self.started.set()
+        self._stop.wait()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+class Crashing(Looping):
+    def run_forever(self) -> None:
+        self.started.set()
+        raise RuntimeError("the event store is on fire")
+
+
+class Returning(Looping):
+    def run_forever(self) -> None:
+        self.started.set()
+
+
+class Deaf(Looping):
+    """Ignores `stop()` until released."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.release = threading.Event()
+
+    def run_forever(self) -> None:
+        self.started.set()
+        self.release.wait()
+
+    def stop(self) -> None:
+        pass
+
+
+class StopFails(Looping):
+    def stop(self) -> None:
+        super().stop()
+        raise OSError("connection reset while stopping")
+
+
+def test_each_runner_runs_in_a_thread_of_its_own_and_all_stop_cleanly() -> None:
+    runners = [Looping("ingest"), Looping("entities"), Looping("publicity")]
+    supervisor = Supervisor(runners)
+    supervisor.start()
+    for runner in runners:
+        assert runner.started.wait(WAIT_S)
+    assert sorted(supervisor.running()) == ["entities", "ingest", "publicity"]
+    assert len({r.thread for r in runners}) == 3
+    assert threading.current_thread() not in {r.thread for r in runners}
+
+    assert supervisor.stop() == []
+    assert supervisor.running() == []
+    assert supervisor.failures == {}
+
+
+def test_a_runner_that_raises_is_reported_by_name_and_ends_the_wait(caplog: pytest.LogCaptureFixture) -> None:
+    healthy, crashing = Looping("entities"), Crashing("ingest")
+    supervisor = Supervisor([healthy, crashing])
+    with caplog.at_level(logging.ERROR, logger="api.supervisor"), supervisor:
+        assert supervisor.wait(timeout_s=WAIT_S) is False
+        assert list(supervisor.failures) == ["ingest"]
+        assert "on fire" in str(supervisor.failures["ingest"])
+        assert supervisor.running() == ["entities"]  # the others go on until stopped
+    assert supervisor.running() == []
+    assert "ingest stopped by an error" in caplog.text
+
+
+def test_a_runner_that_returns_before_it_is_stopped_counts_as_failed() -> None:
+    with Supervisor([Looping("entities"), Returning("changes")]) as supervisor:
+        assert supervisor.wait(timeout_s=WAIT_S) is False
+        assert list(supervisor.failures) == ["changes"]
+
+
+def test_runners_that_end_because_they_were_stopped_are_not_failures() -> None:
+    supervisor = Supervisor([Looping("entities")])
+    supervisor.start()
+    supervisor.stop()
+    assert supervisor.wait(timeout_s=WAIT_S) is True
+    assert supervisor.failures == {}
+
+
+def test_a_runner_that_ignores_stop_is_named_and_does_not_hang_the_stop() -> None:
+    deaf = Deaf("records")
+    supervisor = Supervisor([Looping("entities"), deaf], join_timeout_s=0.2)
+    supervisor.start()
+    assert deaf.started.wait(WAIT_S)
+    try:
+        assert supervisor.stop() == ["records"]
+    finally:
+        deaf.release.set()
+
+
+def test_one_stop_that_fails_does_not_keep_the_others_running() -> None:
+    supervisor = Supervisor([StopFails("sharing"), Looping("changes")])
+    supervisor.start()
+    assert supervisor.stop() == []
+
+
+def test_two_runners_may_not_share_a_name() -> None:
+    with pytest.raises(ValueError, match="share a name"):
+        Supervisor([Looping("entities"), Looping("entities")])
+
+
+def test_supervise_stops_on_request_and_reports_a_failure() -> None:
+    ok = Supervisor([Looping("entities")])
+    threading.Timer(0.1, ok.request_stop).start()
+    assert supervise(ok) is True
+    assert ok.running() == []
+
+    failing = Supervisor([Looping("entities"), Crashing("ingest")])
+    assert supervise(failing) is False
+    assert failing.running() == []
+
+
+def test_each_role_runs_its_runners(tmp_path: Path) -> None:
+    container = build(Settings(data_dir=tmp_path, today=TODAY))
+    try:
+        followers = ["entities", "records", "sharing", "publication_status", "changes"]
+        assert [r.name for r in runners_for(container, Role.ingest)] == ["ingest"]
+        assert [r.name for r in runners_for(container, Role.projections)] == followers
+        assert [r.name for r in runners_for(container, Role.serve)] == ["ingest", *followers, "publicity"]
+    finally:
+        container.close()
+
+
+def test_serve_starts_its_threads_with_the_app_and_stops_them_on_shutdown(tmp_path: Path) -> None:
+    container = build(Settings(data_dir=tmp_path, today=TODAY))
+    app = create_app(container, run_background=True)
+    with TestClient(app) as client:
+        assert client.get("/healthz").json()["today"] == TODAY.isoformat()
+        supervisor = app.state.supervisor
+        assert sorted(supervisor.running()) == sorted(
+            ["ingest", "entities", "records", "sharing", "publication_status", "changes", "publicity"]
+        )
+    assert supervisor.running() == []
+    assert supervisor.failures == {}
+
+
+def test_gongshi_run_exits_non_zero_when_a_runner_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GONGSHI_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr("api.cli.run.runners_for", lambda container, role: [Crashing("ingest")])
+    result = CliRunner().invoke(cli, ["run", "ingest"])
+    assert result.exit_code == 1
+    assert "ingest" in result.output and "on fire" in result.output
