@@ -14,8 +14,8 @@
 # instance is a second, separate set (for tests that stop, restart or kill engines): free ports
 # chosen on its first `up`, its own KRaft cluster id, every file under
 # $SERVICES_DIR/instances/NAME (PostgreSQL in a data dir of its own, initdb/pg_ctl); `destroy`
-# stops it and deletes that directory; `prune` destroys the instances whose owner process
-# (GONGSHI_INSTANCE_OWNER at the first `up`) has gone.
+# stops it and deletes that directory. An instance whose first `up` had GONGSHI_INSTANCE_OWNER=PID
+# is destroyed by a detached watcher once that process is gone; `prune` does the same for all.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -754,6 +754,26 @@ cmd_destroy() {
   say "instance $INSTANCE: destroyed"
 }
 
+# Started (detached) by the first `up` of an instance that has an owner: destroys the instance
+# as soon as the owner is gone, even if it was killed before it could clean up; exits once the
+# instance has been destroyed by anyone.
+cmd_watch() {
+  while [[ -f "$INSTANCE_ENV" ]]; do
+    if ! owner_alive "$OWNER"; then
+      say "instance $INSTANCE: its owner (pid ${OWNER%%:*}) is gone"
+      bash "$HERE/services.sh" --instance "$INSTANCE" destroy
+      return
+    fi
+    sleep 2
+  done
+}
+
+start_watch() {
+  [[ -n "$OWNER" ]] || return 0
+  (exec setsid nohup bash "$HERE/services.sh" --instance "$INSTANCE" watch \
+      >> "$BASE_DIR/watch.log" 2>&1 < /dev/null 8>&- 9>&-) &
+}
+
 # Destroy the named instances whose owner process is gone (a test run killed before its cleanup).
 cmd_prune() {
   local env name owner
@@ -780,7 +800,7 @@ engine_fn() { # engine verb
 
 cmd_up() {
   local e failed=()
-  instance_exists || instance_create
+  if ! instance_exists; then instance_create; start_watch; fi
   # Install first (downloads; one at a time on this machine), then start everything, then
   # wait: the engines boot in parallel.
   exec 8> "$CACHE_DIR/.install.lock"
@@ -843,6 +863,7 @@ main() {
     status) cmd_status "${engines[@]}"; return ;;
     env) cmd_env; return ;;
     prune) cmd_prune; return ;;
+    watch) [[ -n "$INSTANCE" ]] || usage; cmd_watch; return ;;
     destroy) [[ -n "$INSTANCE" ]] || usage ;;
     *) usage ;;
   esac
