@@ -1,5 +1,6 @@
-"""Generates the committed JSON Schema of the publication envelope and its payloads, and the
-AsyncAPI document of the publication topics (docs/asyncapi.yaml).
+"""Generates the committed JSON Schema of the publication envelope and its payloads, the
+AsyncAPI document of the publication topics (docs/asyncapi.yaml) and the table of reason codes
+in docs/EVENTS.md (infra/reasons.py).
 
 `python -m infra.schemas --write` rewrites them; a test checks the files are current.
 """
@@ -12,11 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from domain.publications import PAYLOADS, envelope_json_schema
-from infra import asyncapi
+from infra import asyncapi, reasons
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "docs" / "schemas"
 #: Relative to SCHEMA_DIR: the AsyncAPI document lives at docs/asyncapi.yaml.
 ASYNCAPI_FILE = "../asyncapi.yaml"
+#: Relative to SCHEMA_DIR: docs/EVENTS.md, whose reason-code table is generated.
+EVENTS_FILE = "../EVENTS.md"
 
 
 def rendered() -> dict[str, str]:
@@ -29,6 +32,7 @@ def rendered() -> dict[str, str]:
         for name, schema in files.items()
     }
     texts[ASYNCAPI_FILE] = asyncapi.render()
+    texts[EVENTS_FILE] = reasons.rendered()
     return texts
 
 
@@ -44,7 +48,9 @@ def write(directory: Path = SCHEMA_DIR) -> list[Path]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--write", action="store_true", help="rewrite docs/schemas/")
+    parser.add_argument(
+        "--write", action="store_true", help="rewrite docs/schemas/, docs/asyncapi.yaml, docs/EVENTS.md"
+    )
     args = parser.parse_args()
     if args.write:
         for path in write():
