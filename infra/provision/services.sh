@@ -822,7 +822,9 @@ cmd_down() {
   local e
   instance_exists || { say "instance $INSTANCE: not created"; return 0; }
   for e in "$@"; do "$(engine_fn "$e" stop)"; done
-  say "down: ${*} stopped (data kept in $BASE_DIR${INSTANCE:- and /var/lib/postgresql})"
+  local kept="$BASE_DIR"
+  [[ -n "$INSTANCE" ]] || kept+=" and /var/lib/postgresql"
+  say "down: ${*} stopped (data kept in $kept)"
 }
 
 cmd_status() {
