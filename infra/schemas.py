@@ -1,6 +1,7 @@
 """Generates the committed JSON Schema of the publication envelope and its payloads, the
-AsyncAPI document of the publication topics (docs/asyncapi.yaml), and the table of publication
-kinds in the event catalogue (docs/EVENTS.md, between its `kinds` markers).
+AsyncAPI document of the publication topics (docs/asyncapi.yaml), and in the event catalogue
+(docs/EVENTS.md) the table of publication kinds (between its `kinds` markers) and the table of
+reason codes (infra/reasons.py).
 
 `python -m infra.schemas --write` rewrites them; a test checks the files are current.
 """
@@ -14,7 +15,7 @@ from typing import Any
 
 from domain.kinds import PAYLOADS, PUBLICATION_KINDS
 from domain.publications import envelope_json_schema
-from infra import asyncapi
+from infra import asyncapi, reasons
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "docs" / "schemas"
 #: Relative to SCHEMA_DIR: the AsyncAPI document lives at docs/asyncapi.yaml.
@@ -68,7 +69,9 @@ def rendered() -> dict[str, str]:
         for name, schema in files.items()
     }
     texts[ASYNCAPI_FILE] = asyncapi.render()
-    texts[EVENTS_FILE] = events_catalogue((SCHEMA_DIR / EVENTS_FILE).read_text(encoding="utf-8"))
+    texts[EVENTS_FILE] = reasons.render(
+        events_catalogue((SCHEMA_DIR / EVENTS_FILE).read_text(encoding="utf-8"))
+    )
     return texts
 
 
@@ -84,7 +87,9 @@ def write(directory: Path = SCHEMA_DIR) -> list[Path]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--write", action="store_true", help="rewrite docs/schemas/")
+    parser.add_argument(
+        "--write", action="store_true", help="rewrite docs/schemas/, docs/asyncapi.yaml, docs/EVENTS.md"
+    )
     args = parser.parse_args()
     if args.write:
         for path in write():

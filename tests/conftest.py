@@ -10,9 +10,12 @@ breaks both for Python here: `time.sleep` fails with EINVAL, or timed waits hang
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, time
 
 import pytest
+
+from tests import engines
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -48,3 +51,14 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 
 _TRAVELLER = pytest.StashKey[object]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Tell tests/engines.py which test runs, so a real engine used by a test without the
+    `engines` mark fails that test (see tests/engines.py)."""
+    engines.running(item)
+    try:
+        return (yield)
+    finally:
+        engines.running(None)

@@ -2,6 +2,12 @@
 
 Defaults match `make services-up` (infra/provision). Under CI=true a missing engine FAILS the
 test run; elsewhere it skips with the reason, so a laptop without engines can run the rest.
+
+Every test that reaches a real engine must be marked `engines` (`-m "not engines"` leaves them
+out, e.g. in the runs at four hours of the UTC day). The addresses below are the one way a test
+learns where an engine is, so they check it: asked for by a test without the marker (tests/
+conftest.py tells this module which test is running), they fail that test — before looking
+whether the engine is reachable, so the check holds on a machine without engines too.
 """
 
 from __future__ import annotations
@@ -34,7 +40,28 @@ def _reachable(host: str, port: int) -> bool:
         return False
 
 
+_running: list[pytest.Item] = []  # the test being set up, run or torn down (tests/conftest.py)
+
+
+def running(item: pytest.Item | None) -> None:
+    """Called by tests/conftest.py around each test's setup, call and teardown."""
+    _running[:] = [item] if item is not None else []
+
+
+def check_marked(engine: str, item: pytest.Item | None = None) -> None:
+    """Fail the running test (or `item`) if it uses a real engine without the `engines` mark."""
+    item = item if item is not None else (_running[0] if _running else None)
+    if item is not None and item.get_closest_marker("engines") is None:
+        pytest.fail(
+            f"{item.nodeid} uses the real {engine} but is not marked `engines`: add "
+            "`pytestmark = pytest.mark.engines` to its module, or give a fixture's real params "
+            "with tests.engines.real(...)",
+            pytrace=False,
+        )
+
+
 def require(engine: str, host: str, port: int) -> None:
+    check_marked(engine)
     if _reachable(host, port):
         return
     message = f"{engine} is not reachable at {host}:{port} — run `make services-up`"

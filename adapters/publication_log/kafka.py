@@ -215,13 +215,33 @@ class KafkaLog(PublicationLog):
         return count
 
     def flush(self) -> None:
-        """Block until every queued message is stored; raise if any could not be."""
-        if self._producer is not None:
-            with self.translated("flushing the producer"):
-                self._producer.flush(timeout=self.flush_timeout_s)
+        """Block until every queued message is stored; raise if any could not be.
+
+        After a failure the producer is discarded and the next message gets a fresh one: once
+        queued messages have expired, kafka-python 3.0's idempotent producer keeps failing every
+        later flush, even after Kafka is back (seen with a ~28 s outage); a new producer
+        recovers at once. What the old one held is reported as not stored, so callers resend."""
+        try:
+            if self._producer is not None:
+                with self.translated("flushing the producer"):
+                    self._producer.flush(timeout=self.flush_timeout_s)
+        except LogUnavailable:
+            self._discard_producer()
+            self._send_error = None
+            raise
         error, self._send_error = self._send_error, None
         if error is not None:
+            self._discard_producer()
             raise LogUnavailable(f"Kafka at {self.bootstrap}: a message was not stored: {error!r}") from error
+
+    def _discard_producer(self) -> None:
+        with self._lock:
+            producer, self._producer = self._producer, None
+        if producer is not None:
+            try:
+                producer.close(timeout=0)
+            except Exception:  # closing a broken producer must not hide the original failure
+                log.warning("closing a failed Kafka producer", exc_info=True)
 
     # --- consuming ----------------------------------------------------------------------------
 

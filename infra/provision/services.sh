@@ -3,10 +3,19 @@
 #   Kafka (KRaft, jars from Maven Central), Elasticsearch (integ-test-zip from Maven Central),
 #   PostgreSQL (Debian package).
 #
-#   bash infra/provision/services.sh up|down|status|restart [kafka|elasticsearch|postgres ...]
+#   bash infra/provision/services.sh [--instance NAME] up|down|status|restart [kafka|elasticsearch|postgres ...]
+#   bash infra/provision/services.sh --instance NAME env|destroy
+#   bash infra/provision/services.sh prune
 #
 # `up` is idempotent: it installs what is missing, starts what is stopped, waits for health.
 # `down` stops the engines and keeps their data. See infra/provision/README.md.
+#
+# Without --instance (or GONGSHI_INSTANCE) these are THE engines on their usual ports. A named
+# instance is a second, separate set (for tests that stop, restart or kill engines): free ports
+# chosen on its first `up`, its own KRaft cluster id, every file under
+# $SERVICES_DIR/instances/NAME (PostgreSQL in a data dir of its own, initdb/pg_ctl); `destroy`
+# stops it and deletes that directory. An instance whose first `up` had GONGSHI_INSTANCE_OWNER=PID
+# is destroyed by a detached watcher once that process is gone; `prune` does the same for all.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -23,24 +32,46 @@ SERVICES_DIR="${GONGSHI_SERVICES_DIR:-$HOME/.local/share/gongshi/services}"
 HEALTH_TIMEOUT="${GONGSHI_HEALTH_TIMEOUT:-120}"
 
 KAFKA_HOME="$CACHE_DIR/kafka-$KAFKA_VERSION"
-KAFKA_DIR="$SERVICES_DIR/kafka"
-KAFKA_PID="$KAFKA_DIR/kafka.pid"
-KAFKA_LOG="$KAFKA_DIR/logs/server.log"
-KAFKA_OUT="$KAFKA_DIR/logs/kafka.out"
-KAFKA_HOST=127.0.0.1 KAFKA_PORT=9092 KAFKA_CONTROLLER_PORT=9093
-
 ES_HOME="$CACHE_DIR/elasticsearch-$ELASTICSEARCH_VERSION"
-ES_DIR="$SERVICES_DIR/elasticsearch"
 ES_USER=gongshi-es
-ES_CLUSTER=gongshi
-ES_PID="$ES_DIR/run/elasticsearch.pid"
-ES_LOG="$ES_DIR/logs/$ES_CLUSTER.log"
-ES_OUT="$ES_DIR/logs/startup.out"
-ES_URL=http://127.0.0.1:9200
+PG_BIN="/usr/lib/postgresql/$POSTGRES_MAJOR/bin"
+INSTANCE="${GONGSHI_INSTANCE:-}"
 
-PG_CLUSTER=main
-PG_PORT=5432
-PG_LOG="/var/log/postgresql/postgresql-$POSTGRES_MAJOR-$PG_CLUSTER.log"
+# Where an instance's files are and which ports it listens on (set_instance, after the options).
+set_instance() {
+  if [[ -z "$INSTANCE" ]]; then
+    BASE_DIR="$SERVICES_DIR"
+    LOCK_FILE="$SERVICES_DIR/.lock"
+    KAFKA_PORT=9092 KAFKA_CONTROLLER_PORT=9093
+    ES_HTTP_PORT=9200 ES_TRANSPORT_PORT=9300 ES_CLUSTER=gongshi ES_NODE=gongshi-es-1
+    PG_PORT=5432
+    PG_MODE=cluster # Debian's cluster $POSTGRES_MAJOR/main (pg_createcluster, pg_ctlcluster)
+    PG_CLUSTER=main
+    PG_DIR="/var/lib/postgresql/$POSTGRES_MAJOR/$PG_CLUSTER"
+    PG_LOG="/var/log/postgresql/postgresql-$POSTGRES_MAJOR-$PG_CLUSTER.log"
+  else
+    [[ "$INSTANCE" =~ ^[a-z0-9][a-z0-9_-]{0,39}$ ]] \
+      || die "instance name '$INSTANCE': use 1-40 of a-z, 0-9, '-', '_'"
+    BASE_DIR="$SERVICES_DIR/instances/$INSTANCE"
+    LOCK_FILE="$BASE_DIR/.lock"
+    ES_CLUSTER="gongshi-$INSTANCE" ES_NODE="gongshi-es-$INSTANCE"
+    PG_MODE=datadir # initdb/pg_ctl in a data dir of the instance's own
+    PG_DIR="$BASE_DIR/postgres"
+    PG_LOG="$PG_DIR/postgresql.log"
+    PG_SOCKET_DIR="$PG_DIR/run"
+    instance_load
+  fi
+  KAFKA_HOST=127.0.0.1
+  KAFKA_DIR="$BASE_DIR/kafka"
+  KAFKA_PID="$KAFKA_DIR/kafka.pid"
+  KAFKA_LOG="$KAFKA_DIR/logs/server.log"
+  KAFKA_OUT="$KAFKA_DIR/logs/kafka.out"
+  ES_DIR="$BASE_DIR/elasticsearch"
+  ES_PID="$ES_DIR/run/elasticsearch.pid"
+  ES_LOG="$ES_DIR/logs/$ES_CLUSTER.log"
+  ES_OUT="$ES_DIR/logs/startup.out"
+  ES_URL="http://127.0.0.1:$ES_HTTP_PORT"
+}
 
 ALL_ENGINES=(kafka elasticsearch postgres)
 
@@ -82,7 +113,7 @@ pid_alive() { # pidfile [cmdline-substring]
 
 stop_pidfile() { # name pidfile timeout
   local name=$1 f=$2 timeout=$3 pid i
-  pid="$(tr -dc 0-9 < "$f" 2>/dev/null || true)"
+  pid="$({ tr -dc 0-9 < "$f"; } 2>/dev/null || true)"
   if [[ -z "$pid" ]] || ! kill -0 "$pid" 2>/dev/null; then rm -f "$f"; return 0; fi
   say "$name: stopping (pid $pid)"
   kill -TERM "$pid" 2>/dev/null || true
@@ -339,18 +370,20 @@ es_user() {
   fi
 }
 
-# Elasticsearch runs as $ES_USER: let it traverse (not list) the parents of its home and data dirs.
-es_grant_traverse() {
-  local d
+# An engine that runs as its own user (Elasticsearch as $ES_USER, an instance's PostgreSQL as
+# postgres): let that user traverse (not list) the parents of its directories.
+grant_traverse() { # user path...
+  local user=$1 d; shift
+  [[ "$user" == "$(id -un)" ]] && return 0
   for d in "$@"; do
     d="$(dirname "$d")"
     while [[ "$d" != / ]]; do
-      if ! runuser -u "$ES_USER" -- test -x "$d" 2>/dev/null; then
+      if ! runuser -u "$user" -- test -x "$d" 2>/dev/null; then
         if command -v setfacl >/dev/null; then
-          say "elasticsearch: granting $ES_USER traverse permission on $d (ACL)"
-          as_root setfacl -m "u:$ES_USER:x" "$d"
+          say "granting $user traverse permission on $d (ACL)"
+          as_root setfacl -m "u:$user:x" "$d"
         else
-          say "elasticsearch: granting others traverse permission (o+x) on $d"
+          say "granting others traverse permission (o+x) on $d"
           as_root chmod o+x "$d"
         fi
       fi
@@ -369,22 +402,22 @@ es_write_config() {
   cat > "$ES_DIR/config/elasticsearch.yml" <<EOF
 # Generated by infra/provision/services.sh (rewritten on every start)
 cluster.name: $ES_CLUSTER
-node.name: gongshi-es-1
+node.name: $ES_NODE
 path.data: $ES_DIR/data
 path.logs: $ES_DIR/logs
 discovery.type: single-node
 network.host: 127.0.0.1
 http.host: 127.0.0.1
-http.port: 9200
+http.port: $ES_HTTP_PORT
 transport.host: 127.0.0.1
-transport.port: 9300
+transport.port: $ES_TRANSPORT_PORT
 xpack.security.enabled: false
 cluster.routing.allocation.disk.threshold_enabled: false
 action.destructive_requires_name: false
 EOF
   # Each start writes its own log; keep the previous one for post-mortems.
   chown -R "$ES_USER:$ES_USER" "$ES_DIR"
-  es_grant_traverse "$ES_HOME/bin" "$ES_DIR/data"
+  grant_traverse "$ES_USER" "$ES_HOME/bin" "$ES_DIR/data"
 }
 
 es_running() { pid_alive "$ES_PID" org.elasticsearch; }
@@ -398,8 +431,8 @@ es_healthy() {
 
 es_start() {
   if es_running; then say "elasticsearch: already running (pid $(cat "$ES_PID"))"; return 0; fi
-  if port_open 127.0.0.1 9200; then
-    die "elasticsearch: port 9200 is taken by a process this script did not start"
+  if port_open 127.0.0.1 "$ES_HTTP_PORT"; then
+    die "elasticsearch: port $ES_HTTP_PORT is taken by a process this script did not start"
   fi
   es_install
   es_write_config
@@ -444,8 +477,20 @@ es_status() {
 }
 
 # ---------------------------------------------------------------- postgres
+# Two modes: `cluster` (the main engines: Debian's cluster $POSTGRES_MAJOR/main, run by
+# pg_ctlcluster) and `datadir` (a named instance: initdb/pg_ctl on a data dir under the
+# instance's directory, owned by the postgres user when run as root — PostgreSQL refuses root).
 pg_installed() {
-  command -v pg_ctlcluster >/dev/null && [[ -x "/usr/lib/postgresql/$POSTGRES_MAJOR/bin/postgres" ]]
+  command -v pg_ctlcluster >/dev/null && [[ -x "$PG_BIN/postgres" ]]
+}
+
+pg_user() { if [[ $(id -u) -eq 0 ]]; then echo postgres; else id -un; fi; }
+
+pg_as_prefix() { if [[ $(id -u) -eq 0 ]]; then echo "runuser -u postgres --"; fi; }
+
+pg_as() { # run a PostgreSQL program as the owner of an instance's data dir
+  # shellcheck disable=SC2046
+  (cd / && $(pg_as_prefix) "$@")
 }
 
 pg_install() {
@@ -455,6 +500,7 @@ pg_install() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
       "postgresql-$POSTGRES_MAJOR" "postgresql-client-$POSTGRES_MAJOR" >/dev/null
   fi
+  if [[ "$PG_MODE" == datadir ]]; then pg_init_datadir; return; fi
   if [[ ! -d "/etc/postgresql/$POSTGRES_MAJOR/$PG_CLUSTER" ]]; then
     say "postgres: creating cluster $POSTGRES_MAJOR/$PG_CLUSTER on port $PG_PORT"
     as_root pg_createcluster --port "$PG_PORT" "$POSTGRES_MAJOR" "$PG_CLUSTER" >/dev/null
@@ -467,7 +513,37 @@ pg_install() {
   fi
 }
 
+# datadir mode: $PG_DIR/{data,run,postgresql.log}; the settings that differ from initdb's
+# (port, listen address, socket dir) live in data/gongshi.conf, rewritten on every start.
+pg_init_datadir() {
+  local user; user="$(pg_user)"
+  ((${#PG_SOCKET_DIR} < 90)) \
+    || die "postgres: $PG_SOCKET_DIR is too long for a Unix socket path (set a shorter GONGSHI_SERVICES_DIR)"
+  mkdir -p "$PG_SOCKET_DIR"
+  if [[ $(id -u) -eq 0 ]]; then chown "$user:" "$PG_DIR" "$PG_SOCKET_DIR"; fi
+  grant_traverse "$user" "$PG_DIR/data"
+  [[ -f "$PG_DIR/data/PG_VERSION" ]] && return 0
+  say "postgres: initialising $PG_DIR/data (initdb, owner $user)"
+  pg_as "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres -E UTF8 --locale=C \
+      --auth-local=trust --auth-host=scram-sha-256 > "$PG_DIR/initdb.log" 2>&1 \
+    || { fail_engine postgres "$PG_DIR/initdb.log" || true; exit 1; }
+  printf "\ninclude_if_exists = 'gongshi.conf'\n" | pg_as tee -a "$PG_DIR/data/postgresql.conf" >/dev/null
+}
+
+pg_write_datadir_config() {
+  pg_as tee "$PG_DIR/data/gongshi.conf" >/dev/null <<EOF
+# Generated by infra/provision/services.sh for instance $INSTANCE (rewritten on every start)
+port = $PG_PORT
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$PG_SOCKET_DIR'
+EOF
+}
+
 pg_running() {
+  if [[ "$PG_MODE" == datadir ]]; then
+    [[ -f "$PG_DIR/data/PG_VERSION" ]] && pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1
+    return
+  fi
   pg_installed && [[ -d "/etc/postgresql/$POSTGRES_MAJOR/$PG_CLUSTER" ]] \
     && as_root pg_ctlcluster "$POSTGRES_MAJOR" "$PG_CLUSTER" status >/dev/null 2>&1
 }
@@ -481,7 +557,13 @@ pg_healthy() {
   pg_running && pg_isready -q -h 127.0.0.1 -p "$PG_PORT" && pg_login
 }
 
-pg_psql() { (cd / && as_root runuser -u postgres -- psql -p "$PG_PORT" -v ON_ERROR_STOP=1 -tAq "$@"); }
+pg_psql() {
+  if [[ "$PG_MODE" == datadir ]]; then
+    pg_as psql -h "$PG_SOCKET_DIR" -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -tAq "$@"
+  else
+    (cd / && as_root runuser -u postgres -- psql -p "$PG_PORT" -v ON_ERROR_STOP=1 -tAq "$@")
+  fi
+}
 
 pg_ensure_role_db() {
   if [[ "$(pg_psql -c "select 1 from pg_roles where rolname='gongshi'")" != 1 ]]; then
@@ -498,19 +580,40 @@ pg_ensure_role_db() {
   fi
 }
 
+pg_where() {
+  if [[ "$PG_MODE" == datadir ]]; then echo "$PG_DIR/data"; else echo "$POSTGRES_MAJOR/$PG_CLUSTER"; fi
+}
+
 pg_start() {
   pg_install
   if pg_running; then
-    say "postgres: already running ($POSTGRES_MAJOR/$PG_CLUSTER)"
+    say "postgres: already running ($(pg_where))"
+  elif [[ "$PG_MODE" == datadir ]]; then
+    if port_open 127.0.0.1 "$PG_PORT"; then
+      die "postgres: port $PG_PORT is taken by a process this script did not start"
+    fi
+    pg_write_datadir_config
+    say "postgres: starting $(pg_where) on 127.0.0.1:$PG_PORT (log $PG_LOG)"
+    # -W: pg_wait does the waiting; setsid: a Ctrl-C to the caller does not reach the server
+    # shellcheck disable=SC2046
+    (cd / && setsid $(pg_as_prefix) "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_LOG" -W start > /dev/null 9>&-) \
+      || { fail_engine postgres "$PG_LOG" || true; exit 1; }
   else
-    say "postgres: starting $POSTGRES_MAJOR/$PG_CLUSTER on 127.0.0.1:$PG_PORT (log $PG_LOG)"
+    say "postgres: starting $(pg_where) on 127.0.0.1:$PG_PORT (log $PG_LOG)"
     as_root pg_ctlcluster "$POSTGRES_MAJOR" "$PG_CLUSTER" start 9>&- \
       || { fail_engine postgres "$PG_LOG" || true; exit 1; }
   fi
 }
 
+# ready -> 0; an instance's server gone -> 2 (stop waiting); else 1
+pg_probe() {
+  pg_isready -q -h 127.0.0.1 -p "$PG_PORT" && return 0
+  if [[ "$PG_MODE" == datadir ]] && ! pg_running; then return 2; fi
+  return 1
+}
+
 pg_wait() {
-  if ! wait_until "$HEALTH_TIMEOUT" pg_isready -q -h 127.0.0.1 -p "$PG_PORT"; then
+  if ! wait_until "$HEALTH_TIMEOUT" pg_probe; then
     fail_engine postgres "$PG_LOG" || true
     return 1
   fi
@@ -522,21 +625,167 @@ pg_wait() {
   say "postgres: healthy on 127.0.0.1:$PG_PORT (db gongshi, user gongshi)"
 }
 
-pg_stop() {
-  if pg_running; then
-    say "postgres: stopping $POSTGRES_MAJOR/$PG_CLUSTER"
-    as_root pg_ctlcluster "$POSTGRES_MAJOR" "$PG_CLUSTER" stop -m fast
+pg_stop() { # [fast | immediate]
+  local mode=${1:-fast}
+  pg_running || return 0
+  say "postgres: stopping $(pg_where)"
+  if [[ "$PG_MODE" == datadir ]]; then
+    pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" stop -m "$mode" -w -t 60 >/dev/null
+  else
+    as_root pg_ctlcluster "$POSTGRES_MAJOR" "$PG_CLUSTER" stop -m "$mode"
   fi
 }
 
 pg_status() {
   if pg_healthy; then
-    say "postgres: running, healthy ($(psql --version | awk '{print $3}'), 127.0.0.1:$PG_PORT, data /var/lib/postgresql/$POSTGRES_MAJOR/$PG_CLUSTER)"
+    say "postgres: running, healthy ($(psql --version | awk '{print $3}'), 127.0.0.1:$PG_PORT, data $PG_DIR)"
   elif pg_running; then
     say "postgres: running, NOT healthy (log $PG_LOG)"; return 1
   else
     say "postgres: stopped"; return 1
   fi
+}
+
+# ---------------------------------------------------------------- named instances
+# $BASE_DIR/instance.env (KEY=VALUE) holds a named instance's ports, KRaft cluster id and owner;
+# written by its first `up`, read by every later command.
+instance_load() {
+  INSTANCE_ENV="$BASE_DIR/instance.env"
+  KAFKA_PORT='' KAFKA_CONTROLLER_PORT='' PG_PORT='' ES_HTTP_PORT='' ES_TRANSPORT_PORT='' OWNER=''
+  [[ -f "$INSTANCE_ENV" ]] || return 0
+  local k v
+  while IFS='=' read -r k v; do
+    case "$k" in
+      KAFKA_PORT | KAFKA_CONTROLLER_PORT | PG_PORT | ES_HTTP_PORT | ES_TRANSPORT_PORT | KAFKA_CLUSTER_ID | OWNER)
+        printf -v "$k" '%s' "$v" ;;
+    esac
+  done < "$INSTANCE_ENV"
+}
+
+instance_exists() { [[ -z "$INSTANCE" || -f "$INSTANCE_ENV" ]]; }
+
+# Free ports below the ephemeral range (a client's outgoing connection never takes one while its
+# engine restarts) and not recorded by another instance; a fresh KRaft cluster id.
+instance_create() {
+  local values
+  values="$(python3 - "$SERVICES_DIR/instances" <<'PY'
+import base64, glob, os, random, socket, sys, uuid
+taken = set()
+for path in glob.glob(os.path.join(sys.argv[1], "*", "instance.env")):
+    for line in open(path):
+        key, _, value = line.strip().partition("=")
+        if key.endswith("_PORT") and value.isdigit():
+            taken.add(int(value))
+with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+    low = int(f.read().split()[0])
+candidates = [p for p in range(max(1024, low - 12000), low) if p not in taken]
+random.shuffle(candidates)
+ports = []
+for port in candidates:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+    ports.append(port)
+    if len(ports) == 5:
+        break
+cluster_id = "-"
+while cluster_id.startswith("-"):  # Kafka's own rule: the id is passed on a command line
+    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+print(*ports, cluster_id)
+PY
+)" || die "could not choose ports for instance $INSTANCE"
+  local p=($values)
+  ((${#p[@]} == 6)) || die "could not find five free ports for instance $INSTANCE"
+  KAFKA_PORT=${GONGSHI_KAFKA_PORT:-${p[0]}}
+  KAFKA_CONTROLLER_PORT=${GONGSHI_KAFKA_CONTROLLER_PORT:-${p[1]}}
+  PG_PORT=${GONGSHI_POSTGRES_PORT:-${p[2]}}
+  ES_HTTP_PORT=${GONGSHI_ES_HTTP_PORT:-${p[3]}}
+  ES_TRANSPORT_PORT=${GONGSHI_ES_TRANSPORT_PORT:-${p[4]}}
+  KAFKA_CLUSTER_ID=${p[5]}
+  OWNER=''
+  if [[ -n "${GONGSHI_INSTANCE_OWNER:-}" ]]; then
+    OWNER="${GONGSHI_INSTANCE_OWNER}:$(proc_start_time "$GONGSHI_INSTANCE_OWNER")"
+  fi
+  cat > "$INSTANCE_ENV.tmp" <<EOF
+# instance $INSTANCE of infra/provision/services.sh (created $(date -u +%FT%TZ))
+KAFKA_PORT=$KAFKA_PORT
+KAFKA_CONTROLLER_PORT=$KAFKA_CONTROLLER_PORT
+PG_PORT=$PG_PORT
+ES_HTTP_PORT=$ES_HTTP_PORT
+ES_TRANSPORT_PORT=$ES_TRANSPORT_PORT
+KAFKA_CLUSTER_ID=$KAFKA_CLUSTER_ID
+OWNER=$OWNER
+EOF
+  mv "$INSTANCE_ENV.tmp" "$INSTANCE_ENV"
+  ES_URL="http://127.0.0.1:$ES_HTTP_PORT"
+  say "instance $INSTANCE: kafka $KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT), postgres $PG_PORT, elasticsearch $ES_HTTP_PORT, in $BASE_DIR"
+}
+
+proc_start_time() { # pid -> its start time in clock ticks since boot (empty if gone)
+  local stat
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 0
+  stat="${stat##*) }"
+  awk '{print $20}' <<< "$stat"
+}
+
+owner_alive() { # pid:starttime
+  local pid=${1%%:*} start=${1#*:}
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null && [[ "$(proc_start_time "$pid")" == "$start" ]]
+}
+
+cmd_env() {
+  instance_exists || die "instance $INSTANCE does not exist (run: $0 --instance $INSTANCE up)"
+  echo "GONGSHI_KAFKA_BOOTSTRAP=$KAFKA_HOST:$KAFKA_PORT"
+  echo "GONGSHI_POSTGRES_DSN=postgresql://gongshi:gongshi@127.0.0.1:$PG_PORT/gongshi"
+  echo "GONGSHI_ELASTICSEARCH_URL=$ES_URL"
+}
+
+# Stop every engine of a named instance at once (its data is about to go) and delete its directory.
+cmd_destroy() {
+  [[ -n "$INSTANCE" && "$BASE_DIR" == "$SERVICES_DIR/instances/$INSTANCE" ]] \
+    || die "destroy is for named instances only (--instance NAME)"
+  [[ -d "$BASE_DIR" ]] || { say "instance $INSTANCE: nothing to destroy"; return 0; }
+  stop_pidfile kafka "$KAFKA_PID" 10
+  stop_pidfile elasticsearch "$ES_PID" 20
+  pg_stop immediate || true
+  rm -rf "$BASE_DIR"
+  say "instance $INSTANCE: destroyed"
+}
+
+# Started (detached) by the first `up` of an instance that has an owner: destroys the instance
+# as soon as the owner is gone, even if it was killed before it could clean up; exits once the
+# instance has been destroyed by anyone.
+cmd_watch() {
+  while [[ -f "$INSTANCE_ENV" ]]; do
+    if ! owner_alive "$OWNER"; then
+      say "instance $INSTANCE: its owner (pid ${OWNER%%:*}) is gone"
+      bash "$HERE/services.sh" --instance "$INSTANCE" destroy
+      return
+    fi
+    sleep 2
+  done
+}
+
+start_watch() {
+  [[ -n "$OWNER" ]] || return 0
+  (exec setsid nohup bash "$HERE/services.sh" --instance "$INSTANCE" watch \
+      >> "$BASE_DIR/watch.log" 2>&1 < /dev/null 8>&- 9>&-) &
+}
+
+# Destroy the named instances whose owner process is gone (a test run killed before its cleanup).
+cmd_prune() {
+  local env name owner
+  for env in "$SERVICES_DIR"/instances/*/instance.env; do
+    [[ -f "$env" ]] || continue
+    name="$(basename "$(dirname "$env")")"
+    owner="$(sed -n 's/^OWNER=//p' "$env")"
+    if [[ -n "$owner" ]] && ! owner_alive "$owner"; then
+      say "instance $name: its owner (pid ${owner%%:*}) is gone"
+      GONGSHI_INSTANCE='' bash "$HERE/services.sh" --instance "$name" destroy
+    fi
+  done
 }
 
 # ---------------------------------------------------------------- commands
@@ -551,58 +800,94 @@ engine_fn() { # engine verb
 
 cmd_up() {
   local e failed=()
-  # Install first (downloads), then start everything, then wait: the engines boot in parallel.
+  if ! instance_exists; then instance_create; start_watch; fi
+  # Install first (downloads; one at a time on this machine), then start everything, then
+  # wait: the engines boot in parallel.
+  exec 8> "$CACHE_DIR/.install.lock"
+  flock -w 900 8 || die "another services.sh is still installing (lock $CACHE_DIR/.install.lock)"
   for e in "$@"; do
     case "$e" in
       kafka) kafka_running || kafka_install ;;
       elasticsearch | es) es_running || es_install ;;
     esac
   done
+  exec 8>&-
   for e in "$@"; do "$(engine_fn "$e" start)"; done
   for e in "$@"; do "$(engine_fn "$e" wait)" || failed+=("$e"); done
   if ((${#failed[@]})); then die "not healthy: ${failed[*]}"; fi
-  say "up: ${*} healthy"
+  say "up: ${*} healthy${INSTANCE:+ (instance $INSTANCE)}"
 }
 
 cmd_down() {
   local e
+  instance_exists || { say "instance $INSTANCE: not created"; return 0; }
   for e in "$@"; do "$(engine_fn "$e" stop)"; done
-  say "down: ${*} stopped (data kept in $SERVICES_DIR and /var/lib/postgresql)"
+  local kept="$BASE_DIR"
+  [[ -n "$INSTANCE" ]] || kept+=" and /var/lib/postgresql"
+  say "down: ${*} stopped (data kept in $kept)"
 }
 
 cmd_status() {
   local e rc=0
+  instance_exists || { say "instance $INSTANCE: not created"; return 1; }
   for e in "$@"; do "$(engine_fn "$e" status)" || rc=1; done
   return $rc
 }
 
+usage() {
+  cat >&2 <<EOF
+usage: $0 [--instance NAME] up|down|restart|status [kafka|elasticsearch|postgres ...]
+       $0 --instance NAME env|destroy
+       $0 prune
+EOF
+  exit 2
+}
+
 main() {
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --instance) [[ $# -ge 2 ]] || usage; INSTANCE=$2; shift 2 ;;
+      --instance=*) INSTANCE=${1#--instance=}; shift ;;
+      -h | --help) usage ;;
+      *) break ;;
+    esac
+  done
   local cmd=${1:-}
   [[ $# -gt 0 ]] && shift
   local engines=("$@")
   ((${#engines[@]})) || engines=("${ALL_ENGINES[@]}")
   local e
   for e in "${engines[@]}"; do engine_fn "$e" x >/dev/null; done
+  set_instance
 
   case "$cmd" in
     up | down | restart) ;;
     status) cmd_status "${engines[@]}"; return ;;
-    *) echo "usage: $0 up|down|restart|status [kafka|elasticsearch|postgres ...]" >&2; exit 2 ;;
+    env) cmd_env; return ;;
+    prune) cmd_prune; return ;;
+    watch) [[ -n "$INSTANCE" ]] || usage; cmd_watch; return ;;
+    destroy) [[ -n "$INSTANCE" ]] || usage ;;
+    *) usage ;;
   esac
 
-  mkdir -p "$CACHE_DIR" "$SERVICES_DIR"
-  # One provisioning run at a time on this machine (engines are started with fd 9 closed,
-  # so they never hold this lock).
-  exec 9> "$SERVICES_DIR/.lock"
-  if ! flock -n 9; then
-    say "waiting for another services.sh run to finish (lock $SERVICES_DIR/.lock)"
-    flock -w 900 9 || die "another services.sh is still running (lock $SERVICES_DIR/.lock)"
+  if [[ -n "$INSTANCE" && "$cmd" != up && ! -d "$BASE_DIR" ]]; then
+    say "instance $INSTANCE: not created"; return 0
   fi
+  mkdir -p "$CACHE_DIR" "$SERVICES_DIR" "$BASE_DIR"
+  # One provisioning run at a time per instance (engines are started with fd 9 closed,
+  # so they never hold this lock).
+  exec 9> "$LOCK_FILE"
+  if ! flock -n 9; then
+    say "waiting for another services.sh run to finish (lock $LOCK_FILE)"
+    flock -w 900 9 || die "another services.sh is still running (lock $LOCK_FILE)"
+  fi
+  set_instance # another run may have created the instance meanwhile
 
   case "$cmd" in
     up) cmd_up "${engines[@]}" ;;
     down) cmd_down "${engines[@]}" ;;
     restart) cmd_down "${engines[@]}"; cmd_up "${engines[@]}" ;;
+    destroy) cmd_destroy ;;
   esac
 }
 

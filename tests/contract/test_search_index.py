@@ -554,6 +554,7 @@ def es_index() -> Iterator[tuple[ElasticsearchIndex, Elasticsearch]]:
         client.close()
 
 
+@pytest.mark.engines
 def test_elasticsearch_indexes_sit_behind_aliases_and_ensure_is_idempotent(
     es_index: tuple[ElasticsearchIndex, Elasticsearch],
 ) -> None:
@@ -565,6 +566,7 @@ def test_elasticsearch_indexes_sit_behind_aliases_and_ensure_is_idempotent(
     assert client.indices.exists(index=f"{index.prefix}-positions")
 
 
+@pytest.mark.engines
 def test_elasticsearch_rewrites_within_one_refresh_interval_still_drop_revoked_rows(
     es_index: tuple[ElasticsearchIndex, Elasticsearch], world: World
 ) -> None:
@@ -582,6 +584,7 @@ def test_elasticsearch_rewrites_within_one_refresh_interval_still_drop_revoked_r
     assert [index.position(p) for p in PROJECTIONS] == [3, 3, 3]
 
 
+@pytest.mark.engines
 def test_an_index_of_an_older_mapping_keeps_serving_until_a_rebuild_brings_the_new_one(
     es_index: tuple[ElasticsearchIndex, Elasticsearch], world: World
 ) -> None:

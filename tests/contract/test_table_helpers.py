@@ -81,6 +81,7 @@ def test_vendor_errors_are_the_adapters_own(table: Table) -> None:
     assert isinstance(raised.value.__cause__, psycopg.Error | sqlite3.Error)
 
 
+@pytest.mark.engines
 def test_postgres_connects_and_creates_its_schema_on_first_use() -> None:
     dsn = postgres_dsn()
     schema = unique_prefix("th_lazy")
@@ -99,6 +100,7 @@ def test_postgres_connects_and_creates_its_schema_on_first_use() -> None:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
+@pytest.mark.engines
 def test_identifiers_passed_by_keyword_are_quoted() -> None:
     dsn = postgres_dsn()
     schema = unique_prefix("th_quoted")
@@ -118,6 +120,7 @@ def test_sqlite_that_cannot_open_its_file_is_the_adapters_error(tmp_path: Path) 
         SQLiteTable(tmp_path, "CREATE TABLE t (k TEXT)", unavailable=Unavailable)  # a folder, not a file
 
 
+@pytest.mark.engines
 def test_the_datastore_is_bound_to_the_event_stores_database_and_schema() -> None:
     dsn = postgres_dsn()
     default = postgres_datastore(dsn)

@@ -8,11 +8,8 @@ new process resumes from it without announcing anything twice.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import date
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -20,33 +17,24 @@ import pytest
 
 from adapters.publication_log.base import LogRecord
 from adapters.tracking import TABLE
-from domain.uscc import partition_key
 from infra.bootstrap import Container
 from projections.changes import ChangeMessage
 from tests.builders import envelope, penalty_payload, registered, uscc_for
-from tests.integration.real_settings import real_settings
+from tests.integration.conftest import SettingsFactory
+from tests.integration.flow import produce, read_all
 
 pytestmark = pytest.mark.engines
 
-TODAY = date(2026, 11, 22)
 PARTITIONS = 3
 ENTITIES = [uscc_for(n) for n in (901, 902, 903)]
 BAD_USCC = "91120116MA0000000X"  # wrong check character: rejected, never announced
 
 
 @pytest.fixture
-def real(tmp_path: Path) -> Iterator[Container]:
-    with real_settings("changes", tmp_path, TODAY, PARTITIONS) as settings:
-        container = Container(settings)
-        container.log.ensure_topic(settings.publications_topic, PARTITIONS)
-        container.log.ensure_topic(settings.dlq_topic, 1)
-        try:
-            yield container
-        finally:
-            container.close()
-            cleanup = Container(settings)
-            cleanup.log.delete_topics([settings.changes_topic])  # type: ignore[attr-defined]
-            cleanup.close()
+def real(settings_for: SettingsFactory) -> Iterator[Container]:
+    container = Container(settings_for("changes", partitions=PARTITIONS))
+    yield container
+    container.close()
 
 
 def penalty(uscc: str, publication_id: str, decision_no: str) -> dict[str, Any]:
@@ -104,17 +92,12 @@ def apply_all(container: Container, count: int) -> None:
 
 
 def read_changes(container: Container) -> list[LogRecord]:
-    topic = container.settings.changes_topic
-    ends = container.log.end_offsets(topic)
-    return [r for p, end in sorted(ends.items()) for r in container.log.read(topic, p, 0, end)]
+    return read_all(container.log, container.settings.changes_topic)
 
 
 def test_each_change_is_announced_on_kafka_keyed_by_uscc_in_order_per_entity(real: Container) -> None:
     messages = publications()
-    real.log.produce_many(
-        real.settings.publications_topic,
-        ((partition_key(m["uscc"]), json.dumps(m, ensure_ascii=False).encode()) for m in messages),
-    )
+    produce(real.log, real.settings.publications_topic, messages)
     apply_all(real, len(messages))
     assert real.worker.counts["rejected"] == 1, dict(real.worker.counts)
 

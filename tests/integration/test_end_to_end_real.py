@@ -6,56 +6,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date
-from pathlib import Path
 
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from domain.uscc import partition_key
 from infra.bootstrap import Container, build
 from infra.datagen.generator import generate
-from infra.settings import Settings
-from tests.builders import envelope, penalty_payload, registered, uscc_for
-from tests.engines import elasticsearch_url, kafka_bootstrap, postgres_dsn, unique_prefix
+from tests.builders import TODAY, envelope, penalty_payload, registered, uscc_for
+from tests.integration.conftest import SettingsFactory
+from tests.integration.flow import produce, read_all
 
 pytestmark = pytest.mark.engines
 
-TODAY = date(2026, 11, 22)
-
 
 @pytest.fixture
-def real(tmp_path: Path) -> Iterator[Container]:
-    prefix = unique_prefix("e2e")
-    dsn = postgres_dsn()
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{prefix}"')
-    settings = Settings(
-        data_dir=tmp_path,
-        today=TODAY,
-        prefix=prefix,
-        kafka_partitions=3,
-        kafka_bootstrap=kafka_bootstrap(),
-        postgres_dsn=dsn,
-        postgres_schema=prefix,
-        elasticsearch_url=elasticsearch_url(),
-        consumer_group=f"{prefix}-ingest",
-    )
-    container = build(settings)
-    container.log.ensure_topic(settings.publications_topic, settings.kafka_partitions)
-    container.log.ensure_topic(settings.dlq_topic, 1)
-    try:
-        yield container
-    finally:
-        container.close()
-        cleanup = build(settings)  # fresh clients: the app's lifespan closed the first ones
-        cleanup.index.delete_all()  # type: ignore[attr-defined]
-        cleanup.log.delete_topics([settings.publications_topic, settings.dlq_topic, settings.changes_topic])  # type: ignore[attr-defined]
-        cleanup.close()
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{prefix}" CASCADE')
+def real(settings_for: SettingsFactory) -> Iterator[Container]:
+    container = build(settings_for("e2e", elasticsearch=True))
+    yield container
+    container.close()
 
 
 def run_until(container: Container, done, rounds: int = 120) -> None:  # type: ignore[no-untyped-def]
@@ -79,10 +48,7 @@ def test_publications_flow_from_kafka_through_postgres_and_elasticsearch_to_the_
         occurred_on="2026-09-01",
     )
     messages = [*generated, registration, penalty]
-    real.log.produce_many(
-        real.settings.publications_topic,
-        ((partition_key(m["uscc"]), json.dumps(m, ensure_ascii=False).encode()) for m in messages),
-    )
+    produce(real.log, real.settings.publications_topic, messages)
     registrations = sum(1 for m in messages if m["kind"] == "registration.registered")
 
     run_until(
@@ -102,11 +68,9 @@ def test_publications_flow_from_kafka_through_postgres_and_elasticsearch_to_the_
     ]
     sharing = real.index.get_sharing(uscc)
     assert sharing is not None and sharing["penalties"][0]["decision_no"] == penalty["payload"]["decision_no"]
-    topic = real.settings.changes_topic
     announced = [
         json.loads(record.value)
-        for partition, end in real.log.end_offsets(topic).items()
-        for record in real.log.read(topic, partition, 0, end)
+        for record in read_all(real.log, real.settings.changes_topic)
         if record.key == uscc
     ]
     assert [(c["event"], c["publication_id"]) for c in announced] == [

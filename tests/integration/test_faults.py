@@ -5,52 +5,48 @@ invalid ones (malformed JSON, unknown kind, bad USCC, outside the department's m
 valid ones for entities never registered (they stay parked). Meanwhile:
   (a) the ingestion worker, a subprocess (`tests.integration.worker_proc`), is killed with
       SIGKILL after some batches are recorded, and another one is started;
-  (b) Kafka is restarted (`infra/provision/services.sh restart kafka`);
-  (c) PostgreSQL is restarted (`infra/provision/services.sh restart postgres`).
+  (b) Kafka is restarted (`infra/provision/services.sh --instance NAME restart kafka`);
+  (c) PostgreSQL is restarted (`infra/provision/services.sh --instance NAME restart postgres`).
 Afterwards every valid publication id stored in the topic is applied exactly once (in an entity
 event, or still parked), each entity's publications in the order produced, and every invalid
 message is on the DLQ with its reason and source position. The DLQ may hold an invalid message
 more than once (a worker killed, or a batch failed, after its rejections were stored on the DLQ
 but before the batch was recorded reads them again): that is allowed, and reported.
-The first test restarts the SHARED Kafka and PostgreSQL: anything else using them at the same
-time sees connection errors for a few seconds.
+The restarts are real, of engines this module has to itself (`own_engines`: a Kafka and a
+PostgreSQL on other ports and directories, started for the module and destroyed after it), so
+nothing else that uses the shared engines meanwhile notices.
 
 The second test simulates an event-store outage longer than eventsourcing's own retries (which
-hide a quick restart like (c)) on the Registry, without touching the shared engines.
+hide a quick restart like (c)) on the Registry, without touching the engines.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import random
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from datetime import date
-from pathlib import Path
-from typing import IO, Any
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import pytest
 from eventsourcing.persistence import OperationalError
 
-from adapters.publication_log.base import LogRecord, LogUnavailable, PublicationLog
+from adapters.publication_log.base import LogUnavailable, PublicationLog
 from adapters.publication_log.kafka import KafkaLog
+from domain.uscc import partition_key
 from infra.bootstrap import Container
 from infra.datagen.generator import generate
 from infra.settings import Settings
-from tests.builders import uscc_for
+from tests.builders import TODAY, uscc_for
+from tests.engines import KAFKA_BOOTSTRAP, POSTGRES_DSN
+from tests.integration.conftest import OwnEngines, SettingsFactory, StartWorker, WorkerProcess
+from tests.integration.flow import encode, read_all, wait_for
 from tests.integration.ordering import entity_publications, expected_order
-from tests.integration.real_settings import real_settings
 
 pytestmark = [pytest.mark.engines, pytest.mark.timeout(900)]
 
-ROOT = Path(__file__).resolve().parents[2]
-TODAY = date(2026, 11, 22)
 ENTITIES = 240  # about 2,900 publications
 SEED = 7
 PER_INVALID_KIND = 15
@@ -61,10 +57,6 @@ WAIT_S = 180.0
 
 
 # --- the stream ----------------------------------------------------------------------------------
-
-
-def encode(message: dict[str, Any]) -> bytes:
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 class Stream:
@@ -110,7 +102,7 @@ class Stream:
             m = {**rng.choice(filings), "uscc": uscc, "publication_id": f"FAULT-PARKED-{i}"}
             self.valid[encode(m)] = m["publication_id"]
             extra.append((uscc, encode(m)))
-        self.items: list[tuple[str, bytes]] = [(m["uscc"], encode(m)) for m in generated]
+        self.items: list[tuple[str, bytes]] = [(partition_key(m["uscc"]), encode(m)) for m in generated]
         for item in extra:
             self.items.insert(rng.randrange(len(self.items) + 1), item)
 
@@ -171,56 +163,6 @@ class Producer(threading.Thread):
                 time.sleep(1.0)
 
 
-# --- the worker process ----------------------------------------------------------------------------
-
-
-class WorkerProcess:
-    def __init__(self, settings: Settings, log_path: Path) -> None:
-        self.log_path = log_path
-        self._log: IO[bytes] = open(log_path, "wb")  # noqa: SIM115  (closed in stop/kill)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.integration.worker_proc", settings.model_dump_json()],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-        )
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=30)
-        self._log.close()
-
-    def stop(self) -> dict[str, int]:
-        """SIGTERM, then the counts it prints (SIGKILL if it does not stop in time)."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            out, _ = self.proc.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            out, _ = self.proc.communicate(timeout=30)
-        self._log.close()
-        lines = out.decode().strip().splitlines()
-        return json.loads(lines[-1]) if lines else {}
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def tail(self, n: int = 40) -> str:
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
-
-
-def restart(engine: str) -> float:
-    t0 = time.monotonic()
-    subprocess.run(
-        ["bash", str(ROOT / "infra/provision/services.sh"), "restart", engine],
-        check=True,
-        timeout=600,
-        stdout=subprocess.DEVNULL,
-    )
-    return time.monotonic() - t0
-
-
 class Timeline(threading.Thread):
     """What happened when (printed with the test's output): the steps, and progress each second."""
 
@@ -245,40 +187,34 @@ class Timeline(threading.Thread):
         return "\n".join(self.lines)
 
 
-# --- reading back ----------------------------------------------------------------------------------
-
-
-def wait_for(condition: Callable[[], bool], what: str, workers: Sequence[WorkerProcess] = ()) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while not condition():
-        if time.monotonic() > deadline:
-            tails = "\n".join(f"--- {w.log_path.name}\n{w.tail()}" for w in workers)
-            raise AssertionError(f"timed out after {WAIT_S:.0f}s waiting for {what}\n{tails}")
-        time.sleep(0.5)
-
-
-def read_all(log: PublicationLog, topic: str) -> list[LogRecord]:
-    return [r for p, end in sorted(log.end_offsets(topic).items()) for r in log.read(topic, p, 0, end)]
-
-
 # --- the test --------------------------------------------------------------------------------------
 
 
+def until(condition: Callable[[], bool], what: str, workers: Sequence[WorkerProcess] = ()) -> None:
+    wait_for(
+        condition,
+        what,
+        WAIT_S,
+        interval_s=0.5,
+        detail=lambda: "\n".join(f"--- {w.log_path.name}\n{w.tail()}" for w in workers),
+    )
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Iterator[Settings]:
-    with real_settings("faults", tmp_path, TODAY, PARTITIONS) as s:
-        yield s
+def settings(settings_for: SettingsFactory, own_engines: OwnEngines) -> Settings:
+    settings = settings_for("faults", partitions=PARTITIONS, on=own_engines)
+    # what this module restarts is nobody else's
+    assert settings.kafka_bootstrap != KAFKA_BOOTSTRAP and settings.postgres_dsn != POSTGRES_DSN
+    return settings
 
 
 def test_kill_9_and_engine_restarts_lose_nothing_and_apply_nothing_twice(
-    settings: Settings, tmp_path: Path
+    settings: Settings, own_engines: OwnEngines, worker_processes: StartWorker
 ) -> None:
     stream = Stream(list(generate(ENTITIES, SEED, TODAY)), random.Random(SEED))
     main = Container(settings)  # creates the tables before the worker processes start
     try:
         topic = settings.publications_topic
-        main.log.ensure_topic(topic, PARTITIONS)
-        main.log.ensure_topic(settings.dlq_topic, 1)
         registry = main.registry
         sources = [f"log:{topic}:{p}" for p in range(PARTITIONS)]
         last_seen = [0]
@@ -295,42 +231,43 @@ def test_kill_9_and_engine_restarts_lose_nothing_and_apply_nothing_twice(
         timeline = Timeline(lambda: f"recorded {recorded():5d}, sent {producer.sent:5d}")
         workers: list[WorkerProcess] = []
         try:
-            workers.append(WorkerProcess(settings, tmp_path / "worker-1.log"))
+            workers.append(worker_processes(settings, "worker-1"))
             producer.start()
             timeline.start()
             # (a) kill -9 the worker once some batches are recorded, start another
-            wait_for(lambda: recorded() >= 200, "the first worker to record some batches", workers)
+            until(lambda: recorded() >= 200, "the first worker to record some batches", workers)
             workers[0].kill()
             timeline.note("worker 1 killed (SIGKILL)")
             killed_at = recorded()
             producer.release(1)
-            workers.append(WorkerProcess(settings, tmp_path / "worker-2.log"))
+            workers.append(worker_processes(settings, "worker-2"))
             timeline.note("worker 2 started")
-            wait_for(lambda: recorded() >= killed_at + 200, "the second worker to take over", workers)
+            until(lambda: recorded() >= killed_at + 200, "the second worker to take over", workers)
             # (b) restart Kafka while publications flow
             producer.release(2)
             time.sleep(0.5)
             timeline.note("restarting Kafka")
-            kafka_s = restart("kafka")
+            kafka_s = own_engines.restart("kafka")
             timeline.note(f"Kafka restarted in {kafka_s:.1f}s")
-            assert producer.phase_done[2].wait(timeout=WAIT_S), "the producer did not get through the restart"
-            stored_so_far = sum(main.log.end_offsets(topic).values())
-            wait_for(
-                lambda: recorded() >= stored_so_far, "the worker to catch up after the Kafka restart", workers
+            assert producer.phase_done[2].wait(timeout=WAIT_S), (
+                f"the producer did not get through the restart ({producer.retries} retries, "
+                f"{producer.error!r})"
             )
+            stored_so_far = sum(main.log.end_offsets(topic).values())
+            until(lambda: recorded() >= stored_so_far, "the worker to catch up after the restart", workers)
             timeline.note("caught up")
             # (c) restart PostgreSQL while publications flow
             producer.release(3)
             mark = recorded()
-            wait_for(lambda: recorded() > mark, "the worker to record some of the last phase", workers)
+            until(lambda: recorded() > mark, "the worker to record some of the last phase", workers)
             timeline.note("restarting PostgreSQL")
-            postgres_s = restart("postgres")
+            postgres_s = own_engines.restart("postgres")
             timeline.note(f"PostgreSQL restarted in {postgres_s:.1f}s")
             producer.join(timeout=WAIT_S * 2)
             assert producer.error is None, repr(producer.error)
             timeline.note("producer done")
             ends = main.log.end_offsets(topic)
-            wait_for(lambda: recorded() == sum(ends.values()), "every stored message to be recorded", workers)
+            until(lambda: recorded() == sum(ends.values()), "every stored message to be recorded", workers)
             timeline.note("everything recorded")
             assert workers[1].alive(), workers[1].tail()
             counts = workers[1].stop()
@@ -339,9 +276,6 @@ def test_kill_9_and_engine_restarts_lose_nothing_and_apply_nothing_twice(
             print(f"\n{timeline}")
             for phase in range(PHASES):
                 producer.release(phase)
-            for w in workers:
-                if w.alive():
-                    w.kill()
             producer.log.close()
         print(f"producer retries: {producer.retries}; the second worker's counts: {counts}")
 
@@ -396,8 +330,6 @@ def test_worker_outlives_an_event_store_outage_longer_than_the_library_retries(s
     messages = list(generate(60, SEED, TODAY))
     container = Container(settings)
     topic = settings.publications_topic
-    container.log.ensure_topic(topic, PARTITIONS)
-    container.log.ensure_topic(settings.dlq_topic, 1)
     registry = container.registry
     real_process, real_position = registry.process, registry.position
     outage = {"process": 1, "position": 0, "seen": 0}

@@ -5,7 +5,6 @@ from the PostgreSQL status view — tracked in the same schema as the events."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -15,9 +14,8 @@ from adapters.credentials import PostgresCredentialStore
 from adapters.status_view import PostgresStatusView
 from api.app import create_app
 from infra.bootstrap import Container, build
-from infra.settings import Settings
-from tests.builders import TODAY, envelope, penalty_payload, registered, uscc_for
-from tests.engines import kafka_bootstrap, postgres_dsn, unique_prefix
+from tests.builders import envelope, penalty_payload, registered, uscc_for
+from tests.integration.conftest import SettingsFactory
 
 pytestmark = pytest.mark.engines
 
@@ -25,34 +23,10 @@ URL = "/api/v1/publications"
 
 
 @pytest.fixture
-def real(tmp_path: Path) -> Iterator[Container]:
-    prefix = unique_prefix("gateway")
-    dsn = postgres_dsn()
-    bootstrap = kafka_bootstrap()
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{prefix}"')
-    settings = Settings(
-        data_dir=tmp_path,
-        today=TODAY,
-        prefix=prefix,
-        kafka_bootstrap=bootstrap,
-        kafka_partitions=3,
-        postgres_dsn=dsn,
-        postgres_schema=prefix,
-        consumer_group=f"{prefix}-ingest",
-    )
-    container = build(settings)
-    container.log.ensure_topic(settings.publications_topic, settings.kafka_partitions)
-    container.log.ensure_topic(settings.dlq_topic, 1)
-    try:
-        yield container
-    finally:
-        log = container.log
-        container.close()
-        log.delete_topics([settings.publications_topic, settings.dlq_topic])  # type: ignore[attr-defined]
-        log.close()
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{prefix}" CASCADE')
+def real(settings_for: SettingsFactory) -> Iterator[Container]:
+    container = build(settings_for("gateway"))
+    yield container
+    container.close()
 
 
 def test_a_publication_posted_to_the_gateway_reads_applied_from_postgres(real: Container) -> None:

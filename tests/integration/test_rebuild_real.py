@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import date
-from pathlib import Path
 
-import psycopg
 import pytest
 from elasticsearch import Elasticsearch
 
@@ -18,42 +15,21 @@ from adapters.search_index.base import PROJECTIONS, RecordQuery
 from adapters.search_index.elasticsearch import ElasticsearchIndex
 from infra.bootstrap import Container, build
 from infra.datagen.generator import generate
-from infra.settings import Settings
 from projections.rebuild import rebuild_projection
-from tests.builders import change_payload, envelope
-from tests.engines import elasticsearch_url, postgres_dsn, unique_prefix
+from tests.builders import TODAY, change_payload, envelope
+from tests.integration.conftest import SettingsFactory
 
 pytestmark = pytest.mark.engines
 
-TODAY = date(2026, 11, 22)
 ENTITIES = 200
 
 
 @pytest.fixture
-def real(tmp_path: Path) -> Iterator[Container]:
-    prefix = unique_prefix("rebuild")
-    dsn, url = postgres_dsn(), elasticsearch_url()
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{prefix}"')
-    settings = Settings(
-        data_dir=tmp_path,
-        today=TODAY,
-        prefix=prefix,
-        postgres_dsn=dsn,
-        postgres_schema=prefix,
-        elasticsearch_url=url,
-        projection_batch_size=100,
-    )
+def real(settings_for: SettingsFactory) -> Iterator[Container]:
+    settings = settings_for("rebuild", kafka=False, elasticsearch=True, projection_batch_size=100)
     container = build(settings)
-    try:
-        yield container
-    finally:
-        container.close()
-        cleanup = ElasticsearchIndex(url, prefix=prefix)
-        cleanup.delete_all()
-        cleanup.close()
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{prefix}" CASCADE')
+    yield container
+    container.close()
 
 
 class Searcher(threading.Thread):
@@ -105,7 +81,7 @@ def test_rebuilds_swap_each_alias_while_reads_never_fail_or_come_back_empty(real
     catch_up(real)
     index = real.index
     assert isinstance(index, ElasticsearchIndex)
-    client = Elasticsearch(elasticsearch_url())
+    client = Elasticsearch(real.settings.elasticsearch_url)
     client.indices.refresh(index=f"{index.prefix}-*")
     registrations = [e for e in envelopes if e["kind"] == "registration.registered"]
     first = registrations[0]

@@ -9,13 +9,10 @@ publications are applied in the order they were produced (the key is the USCC).
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from datetime import date
-from pathlib import Path
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -25,12 +22,13 @@ from infra.bootstrap import Container
 from infra.datagen.generator import generate
 from infra.settings import Settings
 from ingestion.worker import IngestionWorker
+from tests.builders import TODAY
+from tests.integration.conftest import SettingsFactory
+from tests.integration.flow import encode, wait_for
 from tests.integration.ordering import entity_publications, expected_order
-from tests.integration.real_settings import real_settings
 
 pytestmark = pytest.mark.engines
 
-TODAY = date(2026, 11, 22)
 ENTITIES = 200
 PARTITIONS = 6
 SEED = 7  # one entity's licence comes before its registration: parked, then released
@@ -114,22 +112,13 @@ class PhasedProducer(threading.Thread):
             self.error = err
 
 
-def encode(message: dict[str, Any]) -> bytes:
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout_s: float = WAIT_S) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}")
-        time.sleep(0.1)
+def until(condition: Callable[[], bool], what: str) -> None:
+    wait_for(condition, what, WAIT_S, interval_s=0.1)
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Iterator[Settings]:
-    with real_settings("scale", tmp_path, TODAY, PARTITIONS) as s:
-        yield s
+def settings(settings_for: SettingsFactory) -> Settings:
+    return settings_for("scale", partitions=PARTITIONS)
 
 
 def test_two_workers_in_one_group_apply_every_publication_once_and_in_order(settings: Settings) -> None:
@@ -139,8 +128,6 @@ def test_two_workers_in_one_group_apply_every_publication_once_and_in_order(sett
 
     main = Container(settings)  # creates the tables once, before the workers share them
     try:
-        main.log.ensure_topic(settings.publications_topic, PARTITIONS)
-        main.log.ensure_topic(settings.dlq_topic, 1)
         registry = main.registry
         a, b = WorkerThread(settings, "worker-a"), WorkerThread(settings, "worker-b")
         producer = PhasedProducer(main, phases)
@@ -148,18 +135,16 @@ def test_two_workers_in_one_group_apply_every_publication_once_and_in_order(sett
             # phase 1: worker A alone, on all six partitions
             a.start()
             producer.start()
-            wait_for(lambda: a.worker.applied > 0, "worker A to apply something")
+            until(lambda: a.worker.applied > 0, "worker A to apply something")
             # worker B joins: the group rebalances while publications flow
             b.start()
-            wait_for(
-                lambda: len(b.worker.assignments) >= 1 and len(a.worker.assignments) >= 2, "the rebalance"
-            )
+            until(lambda: len(b.worker.assignments) >= 1 and len(a.worker.assignments) >= 2, "the rebalance")
             a_before = a.worker.applied
             producer.release(1)
             # phase 2: both workers apply; then A stops mid-stream and B takes over its partitions
-            wait_for(lambda: a.worker.applied > a_before and b.worker.applied > 0, "both workers to apply")
+            until(lambda: a.worker.applied > a_before and b.worker.applied > 0, "both workers to apply")
             a.stop()
-            wait_for(lambda: len(b.worker.assignments) >= 2, "worker B to take over every partition")
+            until(lambda: len(b.worker.assignments) >= 2, "worker B to take over every partition")
             producer.release(2)
 
             producer.join(timeout=WAIT_S)
@@ -171,7 +156,7 @@ def test_two_workers_in_one_group_apply_every_publication_once_and_in_order(sett
             def all_recorded() -> bool:
                 return all(registry.position(source(p)) == end - 1 for p, end in ends.items() if end)
 
-            wait_for(all_recorded, "every partition's last offset to be recorded")
+            until(all_recorded, "every partition's last offset to be recorded")
             b.stop()
         finally:
             producer.release(1)

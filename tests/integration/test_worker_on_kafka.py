@@ -10,24 +10,22 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from adapters.publication_log.base import LogRecord, PublicationLog
 from adapters.publication_log.kafka import KafkaLog
 from domain.entity import MarketEntity, entity_id
 from domain.identity import make_resident_id
 from domain.uscc import make_uscc
 from infra.bootstrap import Container
-from infra.settings import Settings
 from ingestion.worker import IngestionWorker
-from tests.engines import kafka_bootstrap, unique_prefix
+from tests.engines import unique_prefix
+from tests.integration.conftest import Engines, SettingsFactory
+from tests.integration.flow import read_all
 
 pytestmark = pytest.mark.engines
 
-TODAY = date(2026, 11, 22)
 USCC = make_uscc("120116", "MA05XK3P").value
 MALFORMED = b'{"schema": "gongshi.publication/1", "kind": '
 
@@ -82,25 +80,11 @@ PENALTY = envelope(
 
 
 @pytest.fixture
-def container(tmp_path: Path) -> Iterator[Container]:
-    settings = Settings(
-        data_dir=tmp_path,
-        kafka_bootstrap=kafka_bootstrap(),
-        prefix=unique_prefix("worker"),
-        consumer_group=unique_prefix("worker-ingest"),  # the broker is shared: never a fixed group
-        kafka_partitions=3,
-        today=TODAY,
-    )
-    c = Container(settings)
+def container(settings_for: SettingsFactory) -> Iterator[Container]:
+    # Kafka, and the SQLite event store; the broker is shared: the group is the run's own
+    c = Container(settings_for("worker", postgres=False))
     yield c
-    log = c.log
-    assert isinstance(log, KafkaLog)
-    log.delete_topics([settings.publications_topic, settings.dlq_topic])
     c.close()
-
-
-def read_all(log: PublicationLog, topic: str) -> list[LogRecord]:
-    return [r for p, end in sorted(log.end_offsets(topic).items()) for r in log.read(topic, p, 0, end)]
 
 
 def test_worker_applies_in_order_dead_letters_and_resumes_from_the_event_store(container: Container) -> None:
@@ -151,8 +135,10 @@ def test_worker_applies_in_order_dead_letters_and_resumes_from_the_event_store(c
     assert len(read_all(log, s.dlq_topic)) == 1
 
 
-def test_a_failing_assignment_callback_surfaces_and_runs_again_before_anything_is_read() -> None:
-    log = KafkaLog(kafka_bootstrap(), default_partitions=1, client_id="gongshi-it")
+def test_a_failing_assignment_callback_surfaces_and_runs_again_before_anything_is_read(
+    engines: Engines,
+) -> None:
+    log = KafkaLog(engines.kafka_bootstrap(), default_partitions=1, client_id="gongshi-it")
     topic = unique_prefix("assign-retry")
     try:
         log.produce_many(topic, ((USCC, f"m{i}".encode()) for i in range(4)))
