@@ -17,6 +17,7 @@ store (and the recorder creates its tables; the schema must exist, as the event 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 import psycopg
@@ -34,17 +35,26 @@ Rows = list[tuple[Any, ...]]
 class PgTable:
     """The table `name` (in `schema`, if given) on a pool to `dsn` opened on first use.
 
-    `ddl` and queries are text with `{table}` for the table, `{key}` for each identifier passed
-    as a keyword (psycopg quotes both; `sql.SQL.format`, so a literal brace is doubled) and
-    `%s` for parameters. Each call runs in its own pooled connection, committed when it
+    `ddl` (one statement, or several in order) and queries are text with `{table}` for the table,
+    `{name}` for each of the `others` tables kept beside it in the same schema, `{key}` for each
+    identifier passed as a keyword (psycopg quotes them all; `sql.SQL.format`, so a literal brace
+    is doubled) and `%s` for parameters. Each call runs in its own pooled connection, committed when it
     returns. A psycopg error or OSError (a pool timeout is a psycopg error too), also one met
     creating the schema or table, is raised as `unavailable`.
     """
 
     def __init__(
-        self, dsn: str, name: str, ddl: str, *, schema: str | None, unavailable: type[Exception]
+        self,
+        dsn: str,
+        name: str,
+        ddl: str | Sequence[str],
+        *,
+        schema: str | None,
+        unavailable: type[Exception],
+        others: Sequence[str] = (),
     ) -> None:
-        self.table = sql.Identifier(schema, name) if schema else sql.Identifier(name)
+        self.table = self._qualified(schema, name)
+        self._others = {other: self._qualified(schema, other) for other in others}
         self._schema = schema
         self._ddl = ddl
         self._unavailable = unavailable
@@ -101,12 +111,17 @@ class PgTable:
                     conn.execute(
                         sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self._schema))
                     )
-                conn.execute(self._compose(self._ddl, {}))
+                for statement in [self._ddl] if isinstance(self._ddl, str) else self._ddl:
+                    conn.execute(self._compose(statement, {}))
             self._ready = True
+
+    @staticmethod
+    def _qualified(schema: str | None, name: str) -> sql.Identifier:
+        return sql.Identifier(schema, name) if schema else sql.Identifier(name)
 
     def _compose(self, text: str, identifiers: dict[str, str]) -> sql.Composed:
         names = {key: sql.Identifier(value) for key, value in identifiers.items()}
-        return sql.SQL(text).format(table=self.table, **names)
+        return sql.SQL(text).format(table=self.table, **self._others, **names)
 
 
 def postgres_datastore(dsn: str, *, schema: str | None = None, pool_size: int = 2) -> PostgresDatastore:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,19 +31,21 @@ Rows = list[tuple[Any, ...]]
 
 
 class SQLiteTable:
-    """The file at `path` (its folder made if missing), with `ddl` run once it is open.
+    """The file at `path` (its folder made if missing), with `ddl` (one statement, or several in
+    order) run once it is open.
 
     A `sqlite3.Error`, also one met opening the file or running `ddl`, is raised as `unavailable`.
     """
 
-    def __init__(self, path: Path, ddl: str, *, unavailable: type[Exception]) -> None:
+    def __init__(self, path: Path, ddl: str | Sequence[str], *, unavailable: type[Exception]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._unavailable = unavailable
         try:
             self._conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
             self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute(ddl)
+            for statement in [ddl] if isinstance(ddl, str) else ddl:
+                self._conn.execute(statement)
         except sqlite3.Error as err:
             raise unavailable(str(err)) from err
 

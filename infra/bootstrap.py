@@ -6,8 +6,12 @@ SQLite FTS5 index) under `GONGSHI_DATA_DIR`. Nothing connects at import time.
 
 from __future__ import annotations
 
+import os
+import secrets
+import time
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 from adapters.clock import FixedDateClock, SystemClock
 from adapters.credentials import CredentialStore
@@ -28,6 +32,24 @@ from projections.following import Follower
 from projections.publication_status import PublicationStatusProjection
 from projections.publicity import DailyPublicity
 from projections.runner import EntityProjection, index_projections
+
+
+def read_or_create_secret(path: Path) -> bytes:
+    """The secret in `path`, made (64 hex characters, readable by the owner only) if missing;
+    processes starting at once agree on whichever wrote it first."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(100):  # another process created it and may not have written it yet
+            text = path.read_text(encoding="ascii").strip()
+            if text:
+                return text.encode()
+            time.sleep(0.05)
+        raise RuntimeError(f"{path} is empty: delete it, or set GONGSHI_SECRET_KEY") from None
+    with os.fdopen(fd, "w", encoding="ascii") as file:
+        file.write(secrets.token_hex(32) + "\n")
+    return path.read_text(encoding="ascii").strip().encode()
 
 
 @dataclass
@@ -152,16 +174,28 @@ class Container:
         )
 
     @cached_property
+    def secret_key(self) -> bytes:
+        """`GONGSHI_SECRET_KEY`, else the one generated into the data dir on first use."""
+        s = self.settings
+        if s.secret_key is not None:
+            return s.secret_key.get_secret_value().encode()
+        return read_or_create_secret(s.data_dir / "secret.key")
+
+    @cached_property
     def credentials(self) -> CredentialStore:
-        """Department API keys (stored as salted hashes only)."""
+        """Every role's keys, enterprise accounts and tokens (stored as hashes only)."""
         s = self.settings
         if s.postgres_dsn:
             from adapters.credentials import PostgresCredentialStore
 
-            return PostgresCredentialStore(s.postgres_dsn, schema=s.postgres_schema, clock=self.clock)
+            return PostgresCredentialStore(
+                s.postgres_dsn, schema=s.postgres_schema, clock=self.clock, pepper=self.secret_key
+            )
         from adapters.credentials import SQLiteCredentialStore
 
-        return SQLiteCredentialStore(s.data_dir / "credentials.sqlite3", clock=self.clock)
+        return SQLiteCredentialStore(
+            s.data_dir / "credentials.sqlite3", clock=self.clock, pepper=self.secret_key
+        )
 
     @cached_property
     def worker(self) -> IngestionWorker:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     )
     postgres_schema: str | None = None
     elasticsearch_url: str | None = Field(None, description="e.g. http://127.0.0.1:9200")
+
+    secret_key: SecretStr | None = Field(
+        None,
+        description="the platform's secret (keys API keys' hashes); unset = generated once into "
+        "<data_dir>/secret.key. Every process and machine of one platform must share it.",
+    )
 
     prefix: str = Field("gongshi", description="prefix of topic and index names (unique per test run)")
     consumer_group: str = "gongshi-ingest"

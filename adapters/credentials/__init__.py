@@ -1,0 +1,31 @@
+"""Credentials of every role: API keys, enterprise accounts and tokens, failed-login counts."""
+
+from adapters.credentials.keys import key_id_of, new_secret
+from adapters.credentials.store import (
+    AccountError,
+    ApiKey,
+    CredentialStore,
+    CredentialsUnavailable,
+    EnterpriseAccount,
+    LoginRefused,
+    LoginThrottled,
+    PostgresCredentialStore,
+    SQLiteCredentialStore,
+)
+
+KEY_PREFIX = "gs_"  # department keys
+
+__all__ = [
+    "KEY_PREFIX",
+    "AccountError",
+    "ApiKey",
+    "CredentialStore",
+    "CredentialsUnavailable",
+    "EnterpriseAccount",
+    "LoginRefused",
+    "LoginThrottled",
+    "PostgresCredentialStore",
+    "SQLiteCredentialStore",
+    "key_id_of",
+    "new_secret",
+]
