@@ -16,6 +16,7 @@ the SQLite side rewrites them.
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from collections.abc import Sequence
@@ -35,6 +36,7 @@ from adapters.credentials.keys import (
     password_hasher,
     verify_secret,
 )
+from adapters.credentials.signing import Signer, key_id_for
 from adapters.sqlite_util import SQLiteTable
 from domain.access import (
     ADDRESS_FREE_FAILURES,
@@ -55,6 +57,7 @@ __all__ = [
     "LoginThrottled",
     "PostgresCredentialStore",
     "SQLiteCredentialStore",
+    "SigningKey",
 ]
 
 ACTIVATION_DAYS = 30
@@ -70,10 +73,13 @@ DDL: tuple[str, ...] = (
     "activated_at {ts}, disabled_at {ts})",
     "CREATE TABLE IF NOT EXISTS {enterprise_tokens} (token_id TEXT PRIMARY KEY, uscc TEXT NOT NULL, "
     "token_hash TEXT NOT NULL, created_at {ts} NOT NULL, expires_at {ts} NOT NULL, revoked_at {ts})",
+    "CREATE TABLE IF NOT EXISTS {signing_keys} (key_id TEXT PRIMARY KEY, owner TEXT NOT NULL, "
+    "public_key TEXT NOT NULL, created_at {ts} NOT NULL, revoked_at {ts})",
     "CREATE TABLE IF NOT EXISTS {login_failures} (uscc TEXT NOT NULL, address TEXT NOT NULL, "
     "failures INTEGER NOT NULL, last_failed_at {ts} NOT NULL, PRIMARY KEY (uscc, address))",
 )
-TABLES = ("api_keys", "enterprise_accounts", "enterprise_tokens", "login_failures")
+TABLES = ("api_keys", "enterprise_accounts", "enterprise_tokens", "signing_keys", "login_failures")
+MAX_ACTIVE_SIGNING_KEYS = 2  # one in use and its successor, during a rotation
 ANY_ACCOUNT = "*"  # the login_failures row that counts one address's failures across accounts
 
 
@@ -117,6 +123,14 @@ class ApiKey:
     @property
     def department(self) -> str:
         return self.subject
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKey:
+    key_id: str
+    owner: str
+    created_at: datetime
+    revoked_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +297,60 @@ class CredentialStore:
 
     def list_keys(self) -> list[ApiKey]:
         return self.keys(Role.DEPARTMENT)
+
+    # --- signing keys (only the public halves) ------------------------------------------------------
+
+    def add_signing_key(self, owner: str) -> Signer:
+        """A new signing key for `owner` (a department code); its private half is returned
+        and never stored. At most two keys are active at once (a rotation)."""
+        if len(self.signing_keys(owner, active_only=True)) >= MAX_ACTIVE_SIGNING_KEYS:
+            raise AccountError(
+                "too_many_signing_keys",
+                f"{owner} 已有 {MAX_ACTIVE_SIGNING_KEYS} 个有效签名密钥，请先吊销旧密钥再轮换",
+            )
+        signer = Signer.generate()
+        self.register_signing_key(owner, signer.public)
+        return signer
+
+    def register_signing_key(self, owner: str, public: bytes) -> str:
+        """Store a public key for `owner` (idempotent: the id is the key's fingerprint)."""
+        key_id = key_id_for(public)
+        self._db.try_insert(
+            "INSERT INTO {signing_keys} (key_id, owner, public_key, created_at) VALUES (%s, %s, %s, %s)",
+            (key_id, owner, base64.b64encode(public).decode(), self.clock.now()),
+        )
+        return key_id
+
+    def signing_key(self, key_id: str) -> tuple[str, bytes, bool] | None:
+        rows = self._db.rows(
+            "SELECT owner, public_key, revoked_at FROM {signing_keys} WHERE key_id = %s", (key_id,)
+        )
+        if not rows:
+            return None
+        return str(rows[0][0]), base64.b64decode(str(rows[0][1])), rows[0][2] is not None
+
+    def signing_keys(self, owner: str | None = None, *, active_only: bool = False) -> list[SigningKey]:
+        query = "SELECT key_id, owner, created_at, revoked_at FROM {signing_keys}"
+        conditions, params = [], []
+        if owner is not None:
+            conditions.append("owner = %s")
+            params.append(owner)
+        if active_only:
+            conditions.append("revoked_at IS NULL")
+        if conditions:
+            query += " WHERE " + " AND ".join(conditions)
+        rows = self._db.rows(query + " ORDER BY created_at, key_id", tuple(params))
+        return [SigningKey(str(k), str(o), _when(c) or self.clock.now(), _when(r)) for k, o, c, r in rows]
+
+    def revoke_signing_key(self, key_id: str) -> bool:
+        """Refuse this key's signatures from now on (what it signed before stays in the history)."""
+        return (
+            self._db.execute(
+                "UPDATE {signing_keys} SET revoked_at = %s WHERE key_id = %s AND revoked_at IS NULL",
+                (self.clock.now(), key_id),
+            )
+            == 1
+        )
 
     # --- enterprise accounts --------------------------------------------------------------------------
 

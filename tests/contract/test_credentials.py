@@ -325,3 +325,39 @@ def test_activation_is_counted_in_system_days_not_utc_days(opened: Opened) -> No
     store.invite(USCC)
     account = store.account(USCC)
     assert account is not None and account.activation_expires_on == date(2026, 12, 23)
+
+
+# --- signing keys ----------------------------------------------------------------------------------
+
+
+def test_signing_keys_store_only_the_public_half_and_rotate(opened: Opened) -> None:
+    from adapters.credentials.signing import Signed, Unsigned, Verifier
+
+    store = opened.store
+    first = store.add_signing_key("TJ-AMR")
+    opened.moment.advance(1)
+    second = store.add_signing_key("TJ-AMR")  # a rotation: two active at once
+    with pytest.raises(AccountError) as third:
+        store.add_signing_key("TJ-AMR")
+    assert third.value.code == "too_many_signing_keys"
+    rows = store._db.rows("SELECT public_key FROM {signing_keys}")
+    assert first.private_base64() not in str(rows) and second.private_base64() not in str(rows)
+    verifier = Verifier(store, ttl_s=0)
+    value = b'{"kind": "penalty.imposed"}'
+    assert verifier.check(value, first.headers(value)) == Signed("TJ-AMR", first.key_id, None)
+    assert store.revoke_signing_key(first.key_id) is True
+    assert store.revoke_signing_key(first.key_id) is False
+    assert isinstance(verifier.check(value, first.headers(value)), Unsigned)
+    assert isinstance(verifier.check(value, second.headers(value)), Signed)
+    assert [k.key_id for k in store.signing_keys("TJ-AMR", active_only=True)] == [second.key_id]
+    assert [k.key_id for k in store.signing_keys("TJ-AMR")] == [first.key_id, second.key_id]
+    store.add_signing_key("TJ-AMR")  # room again after the revocation
+
+
+def test_registering_the_platform_key_twice_is_harmless(store: CredentialStore) -> None:
+    from adapters.credentials.signing import Signer
+
+    platform = Signer.generate()
+    assert store.register_signing_key("platform", platform.public) == platform.key_id
+    assert store.register_signing_key("platform", platform.public) == platform.key_id
+    assert store.signing_key(platform.key_id) == ("platform", platform.public, False)
