@@ -76,12 +76,12 @@ def test_a_publication_posted_to_the_gateway_reads_applied_from_postgres(real: C
             f'SELECT notification_id FROM "{schema}".publication_status_tracking WHERE application_name = %s',
             ("Registry",),
         ).fetchone()
-        stored = conn.execute(f'SELECT key_hash FROM "{schema}".department_keys').fetchone()
+        stored = conn.execute(f'SELECT key_hash FROM "{schema}".api_keys').fetchone()
     assert {
         "registry_events",
         "publication_status",
         "publication_status_tracking",
-        "department_keys",
+        "api_keys",
     } <= tables
     assert position is not None and position[0] == real.status_projection.head()
-    assert stored is not None and stored[0].startswith("scrypt$") and key[3:] not in stored[0]
+    assert stored is not None and stored[0].startswith("hmac-sha256$") and key[3:] not in stored[0]

@@ -87,6 +87,9 @@ LAYERS: dict[str, Layer] = {
             "psycopg",
             "psycopg_pool",
             "orjson",
+            "pwdlib",  # password hashing (argon2id)
+            "cryptography",  # Ed25519 envelope signatures
+            "limits",  # rate-limit counters (memory, Redis)
             # name normalisation in adapters/search_index/text.py, until it moves to domain/names
             "pypinyin",
             "rapidfuzz",
