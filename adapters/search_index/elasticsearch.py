@@ -39,9 +39,7 @@ from typing import Any, Literal
 import orjson
 from elastic_transport import NdjsonSerializer, TransportError
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, OrjsonSerializer
-from pypinyin import Style
 
-from adapters.search_index import text
 from adapters.search_index.base import (
     NO_FILTERS,
     PROJECTIONS,
@@ -53,6 +51,8 @@ from adapters.search_index.base import (
     SearchUnavailable,
     check_projection,
 )
+from adapters.search_index.ranking import fuzzy_page, highlights
+from domain import names
 
 log = logging.getLogger(__name__)
 
@@ -347,8 +347,8 @@ class ElasticsearchIndex(SearchIndex):
             "pinyin": _pinyin_words(
                 f["pinyin"], [f["name"], *(n["name"] for n in public.get("former_names", []))]
             ),
-            "name_canonical": f.get("name_canonical") or text.canonical(f["name"]),
-            "name_core": f.get("name_core") or text.core(f["name"]),
+            "name_canonical": f.get("name_canonical") or names.canonical(f["name"]),
+            "name_core": f.get("name_core") or names.core(f["name"]),
             "former_canonical": (f.get("former_canonical") or "").split(),
             "former_core": (f.get("former_core") or "").split(),
             "grams": (f.get("grams") or "").split(),
@@ -372,7 +372,7 @@ class ElasticsearchIndex(SearchIndex):
         self, q: str, today: date, page: int = 1, size: int = 20, *, filters: SearchFilters = NO_FILTERS
     ) -> Page:
         offset, size = _window(page, size)
-        query = text.analyse(q)
+        query = names.analyse(q)
         narrow = _filters(filters)
         if not query.text:
             if not filters:
@@ -387,7 +387,7 @@ class ElasticsearchIndex(SearchIndex):
         if _total(found) == 0:
             return self._fuzzy(query, narrow, page, size)
         items = _publics(found)
-        return Page(_total(found), items, [text.highlight(query, text.names_of(doc)) for doc in items])
+        return Page(_total(found), items, highlights(query, items))
 
     def _search(
         self,
@@ -410,7 +410,7 @@ class ElasticsearchIndex(SearchIndex):
             )
 
     @staticmethod
-    def _text_query(query: text.Query) -> dict[str, Any]:
+    def _text_query(query: names.Query) -> dict[str, Any]:
         q, canonical, core = query.text, query.canonical, query.core
         tiers = [
             _scored({"term": {"name.keyword": q}}, EXACT_NAME),
@@ -435,7 +435,7 @@ class ElasticsearchIndex(SearchIndex):
             ]
         return {"dis_max": {"tie_breaker": 0.0, "queries": tiers}}
 
-    def _fuzzy(self, query: text.Query, narrow: list[dict[str, Any]], page: int, size: int) -> Page:
+    def _fuzzy(self, query: names.Query, narrow: list[dict[str, Any]], page: int, size: int) -> Page:
         grams = query.grams()
         if not grams:
             return Page(0, [])
@@ -443,18 +443,18 @@ class ElasticsearchIndex(SearchIndex):
             {
                 "bool": {
                     "should": [{"term": {"grams": g}} for g in grams],
-                    "minimum_should_match": text.min_shared(grams),
+                    "minimum_should_match": names.min_shared(grams),
                     "filter": narrow,
                 }
             },
             0,
-            text.FUZZY_CANDIDATES,
+            names.FUZZY_CANDIDATES,
             source=["public", "grams"],
         )
         candidates = [
             (hit["_source"]["public"], hit["_source"].get("grams") or []) for hit in found["hits"]["hits"]
         ]
-        return text.fuzzy_page(query, candidates, page, size)
+        return fuzzy_page(query, candidates, page, size)
 
     def get_public(self, uscc: str) -> dict[str, Any] | None:
         return self._get_part(self.entities_alias, uscc, "public")
@@ -678,16 +678,11 @@ def _record_doc(row: dict[str, Any], version: int) -> dict[str, Any]:
     }
 
 
-def _pinyin_words(pinyin: str, names: list[str]) -> list[str]:
+def _pinyin_words(pinyin: str, written: list[str]) -> list[str]:
     """The search fields' pinyin words, plus every syllable-aligned suffix of each name's full
     pinyin and initials, so a keyword prefix query finds `binhai` or `bhht` inside a name."""
     words = dict.fromkeys(pinyin.lower().split())
-    for name in names:
-        for style in (Style.NORMAL, Style.FIRST_LETTER):
-            syllables = [s for s, _, _ in text._syllables(name, style)]
-            for i in range(len(syllables)):
-                if suffix := "".join(syllables[i:]):
-                    words[suffix] = None
+    words.update(dict.fromkeys(names.pinyin_suffixes(written)))
     return list(words)
 
 

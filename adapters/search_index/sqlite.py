@@ -7,7 +7,7 @@ projection's position is written in the same transaction as its documents.
 Ranking is one SQL CASE over the tiers of the port (the Elasticsearch adapter's dis_max mirrors
 it); when nothing matches, the fuzzy tier takes the entities sharing most of the query's grams
 (an FTS5 unicode61 table of pre-computed grams) and orders them with rapidfuzz. Highlights are
-computed in Python by `text.highlight`, as on Elasticsearch.
+computed in Python by `domain.names.highlight`, as on Elasticsearch.
 
 Each projection owns its tables — `entities` (+ its FTS5 and grams tables), `records` (+
 `records_entities`, the version each entity's rows were written at) and `sharing` — and its
@@ -26,7 +26,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from adapters.search_index import text
 from adapters.search_index.base import (
     NO_FILTERS,
     PROJECTIONS,
@@ -38,6 +37,8 @@ from adapters.search_index.base import (
     SearchUnavailable,
     check_projection,
 )
+from adapters.search_index.ranking import fuzzy_page, highlights
+from domain import names
 
 SCHEMA_VERSION = 3
 #: The tables each projection owns (a rebuild fills shadows of one projection's tables).
@@ -269,7 +270,7 @@ class SQLiteSearchIndex(SearchIndex):
     def search(
         self, q: str, today: date, page: int = 1, size: int = 20, *, filters: SearchFilters = NO_FILTERS
     ) -> Page:
-        query = text.analyse(q)
+        query = names.analyse(q)
         params: dict[str, Any] = {"limit": size, "offset": (page - 1) * size}
         filter_sql = self._filter_sql(filters, params)
         c = self._conn()
@@ -299,11 +300,10 @@ class SQLiteSearchIndex(SearchIndex):
         found = self._page(c, "entities e", where, f"{SCORE} AS score", ORDER, params)
         if found.total == 0:
             return self._fuzzy(c, query, filter_sql, params, page, size)
-        highlights = [text.highlight(query, text.names_of(doc)) for doc in found.items]
-        return Page(found.total, found.items, highlights)
+        return Page(found.total, found.items, highlights(query, found.items))
 
     @staticmethod
-    def _candidates(query: text.Query, params: dict[str, Any]) -> str:
+    def _candidates(query: names.Query, params: dict[str, Any]) -> str:
         """Which entities match at all: an FTS5 phrase per term of 3+ characters, LIKE below."""
         terms: list[tuple[tuple[str, ...] | None, str]] = [
             (None, query.text),
@@ -345,7 +345,7 @@ class SQLiteSearchIndex(SearchIndex):
     def _fuzzy(
         self,
         c: sqlite3.Connection,
-        query: text.Query,
+        query: names.Query,
         filter_sql: str,
         params: dict[str, Any],
         page: int,
@@ -357,7 +357,7 @@ class SQLiteSearchIndex(SearchIndex):
         params = {
             **params,
             "grams": " OR ".join(_phrase(g) for g in grams),
-            "candidates": 5 * text.FUZZY_CANDIDATES,
+            "candidates": 5 * names.FUZZY_CANDIDATES,
         }
         rows = c.execute(
             "SELECT e.public_doc, g.grams FROM entities_grams g JOIN entities e ON e.uscc = g.uscc "
@@ -365,7 +365,7 @@ class SQLiteSearchIndex(SearchIndex):
             "ORDER BY bm25(entities_grams) LIMIT :candidates",
             params,
         ).fetchall()
-        return text.fuzzy_page(query, [(json.loads(doc), stored.split()) for doc, stored in rows], page, size)
+        return fuzzy_page(query, [(json.loads(doc), stored.split()) for doc, stored in rows], page, size)
 
     def get_public(self, uscc: str) -> dict[str, Any] | None:
         row = self._conn().execute("SELECT public_doc FROM entities WHERE uscc=?", (uscc,)).fetchone()

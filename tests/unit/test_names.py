@@ -1,4 +1,4 @@
-"""The search text functions: the word-cached pinyin converter gives pypinyin's own answers."""
+"""Chinese names (domain.names): the word-cached pinyin converter gives pypinyin's own answers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pypinyin
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.search_index import text
+from domain import names
 from infra.datagen.generator import generate
 
 # polyphones whose reading depends on the word they are in (行 háng/xíng, 长 cháng/zhǎng, 重 chóng/zhòng)
@@ -23,13 +23,13 @@ POLYPHONES = [
 
 
 def test_generated_names_and_polyphones_read_as_pypinyin_reads_them() -> None:
-    names = [
+    generated = [
         e["payload"]["name"]
         for e in generate(300, 11, date(2026, 11, 22))
         if e["kind"] == "registration.registered"
     ]
-    for name in [*names, *POLYPHONES, *POLYPHONES]:  # twice: the second time from the cache
-        assert text.lazy_pinyin(name) == pypinyin.lazy_pinyin(name), name
+    for name in [*generated, *POLYPHONES, *POLYPHONES]:  # twice: the second time from the cache
+        assert names.lazy_pinyin(name) == pypinyin.lazy_pinyin(name), name
 
 
 @settings(max_examples=300, deadline=None)
@@ -39,4 +39,4 @@ def test_generated_names_and_polyphones_read_as_pypinyin_reads_them() -> None:
     )
 )
 def test_any_mix_of_characters_reads_as_pypinyin_reads_it(name: str) -> None:
-    assert text.lazy_pinyin(name) == pypinyin.lazy_pinyin(name)
+    assert names.lazy_pinyin(name) == pypinyin.lazy_pinyin(name)
