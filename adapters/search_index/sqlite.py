@@ -40,7 +40,8 @@ from adapters.search_index.base import (
 from adapters.search_index.ranking import fuzzy_page, highlights
 from domain import names
 
-SCHEMA_VERSION = 3
+#: 4: canonical forms fold traditional characters (stored name_canonical/core change).
+SCHEMA_VERSION = 4
 #: The tables each projection owns (a rebuild fills shadows of one projection's tables).
 TABLES = {
     "entities": ("entities", "entities_fts", "entities_grams"),

@@ -1,18 +1,18 @@
 """What the platform knows about Chinese enterprise names, for search and for matching lists.
 
-- `forms` — the canonical form of a name (full-width → half-width, one legal form for
-  limited companies) and its core (the name without its legal-form words);
+- `forms` — the canonical form of a name (full-width → half-width, traditional → simplified,
+  one legal form for limited companies) and its core (the name without its legal-form words);
 - `pinyin` — pypinyin's readings of a name (cached per word), its full pinyin and initials;
 - `query` — a typed query and the forms each matching rule uses;
 - `fuzzy` — typo-tolerant matching: the grams a name is found by and how close it is;
 - `highlight` — where a query matched a name, marked with `<em>`.
 
-Pure functions over strings (pypinyin and rapidfuzz are the only libraries): the
+Pure functions over strings (pypinyin, rapidfuzz and OpenCC are the only libraries): the
 projections use them to build the text an index matches on, both search engines to analyse,
 rank and mark queries, and agency list matching to compare names — one implementation.
 """
 
-from domain.names.forms import canonical, core, has_cjk, has_legal_form
+from domain.names.forms import canonical, core, has_cjk, has_legal_form, simplified
 from domain.names.fuzzy import (
     FUZZY_CANDIDATES,
     FUZZY_MIN_SCORE,
@@ -46,4 +46,5 @@ __all__ = [
     "name_grams",
     "pinyin_items",
     "pinyin_suffixes",
+    "simplified",
 ]

@@ -1,6 +1,7 @@
 """The forms of a name that matching compares.
 
-- `canonical`: NFKC (full-width → half-width, so （天津） = (天津)), no whitespace, case-folded,
+- `canonical`: traditional characters folded to simplified (OpenCC `t2s`: 天津濱海恆通 =
+  天津滨海恒通), NFKC (full-width → half-width, so （天津） = (天津)), no whitespace, case-folded,
   and one legal form for limited companies: 有限责任公司 and 股份有限公司 are written 有限公司, so
   a query 恒通科技有限责任公司 finds 恒通科技有限公司 and the other way round.
 - `core`: the canonical name without its legal-form words (有限公司, 分公司, 有限合伙, a final
@@ -16,6 +17,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+import opencc
+
 #: Written forms of a legal form → the canonical one (longest first: they overlap).
 LEGAL_FORM_VARIANTS: tuple[tuple[str, str], ...] = (
     ("股份有限公司", "有限公司"),
@@ -25,11 +28,26 @@ LEGAL_FORM_VARIANTS: tuple[tuple[str, str], ...] = (
 CORE_DROPPED = ("(有限合伙)", "(普通合伙)", "有限合伙", "有限公司", "分公司")
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_T2S = opencc.OpenCC("t2s")
+
+
+def simplified(text: str) -> str:
+    """`text` with traditional characters written simplified, character for character (OpenCC
+    converts by phrase, e.g. 乾隆 keeps 乾 where 乾燥 becomes 干燥; a phrase whose conversion
+    changes its length is converted one character at a time instead)."""
+    folded = str(_T2S.convert(text))
+    if len(folded) == len(text):
+        return folded
+    out = []
+    for ch in text:
+        one = str(_T2S.convert(ch))
+        out.append(one if len(one) == 1 else ch)
+    return "".join(out)
 
 
 def mapped_canonical(text: str) -> tuple[str, list[tuple[int, int]]]:
     """The canonical text and, per canonical character, the span of `text` it comes from."""
-    text_ = text
+    text_ = simplified(text)  # same length: positions in it are positions in `text`
     out: list[str] = []
     spans: list[tuple[int, int]] = []
     i = 0
