@@ -26,7 +26,7 @@ from adapters.search_index.base import (
     SearchIndex,
     SearchUnavailable,
 )
-from adapters.search_index.elasticsearch import ElasticsearchIndex, _definition
+from adapters.search_index.elasticsearch import ElasticsearchIndex, definition
 from adapters.search_index.sqlite import SQLiteSearchIndex
 from domain.departments import DepartmentRegistry
 from domain.identity import make_resident_id
@@ -589,7 +589,7 @@ def test_an_index_of_an_older_mapping_keeps_serving_until_a_rebuild_brings_the_n
     es_index: tuple[ElasticsearchIndex, Elasticsearch], world: World
 ) -> None:
     index, client = es_index
-    old = _definition("entities")
+    old = definition("entities")
     old["mappings"]["properties"]["codes"] = {"type": "keyword"}  # doc values on: cannot be undone
     client.indices.create(index=f"{index.entities_alias}-v1", **old, aliases={index.entities_alias: {}})
     index.ensure()  # does not fail: the serving index keeps its mapping
