@@ -7,6 +7,7 @@
 - `public_view`: the public document as of a date — penalties outside their window removed.
 - `record_rows`: one row per publicised record, for the department publicity pages.
 - `search_fields`: the text the search index matches on (names, former names, codes, pinyin).
+- `filter_values`: the value of each field search is narrowed by (`FILTER_FIELDS`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+from adapters.search_index.base import FILTER_FIELDS
 from domain import names
 from domain.entity import MarketEntity
 from domain.kinds import CATEGORIES, SECTIONS
@@ -283,6 +285,20 @@ def search_fields(doc: dict[str, Any]) -> dict[str, str]:
         "former_core": " ".join(names.core(n) for n in written[1:]),
         "grams": " ".join(names.name_grams(written)),
     }
+
+
+def filter_values(doc: dict[str, Any]) -> dict[str, str | None]:
+    """The value of each field search is narrowed by (`FILTER_FIELDS`, by name), from a public
+    document; `flags` are apart (`flags`: they change with the date)."""
+    registration = doc["registration"]
+    values = {
+        "status": doc.get("status"),
+        "district_code": doc.get("district_code"),
+        "entity_type": registration.get("entity_type"),
+        "industry": registration.get("industry"),
+        "established_on": registration.get("established_on"),
+    }
+    return {f.name: values[f.name] for f in FILTER_FIELDS}
 
 
 def penalty_windows(doc: dict[str, Any]) -> list[tuple[str, str | None]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from adapters.search_index import base
 from adapters.search_index.base import IndexedEntity
 from domain import names
 
@@ -33,7 +34,6 @@ def newest(entities: Sequence[IndexedEntity]) -> list[IndexedEntity]:
 
 def entity_doc(e: IndexedEntity) -> dict[str, Any]:
     f, public = e.fields, e.public
-    registration = public.get("registration") or {}
     former = [n["name"] for n in public.get("former_names", [])]
     return {
         "uscc": e.uscc,
@@ -48,11 +48,7 @@ def entity_doc(e: IndexedEntity) -> dict[str, Any]:
         "former_canonical": (f.get("former_canonical") or "").split(),
         "former_core": (f.get("former_core") or "").split(),
         "grams": (f.get("grams") or "").split(),
-        "status": public.get("status"),
-        "district_code": public.get("district_code"),
-        "entity_type": registration.get("entity_type"),
-        "industry": registration.get("industry"),
-        "established_on": registration.get("established_on"),
+        **{field.name: e.filters.get(field.name) for field in base.FILTER_FIELDS},
         "flags": list(e.flags),
         "flags_as_of": e.flags_as_of,
         "penalty_windows": [

@@ -3,8 +3,8 @@
 A thin class over the parts, the way yente splits its index code:
 
 - `client` — the connection (orjson bodies) and vendor errors translated to `SearchUnavailable`;
-- `lifecycle` — index names and generations, definitions (`mappings/*.json`), creation and
-  mapping migration;
+- `lifecycle` — index names and generations, definitions (`mappings/*.json` + the filter
+  fields of `FILTER_FIELDS`), creation and mapping migration;
 - `documents` — the documents and bulk operations each projection writes (pure);
 - `writer` — version-guarded writes, positions, the publicity job's flag rewrite;
 - `queries` — query bodies, ranking built from `adapters.search_index.ranking` (pure);

@@ -3,7 +3,8 @@
 Each projection has its own index behind its own alias (`{prefix}-entities` →
 `{prefix}-entities-v1`, and likewise `-records` and `-sharing`), so a rebuild can fill a new
 generation and swap the alias; positions are a plain `{prefix}-positions` index. Definitions
-are `mappings/{name}.json` beside this module.
+are `mappings/{name}.json` beside this module; the entities index gets one more field per
+`FILTER_FIELDS` row (keyword or date), so a new filter field needs no JSON edit.
 
 `ensure` creates what is missing and adds fields defined since the serving index was created
 (`put_mapping`; documents get them when rewritten). A change Elasticsearch cannot make in place
@@ -21,18 +22,27 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch
 
+from adapters.search_index import base
 from adapters.search_index.base import PROJECTIONS, check_projection
 from adapters.search_index.elasticsearch.client import error_type, translated
 
 log = logging.getLogger(__name__)
 
 INDEX_VERSION = 1
+FIELD_TYPES: dict[str, dict[str, Any]] = {
+    "keyword": {"type": "keyword"},
+    "date": {"type": "date", "format": "strict_date_optional_time"},
+}
 
 
 def definition(name: str) -> dict[str, Any]:
     """The settings and mappings of index `name` (a projection, or `positions`)."""
     text = (resources.files(__package__) / "mappings" / f"{name}.json").read_text(encoding="utf-8")
     body: dict[str, Any] = json.loads(text)
+    if name == "entities":
+        properties = body["mappings"]["properties"]
+        for f in base.FILTER_FIELDS:
+            properties[f.name] = dict(FIELD_TYPES[f.type])
     return body
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
-from adapters.search_index.base import RecordQuery, SearchFilters
+from adapters.search_index.base import RecordQuery, SearchFilters, conditions
 from adapters.search_index.elasticsearch.documents import NOT_A_MANIFEST
 from adapters.search_index.ranking import TIERS, Tier
 from domain import names
@@ -88,23 +88,13 @@ def fuzzy_query(grams: list[str], narrow: list[dict[str, Any]]) -> dict[str, Any
 
 
 def filter_clauses(filters: SearchFilters) -> list[dict[str, Any]]:
-    """One clause per filter set (all must hold)."""
-    out: list[dict[str, Any]] = [
-        {"term": {field_name: value}}
-        for field_name, value in (
-            ("status", filters.status),
-            ("district_code", filters.district),
-            ("entity_type", filters.entity_type),
-            ("industry", filters.industry),
-        )
-        if value
-    ]
-    out += [{"term": {"flags": flag}} for flag in sorted(set(filters.flags))]
-    span = {
-        k: v.isoformat() for k, v in (("gte", filters.established_from), ("lte", filters.established_to)) if v
-    }
-    if span:
-        out.append({"range": {"established_on": span}})
+    """One clause per condition of `filters` (all must hold)."""
+    out: list[dict[str, Any]] = []
+    for field, op, value in conditions(filters):
+        if op in ("=", "has"):
+            out.append({"term": {field: value}})
+        else:
+            out.append({"range": {field: {"gte" if op == ">=" else "lte": value}}})
     return out
 
 

@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 
 from adapters.search_index.base import IndexedEntity
-from adapters.search_index.sqlite.schema import ENTITY_COLUMNS, FTS_FIELDS, TABLES
+from adapters.search_index.sqlite.schema import FTS_FIELDS, TABLES, entity_columns
 
 Upsert = Callable[[sqlite3.Connection, IndexedEntity, str], None]
 
@@ -28,17 +28,12 @@ def upsert_entity(c: sqlite3.Connection, e: IndexedEntity, suffix: str) -> None:
     stored = _stored_version(c, entities, e.uscc)
     if stored is not None and stored >= e.version:
         return  # what is stored is as new or newer
-    f, public = e.fields, e.public
-    registration = public.get("registration") or {}
+    f = e.fields
     values = {
         "uscc": e.uscc,
         "version": e.version,
         **{k: f.get(k, "") for k in FTS_FIELDS},
-        "status": public.get("status"),
-        "district_code": public.get("district_code"),
-        "entity_type": registration.get("entity_type"),
-        "industry": registration.get("industry"),
-        "established_on": registration.get("established_on"),
+        **e.filters,
         "flags": flags_text(e.flags),
         "flags_as_of": e.flags_as_of,
         "penalty_windows": json.dumps([list(w) for w in e.penalty_windows]),
@@ -47,10 +42,10 @@ def upsert_entity(c: sqlite3.Connection, e: IndexedEntity, suffix: str) -> None:
     if stored is not None:
         for table in (entities, fts, grams):
             c.execute(f"DELETE FROM {table} WHERE uscc=?", (e.uscc,))
-    columns = ENTITY_COLUMNS
+    columns = entity_columns()
     c.execute(
         f"INSERT INTO {entities} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-        tuple(values[k] for k in columns),
+        tuple(values.get(k) for k in columns),
     )
     c.execute(
         f"INSERT INTO {fts} (uscc, {', '.join(FTS_FIELDS)}) VALUES (?{', ?' * len(FTS_FIELDS)})",

@@ -3,7 +3,8 @@
 A thin class over the parts, split like the Elasticsearch adapter:
 
 - `connection` — one connection per thread (WAL), transactions;
-- `schema` — the tables of each projection and their generations, migration;
+- `schema` — the tables of each projection and their generations, migration (a column per
+  filter field of `FILTER_FIELDS`);
 - `documents` — the version-guarded rows each projection writes;
 - `writer` — a projection's rows and its position in one transaction; the publicity job;
 - `queries` — the SQL, ranking built from `adapters.search_index.ranking` (pure);

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from adapters.search_index.base import RecordQuery, SearchFilters
+from adapters.search_index.base import RecordQuery, SearchFilters, conditions
 from adapters.search_index.ranking import TIERS, Tier, by_weight
 from adapters.search_index.sqlite.schema import FTS_FIELDS
 from domain.names import Query
@@ -78,26 +78,15 @@ def text_params(query: Query) -> dict[str, Any]:
 
 
 def filter_sql(filters: SearchFilters, params: dict[str, Any]) -> str:
-    """One condition per filter set (all must hold), its values put in `params`."""
+    """One condition per condition of `filters` (all must hold), its values put in `params`."""
     where = []
-    for column, value in (
-        ("status", filters.status),
-        ("district_code", filters.district),
-        ("entity_type", filters.entity_type),
-        ("industry", filters.industry),
-    ):
-        if value:
-            where.append(f"e.{column} = :f_{column}")
-            params[f"f_{column}"] = value
-    for i, flag in enumerate(sorted(set(filters.flags))):
-        where.append(f"e.flags LIKE :f_flag{i}")
-        params[f"f_flag{i}"] = f"% {like_escape(flag)} %"
-    if filters.established_from:
-        where.append("e.established_on >= :f_from")
-        params["f_from"] = filters.established_from.isoformat()
-    if filters.established_to:
-        where.append("e.established_on <= :f_to")
-        params["f_to"] = filters.established_to.isoformat()
+    for i, (column, op, value) in enumerate(conditions(filters)):
+        if op == "has":
+            where.append(f"e.{column} LIKE :f{i}")
+            params[f"f{i}"] = f"% {like_escape(value)} %"
+        else:
+            where.append(f"e.{column} {op} :f{i}")
+            params[f"f{i}"] = value
     return " AND ".join(where) or "1"
 
 

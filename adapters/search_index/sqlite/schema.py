@@ -4,18 +4,22 @@ Each projection owns its tables — `entities` (+ its FTS5 and grams tables), `r
 `records_entities`, the version each entity's rows were written at) and `sharing` — and its
 position. A rebuild fills shadow tables (`*_next`) of one projection beside the serving ones.
 
-Opening an index of an older layout (`SCHEMA_VERSION`) drops it with its positions, so the
-projections fill it again from the start of the notification log.
+The `entities` table has one column (and index) per `FILTER_FIELDS` row. Opening an index of an
+older layout (`SCHEMA_VERSION`) drops it with its positions, so the projections fill it again
+from the start of the notification log; a filter field defined since the table was created is
+added in place (`ALTER TABLE … ADD COLUMN`, like Elasticsearch's `put_mapping`: documents get
+it when rewritten, all of them on a rebuild).
 """
 
 from __future__ import annotations
 
 import sqlite3
 
+from adapters.search_index import base
 from adapters.search_index.base import PROJECTIONS
 from adapters.search_index.sqlite.connection import transaction
 
-#: 4: canonical forms fold traditional characters (stored name_canonical/core change).
+#: 4: canonical forms fold traditional characters; filter columns named after `FILTER_FIELDS`.
 SCHEMA_VERSION = 4
 #: The tables each projection owns (a rebuild fills shadows of one projection's tables).
 TABLES = {
@@ -43,39 +47,32 @@ FTS_FIELDS = (
 )
 
 
-ENTITY_COLUMNS = (
-    "uscc",
-    "version",
-    *FTS_FIELDS,
-    "status",
-    "district_code",
-    "entity_type",
-    "industry",
-    "established_on",
-    "flags",
-    "flags_as_of",
-    "penalty_windows",
-    "public_doc",
-)
+def entity_columns() -> tuple[str, ...]:
+    return (
+        "uscc",
+        "version",
+        *FTS_FIELDS,
+        *(f.name for f in base.FILTER_FIELDS),
+        "flags",
+        "flags_as_of",
+        "penalty_windows",
+        "public_doc",
+    )
 
 
 def _entities(suffix: str, token: str) -> str:
     e = f"entities{suffix}"
+    text = ", ".join(f"{name} TEXT NOT NULL" for name in FTS_FIELDS)
+    filters = "".join(f"{f.name} TEXT, " for f in base.FILTER_FIELDS)
+    indexes = "".join(
+        f"CREATE INDEX IF NOT EXISTS {e}_{f.name}_{token} ON {e} ({f.name});\n" for f in base.FILTER_FIELDS
+    )
     return f"""
 CREATE TABLE IF NOT EXISTS {e} (
-  uscc TEXT PRIMARY KEY, version INTEGER NOT NULL, name TEXT NOT NULL, former_names TEXT NOT NULL,
-  codes TEXT NOT NULL, person TEXT NOT NULL, pinyin TEXT NOT NULL,
-  name_canonical TEXT NOT NULL, former_canonical TEXT NOT NULL, name_core TEXT NOT NULL,
-  former_core TEXT NOT NULL, status TEXT, district_code TEXT, entity_type TEXT, industry TEXT,
-  established_on TEXT, flags TEXT NOT NULL, flags_as_of TEXT, penalty_windows TEXT NOT NULL,
-  public_doc TEXT NOT NULL
+  uscc TEXT PRIMARY KEY, version INTEGER NOT NULL, {text},
+  {filters}flags TEXT NOT NULL, flags_as_of TEXT, penalty_windows TEXT NOT NULL, public_doc TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS {e}_status_{token} ON {e} (status);
-CREATE INDEX IF NOT EXISTS {e}_district_{token} ON {e} (district_code);
-CREATE INDEX IF NOT EXISTS {e}_type_{token} ON {e} (entity_type);
-CREATE INDEX IF NOT EXISTS {e}_industry_{token} ON {e} (industry);
-CREATE INDEX IF NOT EXISTS {e}_established_{token} ON {e} (established_on);
-CREATE VIRTUAL TABLE IF NOT EXISTS entities_fts{suffix} USING fts5(
+{indexes}CREATE VIRTUAL TABLE IF NOT EXISTS entities_fts{suffix} USING fts5(
   uscc UNINDEXED, {", ".join(FTS_FIELDS)}, tokenize='trigram'
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS entities_grams{suffix} USING fts5(
@@ -121,6 +118,18 @@ def execute_script(c: sqlite3.Connection, script: str) -> None:
             c.execute(statement)
 
 
+def _add_filter_columns(c: sqlite3.Connection) -> None:
+    """Filter fields defined since an `entities` table (serving or being rebuilt) was created."""
+    for table in ("entities", "entities" + NEXT):
+        present = {row[1] for row in c.execute(f"PRAGMA table_info({table})")}
+        if not present:
+            continue  # no such table
+        for f in base.FILTER_FIELDS:
+            if f.name not in present:
+                c.execute(f"ALTER TABLE {table} ADD COLUMN {f.name} TEXT")
+                c.execute(f"CREATE INDEX IF NOT EXISTS {table}_{f.name}_added ON {table} ({f.name})")
+
+
 def migrate(c: sqlite3.Connection) -> None:
     """Create the schema; drop an index of an older layout (see the module's docstring)."""
     with transaction(c):
@@ -130,5 +139,6 @@ def migrate(c: sqlite3.Connection) -> None:
                 for name in (table, table + NEXT):
                     c.execute(f"DROP TABLE IF EXISTS {name}")
             c.execute("DROP TABLE IF EXISTS positions")
+        _add_filter_columns(c)
         execute_script(c, COMMON + "".join(schema(p, "", "g1") for p in PROJECTIONS))
         c.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
