@@ -37,7 +37,7 @@ from elasticsearch import Elasticsearch, helpers
 
 from adapters.clock import FixedDateClock
 from adapters.search_index.base import PROJECTIONS, IndexedEntity
-from adapters.search_index.elasticsearch import ElasticsearchIndex, _definition
+from adapters.search_index.elasticsearch import ElasticsearchIndex, definition
 from domain.departments import DepartmentRegistry
 from domain.registry import Registry
 from domain.uscc import make_uscc
@@ -107,7 +107,7 @@ def raw_actions(
     """The same documents the rebuild writes (the adapter's own bulk operations for a fresh
     index), as `helpers.bulk` actions."""
     for batch in batches(pool, 0, n, size, projection):
-        ops = index._operations(projection, batch, raw, fresh=True)
+        ops = index.operations(projection, batch, raw)
         for action, source in zip(ops[::2], ops[1::2], strict=True):
             meta = action["index"]
             yield {"_index": raw, "_id": meta["_id"], "_source": source}
@@ -167,7 +167,7 @@ def main() -> None:
     if not args.skip_raw:
         raw = f"{args.prefix}-raw-{projection}"
         es.indices.delete(index=raw, ignore_unavailable=True)
-        body = _definition(projection)
+        body = definition(projection)
         body["settings"]["index"]["refresh_interval"] = "-1"
         es.indices.create(index=raw, **body)
         started = time.perf_counter()

@@ -44,8 +44,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from adapters.search_index import text
-from adapters.search_index.elasticsearch import BY_RELEVANCE, ElasticsearchIndex
+from adapters.search_index.elasticsearch.queries import BY_RELEVANCE, text_query
+from domain import names
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,7 +68,7 @@ def sample(url: str, alias: str, count: int, seed: int) -> list[dict[str, str]]:
 
 def search_body(q: str) -> dict[str, Any]:
     return {
-        "query": {"bool": {"must": ElasticsearchIndex._text_query(text.analyse(q)), "filter": []}},
+        "query": {"bool": {"must": text_query(names.analyse(q)), "filter": []}},
         "track_total_hits": True,
         "_source": {"includes": ["public"]},
         "sort": BY_RELEVANCE,

@@ -7,6 +7,7 @@
 - `public_view`: the public document as of a date — penalties outside their window removed.
 - `record_rows`: one row per publicised record, for the department publicity pages.
 - `search_fields`: the text the search index matches on (names, former names, codes, pinyin).
+- `filter_values`: the value of each field search is narrowed by (`FILTER_FIELDS`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from adapters.search_index import text
+from adapters.search_index.base import FILTER_FIELDS
+from domain import names
 from domain.entity import MarketEntity
 from domain.kinds import CATEGORIES, SECTIONS
 from domain.masking import mask_person
@@ -256,33 +258,47 @@ def row_is_public(row: dict[str, Any], today: date) -> bool:
 def syllables(name: str) -> tuple[str, ...]:
     """Pinyin syllables of `name` (one cached pypinyin pass per name, shared with the search
     text: names are converted again at every version)."""
-    return tuple(p for p, _, _, _ in text.pinyin_items(name))
+    return tuple(p for p, _, _, _ in names.pinyin_items(name))
 
 
 def initial_letters(name: str) -> tuple[str, ...]:
-    return tuple(i for _, i, _, _ in text.pinyin_items(name))
+    return tuple(i for _, i, _, _ in names.pinyin_items(name))
 
 
 def search_fields(doc: dict[str, Any]) -> dict[str, str]:
     """Text the search index matches: names, former names, codes, representative, pinyin, and
     the canonical forms (legal forms normalised), cores and fuzzy grams of the names."""
-    names = [doc["name"], *(f["name"] for f in doc["former_names"])]
+    written = [doc["name"], *(f["name"] for f in doc["former_names"])]
     rep = doc["registration"].get("legal_representative") or {}
-    full = " ".join("".join(syllables(n)) for n in names)
-    spaced = " ".join(" ".join(syllables(n)) for n in names)
-    initials = " ".join("".join(initial_letters(n)) for n in names)
+    full = " ".join("".join(syllables(n)) for n in written)
+    spaced = " ".join(" ".join(syllables(n)) for n in written)
+    initials = " ".join("".join(initial_letters(n)) for n in written)
     return {
         "name": doc["name"],
-        "former_names": " ".join(names[1:]),
+        "former_names": " ".join(written[1:]),
         "codes": " ".join(c for c in (doc["uscc"], doc.get("registration_number")) if c),
         "person": rep.get("name") or "",
         "pinyin": f"{full} {spaced} {initials}".lower(),
-        "name_canonical": text.canonical(doc["name"]),
-        "former_canonical": " ".join(text.canonical(n) for n in names[1:]),
-        "name_core": text.core(doc["name"]),
-        "former_core": " ".join(text.core(n) for n in names[1:]),
-        "grams": " ".join(text.name_grams(names)),
+        "name_canonical": names.canonical(doc["name"]),
+        "former_canonical": " ".join(names.canonical(n) for n in written[1:]),
+        "name_core": names.core(doc["name"]),
+        "former_core": " ".join(names.core(n) for n in written[1:]),
+        "grams": " ".join(names.name_grams(written)),
     }
+
+
+def filter_values(doc: dict[str, Any]) -> dict[str, str | None]:
+    """The value of each field search is narrowed by (`FILTER_FIELDS`, by name), from a public
+    document; `flags` are apart (`flags`: they change with the date)."""
+    registration = doc["registration"]
+    values = {
+        "status": doc.get("status"),
+        "district_code": doc.get("district_code"),
+        "entity_type": registration.get("entity_type"),
+        "industry": registration.get("industry"),
+        "established_on": registration.get("established_on"),
+    }
+    return {f.name: values[f.name] for f in FILTER_FIELDS}
 
 
 def penalty_windows(doc: dict[str, Any]) -> list[tuple[str, str | None]]:

@@ -25,6 +25,7 @@ from domain.entity import MarketEntity
 from domain.publicity import PublicityPolicy
 from domain.registry import Registry
 from projections.documents import (
+    filter_values,
     flags,
     penalty_windows,
     public_document,
@@ -62,6 +63,7 @@ def index_entity(
         sharing=sharing if projection is None else {},
         rows=record_rows(public) if projection is None else [],
         fields=search_fields(public),
+        filters=filter_values(public),
         flags=tuple(flags(public, as_of)),
         flags_as_of=as_of.isoformat(),
         penalty_windows=tuple(penalty_windows(public)),

@@ -16,8 +16,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 #: The projections that write the index, in the order a fresh system fills them.
 PROJECTIONS = ("entities", "records", "sharing")
@@ -33,12 +34,14 @@ class SearchUnavailable(Exception):
 @dataclass(frozen=True)
 class IndexedEntity:
     """Everything the index holds for one entity at one aggregate version. Each projection
-    writes its own part: `entities` the public document, fields, flags and windows; `records`
-    the rows; `sharing` the sharing document (parts a projection does not write may be empty).
+    writes its own part: `entities` the public document, search fields, filter values, flags and
+    windows; `records` the rows; `sharing` the sharing document (parts a projection does not
+    write may be empty).
 
-    `flags` are evaluated as of `flags_as_of` (the projection's date); `penalty_windows` are the
-    [starts_on, ends_on) spans of its publicised penalties (ends_on None: no end), so the
-    publicity job can find the entities whose `penalty` flag changes on a given date."""
+    `filters` holds the value of each of `FILTER_FIELDS` (by name). `flags` are evaluated as of
+    `flags_as_of` (the projection's date); `penalty_windows` are the [starts_on, ends_on) spans
+    of its publicised penalties (ends_on None: no end), so the publicity job can find the
+    entities whose `penalty` flag changes on a given date."""
 
     uscc: str
     version: int
@@ -46,6 +49,7 @@ class IndexedEntity:
     sharing: dict[str, Any] = field(default_factory=dict)
     rows: list[dict[str, Any]] = field(default_factory=list)
     fields: dict[str, str] = field(default_factory=dict)
+    filters: dict[str, str | None] = field(default_factory=dict)
     flags: tuple[str, ...] = ()
     flags_as_of: str | None = None
     penalty_windows: tuple[tuple[str, str | None], ...] = ()
@@ -73,7 +77,8 @@ class RecordQuery:
 @dataclass(frozen=True)
 class SearchFilters:
     """Narrow a search. `district` is the 6-digit administrative division code (digits 3–8 of
-    the USCC); every flag in `flags` must be set; the date range is inclusive."""
+    the USCC); every flag in `flags` must be set; the date range is inclusive. How each
+    attribute is compared with what is stored is said by `FILTER_FIELDS`."""
 
     status: str | None = None
     district: str | None = None
@@ -84,17 +89,60 @@ class SearchFilters:
     established_to: date | None = None
 
     def __bool__(self) -> bool:
-        return any(
-            (
-                self.status,
-                self.district,
-                self.entity_type,
-                self.industry,
-                self.flags,
-                self.established_from,
-                self.established_to,
-            )
-        )
+        return any(getattr(self, f.name) for f in dataclass_fields(self))
+
+
+@dataclass(frozen=True)
+class FilterField:
+    """A field search can be narrowed by. Each entity stores one value of it (a string or None),
+    computed by the `entities` projection into `IndexedEntity.filters[name]`; both engines derive
+    their stored field (Elasticsearch mapping, SQLite column and index) and their condition from
+    this row.
+
+    `equals`: the stored value equals `SearchFilters.<params[0]>`; `between`: it lies within
+    [`<params[0]>`, `<params[1]>`] (either may be unset; ISO dates compare as strings)."""
+
+    name: str
+    match: Literal["equals", "between"]
+    params: tuple[str, ...]
+    type: Literal["keyword", "date"] = "keyword"
+
+
+#: The fields an entity is filtered on (besides `flags`, which the publicity job rewrites).
+#: A new one: a row here, an attribute of `SearchFilters`, its value in
+#: `projections.documents.filter_values`, and a query parameter (docs/ARCHITECTURE.md, Recipes).
+FILTER_FIELDS: tuple[FilterField, ...] = (
+    FilterField("status", "equals", ("status",)),
+    FilterField("district_code", "equals", ("district",)),
+    FilterField("entity_type", "equals", ("entity_type",)),
+    FilterField("industry", "equals", ("industry",)),
+    FilterField("established_on", "between", ("established_from", "established_to"), "date"),
+)
+
+#: A condition on a stored field: (field, operator, value). Operators: `=`, `>=`, `<=` on a
+#: filter field, `has` on `flags` (the flag is among the entity's).
+Condition = tuple[str, Literal["=", ">=", "<=", "has"], str]
+
+
+def conditions(filters: SearchFilters) -> list[Condition]:
+    """What `filters` asks of an entity, engine-neutral: every condition must hold."""
+    out: list[Condition] = []
+    for f in FILTER_FIELDS:
+        values = [getattr(filters, p) for p in f.params]
+        if f.match == "equals" and values[0]:
+            out.append((f.name, "=", _text(values[0])))
+        elif f.match == "between":
+            low, high = values
+            if low:
+                out.append((f.name, ">=", _text(low)))
+            if high:
+                out.append((f.name, "<=", _text(high)))
+    out += [("flags", "has", flag) for flag in sorted(set(filters.flags))]
+    return out
+
+
+def _text(value: Any) -> str:
+    return value.isoformat() if isinstance(value, date) else str(value)
 
 
 NO_FILTERS = SearchFilters()

@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
-from pypinyin import lazy_pinyin
-
 from domain.identity import make_resident_id
 from domain.masking import contains_unmasked_resident_id
+from domain.names import lazy_pinyin
 from domain.publicity import add_months
 from domain.uscc import ALPHABET, TIANJIN_DISTRICTS, make_registration_number, make_uscc
 from infra.datagen import names as kb

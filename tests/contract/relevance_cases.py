@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from adapters.clock import FixedDateClock
-from adapters.search_index import text
 from adapters.search_index.base import IndexedEntity
+from adapters.search_index.ranking import names_of
+from domain import names
 from domain.departments import DepartmentRegistry
 from domain.registry import Registry
 from infra.datagen.generator import generate
@@ -57,15 +58,15 @@ def build_register() -> list[IndexedEntity]:
 class Register:
     def __init__(self, entities: list[IndexedEntity]) -> None:
         self.entities = entities
-        self.names = {e.uscc: text.names_of(e.public) for e in entities}
+        self.names = {e.uscc: names_of(e.public) for e in entities}
         self.current = Counter(e.public["name"] for e in entities)
-        self.canonical = Counter(text.canonical(e.public["name"]) for e in entities)
+        self.canonical = Counter(names.canonical(e.public["name"]) for e in entities)
         self.persons = Counter(e.fields["person"] for e in entities)
 
     def holders(self, fragment: str, *, canonical: bool = False) -> set[str]:
         """Entities with `fragment` in one of their names (or canonical names)."""
-        form = text.canonical if canonical else (lambda n: n)
-        return {u for u, names in self.names.items() if any(fragment in form(n) for n in names)}
+        form = names.canonical if canonical else (lambda n: n)
+        return {u for u, held in self.names.items() if any(fragment in form(n) for n in held)}
 
     def pinyin_holders(self, typed: str) -> set[str]:
         return {e.uscc for e in self.entities if typed in e.fields["pinyin"]}
@@ -95,18 +96,18 @@ def _fragments(name: str, width: int) -> Iterator[str]:
 def derive_cases(entities: list[IndexedEntity]) -> list[Case]:
     reg = Register(entities)
     by_uscc = sorted(entities, key=lambda e: e.uscc)
-    plain = [e for e in by_uscc if text.has_cjk(e.public["name"])]
+    plain = [e for e in by_uscc if names.has_cjk(e.public["name"])]
     cases: list[Case] = []
 
     def full_name(e: IndexedEntity) -> str | None:
         name = e.public["name"]
-        return name if reg.current[name] == 1 and reg.canonical[text.canonical(name)] == 1 else None
+        return name if reg.current[name] == 1 and reg.canonical[names.canonical(name)] == 1 else None
 
     def fragment(e: IndexedEntity) -> str | None:
         for frag in _fragments(e.public["name"], 4):
-            if any(w in frag for w in ("有限", "公司", "分公", "合伙")) or not text.has_cjk(frag):
+            if any(w in frag for w in ("有限", "公司", "分公", "合伙")) or not names.has_cjk(frag):
                 continue
-            if reg.holders(frag) == {e.uscc} and reg.holders(text.canonical(frag), canonical=True) == {
+            if reg.holders(frag) == {e.uscc} and reg.holders(names.canonical(frag), canonical=True) == {
                 e.uscc
             }:
                 return frag
@@ -115,7 +116,7 @@ def derive_cases(entities: list[IndexedEntity]) -> list[Case]:
     def former_name(e: IndexedEntity) -> str | None:
         for former in e.public["former_names"]:
             name = former["name"]
-            others = reg.holders(name) | reg.holders(text.canonical(name), canonical=True)
+            others = reg.holders(name) | reg.holders(names.canonical(name), canonical=True)
             if others == {e.uscc} and name not in e.public["name"]:
                 return name
         return None
@@ -123,9 +124,9 @@ def derive_cases(entities: list[IndexedEntity]) -> list[Case]:
     def pinyin_of_fragment(spaced: bool) -> Callable[[IndexedEntity], str | None]:
         def make(e: IndexedEntity) -> str | None:
             for frag in _fragments(e.public["name"], 4):
-                if not all(text.has_cjk(ch) for ch in frag):
+                if not all(names.has_cjk(ch) for ch in frag):
                     continue
-                syllables = [text.full_pinyin(ch) for ch in frag]
+                syllables = [names.full_pinyin(ch) for ch in frag]
                 squeezed = "".join(syllables)
                 if reg.pinyin_holders(squeezed) == {e.uscc}:
                     return " ".join(syllables) if spaced else squeezed
@@ -135,8 +136,8 @@ def derive_cases(entities: list[IndexedEntity]) -> list[Case]:
 
     def initials_of_fragment(e: IndexedEntity) -> str | None:
         for frag in _fragments(e.public["name"], 4):
-            if all(text.has_cjk(ch) for ch in frag):
-                typed = text.initials(frag)
+            if all(names.has_cjk(ch) for ch in frag):
+                typed = names.initials(frag)
                 if reg.pinyin_holders(typed) == {e.uscc}:
                     return typed
         return None
@@ -150,7 +151,7 @@ def derive_cases(entities: list[IndexedEntity]) -> list[Case]:
 
     def person(e: IndexedEntity) -> str | None:
         name = e.fields["person"]
-        if text.has_cjk(name) and reg.persons[name] == 1 and not reg.holders(name):
+        if names.has_cjk(name) and reg.persons[name] == 1 and not reg.holders(name):
             return name
         return None
 
@@ -174,22 +175,22 @@ def derive_cases(entities: list[IndexedEntity]) -> list[Case]:
             return None
         query = name[:3] + TYPO_CHAR + name[4:]
         scores = sorted(
-            ((text.fuzzy_score(text.analyse(query), names), u) for u, names in reg.names.items()),
+            ((names.fuzzy_score(names.analyse(query), held), u) for u, held in reg.names.items()),
             reverse=True,
         )
         return query if scores[0][1] == e.uscc and scores[0][0] - scores[1][0] >= 5 else None
 
     def pinyin_typo(e: IndexedEntity) -> str | None:
         name = e.public["name"]
-        if full_name(e) is None or not all(text.has_cjk(ch) for ch in name):
+        if full_name(e) is None or not all(names.has_cjk(ch) for ch in name):
             return None
-        spelled = text.full_pinyin(name)
+        spelled = names.full_pinyin(name)
         at = len(spelled) // 2
         query = spelled[:at] + spelled[at + 1] + spelled[at] + spelled[at + 2 :]
         if query == spelled or reg.pinyin_holders(query):
             return None
         scores = sorted(
-            ((text.fuzzy_score(text.analyse(query), names), u) for u, names in reg.names.items()),
+            ((names.fuzzy_score(names.analyse(query), held), u) for u, held in reg.names.items()),
             reverse=True,
         )
         return query if scores[0][1] == e.uscc and scores[0][0] - scores[1][0] >= 5 else None

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from adapters.search_index import text
 from adapters.search_index.base import IndexedEntity, SearchIndex
 from adapters.search_index.elasticsearch import ElasticsearchIndex
+from adapters.search_index.ranking import names_of
 from adapters.search_index.sqlite import SQLiteSearchIndex
 from tests.contract.relevance_cases import TODAY, Case, build_register, derive_cases
 from tests.engines import elasticsearch_url, real, unique_prefix
@@ -86,8 +86,8 @@ def test_name_matches_come_back_highlighted(index: SearchIndex, cases: list[Case
             continue
         page = index.search(case.query, TODAY, size=1)
         marked = page.highlights[0] if page.highlights else None
-        names = text.names_of(page.items[0]) if page.items else []
+        written = names_of(page.items[0]) if page.items else []
         plain = (marked or "").replace("<em>", "").replace("</em>", "")
-        if marked is None or "<em>" not in marked or plain not in names:
+        if marked is None or "<em>" not in marked or plain not in written:
             wrong.append(f"{case.kind}: {case.query!r} → {marked!r}")
     assert wrong == [], "\n".join(wrong)

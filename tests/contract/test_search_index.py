@@ -26,7 +26,7 @@ from adapters.search_index.base import (
     SearchIndex,
     SearchUnavailable,
 )
-from adapters.search_index.elasticsearch import ElasticsearchIndex, _definition
+from adapters.search_index.elasticsearch import ElasticsearchIndex, definition
 from adapters.search_index.sqlite import SQLiteSearchIndex
 from domain.departments import DepartmentRegistry
 from domain.identity import make_resident_id
@@ -589,7 +589,7 @@ def test_an_index_of_an_older_mapping_keeps_serving_until_a_rebuild_brings_the_n
     es_index: tuple[ElasticsearchIndex, Elasticsearch], world: World
 ) -> None:
     index, client = es_index
-    old = _definition("entities")
+    old = definition("entities")
     old["mappings"]["properties"]["codes"] = {"type": "keyword"}  # doc values on: cannot be undone
     client.indices.create(index=f"{index.entities_alias}-v1", **old, aliases={index.entities_alias: {}})
     index.ensure()  # does not fail: the serving index keeps its mapping
@@ -639,6 +639,23 @@ def test_legal_forms_and_full_width_brackets_are_normalised(
     write(index, world.register(51, stored), world.register(52, "天津市宏达物流有限公司"), position=2)
     page = index.search(typed, TODAY)
     assert names(page.items)[:1] == [stored]
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored", "marked"),
+    [
+        ("天津濱海恆通科技有限責任公司", "天津滨海恒通科技有限公司", "<em>天津滨海恒通科技有限公司</em>"),
+        ("濱海恆通", "天津滨海恒通科技有限公司", "天津<em>滨海恒通</em>科技有限公司"),
+        ("恆通", "天津滨海恒通科技有限公司", "天津滨海<em>恒通</em>科技有限公司"),
+        ("滨海恒通", "天津濱海恆通科技有限公司", "天津<em>濱海恆通</em>科技有限公司"),
+    ],
+)
+def test_traditional_characters_find_the_simplified_name_and_the_other_way_round(
+    index: SearchIndex, world: World, typed: str, stored: str, marked: str
+) -> None:
+    write(index, world.register(58, stored), world.register(59, "天津市宏达物流有限公司"), position=2)
+    page = index.search(typed, TODAY)
+    assert (names(page.items), page.highlights) == ([stored], [marked])
 
 
 def test_the_name_as_written_ranks_above_the_same_name_in_another_legal_form(

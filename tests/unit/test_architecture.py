@@ -90,9 +90,6 @@ LAYERS: dict[str, Layer] = {
             "pwdlib",  # password hashing (argon2id)
             "cryptography",  # Ed25519 envelope signatures
             "limits",  # rate-limit counters (memory, Redis)
-            # name normalisation in adapters/search_index/text.py, until it moves to domain/names
-            "pypinyin",
-            "rapidfuzz",
         )
     ),
     "projections": Layer(
@@ -104,8 +101,6 @@ LAYERS: dict[str, Layer] = {
             "adapters.publication_log.base",
             "adapters.status_view",
             "adapters.tracking",
-            # name normalisation, until it moves to domain/names
-            "adapters.search_index.text",
             "eventsourcing.persistence",
             "eventsourcing.projection",
             "eventsourcing.utils",
@@ -123,12 +118,15 @@ LAYERS: dict[str, Layer] = {
             "ingestion",
             "pydantic",
             "pydantic_settings",
-            "pypinyin",  # the data generator's names
             "yaml",  # the AsyncAPI document
         )
     ),
     "api": Layer((ANY,)),
 }
+
+#: Pure text libraries: only `domain.names` uses them (the projections, both search engines and
+#: the data generator go through it), so names are normalised, read and matched one way.
+TEXT_LIBRARIES = ("pypinyin", "rapidfuzz", "opencc")
 
 #: Top-level directories that are not layers of the application.
 NOT_LAYERS = {"tests", "bench", "docs", "var", "node_modules"}
@@ -221,6 +219,16 @@ def test_infra_never_imports_the_api() -> None:
     assert not any(_matches(prefix, "api") for prefix in LAYERS["infra"].may_import)
 
 
+def test_text_libraries_are_allowed_in_domain_names_only() -> None:
+    allowing = {
+        name
+        for name, layer in LAYERS.items()
+        if name != "api"
+        and any(_matches(lib, prefix) for lib in TEXT_LIBRARIES for prefix in layer.may_import)
+    }
+    assert allowing == {"domain.names"}
+
+
 def test_no_layer_below_the_api_may_import_it() -> None:
     for name, layer in LAYERS.items():
         if name != "api":
@@ -254,6 +262,8 @@ def _plant(tmp_path: Path, module: str, source: str) -> Path:
         ("domain.bad", "from ..projections import runner\n"),
         ("projections.bad", "from adapters.search_index.sqlite import SQLiteSearchIndex\n"),
         ("projections.bad", "import kafka\n"),
+        ("projections.bad", "from pypinyin import lazy_pinyin\n"),
+        ("adapters.bad", "from rapidfuzz import fuzz\n"),
         ("ingestion.bad", "from adapters.publication_log.kafka import KafkaLog\n"),
         ("adapters.bad", "from projections.runner import EntityProjection\n"),
         ("adapters.bad", "import somevendor\n"),

@@ -1,0 +1,85 @@
+"""The embedded search index on SQLite FTS5 (trigram tokenizer: Chinese substrings of 3+ chars).
+
+A thin class over the parts, split like the Elasticsearch adapter:
+
+- `connection` — one connection per thread (WAL), transactions;
+- `schema` — the tables of each projection and their generations, migration (a column per
+  filter field of `FILTER_FIELDS`);
+- `documents` — the version-guarded rows each projection writes;
+- `writer` — a projection's rows and its position in one transaction; the publicity job;
+- `queries` — the SQL, ranking built from `adapters.search_index.ranking` (pure);
+- `search` — reads: search, the fuzzy tier, documents by USCC, records, counts;
+- `rebuild` — shadow tables filled beside the serving ones, swapped in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from adapters.search_index.base import (
+    NO_FILTERS,
+    IndexedEntity,
+    Page,
+    RecordQuery,
+    SearchFilters,
+    SearchIndex,
+)
+from adapters.search_index.sqlite.connection import Connections
+from adapters.search_index.sqlite.rebuild import Rebuilds
+from adapters.search_index.sqlite.schema import migrate
+from adapters.search_index.sqlite.search import Reader
+from adapters.search_index.sqlite.writer import Writer
+
+
+class SQLiteSearchIndex(SearchIndex):
+    def __init__(self, path: Path) -> None:
+        self.connections = Connections(path)
+        self.path = self.connections.path
+        self._writer = Writer(self.connections)
+        self._reader = Reader(self.connections)
+        self._rebuilds = Rebuilds(self.connections)
+        migrate(self.connections.get())
+
+    def position(self, projection: str) -> int | None:
+        return self._writer.position(projection)
+
+    def write(self, projection: str, entities: Sequence[IndexedEntity], position: int) -> None:
+        self._writer.write(projection, entities, position)
+
+    def search(
+        self, q: str, today: date, page: int = 1, size: int = 20, *, filters: SearchFilters = NO_FILTERS
+    ) -> Page:
+        return self._reader.search(q, today, page, size, filters=filters)
+
+    def get_public(self, uscc: str) -> dict[str, Any] | None:
+        return self._reader.get("entities", "public_doc", uscc)
+
+    def get_sharing(self, uscc: str) -> dict[str, Any] | None:
+        return self._reader.get("sharing", "sharing_doc", uscc)
+
+    def records(self, query: RecordQuery, today: date, page: int = 1, size: int = 20) -> Page:
+        return self._reader.records(query, today, page, size)
+
+    def count(self, projection: str = "entities") -> int:
+        return self._reader.count(projection)
+
+    def reevaluate_flags(self, today: date) -> int:
+        return self._writer.reevaluate_flags(today)
+
+    def begin_rebuild(self, projection: str) -> str:
+        return self._rebuilds.begin(projection)
+
+    def write_rebuild(self, projection: str, target: str, entities: Sequence[IndexedEntity]) -> None:
+        self._rebuilds.write(projection, target, entities)
+
+    def finish_rebuild(self, projection: str, target: str, position: int) -> None:
+        self._rebuilds.finish(projection, target, position)
+
+    def abort_rebuild(self, projection: str, target: str) -> None:
+        self._rebuilds.abort(projection, target)
+
+    def close(self) -> None:
+        self.connections.close()
