@@ -43,6 +43,7 @@ unit: $(STAMP)
 
 schemas: $(STAMP)
 	$(BIN)/python -m infra.schemas --write
+	$(BIN)/python -m api.access --write
 
 services-up:
 	bash infra/provision/services.sh up

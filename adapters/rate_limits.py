@@ -47,9 +47,18 @@ class Decision:
 class RateLimiter:
     """Counts hits per (bucket, caller) against a limit."""
 
-    def __init__(self, storage_uri: str = "memory://") -> None:
+    def __init__(self, storage_uri: str = "memory://", *, key_prefix: str = "gongshi") -> None:
+        """`key_prefix` names this platform's counters in a shared Redis (`GONGSHI_PREFIX`)."""
         self.storage_uri = storage_uri
-        self._storage = storage_from_string(storage_uri)
+        if storage_uri.startswith("memory://"):
+            self._storage = storage_from_string(storage_uri)
+        else:  # a Redis that is down answers at once instead of holding requests
+            self._storage = storage_from_string(
+                storage_uri,
+                key_prefix=f"{key_prefix}:limits",
+                socket_connect_timeout=0.5,
+                socket_timeout=0.5,
+            )
         self._limiter = MovingWindowRateLimiter(self._storage)
 
     @property
@@ -69,8 +78,14 @@ class RateLimiter:
         return Decision(True)
 
     def reset(self) -> None:
-        """Forget every counter (tests, and an operator after a false alarm)."""
+        """Forget every counter of this platform (tests, and an operator after a false alarm)."""
         self._storage.reset()
+
+    def close(self) -> None:
+        client = getattr(self._storage, "storage", None)  # the redis client, when there is one
+        close = getattr(client, "close", None)
+        if callable(close):
+            close()
 
     def _safe_uri(self) -> str:
         scheme, _, rest = self.storage_uri.partition("://")

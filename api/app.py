@@ -7,10 +7,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api import errors, metrics, web
-from api.routers import admin, departments, entities, extracts, health, publications, records
+from api.access import MATRIX
+from api.gate import Gate, confirm_route, document_refusals
+from api.routers import admin, departments, enterprise, entities, extracts, health, publications, records
 from api.supervisor import Role, Supervisor, runners_for
 from infra.bootstrap import Container
 
@@ -35,8 +37,11 @@ def create_app(container: Container, *, run_background: bool = False, owns_conta
         version="1.0.0",
         description="Public lookup of market entities' credit records, as published by the departments.",
         lifespan=lifespan,
+        dependencies=[Depends(confirm_route)],
     )
     app.state.container = container
+    app.state.matrix = MATRIX  # who may call what (api/access.py), applied by the gate
+    app.add_middleware(Gate)
     errors.install(app)
     for router in (
         health.router,
@@ -44,12 +49,15 @@ def create_app(container: Container, *, run_background: bool = False, owns_conta
         records.router,
         departments.router,
         publications.router,
+        publications.progress_router,
+        enterprise.router,
         extracts.router,
         admin.router,
         metrics.router,
     ):
         app.include_router(router)
     web.install(app)
+    document_refusals(app)
     return app
 
 

@@ -11,16 +11,18 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from adapters.credentials import CredentialsUnavailable
+from adapters.credentials import CredentialStore
 from adapters.extract_ledger import ExtractLedger
 from adapters.publication_log.base import PublicationLog
 from adapters.search_index.base import SearchIndex
 from adapters.status_view import StatusView
-from api.errors import ApiError
+from api.errors import ApiError, Refusal
+from domain.access import Principal, Role
 from domain.clock import Clock
 from domain.departments import DepartmentRegistry
 from domain.uscc import partition_key
 from infra.bootstrap import Container
+from infra.settings import Settings
 from ingestion.worker import IngestionWorker
 from projections.following import Follower
 from projections.runner import EntityProjection
@@ -98,32 +100,80 @@ WorkerDep = Annotated[IngestionWorker | None, Depends(_worker)]
 PublicationTopicDep = Annotated[PublicationTopic, Depends(_publication_topic)]
 
 
-# --- the authenticated department -------------------------------------------------------------
+# --- who is calling (decided by the gate, api/gate.py, from the matrix, api/access.py) ----------
 
-_bearer = HTTPBearer(auto_error=False, description="部门 API 密钥：`Authorization: Bearer gs_…`")
-_api_key = APIKeyHeader(name="X-Api-Key", auto_error=False, description="或以 `X-Api-Key: gs_…` 提交")
-
-
-def authenticated_department(
-    container: _ContainerDep,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    api_key: Annotated[str | None, Depends(_api_key)],
-) -> str:
-    """The department whose API key the request carries (`Authorization: Bearer` or
-    `X-Api-Key`); 401 without a valid one, 503 when the credential store is down."""
-    key = bearer.credentials if bearer is not None else api_key
-    try:
-        department = container.credentials.department_for(key.strip()) if key else None
-    except CredentialsUnavailable:
-        raise ApiError(503, "credentials_unavailable", "认证服务暂时不可用，请稍后再试") from None
-    if department is None:
-        raise ApiError(
-            401,
-            "unauthorized",
-            "缺少或无效的部门密钥，请以 Authorization: Bearer 提交",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return department
+# Declared for the OpenAPI document only (auto_error off): the gate has already read and checked
+# the credential by the time a route runs.
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="密钥或令牌：`Authorization: Bearer gs_…`（部门）、`gsa_…`（机构）、`gsadm_…`（管理员）、"
+    "`gsp_…`（公众）、`gse_…`（企业令牌）",
+)
+_api_key = APIKeyHeader(
+    name="X-Api-Key", auto_error=False, description="部门密钥也可以 `X-Api-Key: gs_…` 提交"
+)
+_BearerDoc = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+_ApiKeyDoc = Annotated[str | None, Depends(_api_key)]
 
 
+def _principal(request: Request) -> Principal:
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:  # the gate always sets it: without the gate nothing is let through
+        raise ApiError(500, "internal_error", "服务器内部错误，请稍后再试")
+    return principal
+
+
+def _client_address(request: Request) -> str:
+    address: str | None = getattr(request.state, "client_address", None)
+    return address or (request.client.host if request.client else "-")
+
+
+#: Who is calling: the anonymous public (`domain.access.ANONYMOUS`) or the key's or token's owner.
+PrincipalDep = Annotated[Principal, Depends(_principal)]
+#: The client's address (behind a trusted proxy: from X-Forwarded-For; see api/limits.py).
+ClientAddressDep = Annotated[str, Depends(_client_address)]
+
+
+def _subject_of(principal: Principal, role: Role) -> str:
+    # the matrix lets only `role` reach a route that asks for it; this is the second lock
+    if principal.role != role or principal.subject is None:
+        raise Refusal("forbidden")
+    return principal.subject
+
+
+def authenticated_department(principal: PrincipalDep, _bearer: _BearerDoc, _api_key: _ApiKeyDoc) -> str:
+    """The department whose key the request carries."""
+    return _subject_of(principal, Role.DEPARTMENT)
+
+
+def authenticated_enterprise(principal: PrincipalDep, _bearer: _BearerDoc) -> str:
+    """The USCC of the enterprise whose token (or session) the request carries."""
+    return _subject_of(principal, Role.ENTERPRISE)
+
+
+def authenticated_agency(principal: PrincipalDep, _bearer: _BearerDoc) -> Principal:
+    """The agency key's principal (its office code is `subject`, its scopes `scopes`)."""
+    _subject_of(principal, Role.AGENCY)
+    return principal
+
+
+#: The department code of the calling department's key.
 DepartmentDep = Annotated[str, Depends(authenticated_department)]
+#: The USCC of the logged-in enterprise.
+EnterpriseDep = Annotated[str, Depends(authenticated_enterprise)]
+#: The calling agency key (scopes checked by the matrix row).
+AgencyDep = Annotated[Principal, Depends(authenticated_agency)]
+
+
+def _credentials(container: _ContainerDep) -> CredentialStore:
+    return container.credentials
+
+
+def _settings(container: _ContainerDep) -> Settings:
+    return container.settings
+
+
+#: The credential store (enterprise login and activation).
+CredentialsDep = Annotated[CredentialStore, Depends(_credentials)]
+#: The platform's settings (read-only).
+SettingsDep = Annotated[Settings, Depends(_settings)]

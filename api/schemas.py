@@ -89,10 +89,8 @@ class DepartmentPublic(BaseModel):
 
 
 class HealthPublic(BaseModel):
-    status: str = Field(description="ok | degraded")
-    today: str
-    search: str
-    projections: dict[str, dict[str, int]]
+    status: str = Field(description="ok | degraded (search unreachable, or a projection far behind)")
+    today: str = Field(description="the system date")
 
 
 class PublicationAccepted(BaseModel):

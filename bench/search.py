@@ -167,6 +167,9 @@ def main() -> None:
         "GONGSHI_PREFIX": args.prefix,
         "GONGSHI_HTTP_PORT": str(port),
         "GONGSHI_TODAY": "2026-11-22",
+        # the load generator is one client address: limits it never reaches (still counted)
+        "GONGSHI_RATE_LIMIT_PUBLIC_API": "100000000/minute",
+        "GONGSHI_RATE_LIMIT_PAGES": "100000000/minute",
     }
     with tempfile.TemporaryDirectory(prefix="gongshi-bench-search-") as tmp:
         env["GONGSHI_DATA_DIR"] = tmp

@@ -18,6 +18,7 @@ from adapters.credentials import CredentialStore
 from adapters.event_store import postgres_env, sqlite_env
 from adapters.extract_ledger import ExtractLedger
 from adapters.publication_log.base import PublicationLog
+from adapters.rate_limits import RateLimiter
 from adapters.search_index.base import SearchIndex
 from adapters.status_view import StatusView
 from adapters.tracking import TrackingStore, open_tracking
@@ -198,6 +199,13 @@ class Container:
         )
 
     @cached_property
+    def rate_limiter(self) -> RateLimiter:
+        """Rate-limit counters: in Redis when `GONGSHI_REDIS_URL` is set (shared by every API
+        process), else in this process's memory."""
+        s = self.settings
+        return RateLimiter(s.redis_url or "memory://", key_prefix=s.prefix)
+
+    @cached_property
     def worker(self) -> IngestionWorker:
         s = self.settings
         return IngestionWorker(
@@ -258,6 +266,7 @@ class Container:
             "extract_ledger",
             "status_view",
             "credentials",
+            "rate_limiter",
         )
         for name in names:
             obj = self.__dict__.get(name)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from adapters.rate_limits import parse_limit
 
 
 class Settings(BaseSettings):
@@ -33,6 +36,26 @@ class Settings(BaseSettings):
         "<data_dir>/secret.key. Every process and machine of one platform must share it.",
     )
 
+    # who may call what (api/access.py): limits in the `limits` notation, per client address for
+    # the public, per key for keyed callers; shared between API processes through Redis when set
+    redis_url: str | None = Field(
+        None,
+        description="e.g. redis://127.0.0.1:6379/0: rate-limit counters shared by every API "
+        "process; unset = counted in each process's memory",
+    )
+    rate_limit_public_api: str = Field("60/minute", description="the public API, per client address")
+    rate_limit_pages: str = Field("120/minute", description="the web pages, per client address")
+    rate_limit_extracts: str = Field("10/minute", description="PDF extracts issued, per client or key")
+    rate_limit_keys: str = Field(
+        "1200/minute", description="every keyed caller without a limit of its own, per key"
+    )
+    trusted_proxies: str = Field(
+        "", description="comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed"
+    )
+    metrics_token: SecretStr | None = Field(
+        None, description="a bearer token that may read /metrics only (a Prometheus scraper)"
+    )
+
     prefix: str = Field("gongshi", description="prefix of topic and index names (unique per test run)")
     consumer_group: str = "gongshi-ingest"
     ingest_batch_size: int = 500
@@ -54,6 +77,30 @@ class Settings(BaseSettings):
         description="market supervision's own penalties under SAMR Order 45 (samr) or the credit "
         "platform's NDRC rule sets like every other department (credit_platform)",
     )
+
+    @field_validator("rate_limit_public_api", "rate_limit_pages", "rate_limit_extracts", "rate_limit_keys")
+    @classmethod
+    def _limit(cls, value: str) -> str:
+        parse_limit(value)
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                try:
+                    ip_network(part.strip(), strict=False)
+                except ValueError:
+                    raise ValueError(f"“{part.strip()}”不是有效的 IP 地址或网段（CIDR）") from None
+        return value
+
+    @property
+    def trusted_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """`trusted_proxies` parsed."""
+        return tuple(
+            ip_network(p.strip(), strict=False) for p in self.trusted_proxies.split(",") if p.strip()
+        )
 
     @property
     def publications_topic(self) -> str:

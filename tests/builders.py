@@ -25,6 +25,15 @@ BINHAI = "120116"
 AMR = "TJ-AMR"
 
 #: In-memory event store (eventsourcing's plain-Python recorders).
+#: Settings for a platform that tests call far more often than a person would: limits no test
+#: reaches (tests of the limits themselves use the defaults, tests/e2e/test_rate_limits.py).
+GENEROUS_LIMITS = {
+    "rate_limit_public_api": "100000/minute",
+    "rate_limit_pages": "100000/minute",
+    "rate_limit_extracts": "100000/minute",
+    "rate_limit_keys": "100000/minute",
+}
+
 POPO_ENV = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 #: SQLite in memory: the embedded store's transcoding and transactions, nothing on disk.
 SQLITE_MEMORY_ENV = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": ":memory:"}

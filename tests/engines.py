@@ -24,6 +24,7 @@ POSTGRES_DSN = os.environ.get(
     "GONGSHI_TEST_POSTGRES_DSN", "postgresql://gongshi:gongshi@127.0.0.1:5432/gongshi"
 )
 ELASTICSEARCH_URL = os.environ.get("GONGSHI_TEST_ELASTICSEARCH_URL", "http://127.0.0.1:9200")
+REDIS_URL = os.environ.get("GONGSHI_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 RUN_ID = uuid.uuid4().hex[:8]
 
@@ -86,6 +87,12 @@ def elasticsearch_url() -> str:
     url = urlparse(ELASTICSEARCH_URL)
     require("Elasticsearch", url.hostname or "127.0.0.1", url.port or 9200)
     return ELASTICSEARCH_URL
+
+
+def redis_url() -> str:
+    url = urlparse(REDIS_URL)
+    require("Redis", url.hostname or "127.0.0.1", url.port or 6379)
+    return REDIS_URL
 
 
 def real(engine: str) -> object:

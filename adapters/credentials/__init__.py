@@ -1,6 +1,7 @@
 """Credentials of every role: API keys, enterprise accounts and tokens, failed-login counts."""
 
 from adapters.credentials.keys import key_id_of, new_secret
+from adapters.credentials.refusals import RefusedKey
 from adapters.credentials.store import (
     AccountError,
     ApiKey,
@@ -25,6 +26,7 @@ __all__ = [
     "LoginRefused",
     "LoginThrottled",
     "PostgresCredentialStore",
+    "RefusedKey",
     "SQLiteCredentialStore",
     "key_id_of",
     "new_secret",

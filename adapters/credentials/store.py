@@ -36,6 +36,7 @@ from adapters.credentials.keys import (
     password_hasher,
     verify_secret,
 )
+from adapters.credentials.refusals import REFUSALS_DDL, RefusalRecords
 from adapters.credentials.signing import Signer, key_id_for
 from adapters.sqlite_util import SQLiteTable
 from domain.access import (
@@ -77,8 +78,16 @@ DDL: tuple[str, ...] = (
     "public_key TEXT NOT NULL, created_at {ts} NOT NULL, revoked_at {ts})",
     "CREATE TABLE IF NOT EXISTS {login_failures} (uscc TEXT NOT NULL, address TEXT NOT NULL, "
     "failures INTEGER NOT NULL, last_failed_at {ts} NOT NULL, PRIMARY KEY (uscc, address))",
+    REFUSALS_DDL,
 )
-TABLES = ("api_keys", "enterprise_accounts", "enterprise_tokens", "signing_keys", "login_failures")
+TABLES = (
+    "api_keys",
+    "enterprise_accounts",
+    "enterprise_tokens",
+    "signing_keys",
+    "login_failures",
+    "refusals",
+)
 MAX_ACTIVE_SIGNING_KEYS = 2  # one in use and its successor, during a rotation
 ANY_ACCOUNT = "*"  # the login_failures row that counts one address's failures across accounts
 
@@ -159,8 +168,9 @@ def _day(value: Any) -> date | None:
     return None if value is None else date.fromisoformat(str(value))
 
 
-class CredentialStore:
-    """Port and use cases; built by `SQLiteCredentialStore` or `PostgresCredentialStore`."""
+class CredentialStore(RefusalRecords):
+    """Port and use cases; built by `SQLiteCredentialStore` or `PostgresCredentialStore`. The
+    counts of refused keys are `RefusalRecords` (`refusals.py`)."""
 
     def __init__(self, db: _Db, *, clock: Clock, pepper: bytes, hasher: PasswordHash | None = None) -> None:
         self._db = db

@@ -3,14 +3,15 @@
 - `publish` — data in: `generate`, `publish` (onto the log or through the gateway, then wait for
   the statuses; `publishing` holds the file/gateway/status machinery), `load`;
 - `run` — running the platform: `serve`, `run ingest|projections|api`;
-- `admin` — operating it: `parked`, `departments …`, `projections …`, `jobs run …`.
+- `admin` — operating it: `parked`, `departments …`, `projections …`, `jobs run …`;
+- `keys` — the other roles' keys: `agencies …`, `admins …`, `public-keys …`, and `audit refusals`.
 """
 
 from __future__ import annotations
 
 import typer
 
-from api.cli import admin, publish, run
+from api.cli import admin, keys, publish, run
 
 app = typer.Typer(
     help="Gongshi 公示 — market-entity credit information publicity platform.", no_args_is_help=True
@@ -25,5 +26,9 @@ app.command()(admin.parked)
 app.add_typer(admin.departments_app, name="departments")
 app.add_typer(admin.projections_app, name="projections")
 app.add_typer(admin.jobs_app, name="jobs")
+app.add_typer(keys.agencies_app, name="agencies")
+app.add_typer(keys.admins_app, name="admins")
+app.add_typer(keys.public_keys_app, name="public-keys")
+app.add_typer(keys.audit_app, name="audit")
 
 __all__ = ["app"]

@@ -150,11 +150,11 @@ class Gateway:
         return out
 
     def _status_projection(self) -> dict[str, Any] | None:
-        """The status projection's position and head, from the gateway's /healthz (200 or 503)."""
+        """The status projection's position, head and lag (`GET /api/v1/gateway/progress`)."""
         try:
-            body = self.client.get("/healthz").json()
-            state = body["projections"]["publication_status"]
-        except (httpx.HTTPError, ValueError, KeyError, TypeError):
+            response = self.client.get("/api/v1/gateway/progress")
+            state = response.json() if response.status_code == 200 else None
+        except (httpx.HTTPError, ValueError):
             return None
         return state if isinstance(state, dict) else None
 
@@ -169,13 +169,30 @@ class Gateway:
         return []
 
     def _call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        try:
-            return self.client.request(method, url, **kwargs)
-        except httpx.HTTPError as err:
-            raise GatewayRefused(f"无法连接网关 {self.client.base_url}：{err}") from err
+        """One request; over the key's rate limit (429), wait as long as `Retry-After` says
+        (at most a minute each time) and send it again."""
+        for _ in range(MAX_RATE_LIMITED):
+            try:
+                response = self.client.request(method, url, **kwargs)
+            except httpx.HTTPError as err:
+                raise GatewayRefused(f"无法连接网关 {self.client.base_url}：{err}") from err
+            if response.status_code != 429:
+                return response
+            time.sleep(_retry_after(response))
+        raise GatewayRefused(f"网关多次拒绝（访问过于频繁）：{_reason(response)}")
 
     def close(self) -> None:
         self.client.close()
+
+
+MAX_RATE_LIMITED = 30
+
+
+def _retry_after(response: httpx.Response) -> float:
+    try:
+        return min(60.0, max(0.5, float(response.headers.get("Retry-After", "1"))))
+    except ValueError:
+        return 1.0
 
 
 def _code(response: httpx.Response) -> str:

@@ -13,17 +13,18 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from adapters.publication_log.base import LogUnavailable
 from adapters.status_view import StatusUnavailable
-from api.deps import DepartmentDep, PublicationTopicDep, StatusViewDep
+from api.deps import DepartmentDep, FollowersDep, PublicationTopicDep, StatusViewDep
 from api.errors import error_response
 from api.schemas import ErrorPublic, PublicationAccepted, PublicationStatusPublic
 from domain.publications import Envelope, describe_validation_error
 
 router = APIRouter(prefix="/api/v1/publications", tags=["gateway"])
+progress_router = APIRouter(prefix="/api/v1/gateway", tags=["gateway"])
 
 #: Larger than any real envelope; Kafka's default message limit is 1 MiB.
 MAX_BODY_BYTES = 512 * 1024
@@ -100,3 +101,24 @@ def publication_status(publication_id: str, department: DepartmentDep, status_vi
         uscc=row["uscc"],
         kind=row["kind"],
     )
+
+
+class ProgressPublic(BaseModel):
+    """How far the publication statuses have come: `gongshi publish --wait` tells a stalled
+    platform from a busy one with it."""
+
+    position: int = Field(description="last notification id the status view has read")
+    head: int = Field(description="last notification id in the event store")
+    lag: int = Field(description="head − position")
+
+
+@progress_router.get(
+    "/progress",
+    response_model=ProgressPublic,
+    responses=_AUTH_RESPONSES,
+    summary="处理状态的进度",
+)
+def progress(department: DepartmentDep, followers: FollowersDep) -> ProgressPublic:
+    status = next(f for f in followers if f.name == "publication_status")
+    head, position = status.head(), status.position()
+    return ProgressPublic(position=position, head=head, lag=max(0, head - position))

@@ -361,3 +361,41 @@ def test_registering_the_platform_key_twice_is_harmless(store: CredentialStore) 
     assert store.register_signing_key("platform", platform.public) == platform.key_id
     assert store.register_signing_key("platform", platform.public) == platform.key_id
     assert store.signing_key(platform.key_id) == ("platform", platform.public, False)
+
+
+# --- refused keys -------------------------------------------------------------------------------------
+
+
+def test_refusals_of_a_key_are_counted_per_code_and_listed_most_refused_first(opened: Opened) -> None:
+    store = opened.store
+    revoked = store.add(Role.DEPARTMENT, "TJ-AMR")
+    agency = store.add(Role.AGENCY, "TJ-TAX-JC1", scopes=("read",))
+    revoked_id, agency_id = key_id_of(revoked), key_id_of(agency)
+    assert revoked_id and agency_id
+    store.revoke(revoked_id)
+    start = opened.moment.instant
+    for n in range(3):
+        assert store.record_refusal(revoked_id, "unauthorized", "/api/v1/publications", f"10.0.0.{n}")
+    opened.moment.advance(3600)  # the next hour: a row of its own, summed when listed
+    other = opened.reopen()  # type: ignore[operator]
+    assert other.record_refusal(
+        revoked_id, "unauthorized", "/api/v1/publications/{publication_id}", "10.0.0.9"
+    )
+    assert store.record_refusal(agency_id, "forbidden", "/api/v1/admin/projections", "10.0.0.5")
+
+    listed = store.refused_keys(start)
+    assert [(k.key_id, k.code, k.count) for k in listed] == [
+        (revoked_id, "unauthorized", 4),
+        (agency_id, "forbidden", 1),
+    ]
+    first = listed[0]
+    assert (first.role, first.subject, first.revoked) == (Role.DEPARTMENT, "TJ-AMR", True)
+    assert first.routes == ["/api/v1/publications", "/api/v1/publications/{publication_id}"]
+    assert first.last_address == "10.0.0.9" and first.first_at == start
+    assert [k.key_id for k in store.refused_keys(start, at_least=2)] == [revoked_id]
+    assert [k.count for k in store.refused_keys(opened.moment.instant)] == [1, 1]  # this hour only
+
+
+def test_a_made_up_key_adds_no_refusal_row(store: CredentialStore) -> None:
+    assert store.record_refusal("Zz9Yy8Xx", "unauthorized", "/api/v1/publications", "10.0.0.1") is False
+    assert store.refused_keys(datetime(2000, 1, 1, tzinfo=UTC)) == []

@@ -13,12 +13,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from domain.access import Role
 from domain.uscc import partition_key
 from infra.bootstrap import Container, build
 from infra.datagen.generator import write_jsonl
 from infra.settings import Settings
+from tests.builders import GENEROUS_LIMITS
 
 TODAY = date(2026, 11, 22)
+METRICS_TOKEN = "e2e-scrape-token-0123456789"
 
 
 @dataclass
@@ -26,6 +29,12 @@ class Platform:
     container: Container
     client: TestClient
     envelopes: list[dict]
+    admin_key: str = ""
+
+    @property
+    def admin(self) -> dict[str, str]:
+        """Headers of an operator's request (an admin key)."""
+        return {"Authorization": f"Bearer {self.admin_key}"}
 
 
 @pytest.fixture(scope="session")
@@ -34,15 +43,18 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     source = data_dir / "generated.jsonl"
     write_jsonl(source, 120, 7, TODAY)
     lines = source.read_bytes().splitlines()
-    container = build(Settings(data_dir=data_dir, today=TODAY))
+    container = build(
+        Settings(data_dir=data_dir, today=TODAY, metrics_token=METRICS_TOKEN, **GENEROUS_LIMITS)
+    )
     container.log.produce_many(
         container.settings.publications_topic,
         ((partition_key(json.loads(line)["uscc"]), line) for line in lines),
     )
     container.worker.drain()
     container.catch_up()
+    admin_key = container.credentials.add(Role.ADMIN, "e2e-operator")
     with TestClient(create_app(container)) as client:
-        yield Platform(container, client, [json.loads(line) for line in lines])
+        yield Platform(container, client, [json.loads(line) for line in lines], admin_key)
 
 
 def registered(platform: Platform) -> list[dict]:

@@ -264,3 +264,50 @@ def test_phone_width(browser: Any, base_url: str, platform: Platform) -> None:
                 assert tab.locator("nav.tabs").is_visible()
     finally:
         context.close()
+
+
+def test_enterprise_login_on_a_phone(browser: Any, base_url: str, platform: Platform) -> None:
+    """The login form at phone width: a wrong password says why in Chinese, the right one lands on
+    the enterprise's page with a session cookie scripts cannot read, logout ends it."""
+    store = platform.container.credentials
+    uscc = next(e["uscc"] for e in platform.envelopes if e["kind"] == "registration.registered")
+    password = "browser-password-1"
+    if store.account(uscc) is None or store.account(uscc).activated_at is None:  # type: ignore[union-attr]
+        store.activate(uscc, store.invite(uscc), password)
+    context = browser.new_context(
+        base_url=base_url,
+        viewport=PHONE,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+    )
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    try:
+        tab = context.new_page()
+        tab.goto("/enterprise/")  # not logged in: sent to the login page, coming back afterwards
+        assert "/enterprise/login?next=" in tab.url
+        overflow = tab.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"the login page is {overflow}px wider than the phone screen"
+        tab.get_by_label("统一社会信用代码").fill(uscc)
+        tab.get_by_label("密码").fill("not the password")
+        tab.get_by_role("button", name="登录").click()
+        assert tab.get_by_role("alert").inner_text() == "统一社会信用代码或密码错误"
+        tab.screenshot(path=str(SCREENSHOTS / "14-phone-login-failed.png"), full_page=False)
+
+        tab.get_by_label("密码").fill(password)
+        tab.get_by_role("button", name="登录").click()
+        tab.wait_for_url("**/enterprise/")
+        assert uscc in tab.locator("main").inner_text()
+        assert tab.evaluate("document.cookie") == ""  # HttpOnly: no script reads the session
+        [cookie] = [c for c in context.cookies() if c["name"] == "gongshi_session"]
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and not cookie["secure"]  # plain http here
+        tab.screenshot(path=str(SCREENSHOTS / "15-phone-enterprise-home.png"), full_page=False)
+
+        tab.get_by_role("button", name="退出登录").click()
+        tab.wait_for_url(base_url + "/")
+        assert [c for c in context.cookies() if c["name"] == "gongshi_session"] == []
+        tab.goto("/enterprise/")
+        assert "/enterprise/login" in tab.url
+    finally:
+        context.close()

@@ -24,7 +24,7 @@ from domain.errors import EntityNotFound
 from domain.uscc import make_registration_number, make_uscc, org_check_digit, partition_key
 from infra.bootstrap import Container, build
 from infra.settings import Settings
-from tests.builders import BINHAI, TODAY, registered, uscc_for
+from tests.builders import BINHAI, GENEROUS_LIMITS, TODAY, registered, uscc_for
 
 
 def digit_uscc_containing_a_registration_number(start: int) -> tuple[str, str]:
@@ -65,7 +65,7 @@ def register(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Register]:
         registered(uscc=only_lookalike, name="天津另一数字科技有限公司"),
         registered(uscc=holder, name="天津注册号持有科技有限公司", registration_number=number),
     ]
-    container = build(Settings(data_dir=tmp_path_factory.mktemp("lookup"), today=TODAY))
+    container = build(Settings(data_dir=tmp_path_factory.mktemp("lookup"), today=TODAY, **GENEROUS_LIMITS))
     container.log.produce_many(
         container.settings.publications_topic,
         ((partition_key(e["uscc"]), json.dumps(e, ensure_ascii=False).encode()) for e in envelopes),

@@ -222,3 +222,15 @@ def test_the_openapi_document_describes_the_gateway(gateway: Gateway) -> None:
     assert set(post["responses"]) >= {"202", "401", "403", "422", "503"}
     assert "publication_id" in post["requestBody"]["content"]["application/json"]["schema"]["properties"]
     assert {"HTTPBearer", "APIKeyHeader"} <= set(spec["components"]["securitySchemes"])
+
+
+def test_a_department_reads_how_far_the_statuses_have_come(gateway: Gateway) -> None:
+    headers = {"Authorization": f"Bearer {gateway.key}"}
+    assert gateway.post(registered(uscc=uscc_for(31), publication_id="GW-PROGRESS-1")).status_code == 202
+    gateway.container.worker.drain()
+    before = gateway.client.get("/api/v1/gateway/progress", headers=headers).json()
+    assert before["lag"] == before["head"] - before["position"] > 0
+    gateway.container.status_projection.catch_up()
+    after = gateway.client.get("/api/v1/gateway/progress", headers=headers).json()
+    assert after == {"position": before["head"], "head": before["head"], "lag": 0}
+    assert gateway.client.get("/api/v1/gateway/progress").status_code == 401

@@ -1,0 +1,221 @@
+"""The matrix: for every route the app serves, who may call it and how it is counted.
+
+One table (`MATRIX`), read by the gate (`api.gate`) on every request — routes do not check
+roles themselves; they take the principal the gate admitted (`api.deps.PrincipalDep` and its
+narrower aliases). `tests/e2e/test_access_matrix.py` fails on a route missing from the table (or
+a row with no route) and calls every route as every caller; docs/SECURITY.md shows the table
+(`python -m api.access --write`, also run by `make schemas`; a test keeps it current).
+
+The callers (`Caller`) are the five roles split where the matrix must tell them apart: the public
+with no credential (`anonymous`) or with a public API key (`public`), and the Prometheus scrape
+token (`metrics`, `GONGSHI_METRICS_TOKEN`), which is no role and may read `/metrics` only.
+
+Each row also names the bucket an anonymous caller is counted in (`api` or `pages`, per client
+address; see `api.limits`): keyed callers are counted per key on every limited route. `None`:
+not counted (`/healthz` for load balancers, `/static` files).
+
+A path that no row matches is answered by the router (404, 405); under a group's prefix
+(`GROUPS`) the group's callers apply first, so `/api/v1/admin/anything` asks for an admin key
+before it says there is nothing there.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from starlette.routing import compile_path
+
+from domain.access import AGENCY_SCOPES, Principal, Role
+
+__all__ = [
+    "ANYONE",
+    "GROUPS",
+    "MATRIX",
+    "Access",
+    "Caller",
+    "caller_of",
+    "lookup",
+    "matrix_markdown",
+]
+
+
+class Caller(StrEnum):
+    ANONYMOUS = "anonymous"
+    PUBLIC = "public"  # a public API key (higher limits only)
+    ENTERPRISE = "enterprise"  # a token from /api/v1/enterprise/token, or the session cookie
+    DEPARTMENT = "department"
+    AGENCY = "agency"
+    ADMIN = "admin"
+    METRICS = "metrics"  # GONGSHI_METRICS_TOKEN
+
+
+LABELS = {
+    Caller.ANONYMOUS: "匿名",
+    Caller.PUBLIC: "公众密钥",
+    Caller.ENTERPRISE: "企业",
+    Caller.DEPARTMENT: "部门",
+    Caller.AGENCY: "机构",
+    Caller.ADMIN: "管理员",
+    Caller.METRICS: "监控令牌",
+}
+
+#: Everyone with a role (the metrics token is not one).
+ANYONE = frozenset(c for c in Caller if c is not Caller.METRICS)
+ENTERPRISE = frozenset({Caller.ENTERPRISE})
+DEPARTMENT = frozenset({Caller.DEPARTMENT})
+AGENCY = frozenset({Caller.AGENCY})
+ADMIN = frozenset({Caller.ADMIN})
+
+
+@dataclass(frozen=True)
+class Access:
+    """One route: its path as declared (`{name}`, `{name:path}`), methods, who may call it, the
+    agency scope it needs, the bucket anonymous callers are counted in, and what it is."""
+
+    path: str
+    methods: frozenset[str]
+    allow: frozenset[Caller]
+    what: str
+    scope: str | None = None
+    limit: str | None = "api"
+    mount: bool = False  # a mounted app (`/static`): the path and everything below it
+    regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        template = self.path + "/{rest:path}" if self.mount else self.path
+        object.__setattr__(self, "regex", compile_path(template)[0])
+        if self.scope is not None and self.scope not in AGENCY_SCOPES:
+            raise ValueError(f"{self.path}: unknown agency scope {self.scope!r}")
+
+    def matches(self, path: str) -> bool:
+        return self.regex.match(path) is not None
+
+
+def _row(
+    methods: str,
+    path: str,
+    allow: frozenset[Caller],
+    what: str,
+    *,
+    scope: str | None = None,
+    limit: str | None = "api",
+    mount: bool = False,
+) -> Access:
+    return Access(path, frozenset(methods.split()), allow, what, scope=scope, limit=limit, mount=mount)
+
+
+MATRIX: tuple[Access, ...] = (
+    # operations
+    _row("GET", "/healthz", ANYONE, "存活检查：只答 ok / degraded 和系统日期", limit=None),
+    _row("GET", "/metrics", ADMIN | {Caller.METRICS}, "Prometheus 指标"),
+    _row("GET", "/api/v1/admin/projections", ADMIN, "投影进度"),
+    # the public API
+    _row("GET", "/api/v1/entities", ANYONE, "查询市场主体"),
+    _row("GET", "/api/v1/entities/{uscc}", ANYONE, "市场主体公示信息"),
+    _row("GET", "/api/v1/records", ANYONE, "部门公示信息"),
+    _row("GET", "/api/v1/departments", ANYONE, "已接入部门"),
+    _row("GET", "/api/v1/extracts/{key}", ANYONE, "验证信用信息报告"),
+    # departments' gateway
+    _row("POST", "/api/v1/publications", DEPARTMENT, "部门发布公示信息（本部门名义）"),
+    _row("GET", "/api/v1/publications/{publication_id:path}", DEPARTMENT, "本部门公示的处理状态"),
+    _row("GET", "/api/v1/gateway/progress", DEPARTMENT, "处理状态投影的进度（gongshi publish 等待用）"),
+    # enterprises: login (open) and what needs the account
+    _row("POST", "/api/v1/enterprise/token", ANYONE, "企业登录，换取令牌（失败按账户和地址递增延迟）"),
+    _row("POST", "/api/v1/enterprise/activate", ANYONE, "以激活码设置企业账户密码"),
+    _row("DELETE", "/api/v1/enterprise/token", ENTERPRISE, "企业注销所持令牌"),
+    # the website
+    _row("GET", "/", ANYONE, "首页", limit="pages"),
+    _row("GET", "/search", ANYONE, "查询结果页", limit="pages"),
+    _row("GET", "/entity/{uscc}", ANYONE, "市场主体信用记录页", limit="pages"),
+    _row("GET", "/entity/{uscc}/extract.pdf", ANYONE, "信用信息报告 PDF（另计签发限额）", limit="pages"),
+    _row("GET", "/publicity", ANYONE, "部门公示页", limit="pages"),
+    _row("GET", "/announcements", ANYONE, "公告页", limit="pages"),
+    _row("GET", "/policy", ANYONE, "公示规则页", limit="pages"),
+    _row("GET", "/faq", ANYONE, "常见问题页", limit="pages"),
+    _row("GET POST", "/verify", ANYONE, "报告验证页（上传或验证码）", limit="pages"),
+    _row("GET POST", "/enterprise/login", ANYONE, "企业登录页", limit="pages"),
+    _row("POST", "/enterprise/logout", ANYONE, "企业退出登录（清除会话）", limit="pages"),
+    _row("GET", "/enterprise/", ENTERPRISE, "企业首页（需登录）", limit="pages"),
+    # documentation and files
+    _row("GET", "/openapi.json", ANYONE, "OpenAPI 文档", limit="pages"),
+    _row("GET", "/docs", ANYONE, "接口文档页", limit="pages"),
+    _row("GET", "/docs/oauth2-redirect", ANYONE, "接口文档页（OAuth2 回调）", limit="pages"),
+    _row("GET", "/redoc", ANYONE, "接口文档页（ReDoc）", limit="pages"),
+    _row("GET", "/static", ANYONE, "样式表、脚本等静态文件", limit=None, mount=True),
+)
+
+ALL_METHODS = "GET POST PUT PATCH DELETE"
+
+#: Route groups: a path under the prefix that no row matches still asks for the group's callers
+#: (so an unknown admin path is a 401, not a 404, to the anonymous). The agency group is empty
+#: today: its routes arrive with their rows, each naming its scope.
+GROUPS: tuple[Access, ...] = (
+    _row(ALL_METHODS, "/api/v1/admin", ADMIN, "运维接口", mount=True),
+    _row(ALL_METHODS, "/api/v1/agency", AGENCY, "机构接口（每个须注明权限范围）", mount=True),
+    _row(ALL_METHODS, "/api/v1/enterprise", ENTERPRISE, "企业接口", mount=True),
+    _row(ALL_METHODS, "/enterprise", ENTERPRISE, "企业页面", limit="pages", mount=True),
+)
+
+
+def lookup(method: str, path: str, matrix: tuple[Access, ...] = MATRIX) -> Access | None:
+    """The row for a request: the first row whose path and method match, else the first group
+    whose prefix holds the path, else None (the router answers: 404 or 405)."""
+    method = "GET" if method == "HEAD" else method
+    for row in matrix:
+        if method in row.methods and row.matches(path):
+            return row
+    if any(row.matches(path) for row in matrix):
+        return None  # a known path with another method: the router's 405
+    for group in GROUPS:
+        if group.matches(path):
+            return group
+    return None
+
+
+def caller_of(principal: Principal, *, metrics_token: bool = False) -> Caller:
+    if metrics_token:
+        return Caller.METRICS
+    if principal.role == Role.PUBLIC:
+        return Caller.ANONYMOUS if principal.subject is None else Caller.PUBLIC
+    return Caller(principal.role.value)
+
+
+# --- docs/SECURITY.md ---------------------------------------------------------------------------
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "SECURITY.md"
+BEGIN, END = "<!-- matrix:begin (python -m api.access --write) -->", "<!-- matrix:end -->"
+_COLUMNS = tuple(Caller)
+
+
+def matrix_markdown() -> str:
+    """The matrix as a Markdown table: ✓ may call, `read` (an agency key with that scope)."""
+    head = "| 方法 | 路径 | 用途 | " + " | ".join(LABELS[c] for c in _COLUMNS) + " | 限流桶（匿名） |"
+    rule = "|" + "---|" * (len(_COLUMNS) + 4)
+    lines = [head, rule]
+    for row in (*MATRIX, *GROUPS):
+        path = f"`{row.path}/…`" if row.mount else f"`{row.path}`"
+        cells = []
+        for caller in _COLUMNS:
+            allowed = caller in row.allow
+            cells.append(("`" + row.scope + "`" if row.scope else "✓") if allowed else "")
+        methods = "*" if row in GROUPS else " ".join(sorted(row.methods))
+        what = row.what + ("（其下未列出的路径）" if row in GROUPS else "")
+        lines.append(f"| {methods} | {path} | {what} | " + " | ".join(cells) + f" | {row.limit or '—'} |")
+    return "\n".join(lines) + "\n"
+
+
+def current_doc(text: str) -> str:
+    """`text` (docs/SECURITY.md) with the matrix between its markers replaced by the table."""
+    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
+    return text[:start] + "\n" + matrix_markdown() + text[end:]
+
+
+if __name__ == "__main__":  # python -m api.access [--write]
+    if "--write" in sys.argv[1:]:
+        DOC.write_text(current_doc(DOC.read_text(encoding="utf-8")), encoding="utf-8")
+    else:
+        sys.stdout.write(matrix_markdown())
