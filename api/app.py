@@ -10,6 +10,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors, metrics, web
+from api.headers import SecurityHeaders
+from api.limits import RequestLimits
 from api.routers import admin, departments, entities, extracts, health, publications, records
 from api.supervisor import Role, Supervisor, runners_for
 from infra.bootstrap import Container
@@ -50,6 +52,9 @@ def create_app(container: Container, *, run_background: bool = False, owns_conta
     ):
         app.include_router(router)
     web.install(app)
+    # the last added runs first: headers on every answer, also on the limits' refusals
+    app.add_middleware(RequestLimits, max_query_bytes=container.settings.max_query_bytes)
+    app.add_middleware(SecurityHeaders, base_url=container.settings.base_url)
     return app
 
 

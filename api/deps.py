@@ -16,7 +16,8 @@ from adapters.extract_ledger import ExtractLedger
 from adapters.publication_log.base import PublicationLog
 from adapters.search_index.base import SearchIndex
 from adapters.status_view import StatusView
-from api.errors import ApiError
+from api.csrf import check_csrf
+from api.errors import ApiError, refused
 from domain.clock import Clock
 from domain.departments import DepartmentRegistry
 from domain.uscc import partition_key
@@ -48,6 +49,10 @@ def _departments(container: _ContainerDep) -> DepartmentRegistry:
 
 def _ledger(container: _ContainerDep) -> ExtractLedger:
     return container.extract_ledger
+
+
+def _public_url(container: _ContainerDep) -> str:
+    return container.settings.base_url
 
 
 def _status_view(container: _ContainerDep) -> StatusView:
@@ -90,12 +95,38 @@ ClockDep = Annotated[Clock, Depends(_clock)]
 DepartmentsDep = Annotated[DepartmentRegistry, Depends(_departments)]
 LedgerDep = Annotated[ExtractLedger, Depends(_ledger)]
 StatusViewDep = Annotated[StatusView, Depends(_status_view)]
+#: The platform's public base URL (`GONGSHI_PUBLIC_URL`), for every absolute URL it prints —
+#: never the request's Host header.
+PublicUrlDep = Annotated[str, Depends(_public_url)]
 FollowersDep = Annotated[list[Follower], Depends(_followers)]
 #: The `entities` projection: the position the public pages reflect.
 PublicProjectionDep = Annotated[EntityProjection, Depends(_public_projection)]
 #: This process's ingestion worker, if it runs one (for its counts).
 WorkerDep = Annotated[IngestionWorker | None, Depends(_worker)]
 PublicationTopicDep = Annotated[PublicationTopic, Depends(_publication_topic)]
+
+
+# --- the extract bucket ------------------------------------------------------------------------
+
+
+def extract_rate_limit(request: Request, container: _ContainerDep) -> None:
+    """Count a PDF extract download against `GONGSHI_RATE_LIMIT_EXTRACTS` per client address
+    (the `extracts` bucket, lower than the pages' own); 429 `rate_limited` past it."""
+    caller = request.client.host if request.client else "unknown"
+    decision = container.rate_limiter.hit("extracts", caller, container.settings.rate_limit_extracts)
+    if not decision.allowed:
+        raise refused(
+            "rate_limited",
+            f"信用信息报告下载过于频繁，请 {decision.retry_after} 秒后再试",
+            headers={"Retry-After": str(decision.retry_after)},
+        )
+
+
+ExtractRateLimitDep = Depends(extract_rate_limit)
+
+#: Every route that changes something on a form post takes it (`api/csrf.py`): 403 `csrf_failed`
+#: without the form's signed token. Calls with an `Authorization` header pass.
+CsrfDep = Depends(check_csrf)
 
 
 # --- the authenticated department -------------------------------------------------------------

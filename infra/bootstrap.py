@@ -18,6 +18,7 @@ from adapters.credentials import CredentialStore
 from adapters.event_store import postgres_env, sqlite_env
 from adapters.extract_ledger import ExtractLedger
 from adapters.publication_log.base import PublicationLog
+from adapters.rate_limits import RateLimiter
 from adapters.search_index.base import SearchIndex
 from adapters.status_view import StatusView
 from adapters.tracking import TrackingStore, open_tracking
@@ -196,6 +197,12 @@ class Container:
         return SQLiteCredentialStore(
             s.data_dir / "credentials.sqlite3", clock=self.clock, pepper=self.secret_key
         )
+
+    @cached_property
+    def rate_limiter(self) -> RateLimiter:
+        """Counters per bucket and caller: in Redis when `GONGSHI_REDIS_URL` is set (shared by
+        API worker processes), else in this process's memory."""
+        return RateLimiter(self.settings.redis_url or "memory://")
 
     @cached_property
     def worker(self) -> IngestionWorker:

@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from adapters.extract_ledger import LedgerUnavailable
 from adapters.search_index.base import SearchUnavailable
-from api.errors import STATUS_BY_ERROR
+from api.errors import STATUS_BY_ERROR, ApiError, error_response
 from api.web.rendering import render
 from domain.errors import DomainError, EntityNotFound, InvalidRegistrationNumber, InvalidUSCC
 
@@ -41,8 +41,40 @@ def _page(request: Request, status: int, title: str, message: str, **extra: Any)
     return render(request, "error.html", context, status=status)
 
 
+#: Page titles of the refusals a page request can meet (`api.errors.REFUSALS`).
+REFUSAL_TITLES = {
+    "body_too_large": "提交的内容过大",
+    "query_too_long": "查询地址过长",
+    "csrf_failed": "无法确认表单来源",
+    "page_out_of_range": "页码超出范围",
+    "rate_limited": "访问过于频繁",
+    "forbidden": "无权访问",
+    "unauthorized": "需要登录",
+}
+
+
+def refusal(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    **extra: str | int,
+) -> Response:
+    """A refusal as the caller reads it: the Chinese error page for a page request, the JSON
+    `{code, message, ...extra}` for the API."""
+    if wants_html(request):
+        response = _page(request, status, REFUSAL_TITLES.get(code, "请求无法完成"), message)
+    else:
+        response = error_response(status, code, message, **extra)
+    response.headers.update(headers or {})
+    return response
+
+
 def html_for(request: Request, err: Exception) -> Response:
     """The error page for `err` on a page request."""
+    if isinstance(err, ApiError):
+        return refusal(request, err.status, err.code, err.message, err.headers)
     if isinstance(err, InvalidUSCC | InvalidRegistrationNumber):
         what = "统一社会信用代码" if isinstance(err, InvalidUSCC) else "注册号"
         return _page(
@@ -88,6 +120,7 @@ def html_for(request: Request, err: Exception) -> Response:
 def install(app: FastAPI) -> None:
     """Serve HTML errors on page routes; keep the JSON handlers for the API."""
     classes = (
+        ApiError,
         DomainError,
         SearchUnavailable,
         LedgerUnavailable,
