@@ -37,6 +37,8 @@ def create_app(container: Container, *, run_background: bool = False, owns_conta
         version="1.0.0",
         description="Public lookup of market entities' credit records, as published by the departments.",
         lifespan=lifespan,
+        docs_url=None,  # served by api/web/docs.py from local files, under the CSP
+        redoc_url=None,
     )
     app.state.container = container
     errors.install(app)
