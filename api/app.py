@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from api import errors, metrics, web
 from api.headers import SecurityHeaders
-from api.limits import RequestLimits
+from api.request_limits import RequestLimits
 from api.routers import admin, departments, entities, extracts, health, publications, records
 from api.supervisor import Role, Supervisor, runners_for
 from infra.bootstrap import Container

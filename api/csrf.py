@@ -27,7 +27,7 @@ from fastapi import Request
 from markupsafe import Markup
 from starlette.responses import Response
 
-from api.errors import refused
+from api.errors import Refusal
 
 __all__ = ["COOKIE", "FIELD", "HEADER", "CsrfIssuer", "check_csrf", "csrf_token"]
 
@@ -95,6 +95,6 @@ async def check_csrf(request: Request) -> None:
         sent = value if isinstance(value, str) else None
     tag = getattr(request.state, "csrf_tag", "")
     if not sent or not _NONCE.match(nonce):
-        raise refused("csrf_failed", FAILED)
+        raise Refusal("csrf_failed", FAILED)
     if not hmac.compare_digest(sent, csrf_token(_secret(request), nonce, tag)):
-        raise refused("csrf_failed", FAILED)
+        raise Refusal("csrf_failed", FAILED)

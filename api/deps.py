@@ -17,7 +17,7 @@ from adapters.publication_log.base import PublicationLog
 from adapters.search_index.base import SearchIndex
 from adapters.status_view import StatusView
 from api.csrf import check_csrf
-from api.errors import ApiError, refused
+from api.errors import ApiError, Refusal, wait_text
 from domain.clock import Clock
 from domain.departments import DepartmentRegistry
 from domain.uscc import partition_key
@@ -115,10 +115,10 @@ def extract_rate_limit(request: Request, container: _ContainerDep) -> None:
     caller = request.client.host if request.client else "unknown"
     decision = container.rate_limiter.hit("extracts", caller, container.settings.rate_limit_extracts)
     if not decision.allowed:
-        raise refused(
+        raise Refusal(
             "rate_limited",
-            f"信用信息报告下载过于频繁，请 {decision.retry_after} 秒后再试",
-            headers={"Retry-After": str(decision.retry_after)},
+            f"信用信息报告下载过于频繁，请 {wait_text(decision.retry_after)}后再试",
+            retry_after=decision.retry_after,
         )
 
 

@@ -1,4 +1,7 @@
-"""Domain and adapter errors → HTTP statuses, in one table. Bodies: {"code", "message"}."""
+"""Domain and adapter errors → HTTP statuses, in one table; the refusals, in another.
+
+Bodies: {"code", "message"} (and the refusal's details, e.g. `retry_after`, `pages`).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.search_index.base import SearchUnavailable
@@ -57,10 +60,16 @@ def error_response(status: int, code: str, message: str, **extra: object) -> JSO
     return JSONResponse({"code": code, "message": message, **extra}, status_code=status)
 
 
+def api_error_response(err: ApiError) -> JSONResponse:
+    response = error_response(err.status, err.code, err.message, **err.detail)
+    response.headers.update(err.headers)
+    return response
+
+
 class ApiError(Exception):
     """An answer other than success that a dependency or handler decides on (e.g. 401 from the
     authenticated-department dependency): rendered as `error_response`, with its headers and
-    any `extra` fields of the body (e.g. `pages` of `page_out_of_range`)."""
+    `detail` (extra fields of the body, e.g. `pages` of `page_out_of_range`)."""
 
     def __init__(
         self,
@@ -68,32 +77,65 @@ class ApiError(Exception):
         code: str,
         message: str,
         headers: dict[str, str] | None = None,
-        **extra: str | int,
+        detail: dict[str, str | int] | None = None,
     ) -> None:
         super().__init__(f"{status} {code}: {message}")
         self.status, self.code, self.message = status, code, message
         self.headers = headers or {}
-        self.extra = extra
+        self.detail = detail or {}
 
 
-#: Refusals: what the platform declines to do for a caller, by code, with their statuses (one
-#: table for the access checks, the limits and the forms; the message is Chinese, the code stable).
-REFUSALS: dict[str, int] = {
-    "unauthorized": 401,
-    "forbidden": 403,
-    "csrf_failed": 403,
-    "page_out_of_range": 404,
-    "purpose_required": 400,
-    "body_too_large": 413,
-    "query_too_long": 414,
-    "rate_limited": 429,
-    "login_throttled": 429,
+#: Every way the platform refuses a caller: code → (HTTP status, Chinese message). A message may
+#: name a detail given to `Refusal` (`{wait}` is made from `retry_after`). The API answers JSON
+#: `{"code", "message", ...details}`, the pages an error page with the same status and message.
+#: (The same table as on branch accesshttp, which adds the login's codes, plus query_too_long.)
+REFUSALS: dict[str, tuple[int, str]] = {
+    "unauthorized": (401, "缺少或无效的凭据：请以 Authorization: Bearer 提交有效的密钥或令牌"),
+    "forbidden": (403, "您的凭据无权访问该地址"),
+    "rate_limited": (429, "访问过于频繁，请 {wait}后再试"),
+    "login_throttled": (429, "登录失败次数过多，请 {wait}后再试"),
+    "csrf_failed": (403, "页面已过期或无法确认表单来源，请刷新页面后重新提交"),
+    "body_too_large": (413, "提交的内容过大，不得超过 {limit}"),
+    "query_too_long": (414, "查询地址过长：查询参数不得超过 {limit} 字节，请缩短查询内容"),
+    "purpose_required": (400, "请说明查询目的（purpose）：机构查询须写明用途，并记入访问日志"),
+    "page_out_of_range": (404, "页码超出范围：共 {pages} 页"),
 }
 
 
-def refused(code: str, message: str, headers: dict[str, str] | None = None, **extra: str | int) -> ApiError:
-    """The `ApiError` for a refusal in `REFUSALS`."""
-    return ApiError(REFUSALS[code], code, message, headers, **extra)
+def wait_text(seconds: int) -> str:
+    """`75` → `1 分 15 秒`: how long to wait, as the messages say it."""
+    minutes, rest = divmod(max(0, int(seconds)), 60)
+    if minutes and rest:
+        return f"{minutes} 分 {rest} 秒"
+    return f"{minutes} 分钟" if minutes else f"{rest} 秒"
+
+
+class Refusal(ApiError):
+    """A refusal from `REFUSALS`: `raise Refusal("page_out_of_range", pages=12)`,
+    `Refusal("rate_limited", retry_after=30)`. `retry_after` (seconds) becomes the `Retry-After`
+    header, the body's `retry_after` and the message's `{wait}`; a 401 carries
+    `WWW-Authenticate: Bearer`. `message` replaces the table's when the caller knows better."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str | None = None,
+        *,
+        retry_after: int | None = None,
+        headers: dict[str, str] | None = None,
+        **detail: str | int,
+    ) -> None:
+        status, template = REFUSALS[code]
+        values: dict[str, str | int] = dict(detail)
+        all_headers = dict(headers or {})
+        if retry_after is not None:
+            retry_after = max(1, int(retry_after))
+            values["retry_after"] = retry_after
+            all_headers["Retry-After"] = str(retry_after)
+        if status == 401:
+            all_headers.setdefault("WWW-Authenticate", "Bearer")
+        text = message or template.format(wait=wait_text(retry_after or 0), **values)
+        super().__init__(status, code, text, all_headers, values)
 
 
 def install(app: FastAPI) -> None:
@@ -108,10 +150,10 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(ApiError)
-    async def _api(_: Request, err: ApiError) -> JSONResponse:
-        response = error_response(err.status, err.code, err.message, **err.extra)
-        response.headers.update(err.headers)
-        return response
+    async def _api(request: Request, err: ApiError) -> Response:
+        from api.web.errors import refusal_response
+
+        return refusal_response(request, err)  # JSON, or a page for a page request
 
     @app.exception_handler(SearchUnavailable)
     async def _search(_: Request, err: SearchUnavailable) -> JSONResponse:

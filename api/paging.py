@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from api.errors import ApiError, refused
+from api.errors import Refusal
 
 __all__ = ["MAX_ROWS", "PageDepth", "depth", "page_out_of_range", "probe_page"]
 
@@ -52,6 +52,6 @@ def probe_page(page: int, size: int) -> int:
     return page if (page - 1) * size < MAX_ROWS else 1
 
 
-def page_out_of_range(at: PageDepth) -> ApiError:
+def page_out_of_range(at: PageDepth) -> Refusal:
     """The API's refusal: 404 `page_out_of_range` with `pages` and `total`."""
-    return refused("page_out_of_range", at.message(), pages=at.pages, total=at.total)
+    return Refusal("page_out_of_range", at.message(), pages=at.pages, total=at.total)

@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from adapters.extract_ledger import LedgerUnavailable
 from adapters.search_index.base import SearchUnavailable
-from api.errors import STATUS_BY_ERROR, ApiError, error_response
+from api.errors import STATUS_BY_ERROR, ApiError, api_error_response
 from api.web.rendering import render
 from domain.errors import DomainError, EntityNotFound, InvalidRegistrationNumber, InvalidUSCC
 
@@ -41,40 +41,35 @@ def _page(request: Request, status: int, title: str, message: str, **extra: Any)
     return render(request, "error.html", context, status=status)
 
 
-#: Page titles of the refusals a page request can meet (`api.errors.REFUSALS`).
+#: The error page's heading for each refusal (`api.errors.REFUSALS`); others say 请求无法完成.
 REFUSAL_TITLES = {
+    "unauthorized": "需要登录",
+    "forbidden": "无权访问",
+    "rate_limited": "访问过于频繁",
+    "login_throttled": "请稍后再登录",
+    "csrf_failed": "无法确认表单来源",
     "body_too_large": "提交的内容过大",
     "query_too_long": "查询地址过长",
-    "csrf_failed": "无法确认表单来源",
+    "purpose_required": "请说明查询目的",
     "page_out_of_range": "页码超出范围",
-    "rate_limited": "访问过于频繁",
-    "forbidden": "无权访问",
-    "unauthorized": "需要登录",
 }
 
 
-def refusal(
-    request: Request,
-    status: int,
-    code: str,
-    message: str,
-    headers: dict[str, str] | None = None,
-    **extra: str | int,
-) -> Response:
-    """A refusal as the caller reads it: the Chinese error page for a page request, the JSON
-    `{code, message, ...extra}` for the API."""
-    if wants_html(request):
-        response = _page(request, status, REFUSAL_TITLES.get(code, "请求无法完成"), message)
-    else:
-        response = error_response(status, code, message, **extra)
-    response.headers.update(headers or {})
+def refusal_response(request: Request, err: ApiError) -> Response:
+    """`err` (a `Refusal`, or any `ApiError`) as the caller expects it: an error page for a page
+    request, JSON for the API — with its headers (`Retry-After`, `WWW-Authenticate`) either way."""
+    if not wants_html(request):
+        return api_error_response(err)
+    title = REFUSAL_TITLES.get(err.code, "请求无法完成")
+    response = _page(request, err.status, title, err.message, retry_after=err.detail.get("retry_after"))
+    response.headers.update(err.headers)
     return response
 
 
 def html_for(request: Request, err: Exception) -> Response:
     """The error page for `err` on a page request."""
     if isinstance(err, ApiError):
-        return refusal(request, err.status, err.code, err.message, err.headers)
+        return refusal_response(request, err)
     if isinstance(err, InvalidUSCC | InvalidRegistrationNumber):
         what = "统一社会信用代码" if isinstance(err, InvalidUSCC) else "注册号"
         return _page(
@@ -119,8 +114,7 @@ def html_for(request: Request, err: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     """Serve HTML errors on page routes; keep the JSON handlers for the API."""
-    classes = (
-        ApiError,
+    classes = (  # (ApiError's own handler answers pages too: api.errors)
         DomainError,
         SearchUnavailable,
         LedgerUnavailable,

@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 
 from api.app import create_app
-from api.limits import BODY_LIMITS, DEFAULT_BODY_BYTES, MIB, body_limit_for
+from api.request_limits import BODY_LIMITS, DEFAULT_BODY_BYTES, MIB, body_limit_for
 from tests.e2e.conftest import Platform
 
 CHUNK = MIB // 4

@@ -9,7 +9,7 @@ per route.
   handler's reading stops at the first byte past the limit, so nothing larger is ever held.
 
 Page requests get the Chinese error page, API requests the JSON `{code, message}`
-(`api.web.errors.refusal`).
+(`api.errors.Refusal`, answered by `api.web.errors.refusal_response`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import Refusal
 
 __all__ = ["BODY_LIMITS", "DEFAULT_BODY_BYTES", "BodyLimit", "RequestLimits", "body_limit_for"]
 
@@ -74,14 +76,15 @@ class RequestLimits:
             await self.app(scope, receive, send)
             return
         if len(scope.get("query_string", b"")) > self.max_query_bytes:
-            message = f"查询地址过长：查询参数不得超过 {self.max_query_bytes} 字节，请缩短查询内容"
-            await self._refuse(scope, receive, send, 414, "query_too_long", message)
+            await self._refuse(scope, receive, send, Refusal("query_too_long", limit=self.max_query_bytes))
             return
         limit = body_limit_for(scope["method"], scope["path"], self.limits)
-        too_large = f"提交的内容超过了 {_size(limit)} 的上限，未予处理"
+        too_large = Refusal(
+            "body_too_large", f"提交的内容超过了 {_size(limit)} 的上限，未予处理", limit=limit
+        )
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._refuse(scope, receive, send, 413, "body_too_large", too_large)
+            await self._refuse(scope, receive, send, too_large)
             return
 
         received = 0
@@ -109,14 +112,12 @@ class RequestLimits:
         with contextlib.suppress(_BodyTooLarge):
             await self.app(scope, counted, guarded)
         if exceeded and not started:
-            await self._refuse(scope, receive, send, 413, "body_too_large", too_large)
+            await self._refuse(scope, receive, send, too_large)
 
     @staticmethod
-    async def _refuse(
-        scope: Scope, receive: Receive, send: Send, status: int, code: str, message: str
-    ) -> None:
-        from api.web.errors import refusal
+    async def _refuse(scope: Scope, receive: Receive, send: Send, refusal: Refusal) -> None:
+        from api.web.errors import refusal_response
 
-        response = refusal(Request(scope), status, code, message)
+        response = refusal_response(Request(scope), refusal)
         response.headers["Connection"] = "close"  # the rest of the body is not read
         await response(scope, receive, send)
