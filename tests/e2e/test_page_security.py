@@ -140,9 +140,12 @@ def test_the_csrf_cookie_is_http_only_and_strict(platform: Platform) -> None:
     assert "set-cookie" not in platform.client.get("/policy").headers  # no form, no cookie
 
 
-def test_the_csrf_cookie_is_secure_under_https(hardened: Platform) -> None:
+def test_under_https_the_cookie_is_secure_and_hsts_is_sent(hardened: Platform, platform: Platform) -> None:
     hardened.client.cookies.clear()
-    assert "Secure" in hardened.client.get("/verify").headers["set-cookie"]
+    response = hardened.client.get("/verify")
+    assert "Secure" in response.headers["set-cookie"]
+    assert response.headers["strict-transport-security"] == "max-age=31536000"
+    assert "strict-transport-security" not in platform.client.get("/verify").headers  # plain http
 
 
 def test_the_token_also_travels_as_a_header(platform: Platform) -> None:
