@@ -5,6 +5,13 @@ PDF bytes it served, with the short verification code printed on it, the entity,
 position the extract reflects and when it was generated. Lookup is by the hash (upload the
 file) or by the code (type it in).
 
+The ledger also keeps the file issued last for each entity, with the entity version and the
+system date it was issued on: asked again for the same version on the same date, the platform
+serves those same bytes and records nothing new. The date is part of the key because an extract
+shows what is public *on* its date (publicity windows end with the date, not with an event).
+One row per entity: a new version or a new date replaces the kept file (the ledger rows stay,
+so every extract ever issued can still be verified).
+
 Embedded: a SQLite file (`extracts.sqlite3` in the data directory). Real: a table in the event
 store's PostgreSQL database (and schema, when one is configured), through psycopg 3.
 """
@@ -13,9 +20,10 @@ from __future__ import annotations
 
 import re
 import secrets
+import sqlite3
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +33,7 @@ __all__ = [
     "CODE_ALPHABET",
     "ExtractLedger",
     "IssuedExtract",
+    "KeptExtract",
     "LedgerUnavailable",
     "PostgresExtractLedger",
     "SQLiteExtractLedger",
@@ -66,6 +75,15 @@ class IssuedExtract:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class KeptExtract:
+    """The file kept for reuse: the extract issued for an entity version on a system date."""
+
+    issued: IssuedExtract
+    issued_on: date
+    pdf: bytes
+
+
 def new_code() -> str:
     """A fresh random verification code (12 characters, 60 bits), formatted `XXXX-XXXX-XXXX`."""
     return format_code("".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)))
@@ -96,6 +114,16 @@ class ExtractLedger(ABC):
     def by_sha256(self, sha256: str) -> IssuedExtract | None: ...
 
     @abstractmethod
+    def kept(self, uscc: str, version: int, issued_on: date) -> KeptExtract | None:
+        """The file issued for this version of the entity on this system date, if one was."""
+
+    @abstractmethod
+    def keep(self, issued: IssuedExtract, issued_on: date, pdf: bytes) -> KeptExtract:
+        """Record `issued` and keep `pdf` as the entity's file for (`issued.version`, `issued_on`),
+        in one transaction — unless a file was kept for that key meanwhile (a concurrent
+        download): then that one is returned and `issued` is not recorded."""
+
+    @abstractmethod
     def by_code(self, code: str) -> IssuedExtract | None: ...
 
     def find(self, key: str) -> IssuedExtract | None:
@@ -121,6 +149,15 @@ def _row_to_extract(row: tuple[Any, ...]) -> IssuedExtract:
     return IssuedExtract(str(sha256), str(code), str(uscc), int(position), int(version), when)
 
 
+_KEPT_COLUMNS = "f.issued_on, f.pdf, e.sha256, e.code, e.uscc, e.position, e.version, e.generated_at"
+
+
+def _row_to_kept(row: tuple[Any, ...]) -> KeptExtract:
+    issued_on, pdf, *extract = row
+    day = issued_on if isinstance(issued_on, date) else date.fromisoformat(issued_on)
+    return KeptExtract(_row_to_extract(tuple(extract)), day, bytes(pdf))
+
+
 def _params(extract: IssuedExtract) -> tuple[Any, ...]:
     """A row's values but the last, its time: SQLite stores that as text, PostgreSQL as a timestamptz."""
     return (extract.sha256, extract.code, extract.uscc, extract.position, extract.version)
@@ -133,9 +170,13 @@ class SQLiteExtractLedger(ExtractLedger):
         self.path = path
         self._db = SQLiteTable(
             path,
-            "CREATE TABLE IF NOT EXISTS extracts (sha256 TEXT PRIMARY KEY, code TEXT NOT NULL UNIQUE, "
-            "uscc TEXT NOT NULL, position INTEGER NOT NULL, version INTEGER NOT NULL, "
-            "generated_at TEXT NOT NULL)",
+            (
+                "CREATE TABLE IF NOT EXISTS extracts (sha256 TEXT PRIMARY KEY, code TEXT NOT NULL UNIQUE, "
+                "uscc TEXT NOT NULL, position INTEGER NOT NULL, version INTEGER NOT NULL, "
+                "generated_at TEXT NOT NULL)",
+                "CREATE TABLE IF NOT EXISTS extract_files (uscc TEXT PRIMARY KEY, version INTEGER NOT NULL, "
+                "issued_on TEXT NOT NULL, sha256 TEXT NOT NULL, pdf BLOB NOT NULL)",
+            ),
             unavailable=LedgerUnavailable,
         )
 
@@ -144,6 +185,36 @@ class SQLiteExtractLedger(ExtractLedger):
             f"INSERT INTO extracts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
             (*_params(extract), extract.generated_at.isoformat()),
         )
+
+    _KEPT = (
+        f"SELECT {_KEPT_COLUMNS} FROM extract_files f JOIN extracts e ON e.sha256 = f.sha256 "
+        "WHERE f.uscc = ? AND f.version = ? AND f.issued_on = ?"
+    )
+
+    def kept(self, uscc: str, version: int, issued_on: date) -> KeptExtract | None:
+        rows = self._db.rows(self._KEPT, (uscc, version, issued_on.isoformat()))
+        return _row_to_kept(rows[0]) if rows else None
+
+    def keep(self, issued: IssuedExtract, issued_on: date, pdf: bytes) -> KeptExtract:
+        key = (issued.uscc, issued.version, issued_on.isoformat())
+
+        def work(conn: sqlite3.Connection) -> KeptExtract:
+            earlier = conn.execute(self._KEPT, key).fetchall()
+            if earlier:
+                return _row_to_kept(earlier[0])
+            conn.execute(
+                f"INSERT INTO extracts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                (*_params(issued), issued.generated_at.isoformat()),
+            )
+            conn.execute(
+                "INSERT INTO extract_files (uscc, version, issued_on, sha256, pdf) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (uscc) DO UPDATE SET version = excluded.version, "
+                "issued_on = excluded.issued_on, sha256 = excluded.sha256, pdf = excluded.pdf",
+                (*key, issued.sha256, pdf),
+            )
+            return KeptExtract(issued, issued_on, pdf)
+
+        return self._db.atomic(work)
 
     def _one(self, column: str, value: str) -> IssuedExtract | None:
         rows = self._db.rows(f"SELECT {_COLUMNS} FROM extracts WHERE {column} = ?", (value,))
@@ -168,11 +239,16 @@ class PostgresExtractLedger(ExtractLedger):
         self._db = PgTable(
             dsn,
             table,
-            "CREATE TABLE IF NOT EXISTS {table} (sha256 TEXT PRIMARY KEY, code TEXT NOT NULL UNIQUE, "
-            "uscc TEXT NOT NULL, position BIGINT NOT NULL, version BIGINT NOT NULL, "
-            "generated_at TIMESTAMPTZ NOT NULL)",
+            (
+                "CREATE TABLE IF NOT EXISTS {table} (sha256 TEXT PRIMARY KEY, code TEXT NOT NULL UNIQUE, "
+                "uscc TEXT NOT NULL, position BIGINT NOT NULL, version BIGINT NOT NULL, "
+                "generated_at TIMESTAMPTZ NOT NULL)",
+                "CREATE TABLE IF NOT EXISTS {extract_files} (uscc TEXT PRIMARY KEY, version BIGINT NOT NULL, "
+                "issued_on DATE NOT NULL, sha256 TEXT NOT NULL, pdf BYTEA NOT NULL)",
+            ),
             schema=schema,
             unavailable=LedgerUnavailable,
+            others=("extract_files",),
         )
 
     def record(self, extract: IssuedExtract) -> None:
@@ -186,6 +262,45 @@ class PostgresExtractLedger(ExtractLedger):
             f"SELECT {_COLUMNS} FROM {{table}} WHERE {{column}} = %s", (value,), column=column
         )
         return _row_to_extract(rows[0]) if rows else None
+
+    def kept(self, uscc: str, version: int, issued_on: date) -> KeptExtract | None:
+        rows = self._db.rows(
+            f"SELECT {_KEPT_COLUMNS} FROM {{extract_files}} f JOIN {{table}} e ON e.sha256 = f.sha256 "
+            "WHERE f.uscc = %s AND f.version = %s AND f.issued_on = %s",
+            (uscc, version, issued_on),
+        )
+        return _row_to_kept(rows[0]) if rows else None
+
+    def keep(self, issued: IssuedExtract, issued_on: date, pdf: bytes) -> KeptExtract:
+        # one statement, so one transaction: the file row is claimed (inserted, or replaced when it
+        # holds another version or date) and only then is the extract recorded; a concurrent
+        # download of the same key waits on the row and then finds it taken (nothing returned)
+        for _ in range(3):
+            recorded = self._db.execute(
+                "WITH claimed AS ("
+                " INSERT INTO {extract_files} AS f (uscc, version, issued_on, sha256, pdf)"
+                " VALUES (%s, %s, %s, %s, %s)"
+                " ON CONFLICT (uscc) DO UPDATE SET version = EXCLUDED.version,"
+                " issued_on = EXCLUDED.issued_on, sha256 = EXCLUDED.sha256, pdf = EXCLUDED.pdf"
+                " WHERE (f.version, f.issued_on) IS DISTINCT FROM (EXCLUDED.version, EXCLUDED.issued_on)"
+                " RETURNING f.uscc"
+                f") INSERT INTO {{table}} ({_COLUMNS}) SELECT %s, %s, %s, %s, %s, %s FROM claimed",
+                (
+                    issued.uscc,
+                    issued.version,
+                    issued_on,
+                    issued.sha256,
+                    pdf,
+                    *_params(issued),
+                    issued.generated_at,
+                ),
+            )
+            if recorded:
+                return KeptExtract(issued, issued_on, pdf)
+            earlier = self.kept(issued.uscc, issued.version, issued_on)
+            if earlier is not None:
+                return earlier
+        raise LedgerUnavailable(f"could not keep the extract of {issued.uscc}: its row kept changing")
 
     def by_sha256(self, sha256: str) -> IssuedExtract | None:
         return self._one("sha256", sha256)

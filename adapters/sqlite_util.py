@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from eventsourcing.sqlite import SQLiteDatastore
 
@@ -28,6 +28,7 @@ def sqlite_datastore(path: Path) -> SQLiteDatastore:
 
 
 Rows = list[tuple[Any, ...]]
+T = TypeVar("T")
 
 
 class SQLiteTable:
@@ -65,6 +66,22 @@ class SQLiteTable:
         except sqlite3.IntegrityError:
             return False
         return True
+
+    def atomic(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` with the connection inside one write transaction (`BEGIN IMMEDIATE`: other
+        processes' writers wait), committed when it returns, rolled back when it raises."""
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    result = work(self._conn)
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+                self._conn.execute("COMMIT")
+                return result
+            except sqlite3.Error as err:
+                raise self._unavailable(str(err)) from err
 
     def close(self) -> None:
         with self._lock:

@@ -143,8 +143,7 @@ MATRIX: tuple[Access, ...] = (
     # documentation and files
     _row("GET", "/openapi.json", ANYONE, "OpenAPI 文档", limit="pages"),
     _row("GET", "/docs", ANYONE, "接口文档页", limit="pages"),
-    _row("GET", "/docs/oauth2-redirect", ANYONE, "接口文档页（OAuth2 回调）", limit="pages"),
-    _row("GET", "/redoc", ANYONE, "接口文档页（ReDoc）", limit="pages"),
+    _row("GET", "/static/swagger-ui", ANYONE, "接口文档页的 Swagger UI 文件", limit=None, mount=True),
     _row("GET", "/static", ANYONE, "样式表、脚本等静态文件", limit=None, mount=True),
 )
 

@@ -12,6 +12,8 @@ from fastapi import Depends, FastAPI
 from api import errors, metrics, web
 from api.access import MATRIX
 from api.gate import Gate, confirm_route, document_refusals
+from api.headers import SecurityHeaders
+from api.request_limits import RequestLimits
 from api.routers import admin, departments, enterprise, entities, extracts, health, publications, records
 from api.supervisor import Role, Supervisor, runners_for
 from infra.bootstrap import Container
@@ -38,6 +40,8 @@ def create_app(container: Container, *, run_background: bool = False, owns_conta
         description="Public lookup of market entities' credit records, as published by the departments.",
         lifespan=lifespan,
         dependencies=[Depends(confirm_route)],
+        docs_url=None,  # served by api/web/docs.py from local files, under the CSP
+        redoc_url=None,
     )
     app.state.container = container
     app.state.matrix = MATRIX  # who may call what (api/access.py), applied by the gate
@@ -58,6 +62,9 @@ def create_app(container: Container, *, run_background: bool = False, owns_conta
         app.include_router(router)
     web.install(app)
     document_refusals(app)
+    # the last added runs first: headers on every answer, also on the limits' refusals
+    app.add_middleware(RequestLimits, max_query_bytes=container.settings.max_query_bytes)
+    app.add_middleware(SecurityHeaders, base_url=container.settings.base_url)
     return app
 
 

@@ -16,6 +16,7 @@ from adapters.extract_ledger import ExtractLedger
 from adapters.publication_log.base import PublicationLog
 from adapters.search_index.base import SearchIndex
 from adapters.status_view import StatusView
+from api.csrf import check_csrf
 from api.errors import ApiError, Refusal
 from domain.access import Principal, Role
 from domain.clock import Clock
@@ -50,6 +51,10 @@ def _departments(container: _ContainerDep) -> DepartmentRegistry:
 
 def _ledger(container: _ContainerDep) -> ExtractLedger:
     return container.extract_ledger
+
+
+def _public_url(container: _ContainerDep) -> str:
+    return container.settings.base_url
 
 
 def _status_view(container: _ContainerDep) -> StatusView:
@@ -92,12 +97,20 @@ ClockDep = Annotated[Clock, Depends(_clock)]
 DepartmentsDep = Annotated[DepartmentRegistry, Depends(_departments)]
 LedgerDep = Annotated[ExtractLedger, Depends(_ledger)]
 StatusViewDep = Annotated[StatusView, Depends(_status_view)]
+#: The platform's public base URL (`GONGSHI_PUBLIC_URL`), for every absolute URL it prints —
+#: never the request's Host header.
+PublicUrlDep = Annotated[str, Depends(_public_url)]
 FollowersDep = Annotated[list[Follower], Depends(_followers)]
 #: The `entities` projection: the position the public pages reflect.
 PublicProjectionDep = Annotated[EntityProjection, Depends(_public_projection)]
 #: This process's ingestion worker, if it runs one (for its counts).
 WorkerDep = Annotated[IngestionWorker | None, Depends(_worker)]
 PublicationTopicDep = Annotated[PublicationTopic, Depends(_publication_topic)]
+
+
+#: Every route that changes something on a form post takes it (`api/csrf.py`): 403 `csrf_failed`
+#: without the form's signed token. Calls with an `Authorization` header pass.
+CsrfDep = Depends(check_csrf)
 
 
 # --- who is calling (decided by the gate, api/gate.py, from the matrix, api/access.py) ----------

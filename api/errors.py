@@ -6,6 +6,8 @@ Bodies: {"code", "message"} (and the refusal's details, e.g. `retry_after`, `pag
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.search_index.base import SearchUnavailable
 from domain.errors import DomainError, EntityNotFound, InvalidRegistrationNumber, InvalidUSCC
+from domain.validation import chinese_message, describe_errors
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +28,29 @@ STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
     (DomainError, 409),
 )
 
-HTTP_CODES = {404: ("not_found", "您访问的地址不存在"), 405: ("method_not_allowed", "不支持该请求方法")}
+HTTP_CODES = {
+    400: ("bad_request", "请求格式有误，无法解析"),
+    401: ("unauthorized", "需要有效的凭据"),
+    403: ("forbidden", "无权访问"),
+    404: ("not_found", "您访问的地址不存在"),
+    405: ("method_not_allowed", "不支持该请求方法"),
+    406: ("not_acceptable", "无法按请求的格式作答"),
+    413: ("body_too_large", "提交的内容过大"),
+    415: ("unsupported_media_type", "不支持该内容类型"),
+    429: ("rate_limited", "请求过于频繁，请稍后再试"),
+}
+
+
+def validation_errors(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Each failed field of a request: where (`loc`), pydantic's `type`, a Chinese `message`."""
+    return [
+        {
+            "loc": [p if isinstance(p, int) else str(p) for p in e.get("loc", ())],
+            "type": str(e.get("type", "")),
+            "message": chinese_message(e),
+        }
+        for e in errors
+    ]
 
 
 class ErrorBody(dict[str, str]):
@@ -43,8 +68,9 @@ def api_error_response(err: ApiError) -> JSONResponse:
 
 
 class ApiError(Exception):
-    """An answer other than success that a dependency or handler decides on (e.g. 503 when the
-    credential store is down): rendered as `error_response`, with its headers and `detail`."""
+    """An answer other than success that a dependency or handler decides on (e.g. 401 from the
+    authenticated-department dependency): rendered as `error_response`, with its headers and
+    `detail` (extra fields of the body, e.g. `pages` of `page_out_of_range`)."""
 
     def __init__(
         self,
@@ -72,6 +98,7 @@ REFUSALS: dict[str, tuple[int, str]] = {
     "account_disabled": (403, "该账户已停用，请联系登记机关"),
     "csrf_failed": (403, "页面已过期或无法确认表单来源，请刷新页面后重新提交"),
     "body_too_large": (413, "提交的内容过大，不得超过 {limit}"),
+    "query_too_long": (414, "查询地址过长：查询参数不得超过 {limit} 字节，请缩短查询内容"),
     "purpose_required": (400, "请说明查询目的（purpose）：机构查询须写明用途，并记入访问日志"),
     "page_out_of_range": (404, "页码超出范围：共 {pages} 页"),
 }
@@ -140,15 +167,22 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, err: RequestValidationError) -> JSONResponse:
-        parts = [
-            f"{'.'.join(str(p) for p in e['loc'][1:]) or e['loc'][0]}: {e['msg']}" for e in err.errors()[:5]
-        ]
-        return error_response(422, "invalid_request", "请求参数有误：" + "；".join(parts))
+        errors = list(err.errors())
+        return JSONResponse(
+            {
+                "code": "invalid_request",
+                "message": "请求参数有误：" + describe_errors(errors, request=True),
+                "errors": validation_errors(errors),
+            },
+            status_code=422,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, err: StarletteHTTPException) -> JSONResponse:
-        code, message = HTTP_CODES.get(err.status_code, ("http_error", str(err.detail)))
-        return error_response(err.status_code, code, message)
+        code, message = HTTP_CODES.get(err.status_code, ("http_error", "请求无法完成"))
+        response = error_response(err.status_code, code, message)
+        response.headers.update(err.headers or {})
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, err: Exception) -> JSONResponse:

@@ -49,7 +49,7 @@ from api import audit
 from api.access import ANYONE, MATRIX, Access, Caller, caller_of, lookup
 from api.errors import ApiError, Refusal
 from api.limits import client_address, hit
-from api.schemas import ErrorPublic
+from api.schemas import ERROR_RESPONSES, ErrorPublic
 from api.web import session
 from domain.access import ANONYMOUS, Principal, Role, role_of_key
 from infra.bootstrap import Container
@@ -283,3 +283,6 @@ def document_refusals(app: FastAPI, matrix: tuple[Access, ...] = MATRIX) -> None
                 extra[429] = {"description": "访问过于频繁（见 Retry-After）"}
             for status, doc in extra.items():
                 route.responses.setdefault(status, {"model": ErrorPublic, **doc})
+            if route.dependant.query_params or route.dependant.path_params or route.body_field:
+                # the Chinese 422 (`invalid_request`), not FastAPI's default HTTPValidationError
+                route.responses.setdefault(422, ERROR_RESPONSES[422])

@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Scope
 
 from adapters.rate_limits import Decision
-from api.errors import Refusal
+from api.errors import Refusal, wait_text
 from domain.access import Principal, Role
 from infra.bootstrap import Container
 from infra.settings import Settings
@@ -125,6 +125,10 @@ def _caller(request: Request) -> tuple[Principal, str]:
     return principal, address
 
 
+#: A bucket's own refusal, where the general "too many requests" would not say what is limited.
+BUCKET_MESSAGES: dict[str, str] = {"extracts": "信用信息报告下载过于频繁，请 {wait}后再试"}
+
+
 async def charge(request: Request, bucket: Bucket) -> None:
     """Count this request in `bucket` as well (e.g. "extracts"); raises `Refusal("rate_limited")`
     (429, `Retry-After`, a Chinese message) when the caller's limit there is reached."""
@@ -132,7 +136,9 @@ async def charge(request: Request, bucket: Bucket) -> None:
     principal, address = _caller(request)
     decision = await run_in_threadpool(hit, container, bucket, principal, address)
     if not decision.allowed:
-        raise Refusal("rate_limited", retry_after=decision.retry_after)
+        template = BUCKET_MESSAGES.get(bucket)
+        message = template.format(wait=wait_text(decision.retry_after)) if template else None
+        raise Refusal("rate_limited", message, retry_after=decision.retry_after)
 
 
 def limited(bucket: Bucket) -> Callable[[Request], Any]:

@@ -14,8 +14,32 @@ class ErrorPublic(BaseModel):
     message: str = Field(description="human message (Chinese)")
 
 
+class PageOutOfRangePublic(ErrorPublic):
+    """404 `page_out_of_range`: the page lies past the last one."""
+
+    pages: int = Field(description="how many pages the list has (that can be read)")
+    total: int = Field(description="how many results there are")
+
+
+PAGED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"model": PageOutOfRangePublic, "description": "页码超出范围（page_out_of_range），附总页数"},
+}
+
+
+class FieldErrorPublic(BaseModel):
+    loc: list[str | int] = Field(description="where: query/path/header/body, then the field")
+    type: str = Field(description="pydantic's error type, e.g. int_parsing")
+    message: str = Field(description="why (Chinese)")
+
+
+class ValidationErrorPublic(ErrorPublic):
+    """422: `invalid_request` with each failed field, or a code check (e.g. `invalid_uscc`)."""
+
+    errors: list[FieldErrorPublic] | None = Field(None, description="each failed field (invalid_request)")
+
+
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    422: {"model": ErrorPublic, "description": "参数有误（如统一社会信用代码校验错误）"},
+    422: {"model": ValidationErrorPublic, "description": "参数有误（如统一社会信用代码校验错误）"},
     503: {"model": ErrorPublic, "description": "查询服务暂时不可用"},
 }
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from domain.errors import InvalidIdentityNumber
 from domain.identity import validate_resident_id
+from domain.validation import describe_errors
 
 SCHEMA_ID = "gongshi.publication/1"
 
@@ -387,13 +388,8 @@ def future_date_message(occurred_on: date, payload: BaseModel, today: date) -> s
 
 
 def describe_validation_error(err: ValidationError) -> str:
-    """One line naming each field that failed and why (used in rejection messages)."""
-    parts = []
-    for item in err.errors()[:5]:
-        loc = ".".join(str(p) for p in item["loc"]) or "(root)"
-        parts.append(f"{loc}: {item['msg']}")
-    more = len(err.errors()) - 5
-    return "; ".join(parts) + (f"; 另有 {more} 处错误" if more > 0 else "")
+    """One line naming each field that failed and why, in Chinese (used in rejection messages)."""
+    return describe_errors(err.errors())
 
 
 def envelope_json_schema(payloads: Mapping[str, type[Payload]]) -> dict[str, Any]:

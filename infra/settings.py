@@ -7,6 +7,7 @@ from decimal import Decimal
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,6 +21,12 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("./var"), description="where the embedded engines keep their files")
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    public_url: str | None = Field(
+        None,
+        description="the platform's public base URL (e.g. https://gongshi.example.gov.cn): every "
+        "absolute URL it prints (the PDF extract's verification address, redirects) starts with it, "
+        "never with the request's Host header; unset = http://<http_host>:<http_port>",
+    )
     today: date | None = Field(None, description="fix the date the whole system believes it is")
 
     kafka_bootstrap: str | None = Field(None, description="e.g. 127.0.0.1:9092; unset = embedded log")
@@ -101,6 +108,31 @@ class Settings(BaseSettings):
         return tuple(
             ip_network(p.strip(), strict=False) for p in self.trusted_proxies.split(",") if p.strip()
         )
+
+    # web hardening (api/request_limits.py, api/headers.py)
+    max_query_bytes: int = Field(
+        2048, ge=256, description="longest query string accepted (bytes); longer → 414 query_too_long"
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("GONGSHI_PUBLIC_URL 应为 http(s)://主机[:端口][/路径]，不带查询参数")
+        return value.strip().rstrip("/")
+
+    @property
+    def base_url(self) -> str:
+        """The public base URL, without a trailing slash (`public_url`, or derived from the
+        address the server listens on; an all-interfaces address reads as 127.0.0.1)."""
+        if self.public_url:
+            return self.public_url
+        host = "127.0.0.1" if self.http_host in ("0.0.0.0", "::", "") else self.http_host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.http_port}"
 
     @property
     def publications_topic(self) -> str:

@@ -11,7 +11,15 @@ from fastapi.exceptions import RequestValidationError
 from adapters.search_index.base import SearchFilters
 from api.deps import ClockDep, IndexDep
 from api.lookup import find_entity
-from api.schemas import ERROR_RESPONSES, EntityPagePublic, EntityPublic, EntitySummaryPublic, ErrorPublic
+from api.paging import depth, page_out_of_range, probe_page
+from api.schemas import (
+    ERROR_RESPONSES,
+    PAGED_RESPONSES,
+    EntityPagePublic,
+    EntityPublic,
+    EntitySummaryPublic,
+    ErrorPublic,
+)
 from domain.uscc import TIANJIN_DISTRICTS
 from projections.documents import public_view, summary
 
@@ -29,7 +37,7 @@ def district_code(raw: str | None) -> str | None:
     return DISTRICT_CODES.get(raw, raw)
 
 
-@router.get("", response_model=EntityPagePublic, summary="查询市场主体")
+@router.get("", response_model=EntityPagePublic, responses=PAGED_RESPONSES, summary="查询市场主体")
 def search_entities(
     index: IndexDep,
     clock: ClockDep,
@@ -49,7 +57,7 @@ def search_entities(
     ] = None,
     established_from: Annotated[date | None, Query(description="成立日期不早于")] = None,
     established_to: Annotated[date | None, Query(description="成立日期不晚于")] = None,
-    page: Annotated[int, Query(ge=1, le=500)] = 1,
+    page: Annotated[int, Query(ge=1, description="页码；超过最后一页时答 404 page_out_of_range")] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> EntityPagePublic:
     today = clock.today()
@@ -67,7 +75,10 @@ def search_entities(
         missing = {"loc": ("query", "q"), "msg": "请输入查询内容或至少一个筛选条件", "type": "missing"}
         raise RequestValidationError([missing])
     narrowed = {"filters": filters} if filters else {}
-    found = index.search(q, today, page=page, size=size, **narrowed)
+    found = index.search(q, today, page=probe_page(page, size), size=size, **narrowed)
+    at = depth(page, found.total, size)
+    if at.beyond:
+        raise page_out_of_range(at)
     marks = found.highlights or [None] * len(found.items)
     return EntityPagePublic(
         total=found.total,

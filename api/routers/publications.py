@@ -20,14 +20,11 @@ from adapters.publication_log.base import LogUnavailable
 from adapters.status_view import StatusUnavailable
 from api.deps import DepartmentDep, FollowersDep, PublicationTopicDep, StatusViewDep
 from api.errors import error_response
-from api.schemas import ErrorPublic, PublicationAccepted, PublicationStatusPublic
+from api.schemas import ERROR_RESPONSES, ErrorPublic, PublicationAccepted, PublicationStatusPublic
 from domain.publications import Envelope, describe_validation_error
 
 router = APIRouter(prefix="/api/v1/publications", tags=["gateway"])
 progress_router = APIRouter(prefix="/api/v1/gateway", tags=["gateway"])
-
-#: Larger than any real envelope; Kafka's default message limit is 1 MiB.
-MAX_BODY_BYTES = 512 * 1024
 
 _AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorPublic, "description": "缺少或无效的部门密钥"},
@@ -49,16 +46,14 @@ _ENVELOPE_BODY: dict[str, Any] = {
     responses={
         **_AUTH_RESPONSES,
         403: {"model": ErrorPublic, "description": "信封中的部门与密钥所属部门不符"},
-        413: {"model": ErrorPublic, "description": "请求体过大"},
+        413: {"model": ErrorPublic, "description": "请求体过大（body_too_large，上限见 api/limits.py）"},
         422: {"model": ErrorPublic, "description": "信封格式错误（invalid_envelope）"},
     },
     openapi_extra=_ENVELOPE_BODY,
     summary="部门发布公示信息",
 )
 async def publish(request: Request, department: DepartmentDep, topic: PublicationTopicDep) -> Any:
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        return error_response(413, "payload_too_large", f"公示信封不得超过 {MAX_BODY_BYTES // 1024} KB")
+    body = await request.body()  # at most the route's limit (api/limits.py): larger is a 413 before this
     try:
         envelope = Envelope.model_validate_json(body)
     except ValidationError as err:
@@ -81,7 +76,11 @@ async def publish(request: Request, department: DepartmentDep, topic: Publicatio
     "/{publication_id:path}",
     response_model=PublicationStatusPublic,
     response_model_exclude_none=True,
-    responses={**_AUTH_RESPONSES, 404: {"model": ErrorPublic, "description": "不是本部门的公示"}},
+    responses={
+        **_AUTH_RESPONSES,
+        404: {"model": ErrorPublic, "description": "不是本部门的公示"},
+        422: ERROR_RESPONSES[422],
+    },
     summary="公示处理状态",
 )
 def publication_status(publication_id: str, department: DepartmentDep, status_view: StatusViewDep) -> Any:

@@ -1,5 +1,5 @@
 """The public website: server-rendered pages (Jinja2), static files, HTML error pages, the PDF
-credit extract and its verification page."""
+credit extract and its verification page, and the API's documentation page (`/docs`)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from fastapi.staticfiles import StaticFiles
 
 def install(app: FastAPI) -> None:
     """Add the page routers, `/static`, and HTML error pages for page routes (after `api.errors`)."""
-    from api.web import enterprise, errors, pages, verify
+    from api.web import docs, enterprise, errors, pages, verify
     from api.web.rendering import STATIC
 
     app.include_router(pages.router)
     app.include_router(verify.router)
     app.include_router(enterprise.router)
+    docs.install(app)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     errors.install(app)

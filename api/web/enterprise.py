@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api import audit
-from api.deps import ClientAddressDep, CredentialsDep, IndexDep, PrincipalDep, SettingsDep
+from api.deps import ClientAddressDep, CredentialsDep, CsrfDep, IndexDep, PrincipalDep, SettingsDep
 from api.errors import ApiError
 from api.routers.enterprise import log_in
 from api.web import session
@@ -45,7 +45,7 @@ def login_page(request: Request, principal: PrincipalDep, next: str | None = Non
     return render(request, "enterprise_login.html", _form(request, next_path=_next(next)))
 
 
-@router.post("/enterprise/login", response_class=HTMLResponse)
+@router.post("/enterprise/login", response_class=HTMLResponse, dependencies=[CsrfDep])
 async def login_submit(
     request: Request,
     credentials: CredentialsDep,
@@ -72,7 +72,7 @@ async def login_submit(
     return response
 
 
-@router.post("/enterprise/logout")
+@router.post("/enterprise/logout", dependencies=[CsrfDep])
 def logout(request: Request, credentials: CredentialsDep, settings: SettingsDep) -> Response:
     token = request.cookies.get(session.COOKIE)
     if token:

@@ -49,8 +49,9 @@ REFUSAL_TITLES = {
     "account_disabled": "账户已停用",
     "rate_limited": "访问过于频繁",
     "login_throttled": "请稍后再登录",
-    "csrf_failed": "表单已过期",
+    "csrf_failed": "无法确认表单来源",
     "body_too_large": "提交的内容过大",
+    "query_too_long": "查询地址过长",
     "purpose_required": "请说明查询目的",
     "page_out_of_range": "页码超出范围",
 }

@@ -4,7 +4,8 @@ The PDF embeds a TrueType CJK font (WenQuanYi Micro Hei, Debian `fonts-wqy-micro
 built-in CID fonts are not embedded and show empty boxes on machines without Adobe's CJK data.
 Each issued file gets a fresh verification code printed on every page; the SHA-256 of the exact
 bytes served is recorded in the extract ledger, so `/verify` can tell a genuine file from an
-altered one.
+altered one. One extract is issued per entity version and system date: asked again, the ledger's
+kept file is served as it was (same bytes, same code, no new ledger row).
 """
 
 from __future__ import annotations
@@ -385,13 +386,17 @@ def issue(
     departments: DepartmentRegistry,
     ledger: ExtractLedger,
 ) -> tuple[bytes, IssuedExtract]:
-    """Generate the extract of a stored public document (which reflects the event store up to
-    `position`) and record it in the ledger."""
-    ensure_font()
+    """The extract of a stored public document (which reflects the event store up to
+    `position`): the one already issued for its version today, else a new one, recorded in the
+    ledger and kept for reuse."""
     today = clock.today()
+    version = int(doc.get("version") or 0)
+    earlier = ledger.kept(str(doc["uscc"]), version, today)
+    if earlier is not None:
+        return earlier.pdf, earlier.issued
+    ensure_font()
     view = public_view(doc, today)
     generated_at = clock.now()
-    version = int(doc.get("version") or 0)
     code = new_code()
     local = generated_at.astimezone(CHINA)
     meta = {
@@ -410,8 +415,8 @@ def issue(
         version=version,
         generated_at=generated_at,
     )
-    ledger.record(issued)
-    return pdf, issued
+    kept = ledger.keep(issued, today, pdf)  # a concurrent download's file wins if it came first
+    return kept.pdf, kept.issued
 
 
 def generated_at_text(when: datetime) -> str:

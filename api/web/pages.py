@@ -1,7 +1,8 @@
 """The public website: home, search, entity record, department publicity, announcements, rules, FAQ.
 
 Server-rendered (Jinja2), works without JavaScript. Query parameters are read leniently: a bad
-page number or date becomes a message on the page, never an error page. Domain errors (an
+page number or date becomes a message on the page, never an error page. A page number past the
+last page is answered 404 with the page count and a link to the last page (`api.paging`). Domain errors (an
 invalid USCC, an unknown entity) propagate to the HTML error handlers in `api.web.errors`.
 """
 
@@ -16,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from adapters.search_index.base import RecordQuery
 from api.deps import ClockDep, DepartmentsDep, IndexDep, PublicProjectionDep
 from api.lookup import find_entity
+from api.paging import MAX_ROWS, PageDepth, depth
 from api.web import present, queries, timeline
 from api.web.rendering import markdown_page, render
 from domain.departments import Department, DepartmentRegistry
@@ -27,7 +29,7 @@ from projections.documents import public_view, summary
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 20
-MAX_PAGE = 500
+MAX_PAGE = MAX_ROWS // PAGE_SIZE
 ANNOUNCEMENT_TYPES = tuple(c.key for c in CATEGORIES if c.announcement)
 PUBLICITY_CATEGORIES = tuple(c.key for c in CATEGORIES if c.department_publicity)
 HOME_CATEGORIES = tuple(c.key for c in CATEGORIES if c.headline)
@@ -35,9 +37,14 @@ HOME_CATEGORIES = tuple(c.key for c in CATEGORIES if c.headline)
 
 def _page(raw: str | None) -> int:
     try:
-        return min(max(int(raw or 1), 1), MAX_PAGE)
+        return max(int(raw or 1), 1)
     except ValueError:
         return 1
+
+
+def _probe(page: int, limit: int) -> int:
+    """The page to read: `page`, or 1 when it lies past any list's reach (for the total only)."""
+    return page if page <= limit else 1
 
 
 def _date(raw: str | None, label: str, errors: list[str]) -> date | None:
@@ -50,10 +57,18 @@ def _date(raw: str | None, label: str, errors: list[str]) -> date | None:
         return None
 
 
-def _pages(total: int, page: int, size: int = PAGE_SIZE, limit: int = MAX_PAGE) -> dict[str, Any]:
-    last = max(1, min((total + size - 1) // size, limit))
+def _pages(at: PageDepth) -> dict[str, Any]:
+    last = max(1, at.pages)
+    page = min(at.page, last)
     window = sorted({1, last, *range(max(1, page - 2), min(last, page + 2) + 1)})
-    return {"page": page, "last": last, "window": window, "total": total}
+    return {
+        "page": page,
+        "last": last,
+        "window": window,
+        "total": at.total,
+        "beyond": at.beyond,
+        "message": at.message() if at.beyond else "",
+    }
 
 
 def _department_names(departments: DepartmentRegistry) -> dict[str, str]:
@@ -108,11 +123,14 @@ def search(
             index,
             q,
             today,
-            number,
+            _probe(number, MAX_PAGE),
             PAGE_SIZE,
             status=status or None,
             district=district or None,
         )
+    at = depth(number, found.total, PAGE_SIZE, MAX_PAGE)
+    if at.beyond:
+        found = queries.Results(found.total)
     items = [
         summary(doc, today) | {"registration_number": doc.get("registration_number")} for doc in found.items
     ]
@@ -127,12 +145,12 @@ def search(
         "districts": present.DISTRICTS,
         "items": items,
         "found": found,
-        "pages": _pages(found.total, number),
+        "pages": _pages(at),
         "params": params,
         "problem": problem,
         "title": f"“{q}”的查询结果" if q else "筛选结果" if status or district else "信用信息查询",
     }
-    return render(request, "search.html", context)
+    return render(request, "search.html", context, status=404 if at.beyond else 200)
 
 
 @router.get("/entity/{uscc}", response_class=HTMLResponse)
@@ -195,8 +213,11 @@ def publicity(
     number = _page(page)
     base = RecordQuery(department=department or None, date_from=date_from, date_to=date_to)
     cats = (category,) if category else PUBLICITY_CATEGORIES
-    found = queries.records(index, cats, base, today, number, PAGE_SIZE)
     limit = MAX_PAGE if category else queries.MAX_MERGED_PAGE
+    found = queries.records(index, cats, base, today, _probe(number, limit), PAGE_SIZE)
+    at = depth(number, found.total, PAGE_SIZE, limit)
+    if at.beyond:
+        found = queries.Results(found.total)
     params = {"category": category, "department": department, "from": raw_from, "to": raw_to}
     context = {
         "nav_active": "publicity",
@@ -209,12 +230,12 @@ def publicity(
         "errors": errors,
         "rows": found.items,
         "found": found,
-        "pages": _pages(found.total, min(number, limit), limit=limit),
+        "pages": _pages(at),
         "params": params,
         "names": _department_names(departments),
         "title": "部门公示信息",
     }
-    return render(request, "publicity.html", context)
+    return render(request, "publicity.html", context, status=404 if at.beyond else 200)
 
 
 @router.get("/announcements", response_class=HTMLResponse)
@@ -230,20 +251,23 @@ def announcements(
     kind = type if type in ANNOUNCEMENT_TYPES else ""
     number = _page(page)
     cats = (kind,) if kind else ANNOUNCEMENT_TYPES
-    found = queries.records(index, cats, RecordQuery(), today, number, PAGE_SIZE)
     limit = MAX_PAGE if kind else queries.MAX_MERGED_PAGE
+    found = queries.records(index, cats, RecordQuery(), today, _probe(number, limit), PAGE_SIZE)
+    at = depth(number, found.total, PAGE_SIZE, limit)
+    if at.beyond:
+        found = queries.Results(found.total)
     context = {
         "nav_active": "announcements",
         "kind": kind,
         "types": ANNOUNCEMENT_TYPES,
         "rows": found.items,
         "found": found,
-        "pages": _pages(found.total, min(number, limit), limit=limit),
+        "pages": _pages(at),
         "params": {"type": kind},
         "names": _department_names(departments),
         "title": "公告",
     }
-    return render(request, "announcements.html", context)
+    return render(request, "announcements.html", context, status=404 if at.beyond else 200)
 
 
 def _content(request: Request, name: str) -> HTMLResponse:

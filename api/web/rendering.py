@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markdown.extensions.toc import slugify_unicode
 from markupsafe import Markup
 
+from api.csrf import CsrfIssuer
 from api.web import present
 
 HERE = Path(__file__).resolve().parent
@@ -76,14 +77,18 @@ ENV = _environment()
 
 def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
     container = request.app.state.container
+    csrf = CsrfIssuer(request, tag=getattr(request.state, "csrf_tag", ""))
     page = {
         "request": request,
         "today": container.clock.today(),
         "path": request.url.path,
+        "csrf_field": csrf.field,  # in every form that changes something (api/csrf.py)
         **context,
     }
     html = ENV.get_template(template).render(page)
-    return HTMLResponse(html, status_code=status)
+    response = HTMLResponse(html, status_code=status)
+    csrf.set_cookie(response)
+    return response
 
 
 @lru_cache(maxsize=8)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -37,24 +38,38 @@ class Platform:
         return {"Authorization": f"Bearer {self.admin_key}"}
 
 
-@pytest.fixture(scope="session")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    data_dir = tmp_path_factory.mktemp("platform")
+def load(data_dir: Path, entities: int = 120, seed: int = 7, **settings: Any) -> tuple[Container, list[dict]]:
+    """A container on `data_dir` holding a generated register of `entities`, applied and indexed."""
     source = data_dir / "generated.jsonl"
-    write_jsonl(source, 120, 7, TODAY)
+    write_jsonl(source, entities, seed, TODAY)
     lines = source.read_bytes().splitlines()
     container = build(
-        Settings(data_dir=data_dir, today=TODAY, metrics_token=METRICS_TOKEN, **GENEROUS_LIMITS)
+        Settings(
+            data_dir=data_dir,
+            today=TODAY,
+            **{"metrics_token": METRICS_TOKEN, **GENEROUS_LIMITS, **settings},
+        )
     )
+    publish(container, lines)
+    return container, [json.loads(line) for line in lines]
+
+
+def publish(container: Container, lines: list[bytes]) -> None:
+    """Put envelopes (JSON lines) on the log, apply them and bring every follower up to date."""
     container.log.produce_many(
         container.settings.publications_topic,
         ((partition_key(json.loads(line)["uscc"]), line) for line in lines),
     )
     container.worker.drain()
     container.catch_up()
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    container, envelopes = load(tmp_path_factory.mktemp("platform"))
     admin_key = container.credentials.add(Role.ADMIN, "e2e-operator")
     with TestClient(create_app(container)) as client:
-        yield Platform(container, client, [json.loads(line) for line in lines], admin_key)
+        yield Platform(container, client, envelopes, admin_key)
 
 
 def registered(platform: Platform) -> list[dict]:
@@ -64,3 +79,19 @@ def registered(platform: Platform) -> list[dict]:
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path
+
+
+#: The public base URL the `hardened` platform is configured with.
+PUBLIC_URL = "https://gongshi.example.gov.cn"
+
+
+@pytest.fixture(scope="session")
+def hardened(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """A small platform of its own, with `GONGSHI_PUBLIC_URL` set, for tests that change its
+    clock, its limits or its ledger."""
+    container, envelopes = load(
+        tmp_path_factory.mktemp("hardened"), entities=30, seed=11, public_url=PUBLIC_URL
+    )
+    admin_key = container.credentials.add(Role.ADMIN, "e2e-operator")
+    with TestClient(create_app(container)) as client:
+        yield Platform(container, client, envelopes, admin_key)

@@ -18,6 +18,7 @@ from api.web.session import COOKIE
 from infra.bootstrap import Container, build
 from infra.settings import Settings
 from tests.builders import GENEROUS_LIMITS, TODAY, uscc_for
+from tests.e2e.test_web_pages import csrf_token
 
 USCC = uscc_for(7)
 PASSWORD = "correct horse battery"
@@ -138,7 +139,14 @@ def test_activation_sets_the_password_once(client: TestClient, container: Contai
 
 
 def form(client: TestClient, password: str = PASSWORD, **extra: str) -> Any:
-    return client.post("/enterprise/login", data={"uscc": USCC, "password": password, **extra})
+    """The login form as a browser sends it: read first (its CSRF field), then posted; a session
+    from an earlier login in the test is dropped first (the page sends a logged-in caller on)."""
+    if COOKIE in client.cookies:
+        client.cookies.delete(COOKIE)
+    token = csrf_token(client.get("/enterprise/login").text)
+    return client.post(
+        "/enterprise/login", data={"uscc": USCC, "password": password, "csrf_token": token, **extra}
+    )
 
 
 def test_the_login_page_is_a_chinese_form(client: TestClient) -> None:
@@ -171,7 +179,7 @@ def test_logging_in_sets_a_session_cookie_and_logging_out_ends_it(
     home = client.get("/enterprise/")
     assert home.status_code == 200 and USCC in home.text and "退出登录" in home.text
 
-    out = client.post("/enterprise/logout")
+    out = client.post("/enterprise/logout", data={"csrf_token": csrf_token(home.text)})
     assert out.status_code == 303 and out.headers["location"] == "/"
     assert f"{COOKIE}=" in out.headers["set-cookie"] and "Max-Age=0" in out.headers["set-cookie"]
     assert container.credentials.authenticate(token) is None
@@ -196,8 +204,11 @@ def test_the_cookie_is_secure_when_served_over_https(
 ) -> None:
     app = create_app(container, owns_container=False)
     with TestClient(app, base_url=base_url, client=peer, follow_redirects=False) as client:
+        token = csrf_token(client.get("/enterprise/login", headers=headers).text)
         response = client.post(
-            "/enterprise/login", data={"uscc": USCC, "password": PASSWORD}, headers=headers
+            "/enterprise/login",
+            data={"uscc": USCC, "password": PASSWORD, "csrf_token": token},
+            headers=headers,
         )
     assert response.status_code == 303
     assert ("; secure" in response.headers["set-cookie"].lower()) is secure

@@ -129,11 +129,11 @@ def test_a_department_publishes_only_in_its_own_name(gateway: Gateway) -> None:
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [
-        (b"{not json", "JSON"),
-        (b"[]", "(root)"),
-        ({**registered(publication_id="GW-X"), "occurred_on": "yesterday"}, "occurred_on"),
-        ({k: v for k, v in registered().items() if k != "publication_id"}, "publication_id"),
-        ({**registered(publication_id="GW-Y"), "extra": 1}, "extra"),
+        (b"{not json", "不是有效的 JSON"),
+        (b"[]", "（整体）：应为对象"),
+        ({**registered(publication_id="GW-X"), "occurred_on": "yesterday"}, "occurred_on：应为有效日期"),
+        ({k: v for k, v in registered().items() if k != "publication_id"}, "publication_id：缺少必填项"),
+        ({**registered(publication_id="GW-Y"), "extra": 1}, "extra：不允许的字段"),
     ],
     ids=["not-json", "not-an-object", "bad-date", "no-publication-id", "unknown-field"],
 )
@@ -152,7 +152,8 @@ def test_an_oversized_body_is_refused(gateway: Gateway) -> None:
     body["payload"]["business_scope"] = "软件开发" * 200_000
     response = gateway.post(body)
     assert response.status_code == 413
-    assert response.json()["code"] == "payload_too_large"
+    assert response.json()["code"] == "body_too_large"
+    assert "512 KB" in response.json()["message"]
     assert published(gateway.container) == []
 
 

@@ -346,23 +346,37 @@ def test_extract_pdf_carries_its_code_and_is_recorded_by_hash(platform: Platform
     assert platform.client.get("/api/v1/extracts/NOPE-NOPE-NOPE").status_code == 404
 
 
+def csrf_token(page: str) -> str:
+    """The hidden CSRF field of the form on `page` (api/csrf.py)."""
+    found = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page)
+    assert found, "the form has no CSRF field"
+    return found.group(1)
+
+
 def test_verify_page_tells_a_genuine_extract_from_an_altered_one(platform: Platform) -> None:
     require_font()
     doc = any_doc(platform)
     response = platform.client.get(f"/entity/{doc['uscc']}/extract.pdf")
     pdf, code = response.content, response.headers["x-verification-code"]
-    assert "上传报告文件" in html(platform, "/verify")
-    genuine = platform.client.post("/verify", files={"file": ("report.pdf", pdf, "application/pdf")})
+    form = html(platform, "/verify")
+    assert "上传报告文件" in form
+    token = {"csrf_token": csrf_token(form)}
+    genuine = platform.client.post(
+        "/verify", data=token, files={"file": ("report.pdf", pdf, "application/pdf")}
+    )
     assert genuine.status_code == 200
     assert "真实" in genuine.text and doc["uscc"] in genuine.text and code in genuine.text
     altered = pdf[:-20] + bytes(b ^ 1 for b in pdf[-20:])
-    forged = platform.client.post("/verify", files={"file": ("report.pdf", altered, "application/pdf")})
+    forged = platform.client.post(
+        "/verify", data=token, files={"file": ("report.pdf", altered, "application/pdf")}
+    )
     assert "未通过验证" in forged.text and "真实" not in forged.text
     assert "真实" in html(platform, "/verify", params={"code": code})
     assert "未通过验证" in html(platform, "/verify", params={"code": "AAAA-BBBB-CCCC"})
-    typed = platform.client.post("/verify", data={"code": code.lower()})
+    typed = platform.client.post("/verify", data={**token, "code": code.lower()})
     assert "真实" in typed.text
-    assert "请选择要验证的报告文件" in platform.client.post("/verify", data={"code": ""}).text
+    empty = platform.client.post("/verify", data={**token, "code": ""})
+    assert "请选择要验证的报告文件" in empty.text
 
 
 def test_extract_of_an_invalid_uscc_is_the_422_page(platform: Platform) -> None:
