@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from api.cli import app
 from infra.bootstrap import build
 from infra.settings import Settings
+from tests.builders import department_key_file, platform_signed
 
 runner = CliRunner()
 
@@ -26,6 +27,9 @@ runner = CliRunner()
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("GONGSHI_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("GONGSHI_TODAY", "2026-11-22")
+    # `gongshi publish` signs with TJ-AMR's key
+    key = department_key_file(Settings(data_dir=tmp_path / "var"), tmp_path / "tj-amr.key")
+    monkeypatch.setenv("GONGSHI_SIGNING_KEY_FILE", str(key))
     return tmp_path
 
 
@@ -133,8 +137,14 @@ def test_run_ingest_applies_what_is_published_and_stops_cleanly_on_sigterm(env: 
         runner.invoke(app, ["generate", "--entities", "3", "--seed", "4", "--out", str(source)]).exit_code
         == 0
     )
-    assert runner.invoke(app, ["publish", str(source), "--no-wait"]).exit_code == 0
+    publisher = build(Settings(data_dir=env / "var"))  # a file for every department: the platform signs
     lines = len(source.read_text(encoding="utf-8").splitlines())
+    publisher.log.produce_many(
+        publisher.settings.publications_topic,
+        ((None, line) for line in source.read_bytes().splitlines()),
+        headers_for=platform_signed(publisher),
+    )
+    publisher.close()
     environment = {**os.environ, "GONGSHI_DATA_DIR": str(env / "var"), "GONGSHI_TODAY": "2026-11-22"}
     process = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "run", "ingest"],
