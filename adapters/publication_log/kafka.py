@@ -39,6 +39,10 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 from adapters.publication_log.base import Headers, LogConsumer, LogRecord, LogUnavailable, PublicationLog
 
 log = logging.getLogger(__name__)
+# kafka-python warns on every SASL_PLAINTEXT connection that it is "exchanging credentials in the
+# clear": with SCRAM only a salted proof crosses the wire, never the password. What is true is that
+# the traffic is not encrypted (docs/SECURITY.md: loopback or a trusted network; TLS is not set up).
+logging.getLogger("kafka.net.sasl.scram").setLevel(logging.ERROR)
 
 # A commit that loses a race with a rebalance is harmless: the committed offset is only a hint.
 _LOST_COMMIT = (CommitFailedError, RebalanceInProgressError, IllegalGenerationError, UnknownMemberIdError)
