@@ -255,3 +255,24 @@ def test_the_gateway_signs_with_the_platform_key_in_the_name_of_the_calling_key(
         "signing_key_id": platform_key,
         "principal": f"department:TJ-AMR/key:{key_id}",
     }
+
+
+def test_a_platform_key_that_was_revoked_is_never_used_again(tmp_path: Path) -> None:
+    container = build(Settings(data_dir=tmp_path, today=TODAY))
+    try:
+        old = container.platform_signer
+        assert container.credentials.revoke_signing_key(old.key_id)
+    finally:
+        container.close()
+    restarted = build(Settings(data_dir=tmp_path, today=TODAY))
+    try:
+        with pytest.raises(RuntimeError, match="revoked"):
+            restarted.platform_signer  # noqa: B018  (the property is what is tested)
+    finally:
+        restarted.close()
+    (tmp_path / "platform-signing.key").unlink()  # the operator makes a new one
+    renewed = build(Settings(data_dir=tmp_path, today=TODAY))
+    try:
+        assert renewed.platform_signer.key_id != old.key_id
+    finally:
+        renewed.close()
