@@ -99,13 +99,24 @@ class KafkaAccess(LogAccess):
             )
             if errors.get(username):
                 raise KafkaAccessError(f"Kafka refused to make user {username}: {errors[username]}")
-            result: dict[str, Any] = admin.create_acls(self.writer_acls(username, topic))
         except (KafkaError, OSError) as err:
+            raise KafkaAccessError(f"Kafka at {self.bootstrap}: making user {username}: {err!r}") from err
+        try:
+            result: dict[str, Any] = admin.create_acls(self.writer_acls(username, topic))
+            if result.get("failed"):
+                raise KafkaAccessError(f"Kafka refused the ACLs of {username}: {result['failed']!r}")
+        except (KafkaError, OSError, KafkaAccessError) as err:
+            self._undo(username)  # no user left behind without its ACLs
+            if isinstance(err, KafkaAccessError):
+                raise
             raise KafkaAccessError(f"Kafka at {self.bootstrap}: granting {username}: {err!r}") from err
-        if result.get("failed"):
-            self.revoke_writer(username)
-            raise KafkaAccessError(f"Kafka refused the ACLs of {username}: {result['failed']!r}")
         return WriterLogin(username=username, password=password, mechanism=mechanism)
+
+    def _undo(self, username: str) -> None:
+        try:
+            self.revoke_writer(username)
+        except LogUnavailable as err:
+            log.warning("could not remove the half-made Kafka user %s: %r", username, err)
 
     def revoke_writer(self, username: str) -> bool:
         mechanism = self.mechanism
