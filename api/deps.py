@@ -6,6 +6,7 @@ replaces or patches a part of the container is seen by the next request.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -13,7 +14,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from adapters.credentials import CredentialStore
 from adapters.extract_ledger import ExtractLedger
-from adapters.publication_log.base import PublicationLog
+from adapters.publication_log.base import Headers, PublicationLog
 from adapters.search_index.base import SearchIndex
 from adapters.status_view import StatusView
 from api.csrf import check_csrf
@@ -77,19 +78,26 @@ def _worker(container: _ContainerDep) -> IngestionWorker | None:
 
 class PublicationTopic:
     """Where the gateway puts a department's envelope: the topic the departments' Kafka
-    producers write to, keyed like theirs."""
+    producers write to, keyed like theirs, signed with the platform's key in the name of the
+    department key that called (`department:TJ-AMR/key:<key id>`)."""
 
-    def __init__(self, log: PublicationLog, topic: str) -> None:
+    def __init__(
+        self, log: PublicationLog, topic: str, sign: Callable[[str], Callable[[bytes], Headers]]
+    ) -> None:
         self.log = log
         self.topic = topic
+        self.sign = sign
 
-    def publish(self, value: bytes, uscc: str) -> None:
-        self.log.produce(self.topic, value, key=partition_key(uscc))
+    def publish(self, value: bytes, uscc: str, principal: str) -> None:
+        headers = self.sign(principal)(value)
+        self.log.produce(self.topic, value, key=partition_key(uscc), headers=headers)
         self.log.flush()  # on the log for sure before the 202
 
 
 def _publication_topic(container: _ContainerDep) -> PublicationTopic:
-    return PublicationTopic(container.log, container.settings.publications_topic)
+    return PublicationTopic(
+        container.log, container.settings.publications_topic, container.signed_by_platform
+    )
 
 
 IndexDep = Annotated[SearchIndex, Depends(_index)]
@@ -159,6 +167,14 @@ def authenticated_department(principal: PrincipalDep, _bearer: _BearerDoc, _api_
     return _subject_of(principal, Role.DEPARTMENT)
 
 
+def authenticated_department_key(
+    principal: PrincipalDep, _bearer: _BearerDoc, _api_key: _ApiKeyDoc
+) -> Principal:
+    """The calling department's key (`principal.id`: `department:TJ-AMR/key:<key id>`)."""
+    _subject_of(principal, Role.DEPARTMENT)
+    return principal
+
+
 def authenticated_enterprise(principal: PrincipalDep, _bearer: _BearerDoc) -> str:
     """The USCC of the enterprise whose token (or session) the request carries."""
     return _subject_of(principal, Role.ENTERPRISE)
@@ -190,3 +206,5 @@ def _settings(container: _ContainerDep) -> Settings:
 CredentialsDep = Annotated[CredentialStore, Depends(_credentials)]
 #: The platform's settings (read-only).
 SettingsDep = Annotated[Settings, Depends(_settings)]
+#: The calling department's key itself (its id names who acted, in what the gateway signs).
+DepartmentKeyDep = Annotated[Principal, Depends(authenticated_department_key)]

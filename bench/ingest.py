@@ -2,7 +2,8 @@
 raw stages on the same messages in the same run.
 
 1. generates N publications (`infra.datagen.generator`, enough entities, the first N in stream
-   order) and produces them to a fresh topic (key = USCC);
+   order) and produces them to a fresh topic (key = USCC), each signed with the platform's key
+   (the worker verifies every signature, as in production);
 2. raw Kafka: kafka-python's KafkaConsumer reads them all, no processing;
 3. raw PostgreSQL: the same bytes as rows (one per publication) into a table shaped like the
    event store's (originator_id uuid, originator_version int, topic text, state bytea,
@@ -14,7 +15,9 @@ raw stages on the same messages in the same run.
 
 Prints the figures and the command that reproduces them. `--profile FILE` runs the worker under
 cProfile, writes the stats to FILE and prints where the time goes. Needs the real engines
-(`make services-up`); uses a unique topic and schema and removes them afterwards.
+(`make services-up`; Kafka login from GONGSHI_KAFKA_USERNAME / _PASSWORD / _SASL_MECHANISM, by
+default the provisioned gongshi/gongshi over SCRAM-SHA-512); uses a unique topic and schema and
+removes them afterwards.
 
     .venv/bin/python bench/ingest.py --publications 100000
 """
@@ -98,9 +101,22 @@ def run(args: argparse.Namespace) -> None:
     today = date.fromisoformat(args.today)
     prefix = f"bench_{uuid.uuid4().hex[:8]}"
     topic = f"{prefix}.publications"
-    log = KafkaLog(args.kafka, default_partitions=args.partitions, client_id="gongshi-bench")
     with psycopg.connect(args.postgres, autocommit=True) as conn:
         conn.execute(SQL("CREATE SCHEMA {}").format(Identifier(prefix)))
+    keys_dir = tempfile.TemporaryDirectory(prefix="gongshi-bench-keys-")
+    # the platform's key, registered in the schema's credential store the worker verifies with
+    parent = Container(
+        Settings(
+            data_dir=Path(keys_dir.name),
+            kafka_bootstrap=args.kafka,
+            postgres_dsn=args.postgres,
+            postgres_schema=prefix,
+            prefix=prefix,
+        )
+    )
+    log = KafkaLog(
+        args.kafka, default_partitions=args.partitions, client_id="gongshi-bench", sasl=parent.kafka_login()
+    )
     try:
         t0 = time.perf_counter()
         lines, entities = generate_lines(n, args.seed, today)
@@ -112,9 +128,9 @@ def run(args: argparse.Namespace) -> None:
         log.ensure_topic(topic, args.partitions)
         log.ensure_topic(f"{prefix}.publications.dlq", 1)
         t0 = time.perf_counter()
-        log.produce_many(topic, items)
+        log.produce_many(topic, items, headers_for=parent.signed_by_platform("job:bench"))
         t_produce = time.perf_counter() - t0
-        print(f"produced in {t_produce:.1f}s")
+        print(f"produced (signed) in {t_produce:.1f}s")
 
         t_kafka = raw_kafka(log, topic, n)
         print(f"raw Kafka consume: {n / t_kafka:,.0f}/s")
@@ -124,6 +140,8 @@ def run(args: argparse.Namespace) -> None:
         result = pipeline(args, prefix)
         children_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     finally:
+        parent.close()
+        keys_dir.cleanup()
         cleanup(log, args.postgres, prefix, topic)
 
     rate = result["rate"]
@@ -150,7 +168,7 @@ def run(args: argparse.Namespace) -> None:
         f"worker batch {args.batch_size}; outcomes: {result['counts']}"
     )
     print(f"worker's event-store cache settings: {result['cache'] or 'none (no aggregate cache)'}")
-    print(f"produce (KafkaLog.produce_many)        : {t_produce:7.2f} s  {n / t_produce:9,.0f} /s")
+    print(f"produce (KafkaLog.produce_many, signed): {t_produce:7.2f} s  {n / t_produce:9,.0f} /s")
     print(f"raw Kafka consume (kafka-python)       : {t_kafka:7.2f} s  {raw_kafka_rate:9,.0f} /s")
     print(f"raw PostgreSQL insert (executemany)    : {t_pg_many:7.2f} s  {raw_pg_rate:9,.0f} /s")
     print(f"raw PostgreSQL insert (COPY)           : {t_pg_copy:7.2f} s  {copy_rate:9,.0f} /s")

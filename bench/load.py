@@ -51,6 +51,7 @@ def main() -> None:
         container.log.produce_many(
             container.settings.publications_topic,
             ((partition_key(json.loads(line)["uscc"]), line) for line in lines),
+            headers_for=container.signed_by_platform("job:bench"),
         )
         t_publish = time.perf_counter() - t0
 

@@ -61,6 +61,7 @@ def load(data: Path, entities: int, seed: int, today: date) -> tuple[Container, 
     container.log.produce_many(
         container.settings.publications_topic,
         ((partition_key(json.loads(line)["uscc"]), line) for line in lines),
+        headers_for=container.signed_by_platform("job:bench"),
     )
     container.worker.drain()
     container.catch_up()

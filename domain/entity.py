@@ -4,6 +4,13 @@ Every event is past tense and carries the publishing department, the department'
 id (`publication_id`), the business date it happened (`occurred_on`), the legal basis where one
 applies, and the validated facts (`data`, JSON-ready). Nothing is ever deleted: corrections and
 revocations are new events; what the public sees is a view over this history.
+
+Provenance: every event also keeps which signing key signed the publication (`signing_key_id`)
+and who acted (`principal`: `department:TJ-AMR`, `department:TJ-AMR/key:…` through the gateway,
+`job:load`, …; see `domain.signatures`). Events stored before they existed are upcast with both
+None (`class_version` 2 of `Published` and `Registered`, 3 of `PenaltyImposed`); the state's
+records carry the two keys only when known, so an entity rebuilt from old events and one loaded
+from an old snapshot look the same.
 """
 
 from __future__ import annotations
@@ -34,6 +41,8 @@ STATUS_REVOKED = "吊销"
 
 #: The keys of a command's `meta` that every Published event records.
 EVENT_FIELDS = ("department", "publication_id", "occurred_on", "basis", "timestamp")
+#: Which key signed the publication and who acted (None for the platform's in-process calls).
+PROVENANCE_FIELDS = ("signing_key_id", "principal")
 #: The keys of a command's `meta` that only inform the command (the registry passes them):
 #: `applied_on` — the system date the platform applies the publication on; `publicity` — the
 #: `PublicityPolicy` the rules are read under.
@@ -52,6 +61,17 @@ def _old_penalty_publicised_on(data: dict[str, Any], occurred_on: Any) -> str:
     decided = date.fromisoformat(str(data["decided_on"]))
     stated = occurred_on if isinstance(occurred_on, date) else date.fromisoformat(str(occurred_on))
     return default_publicised_on(decided, stated).isoformat()
+
+
+def _upcast_provenance(state: dict[str, Any]) -> None:
+    """Events stored before provenance was kept: no key id, no principal."""
+    for name in PROVENANCE_FIELDS:
+        state.setdefault(name, None)
+
+
+def _provenance(source: Any) -> dict[str, Any]:
+    """The provenance keys a record in the state carries: only those that are known."""
+    return {k: getattr(source, k) for k in PROVENANCE_FIELDS if getattr(source, k, None) is not None}
 
 
 def _upcast_penalty_data(data: dict[str, Any], occurred_on: Any) -> None:
@@ -76,11 +96,22 @@ class MarketEntity(Aggregate):
             _upcast_penalty_data(penalty, penalty.get("occurred_on", penalty["decided_on"]))
 
     class Published(Aggregate.Event):
+        """v2: `signing_key_id` and `principal` (provenance); `upcast_v1_v2` sets both to None in
+        events stored before."""
+
+        class_version = 2
+
         department: str
         publication_id: str
         occurred_on: date
         basis: str | None
         data: dict[str, Any]
+        signing_key_id: str | None
+        principal: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            _upcast_provenance(state)
 
         def apply(self, aggregate: Any) -> None:
             entity: MarketEntity = aggregate
@@ -97,15 +128,26 @@ class MarketEntity(Aggregate):
                 "publication_id": self.publication_id,
                 "occurred_on": self.occurred_on.isoformat(),
                 "basis": self.basis,
+                **_provenance(self),
             }
 
     class Registered(Aggregate.Created):
+        """v2: `signing_key_id` and `principal`, like `Published`."""
+
+        class_version = 2
+
         uscc: str
         department: str
         publication_id: str
         occurred_on: date
         basis: str | None
         data: dict[str, Any]
+        signing_key_id: str | None
+        principal: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            _upcast_provenance(state)
 
     def __init__(
         self,
@@ -115,13 +157,17 @@ class MarketEntity(Aggregate):
         occurred_on: date,
         basis: str | None,
         data: dict[str, Any],
+        signing_key_id: str | None = None,
+        principal: str | None = None,
     ) -> None:
         self.uscc = uscc
         self.name: str = data["name"]
         self.registration: dict[str, Any] = dict(data)
         self.registration_number: str | None = data.get("registration_number")
         self.status = STATUS_ACTIVE
-        self.registered_by = {"department": department, "publication_id": publication_id}
+        self.registered_by: dict[str, Any] = {"department": department, "publication_id": publication_id}
+        if signing_key_id is not None:
+            self.registered_by |= {"signing_key_id": signing_key_id, "principal": principal}
         self.former_names: list[dict[str, Any]] = []
         self.changes: list[dict[str, Any]] = []
         self.filings: list[dict[str, Any]] = []
@@ -153,6 +199,8 @@ class MarketEntity(Aggregate):
         basis: str | None,
         data: dict[str, Any],
         timestamp: datetime | None = None,
+        signing_key_id: str | None = None,
+        principal: str | None = None,
     ) -> MarketEntity:
         return cls._create(
             cls.Registered,
@@ -164,6 +212,8 @@ class MarketEntity(Aggregate):
             basis=basis,
             data=data,
             timestamp=timestamp,
+            signing_key_id=signing_key_id,
+            principal=principal,
         )
 
     # --- invariants ---------------------------------------------------------------------------
@@ -216,7 +266,12 @@ class MarketEntity(Aggregate):
     def record(
         self, event_class: type[MarketEntity.Published], meta: dict[str, Any], data: dict[str, Any]
     ) -> None:
-        self.trigger_event(event_class, data=data, **{k: meta[k] for k in EVENT_FIELDS if k in meta})
+        self.trigger_event(
+            event_class,
+            data=data,
+            **{k: meta[k] for k in EVENT_FIELDS if k in meta},
+            **{k: meta.get(k) for k in PROVENANCE_FIELDS},
+        )
 
     @staticmethod
     def publicity_policy(meta: dict[str, Any]) -> PublicityPolicy:
@@ -426,15 +481,20 @@ class MarketEntity(Aggregate):
 
     class PenaltyImposed(Published):
         """v2: `data` carries `domain`, `procedure` and `publicised_on` (and `measures` when the
-        department gave them); `upcast_v1_v2` fills the first three for events stored before."""
+        department gave them); `upcast_v1_v2` fills the first three for events stored before.
+        v3: provenance, like every `Published` event (`upcast_v2_v3`)."""
 
-        class_version = 2
+        class_version = 3
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             data = dict(state["data"])
             _upcast_penalty_data(data, state["occurred_on"])
             state["data"] = data
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            _upcast_provenance(state)
 
         def evolve(self, entity: MarketEntity) -> None:
             entity.penalties[self.data["decision_no"]] = {

@@ -1,9 +1,15 @@
 """Intake: from a raw message to a valid publication, or to a rejection.
 
-`Intake.check(message)` takes what a department published (bytes, text or a parsed dict) and
-returns either a `Publication` — well-formed, of a kind the platform applies, for a valid USCC,
-from a known department within its mandate, with a valid payload and no business date after
-the system date — or the rejecting `Outcome`, with a stable reason code and a Chinese message.
+`Intake.check(message, signature)` takes what a department published (bytes, text or a parsed
+dict) with the outcome of checking its signature (`domain.signatures`), and returns either a
+`Publication` — signed by a key that may sign for its department, well-formed, of a kind the
+platform applies, for a valid USCC, from a known department within its mandate, with a valid
+payload and no business date after the system date — or the rejecting `Outcome`, with a stable
+reason code and a Chinese message. The signature comes first: a message whose signature was
+refused, or whose department is not the signing key's, is rejected as `bad_signature` whatever
+else it holds (the ids it claims are kept on the rejection, for the publisher to find it).
+`signature=None` is for the platform's own in-process calls (tests, tools that write the event
+store directly), which read no log: what comes from the log is always checked by the worker.
 Nothing here reads or writes the event store; the registry decides what the publication does.
 """
 
@@ -11,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from pydantic import ValidationError
@@ -21,6 +27,7 @@ from domain.clock import Clock
 from domain.departments import DepartmentRegistry
 from domain.errors import InvalidUSCC
 from domain.kinds import Kind, KindTable
+from domain.signatures import Provenance, Signed, Unsigned
 from domain.uscc import USCC
 
 Status = Literal["applied", "duplicate", "parked", "rejected"]
@@ -54,6 +61,10 @@ class Publication:
     kind: Kind
     data: dict[str, Any]
     uscc: str
+    provenance: Provenance | None = None  # which key signed it, who acted (None: an in-process call)
+
+    def with_provenance(self, provenance: Provenance | None) -> Publication:
+        return replace(self, provenance=provenance)
 
     def ids(self) -> dict[str, Any]:
         """The fields every outcome of this publication names."""
@@ -68,6 +79,10 @@ class Publication:
         return Outcome(status, **self.ids(), **fields)
 
 
+def bad_signature_message(reason: str) -> str:
+    return f"签名验证失败：{reason}"
+
+
 def unsupported_kind_message(kind: Kind) -> str:
     return f"公示类型“{kind.label}”（{kind.name}）暂不受理：平台尚未配置其处理方式"
 
@@ -80,23 +95,40 @@ class Intake:
         self.departments = departments
         self.kinds = kinds
 
-    def check(self, message: bytes | str | Mapping[str, Any]) -> Publication | Outcome:
+    def check(
+        self, message: bytes | str | Mapping[str, Any], signature: Signed | Unsigned | None = None
+    ) -> Publication | Outcome:
+        raw: Any = None
+        bad_json: ValueError | None = None
         if isinstance(message, (bytes, bytearray, str)):
             try:
                 raw = json.loads(message)
             except (UnicodeDecodeError, json.JSONDecodeError) as err:
-                return Outcome("rejected", code=pub.REASON_MALFORMED, message=f"消息不是有效的 JSON：{err}")
+                bad_json = err
         else:
             raw = message
-        if not isinstance(raw, dict):
-            return Outcome("rejected", code=pub.REASON_MALFORMED, message="消息必须是 JSON 对象")
         ids: dict[str, Any] = {
-            k: raw.get(k) if isinstance(raw.get(k), str) else None
+            k: raw.get(k) if isinstance(raw, dict) and isinstance(raw.get(k), str) else None
             for k in ("publication_id", "uscc", "kind", "department")
         }
 
         def rejected(code: str, message: str) -> Outcome:
             return Outcome("rejected", **ids, code=code, message=message)
+
+        if isinstance(signature, Unsigned):
+            return rejected(pub.REASON_BAD_SIGNATURE, bad_signature_message(signature.message))
+        claimed = ids["department"]
+        if isinstance(signature, Signed) and claimed is not None and not signature.may_sign_for(claimed):
+            return rejected(
+                pub.REASON_BAD_SIGNATURE,
+                bad_signature_message(
+                    f"签名密钥“{signature.key_id}”属于“{signature.owner}”，不能为部门“{claimed}”的公示签名"
+                ),
+            )
+        if bad_json is not None:
+            return Outcome("rejected", code=pub.REASON_MALFORMED, message=f"消息不是有效的 JSON：{bad_json}")
+        if not isinstance(raw, dict):
+            return Outcome("rejected", code=pub.REASON_MALFORMED, message="消息必须是 JSON 对象")
 
         try:
             envelope = pub.Envelope.model_validate(raw)
@@ -128,4 +160,10 @@ class Intake:
         future = pub.future_date_message(envelope.occurred_on, payload, self.clock.today())
         if future is not None:
             return rejected(pub.REASON_FUTURE_DATE, future)
-        return Publication(envelope, kind, payload.model_dump(mode="json", exclude_none=True), uscc)
+        return Publication(
+            envelope,
+            kind,
+            payload.model_dump(mode="json", exclude_none=True),
+            uscc,
+            signature.provenance() if isinstance(signature, Signed) else None,
+        )

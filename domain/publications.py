@@ -361,6 +361,7 @@ REASON_UNKNOWN_DEPARTMENT = "unknown_department"
 REASON_OUTSIDE_MANDATE = "outside_mandate"
 REASON_ALREADY_REGISTERED = "already_registered"
 REASON_FUTURE_DATE = "future_date"
+REASON_BAD_SIGNATURE = "bad_signature"
 
 # the dates of a payload that say when something was decided, done or reported; none may lie
 # after the system date (validity dates such as a licence's `valid_from` may)

@@ -11,6 +11,12 @@ Its parts: `domain.intake` (raw message → valid `Publication` or rejecting `Ou
 `domain.kinds` (which command applies each kind), `domain.parking` (`ParkedPublications`),
 `domain.rejections` (`RejectionLog`) and `domain.internals` (the calls into eventsourcing's
 private API, version-checked).
+
+Signatures: the ingestion worker checks every message's signature (`adapters.credentials.
+signing.Verifier`) and passes the outcome with it (`signatures=`, one `domain.signatures.Signed`
+or `Unsigned` per message); intake rejects a refused one as `bad_signature` before anything
+else, and the applied events keep the signing key's id and the principal (`Provenance`). A
+parked publication keeps its provenance in its lot and is applied with it when released.
 """
 
 from __future__ import annotations
@@ -36,6 +42,10 @@ from domain.kinds import PUBLICATION_KINDS, KindTable
 from domain.parking import ParkedPublications
 from domain.publicity import PublicityPolicy, market_supervision_codes
 from domain.rejections import RejectionLog
+from domain.signatures import Provenance, Signed, Unsigned
+
+#: Where a parked publication keeps its provenance (beside the envelope's fields).
+PROVENANCE_KEY = "provenance"
 
 
 class DateAsISO(Transcoding):
@@ -147,17 +157,28 @@ class Registry(Application[UUID]):
         tracking: Tracking | None = None,
         on_decided: Callable[[list[Outcome]], None] | None = None,
         positions: Sequence[int] | None = None,
+        signatures: Sequence[Signed | Unsigned] | None = None,
     ) -> list[Outcome]:
         """Apply a batch of publications; record all new events and `tracking` atomically.
 
         `on_decided(outcomes)` runs after every publication is decided and before anything is
         recorded (the worker writes rejections to the DLQ there, so a crash loses none).
         Every rejection is recorded in the source's `RejectionLog` in the same transaction;
-        `positions` (one per message, e.g. the log offsets) say where each message was read.
+        `positions` (one per message, e.g. the log offsets) say where each message was read;
+        `signatures` (one per message) what checking its signature found — None only for the
+        platform's own in-process calls, which read nothing from the log.
         """
         try:
             batch = _Batch(self)
-            outcomes = [self._decide(batch, message) for message in messages]
+            messages = list(messages)
+            if signatures is not None and len(signatures) != len(messages):
+                raise ValueError("signatures must give one signature check per message")
+            checks: Sequence[Signed | Unsigned | None] = (
+                signatures if signatures is not None else [None] * len(messages)
+            )
+            outcomes = [
+                self._decide(batch, message, check) for message, check in zip(messages, checks, strict=True)
+            ]
             if positions is not None and len(positions) != len(outcomes):
                 raise ValueError("positions must give one position per message")
             if on_decided is not None:
@@ -207,8 +228,10 @@ class Registry(Application[UUID]):
 
     # --- deciding one publication ---------------------------------------------------------------
 
-    def _decide(self, batch: _Batch, message: bytes | Mapping[str, Any]) -> Outcome:
-        checked = self.intake.check(message)
+    def _decide(
+        self, batch: _Batch, message: bytes | Mapping[str, Any], signature: Signed | Unsigned | None
+    ) -> Outcome:
+        checked = self.intake.check(message, signature)
         if isinstance(checked, Outcome):
             return checked
         return self._apply_valid(batch, checked)
@@ -226,6 +249,8 @@ class Registry(Application[UUID]):
             "occurred_on": envelope.occurred_on,
             "basis": data.get("basis"),
             "timestamp": self.clock.now(),
+            "signing_key_id": publication.provenance.signing_key_id if publication.provenance else None,
+            "principal": publication.provenance.principal if publication.provenance else None,
         }
         entity = batch.get(entity_id(uscc))
         if kind.creates:
@@ -266,7 +291,10 @@ class Registry(Application[UUID]):
         assert isinstance(lot, ParkedPublications)
         if lot.holds(publication.envelope.publication_id):
             return publication.outcome("duplicate", message="已暂存，等待该主体登记")
-        lot.park({**publication.envelope.to_json_dict(), "uscc": uscc})
+        parked = {**publication.envelope.to_json_dict(), "uscc": uscc}
+        if publication.provenance is not None:
+            parked[PROVENANCE_KEY] = publication.provenance.as_meta()
+        lot.park(parked)
         return publication.outcome("parked", message="该主体尚未登记，已暂存，登记后自动生效")
 
     def _release_parked(self, batch: _Batch, entity: MarketEntity) -> tuple[Outcome, ...]:
@@ -275,8 +303,14 @@ class Registry(Application[UUID]):
             return ()
         outcomes = []
         for waiting in list(lot.waiting):
-            checked = self.intake.check(waiting)
-            outcomes.append(checked if isinstance(checked, Outcome) else self._apply_valid(batch, checked))
+            # its signature was checked when it arrived; it keeps the provenance it had then
+            envelope = {k: v for k, v in waiting.items() if k != PROVENANCE_KEY}
+            checked = self.intake.check(envelope)
+            if isinstance(checked, Outcome):
+                outcomes.append(checked)
+                continue
+            provenance = Provenance.from_meta(waiting.get(PROVENANCE_KEY))
+            outcomes.append(self._apply_valid(batch, checked.with_provenance(provenance)))
         lot.release([w["publication_id"] for w in lot.waiting])
         return tuple(outcomes)
 

@@ -32,7 +32,26 @@ REASONS = (
     pub.REASON_OUTSIDE_MANDATE,
     pub.REASON_ALREADY_REGISTERED,
     pub.REASON_FUTURE_DATE,
+    pub.REASON_BAD_SIGNATURE,
 )
+
+SIGNATURE_HEADERS: dict[str, Any] = {
+    "gongshi-key-id": {
+        "type": "string",
+        "description": "the id of the Ed25519 key that signed the value (`signing_key_id` of "
+        "`gongshi departments add-key`)",
+        "pattern": "^sk_[0-9a-f]{16}$",
+    },
+    "gongshi-signature": {
+        "type": "string",
+        "description": "standard base64 of the 64-byte Ed25519 signature of the exact message value bytes",
+    },
+    "gongshi-principal": {
+        "type": "string",
+        "description": "who acted, when the platform signs on someone's behalf (`department:TJ-AMR/key:…`, "
+        "`job:load`); a department may name a narrower principal of its own (`department:TJ-AMR/…`)",
+    },
+}
 
 
 def _rewrite_refs(node: Any) -> Any:
@@ -189,6 +208,13 @@ def document() -> dict[str, Any]:
                     "name": "publication",
                     "title": "Publication envelope",
                     "contentType": "application/json",
+                    "summary": "Signed: a message without a valid signature by a key allowed to sign for "
+                    "the envelope's department is dead-lettered as bad_signature.",
+                    "headers": {
+                        "type": "object",
+                        "required": ["gongshi-key-id", "gongshi-signature"],
+                        "properties": SIGNATURE_HEADERS,
+                    },
                     "payload": {"$ref": f"#/components/schemas/{ENVELOPE}"},
                     "bindings": {"kafka": {"key": uscc_key, "bindingVersion": "0.5.0"}},
                 },
@@ -217,6 +243,7 @@ def document() -> dict[str, Any]:
                                 "the partition, as decimal digits", pattern="^[0-9]+$"
                             ),
                             "source_offset": _header("the offset, as decimal digits", pattern="^[0-9]+$"),
+                            **SIGNATURE_HEADERS,  # as the original carried them
                         },
                     },
                     "payload": {

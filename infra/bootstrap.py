@@ -9,15 +9,18 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from adapters.clock import FixedDateClock, SystemClock
 from adapters.credentials import CredentialStore
+from adapters.credentials.signing import Signer, Verifier
 from adapters.event_store import postgres_env, sqlite_env
 from adapters.extract_ledger import ExtractLedger
-from adapters.publication_log.base import PublicationLog
+from adapters.publication_log.base import Headers, LogAccess, NoLogAccess, PublicationLog
 from adapters.rate_limits import RateLimiter
 from adapters.search_index.base import SearchIndex
 from adapters.status_view import StatusView
@@ -26,7 +29,11 @@ from domain.clock import Clock
 from domain.departments import DepartmentRegistry
 from domain.publicity import PublicityPolicy, market_supervision_codes
 from domain.registry import Registry
+from domain.signatures import PLATFORM
 from infra.settings import Settings
+
+if TYPE_CHECKING:
+    from adapters.publication_log.kafka import SaslLogin
 from ingestion.worker import IngestionWorker
 from projections.changes import ChangeFeed
 from projections.following import Follower
@@ -103,19 +110,74 @@ class Container:
             publicity=self.publicity_policy,
         )
 
+    def kafka_login(self, *, admin: bool = False) -> SaslLogin | None:
+        """How the platform's Kafka clients log in (`admin`: as the principal that manages the
+        departments' users); None for a broker without SASL (`GONGSHI_KAFKA_SASL_MECHANISM=none`)."""
+        from adapters.publication_log.kafka import SaslLogin
+
+        s = self.settings
+        if s.kafka_sasl_mechanism == "none":
+            return None
+        if admin:
+            return SaslLogin(
+                s.kafka_sasl_mechanism, s.kafka_admin_username, s.kafka_admin_password.get_secret_value()
+            )
+        return SaslLogin(s.kafka_sasl_mechanism, s.kafka_username, s.kafka_password.get_secret_value())
+
     @cached_property
     def log(self) -> PublicationLog:
         s = self.settings
         if s.kafka_bootstrap:
             from adapters.publication_log.kafka import KafkaLog
 
-            return KafkaLog(s.kafka_bootstrap, default_partitions=s.kafka_partitions)
+            return KafkaLog(s.kafka_bootstrap, default_partitions=s.kafka_partitions, sasl=self.kafka_login())
         from adapters.publication_log.embedded import EmbeddedLog
 
         log = EmbeddedLog(s.data_dir / "publications.sqlite3")
         log.ensure_topic(s.publications_topic, 1)
         log.ensure_topic(s.dlq_topic, 1)
         return log
+
+    @cached_property
+    def log_access(self) -> LogAccess:
+        """Makes and removes the departments' own log principals (`departments add-key`)."""
+        s = self.settings
+        if s.kafka_bootstrap:
+            from adapters.publication_log.kafka_access import KafkaAccess
+
+            return KafkaAccess(s.kafka_bootstrap, self.kafka_login(admin=True))
+        return NoLogAccess()
+
+    @cached_property
+    def platform_signer(self) -> Signer:
+        """The platform's own signing key (`GONGSHI_SIGNING_KEY`, else `<data_dir>/platform-signing.key`,
+        made on first use), registered in the credential store as the platform's."""
+        s = self.settings
+        if s.signing_key is not None:
+            signer = Signer.from_base64(s.signing_key.get_secret_value())
+        else:
+            signer = Signer.load_or_create(s.data_dir / "platform-signing.key")
+        self.credentials.register_signing_key(PLATFORM, signer.public)
+        stored = self.credentials.signing_key(signer.key_id)
+        if stored is not None and stored[2]:
+            raise RuntimeError(
+                f"the platform's signing key {signer.key_id} is revoked: make a new one (delete "
+                "platform-signing.key in the data directory, or set another GONGSHI_SIGNING_KEY)"
+            )
+        if stored is not None and stored[0] != PLATFORM:
+            raise RuntimeError(f"signing key {signer.key_id} is registered to {stored[0]}, not the platform")
+        return signer
+
+    def signed_by_platform(self, principal: str) -> Callable[[bytes], Headers]:
+        """The headers the platform signs a message value with, acting for `principal`
+        (`job:load`, `department:TJ-AMR/key:…`, …)."""
+        signer = self.platform_signer
+        return lambda value: signer.headers(value, principal)
+
+    @cached_property
+    def verifier(self) -> Verifier:
+        """Checks each message's signature against the stored public keys (the ingestion worker)."""
+        return Verifier(self.credentials)
 
     @cached_property
     def index(self) -> SearchIndex:
@@ -215,6 +277,7 @@ class Container:
             s.dlq_topic,
             s.consumer_group,
             batch_size=s.ingest_batch_size,
+            verifier=self.verifier,
         )
 
     @cached_property
@@ -258,6 +321,7 @@ class Container:
         names = (
             "worker",
             "log",
+            "log_access",
             "index",
             "registry",
             "reader",

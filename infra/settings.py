@@ -31,6 +31,19 @@ class Settings(BaseSettings):
 
     kafka_bootstrap: str | None = Field(None, description="e.g. 127.0.0.1:9092; unset = embedded log")
     kafka_partitions: int = 6
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN", "none"] = Field(
+        "SCRAM-SHA-512",
+        description="how every Kafka client of the platform authenticates (SASL_PLAINTEXT); `none` = "
+        "PLAINTEXT with no authentication, for a broker that has none",
+    )
+    kafka_username: str = Field("gongshi", description="the platform's Kafka principal")
+    kafka_password: SecretStr = Field(SecretStr("gongshi"), description="its password")
+    kafka_admin_username: str = Field(
+        "gongshi-admin",
+        description="the principal `gongshi departments add-key/revoke-key` manage departments' Kafka "
+        "users and ACLs as (ALTER and DESCRIBE on the cluster); never used by serve or the workers",
+    )
+    kafka_admin_password: SecretStr = Field(SecretStr("gongshi-admin"), description="its password")
     postgres_dsn: str | None = Field(
         None, description="e.g. postgresql://gongshi:gongshi@127.0.0.1:5432/gongshi"
     )
@@ -61,6 +74,18 @@ class Settings(BaseSettings):
     )
     metrics_token: SecretStr | None = Field(
         None, description="a bearer token that may read /metrics only (a Prometheus scraper)"
+    )
+
+    signing_key: SecretStr | None = Field(
+        None,
+        description="the platform's own Ed25519 signing key (base64 of the 32-byte private key), for "
+        "what it publishes on someone's behalf; unset = generated once into "
+        "<data_dir>/platform-signing.key. Every process of one platform may share it.",
+    )
+    signing_key_file: Path | None = Field(
+        None,
+        description="a department's signing key file (the `signing_private_key` `departments add-key` "
+        "printed), for `gongshi publish`",
     )
 
     prefix: str = Field("gongshi", description="prefix of topic and index names (unique per test run)")

@@ -4,6 +4,10 @@ The position of every partition is recorded in the event store in the same trans
 events it produced; on (re)assignment the worker seeks each partition to the position after the
 recorded one (the log's committed offset is only a hint). Rejected publications go to the DLQ
 with their reason before the batch is recorded, so none is lost if the worker dies in between.
+
+Before anything else, every message's signature is checked (`verifier.check_many`, one read of
+each signing key per batch, so a revoked key is refused from the next batch on); the registry
+rejects a refused one as `bad_signature` and records who signed the others with their events.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from eventsourcing.persistence import IntegrityError, Tracking
 
 from adapters.publication_log.base import LogConsumer, LogRecord, PublicationLog
 from domain.registry import Outcome, Registry
+from domain.signatures import SignatureChecker
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +37,11 @@ class IngestionWorker:
         dlq_topic: str,
         group: str,
         batch_size: int = 500,
+        *,
+        verifier: SignatureChecker,
     ) -> None:
         self.registry = registry
+        self.verifier = verifier
         self.log = log_
         self.topic = topic
         self.dlq_topic = dlq_topic
@@ -94,11 +102,13 @@ class IngestionWorker:
                 self.log.flush()  # stored on the DLQ before the batch's position is recorded
 
         try:
+            signatures = self.verifier.check_many([(r.value, r.headers) for r in batch])
             outcomes = self.registry.process(
                 [r.value for r in batch],
                 tracking=tracking,
                 on_decided=to_dlq,
                 positions=[r.offset for r in batch],
+                signatures=signatures,
             )
         except IntegrityError:
             # This position is already recorded (a replay after a crash, or another worker):
@@ -117,6 +127,8 @@ class IngestionWorker:
             ("source_topic", record.topic.encode()),
             ("source_partition", str(record.partition).encode()),
             ("source_offset", str(record.offset).encode()),
+            # who signed it (as the publisher claimed), to trace or re-check it
+            *((name, value) for name, value in record.headers if name.startswith("gongshi-")),
         )
         self.log.produce(self.dlq_topic, record.value, key=record.key, headers=headers)
 

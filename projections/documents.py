@@ -1,9 +1,12 @@
 """Pure functions from an entity's state to the documents the indexes hold.
 
 - `sharing_document`: the agency view — unmasked, every record, former names, history; each
-  penalty carrying its publicity period and the rule set that gave it (`publicity`).
+  penalty carrying its publicity period and the rule set that gave it (`publicity`); each record
+  and history entry its provenance where known (`signing_key_id`, `principal`: which key signed
+  the publication and who acted), and `registered_by` the registration's.
 - `public_document`: the public view as stored — natural persons masked, revoked penalties and
-  unpublicised annual-report fields removed, each penalty carrying its publicity period.
+  unpublicised annual-report fields removed, each penalty carrying its publicity period; no
+  provenance (a principal may name an official or a key).
 - `public_view`: the public document as of a date — penalties outside their window removed.
 - `record_rows`: one row per publicised record, for the department publicity pages.
 - `search_fields`: the text the search index matches on (names, former names, codes, pinyin).
@@ -18,7 +21,7 @@ from typing import Any
 
 from adapters.search_index.base import FILTER_FIELDS
 from domain import names
-from domain.entity import MarketEntity
+from domain.entity import PROVENANCE_FIELDS, MarketEntity
 from domain.kinds import CATEGORIES, SECTIONS
 from domain.masking import mask_person
 from domain.publicity import (
@@ -78,6 +81,7 @@ def sharing_document(entity: MarketEntity, policy: PublicityPolicy | None = None
         "district_code": district_code,
         "district_name": district_name,
         "registration": dict(entity.registration),
+        "registered_by": dict(entity.registered_by),
     }
     for section in SECTIONS:  # the record's sections, in order: each is an attribute of the entity
         if section.field:
@@ -114,8 +118,17 @@ def _public_annual_report(report: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in report.items() if k not in AR_OPTIONAL_FIELDS or k in shown}
 
 
+def _without_provenance(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_provenance(v) for k, v in value.items() if k not in PROVENANCE_FIELDS}
+    if isinstance(value, list):
+        return [_without_provenance(v) for v in value]
+    return value
+
+
 def public_document(sharing: dict[str, Any]) -> dict[str, Any]:
     """The masked public document stored in the public index (not yet filtered by date)."""
+    sharing = _without_provenance(sharing)
     registration = dict(sharing["registration"])
     for key in PERSON_FIELDS:
         if isinstance(registration.get(key), dict):

@@ -7,15 +7,24 @@ default; pass keyword overrides to make one field wrong or different.
 from __future__ import annotations
 
 import itertools
+import json
+from collections.abc import Callable, Iterable
 from datetime import date
-from typing import Any, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 from adapters.clock import FixedDateClock
+from adapters.credentials.signing import Signer
+from adapters.publication_log.base import Headers
 from domain.departments import ENTERPRISE, DepartmentRegistry
 from domain.identity import make_resident_id
 from domain.publications import SCHEMA_ID
 from domain.registry import Registry
-from domain.uscc import make_uscc
+from domain.uscc import make_uscc, partition_key
+
+if TYPE_CHECKING:
+    from infra.bootstrap import Container
+    from infra.settings import Settings
 
 #: The date the test system believes it is (the `registry` fixture's clock).
 TODAY = date(2026, 11, 22)
@@ -216,3 +225,69 @@ def annual_report_payload(year: int = 2023, **overrides: Any) -> dict[str, Any]:
     }
     payload.update(overrides)
     return payload
+
+
+# --- signing: every message on the log is signed ---------------------------------------------------
+
+#: Who acted, in what tests publish with the platform's key.
+TEST_PRINCIPAL = "job:test"
+
+
+class MemoryKeys:
+    """Signing keys in memory: the verifier's lookup (owner, public key, revoked) for tests that
+    have no credential store."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, tuple[str, bytes, bool]] = {}
+        self.reads = 0
+
+    def add(self, owner: str, signer: Signer | None = None) -> Signer:
+        signer = signer or Signer.generate()
+        self.rows[signer.key_id] = (owner, signer.public, False)
+        return signer
+
+    def revoke(self, key_id: str) -> None:
+        owner, public, _ = self.rows[key_id]
+        self.rows[key_id] = (owner, public, True)
+
+    def signing_key(self, key_id: str) -> tuple[str, bytes, bool] | None:
+        self.reads += 1
+        return self.rows.get(key_id)
+
+
+def platform_signed(container: Container, principal: str = TEST_PRINCIPAL) -> Callable[[bytes], Headers]:
+    """`headers_for`: signs each message value with the container's platform key (registered in
+    its credential store), acting for `principal` — valid for every department."""
+    return container.signed_by_platform(principal)
+
+
+def department_signer(container: Container, department: str = AMR) -> Signer:
+    """A new signing key of `department`, registered in the container's credential store."""
+    return container.credentials.add_signing_key(department)
+
+
+def signed_items(
+    messages: Iterable[dict[str, Any] | bytes], sign: Callable[[bytes], Headers]
+) -> list[tuple[str | None, bytes, Headers]]:
+    """(key, value, headers) per message: the value as `json.dumps` gives it (bytes as they are),
+    keyed by the USCC, signed."""
+    out = []
+    for message in messages:
+        value = message if isinstance(message, bytes) else json.dumps(message, ensure_ascii=False).encode()
+        key = partition_key(message["uscc"]) if isinstance(message, dict) else None
+        out.append((key, value, sign(value)))
+    return out
+
+
+def department_key_file(settings: Settings, path: Path, department: str = AMR) -> Path:
+    """A new signing key of `department` in the credential store `settings` name, its private
+    half written to `path` (what `gongshi publish --signing-key` / GONGSHI_SIGNING_KEY_FILE read)."""
+    from infra.bootstrap import build
+
+    container = build(settings)
+    try:
+        signer = department_signer(container, department)
+    finally:
+        container.close()
+    path.write_text(signer.private_base64() + "\n", encoding="ascii")
+    return path

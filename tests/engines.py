@@ -15,11 +15,24 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import pytest
 
+if TYPE_CHECKING:
+    from adapters.publication_log.kafka import SaslLogin
+
 KAFKA_BOOTSTRAP = os.environ.get("GONGSHI_TEST_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+#: How the tests log in to that Kafka: the platform's principal and the admin principal that
+#: `make services-up` creates (infra/provision/kafka/security.sh); `none` = a PLAINTEXT broker.
+KAFKA_SETTINGS: dict[str, str] = {
+    "kafka_sasl_mechanism": os.environ.get("GONGSHI_TEST_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512"),
+    "kafka_username": os.environ.get("GONGSHI_TEST_KAFKA_USERNAME", "gongshi"),
+    "kafka_password": os.environ.get("GONGSHI_TEST_KAFKA_PASSWORD", "gongshi"),
+    "kafka_admin_username": os.environ.get("GONGSHI_TEST_KAFKA_ADMIN_USERNAME", "gongshi-admin"),
+    "kafka_admin_password": os.environ.get("GONGSHI_TEST_KAFKA_ADMIN_PASSWORD", "gongshi-admin"),
+}
 POSTGRES_DSN = os.environ.get(
     "GONGSHI_TEST_POSTGRES_DSN", "postgresql://gongshi:gongshi@127.0.0.1:5432/gongshi"
 )
@@ -75,6 +88,22 @@ def kafka_bootstrap() -> str:
     host, _, port = KAFKA_BOOTSTRAP.partition(":")
     require("Kafka", host, int(port or 9092))
     return KAFKA_BOOTSTRAP
+
+
+def kafka_settings() -> dict[str, Any]:
+    """The Settings fields that log in to the shared Kafka (use with `kafka_bootstrap()`)."""
+    return dict(KAFKA_SETTINGS)
+
+
+def kafka_login(fields: dict[str, Any] | None = None, *, admin: bool = False) -> SaslLogin | None:
+    """The platform's (or the admin's) login to the shared Kafka, or to the one `fields` name."""
+    from adapters.publication_log.kafka import SaslLogin
+
+    f = fields if fields is not None else KAFKA_SETTINGS
+    if f["kafka_sasl_mechanism"] == "none":
+        return None
+    who = "kafka_admin" if admin else "kafka"
+    return SaslLogin(f["kafka_sasl_mechanism"], f[f"{who}_username"], f[f"{who}_password"])
 
 
 def postgres_dsn() -> str:

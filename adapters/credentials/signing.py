@@ -7,7 +7,8 @@ names who acted when the platform signs on someone's behalf (`department:TJ-AMR/
 the other credentials); a department's private key is shown once when it is made, the
 platform's own lives in its data directory (or `GONGSHI_SIGNING_KEY`).
 
-`Verifier.check` answers who signed, or why not, before anything else is read from the message.
+`Verifier.check_many` answers, for each message of a batch, who signed it (`domain.signatures.
+Signed`) or why not (`Unsigned`), before anything else is read from the message.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import base64
 import binascii
 import hashlib
 import os
-import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -26,19 +27,22 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from domain.signatures import PLATFORM, Signed, Unsigned
+
 __all__ = [
     "HEADER_KEY_ID",
     "HEADER_PRINCIPAL",
     "HEADER_SIGNATURE",
     "PLATFORM",
+    "Signed",
     "Signer",
+    "Unsigned",
     "Verifier",
 ]
 
 HEADER_KEY_ID = "gongshi-key-id"
 HEADER_SIGNATURE = "gongshi-signature"
 HEADER_PRINCIPAL = "gongshi-principal"
-PLATFORM = "platform"  # the owner of the platform's own signing keys: may sign for anyone
 
 Headers = tuple[tuple[str, bytes], ...]
 
@@ -109,23 +113,6 @@ class Signer:
         return (*out, (HEADER_PRINCIPAL, principal.encode())) if principal else out
 
 
-@dataclass(frozen=True)
-class Signed:
-    """Who signed a message: the key's owner (a department code, or `platform`), the key id,
-    and the principal the message names (for platform keys: who the platform acted for)."""
-
-    owner: str
-    key_id: str
-    principal: str | None
-
-
-@dataclass(frozen=True)
-class Unsigned:
-    """Why a message's signature was refused (Chinese, for the DLQ and the publisher)."""
-
-    message: str
-
-
 class SigningKeyLookup(Protocol):
     """What the verifier needs from the store: (owner, raw public key, revoked) of a key id."""
 
@@ -133,20 +120,29 @@ class SigningKeyLookup(Protocol):
 
 
 class Verifier:
-    """Checks the signature headers of a message against the stored public keys.
+    """Checks the signature headers of messages against the stored public keys.
 
-    Public keys are cached for `ttl_s` seconds (a worker checks thousands of messages a second),
-    so a revocation refuses new signatures from at most `ttl_s` seconds later in every worker.
-    """
+    `check_many` reads each distinct key of the batch from the store once, so a revocation
+    refuses the key's signatures from the next batch on, in every worker; nothing about a key's
+    state outlives the call. The parsed public keys are kept (a key id is the fingerprint of its
+    public key, so the key behind an id never changes)."""
 
-    def __init__(self, keys: SigningKeyLookup, *, ttl_s: float = 5.0) -> None:
+    def __init__(self, keys: SigningKeyLookup) -> None:
         self._keys = keys
-        self._ttl = ttl_s
-        self._cache: dict[str, tuple[float, tuple[str, Ed25519PublicKey, bool] | None]] = {}
-        self._lock = threading.Lock()
+        self._public: dict[str, Ed25519PublicKey] = {}
 
     def check(self, value: bytes, headers: Headers) -> Signed | Unsigned:
-        found = {name: data for name, data in headers}
+        return self.check_many([(value, headers)])[0]
+
+    def check_many(self, messages: Sequence[tuple[bytes, Headers]]) -> list[Signed | Unsigned]:
+        found = [dict(headers) for _value, headers in messages]
+        key_ids = {f.get(HEADER_KEY_ID, b"").decode("ascii", "replace") for f in found} - {""}
+        keys = {key_id: self._keys.signing_key(key_id) for key_id in sorted(key_ids)}
+        return [self._check(value, f, keys) for (value, _h), f in zip(messages, found, strict=True)]
+
+    def _check(
+        self, value: bytes, found: dict[str, bytes], keys: dict[str, tuple[str, bytes, bool] | None]
+    ) -> Signed | Unsigned:
         key_id = found.get(HEADER_KEY_ID, b"").decode("ascii", "replace")
         signature_b64 = found.get(HEADER_SIGNATURE)
         if not key_id or signature_b64 is None:
@@ -155,29 +151,23 @@ class Verifier:
             signature = base64.b64decode(signature_b64, validate=True)
         except (binascii.Error, ValueError):
             return Unsigned("签名不是有效的 base64")
-        key = self._key(key_id)
-        if key is None:
+        row = keys.get(key_id)
+        if row is None:
             return Unsigned(f"未登记的签名密钥“{key_id}”")
-        owner, public, revoked = key
+        owner, public, revoked = row
         if revoked:
             return Unsigned(f"签名密钥“{key_id}”已吊销")
         try:
-            public.verify(signature, value)
+            self._public_key(key_id, public).verify(signature, value)
         except InvalidSignature:
             return Unsigned("签名与消息内容不符")
         principal = found.get(HEADER_PRINCIPAL)
         return Signed(owner, key_id, principal.decode("utf-8", "replace") if principal else None)
 
-    def _key(self, key_id: str) -> tuple[str, Ed25519PublicKey, bool] | None:
-        now = time.monotonic()
-        with self._lock:
-            cached = self._cache.get(key_id)
-        if cached is not None and now - cached[0] < self._ttl:
-            return cached[1]
-        row = self._keys.signing_key(key_id)
-        entry = None if row is None else (row[0], Ed25519PublicKey.from_public_bytes(row[1]), row[2])
-        with self._lock:
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            self._cache[key_id] = (now, entry)
-        return entry
+    def _public_key(self, key_id: str, raw: bytes) -> Ed25519PublicKey:
+        key = self._public.get(key_id)
+        if key is None:
+            if len(self._public) > 10_000:
+                self._public.clear()
+            key = self._public[key_id] = Ed25519PublicKey.from_public_bytes(raw)
+        return key

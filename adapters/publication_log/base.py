@@ -68,10 +68,13 @@ class PublicationLog(ABC):
         topic: str,
         items: Iterable[tuple[str | None, bytes]],
         on_progress: Callable[[int], None] | None = None,
+        headers_for: Callable[[bytes], Headers] | None = None,
     ) -> int:
+        """Append (key, value) items, each with the headers `headers_for(value)` gives (e.g. its
+        signature), then flush."""
         count = 0
         for key, value in items:
-            self.produce(topic, value, key)
+            self.produce(topic, value, key, headers_for(value) if headers_for else ())
             count += 1
             if on_progress and count % 1000 == 0:
                 on_progress(count)
@@ -96,3 +99,41 @@ class PublicationLog(ABC):
 
     def close(self) -> None:
         """Release connections."""
+
+
+@dataclass(frozen=True)
+class WriterLogin:
+    """How one department's client logs in to the log (shown once, when it is made)."""
+
+    username: str
+    password: str = field(repr=False)
+    mechanism: str
+
+
+class LogAccess(ABC):
+    """Who may write the log: the principals the platform makes for departments' own clients.
+
+    Each writer may only write the one topic it was granted (and see that it exists); the
+    platform's own principal is set up with the log, not here."""
+
+    @abstractmethod
+    def grant_writer(self, username: str, topic: str) -> WriterLogin | None:
+        """Make `username` with a new password, allowed to write `topic` and nothing else; None
+        when this log has no principals of its own (the embedded log, a broker without SCRAM)."""
+
+    @abstractmethod
+    def revoke_writer(self, username: str) -> bool:
+        """Remove `username` and everything it was granted; False when there was nothing."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+class NoLogAccess(LogAccess):
+    """A log with no principals (the embedded log: only processes on this machine reach it)."""
+
+    def grant_writer(self, username: str, topic: str) -> WriterLogin | None:
+        return None
+
+    def revoke_writer(self, username: str) -> bool:
+        return False

@@ -71,10 +71,11 @@ class EmbeddedLog(PublicationLog):
         topic: str,
         items: Iterable[tuple[str | None, bytes]],
         on_progress: Callable[[int], None] | None = None,
+        headers_for: Callable[[bytes], Headers] | None = None,
     ) -> int:
         count, chunk = 0, []
         for key, value in items:
-            chunk.append((key, value, ()))
+            chunk.append((key, value, headers_for(value) if headers_for else ()))
             if len(chunk) == 2000:
                 count += self._append(topic, chunk)
                 chunk = []

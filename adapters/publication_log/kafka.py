@@ -4,6 +4,9 @@ Nothing connects at import or construction: the admin client, the producer and t
 consumer are created on first use. Every kafka-python exception is translated to
 `LogUnavailable` here; no vendor type leaks out of this module.
 
+Every client (producer, consumers, admin, the tools' reader) logs in with the same `SaslLogin`
+(SASL_PLAINTEXT; SCRAM-SHA-512 on the provisioned broker), or none for a PLAINTEXT broker.
+
 kafka-python 3.x runs its network IO on a background thread per client. Rebalance listener
 callbacks run on that thread while the caller's thread is blocked inside `poll()`, so the
 `on_assign` callback (the worker's seek to the recorded positions) runs before any record of
@@ -17,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
@@ -35,9 +39,30 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 from adapters.publication_log.base import Headers, LogConsumer, LogRecord, LogUnavailable, PublicationLog
 
 log = logging.getLogger(__name__)
+# kafka-python warns on every SASL_PLAINTEXT connection that it is "exchanging credentials in the
+# clear": with SCRAM only a salted proof crosses the wire, never the password. What is true is that
+# the traffic is not encrypted (docs/SECURITY.md: loopback or a trusted network; TLS is not set up).
+logging.getLogger("kafka.net.sasl.scram").setLevel(logging.ERROR)
 
 # A commit that loses a race with a rebalance is harmless: the committed offset is only a hint.
 _LOST_COMMIT = (CommitFailedError, RebalanceInProgressError, IllegalGenerationError, UnknownMemberIdError)
+
+
+@dataclass(frozen=True)
+class SaslLogin:
+    """A Kafka principal's SASL login (over SASL_PLAINTEXT)."""
+
+    mechanism: str  # SCRAM-SHA-512, SCRAM-SHA-256 or PLAIN
+    username: str
+    password: str = field(repr=False)
+
+    def client_config(self) -> dict[str, Any]:
+        return {
+            "security_protocol": "SASL_PLAINTEXT",
+            "sasl_mechanism": self.mechanism,
+            "sasl_plain_username": self.username,
+            "sasl_plain_password": self.password,
+        }
 
 
 class KafkaLog(PublicationLog):
@@ -48,6 +73,7 @@ class KafkaLog(PublicationLog):
         bootstrap: str,
         default_partitions: int = 1,
         *,
+        sasl: SaslLogin | None = None,
         client_id: str = "gongshi",
         replication_factor: int = -1,
         connect_timeout_s: float = 10.0,
@@ -61,6 +87,7 @@ class KafkaLog(PublicationLog):
     ) -> None:
         self.bootstrap = bootstrap
         self.default_partitions = default_partitions
+        self.sasl = sasl
         self.client_id = client_id
         self.replication_factor = replication_factor  # -1 = the broker's default
         self.connect_timeout_s = connect_timeout_s
@@ -95,6 +122,7 @@ class KafkaLog(PublicationLog):
             "client_id": self.client_id,
             "bootstrap_timeout_ms": int(self.connect_timeout_s * 1000),
             "request_timeout_ms": int(self.request_timeout_s * 1000),
+            **(self.sasl.client_config() if self.sasl is not None else {}),
         }
 
     def consumer_config(self) -> dict[str, Any]:
@@ -199,13 +227,14 @@ class KafkaLog(PublicationLog):
         topic: str,
         items: Iterable[tuple[str | None, bytes]],
         on_progress: Callable[[int], None] | None = None,
+        headers_for: Callable[[bytes], Headers] | None = None,
     ) -> int:
         self._ensure_known(topic)
         producer = self._producer_client()
         count = 0
         with self.translated(f"producing to {topic}"):
             for key, value in items:
-                self._send(producer, topic, value, key, ())
+                self._send(producer, topic, value, key, headers_for(value) if headers_for else ())
                 count += 1
                 if on_progress and count % 1000 == 0:
                     on_progress(count)

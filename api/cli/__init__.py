@@ -3,7 +3,8 @@
 - `publish` — data in: `generate`, `publish` (onto the log or through the gateway, then wait for
   the statuses; `publishing` holds the file/gateway/status machinery), `load`;
 - `run` — running the platform: `serve`, `run ingest|projections|api`;
-- `admin` — operating it: `parked`, `departments …`, `projections …`, `jobs run …`;
+- `admin` — operating it: `parked`, `departments …`, `dlq list`, `projections …`, `jobs run …`
+  (`dead_letters` reads the DLQ);
 - `keys` — the other roles' keys: `agencies …`, `admins …`, `public-keys …`, and `audit refusals`.
 """
 
@@ -24,6 +25,7 @@ app.command()(run.serve)
 app.command()(publish.load)
 app.command()(admin.parked)
 app.add_typer(admin.departments_app, name="departments")
+app.add_typer(admin.dlq_app, name="dlq")
 app.add_typer(admin.projections_app, name="projections")
 app.add_typer(admin.jobs_app, name="jobs")
 app.add_typer(keys.agencies_app, name="agencies")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from datetime import date
 from enum import Enum
 from typing import Annotated
@@ -10,8 +11,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from adapters.credentials import AccountError, key_id_of
+from adapters.publication_log.base import LogUnavailable
 from adapters.search_index.base import PROJECTIONS
 from api.cli.console import console, open_container, out, progress, set_completed, set_total
+from domain.access import Role
 
 
 def parked() -> None:
@@ -42,50 +46,163 @@ def departments_list() -> None:
     out().print(table)
 
 
+def kafka_username(department: str, key_id: str) -> str:
+    """The Kafka principal of one department key (one per key, so two live during a rotation)."""
+    return f"dept-{department}-{key_id}"
+
+
 @departments_app.command("add-key")
 def departments_add_key(
     department: Annotated[str, typer.Argument(help="the department's code, e.g. TJ-AMR")],
 ) -> None:
-    """Issue an API key for the gateway; it is shown once, only its hash is kept."""
+    """Issue a department's credentials, shown once: an API key for the gateway, a Kafka login
+    allowed to write the publications topic only, and an Ed25519 signing key.
+
+    The last line of standard output is one JSON object: `api_key`, `kafka_username`,
+    `kafka_password`, `sasl_mechanism` (the three Kafka fields null without Kafka),
+    `signing_key_id`, `signing_private_key` (base64 of the 32-byte private key), `department`,
+    `topic` and `kafka_bootstrap`. Only hashes and the public key are kept."""
     container = open_container()
     try:
         if department not in container.departments:
             known = ", ".join(d.code for d in container.departments.all())
             console.print(f"[red]未登记的部门“{department}”[/red]；已接入的部门：{known}")
             raise typer.Exit(2)
-        key = container.credentials.add_key(department)
+        credentials = container.credentials
+        try:
+            signer = credentials.add_signing_key(department)
+        except AccountError as err:
+            console.print(f"[red]{err.message}[/red]")
+            raise typer.Exit(2) from None
+        api_key = credentials.add(Role.DEPARTMENT, department, name=signer.key_id)
+        key_id = key_id_of(api_key)
+        assert key_id is not None
+        topic = container.settings.publications_topic
+        try:
+            login = container.log_access.grant_writer(kafka_username(department, key_id), topic)
+        except LogUnavailable as err:
+            credentials.revoke(key_id, Role.DEPARTMENT)
+            credentials.revoke_signing_key(signer.key_id)
+            console.print(
+                f"[red]无法在 Kafka 上创建该部门的账号（已撤回本次签发的密钥）：{err}[/red]", soft_wrap=True
+            )
+            raise typer.Exit(1) from None
+        issued = {
+            "department": department,
+            "api_key": api_key,
+            "kafka_username": login.username if login else None,
+            "kafka_password": login.password if login else None,
+            "sasl_mechanism": login.mechanism if login else None,
+            "kafka_bootstrap": container.settings.kafka_bootstrap if login else None,
+            "topic": topic,
+            "signing_key_id": signer.key_id,
+            "signing_private_key": signer.private_base64(),
+        }
     finally:
         container.close()
-    console.print(f"API key for {department} (shown once; keep it secret):")
-    typer.echo(key)
+    console.print(
+        f"credentials for {department} (shown once; keep them secret; key id {key_id}, "
+        f"revoke with `gongshi departments revoke-key {key_id}`):",
+        soft_wrap=True,
+    )
+    typer.echo(json.dumps(issued, ensure_ascii=False))
 
 
 @departments_app.command("keys")
 def departments_keys() -> None:
-    """The issued API keys (their ids, never the keys)."""
+    """The issued department keys (their ids, never the keys) with their signing key and Kafka user."""
     container = open_container()
-    table = Table("key_id", "department", "created_at", "revoked_at")
+    table = Table("key_id", "department", "signing_key_id", "kafka_user", "created_at", "revoked_at")
     for k in container.credentials.list_keys():
         revoked = k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else ""
-        table.add_row(k.key_id, k.department, k.created_at.isoformat(timespec="seconds"), revoked)
+        signing = k.name if k.name and k.name.startswith("sk_") else ""
+        table.add_row(
+            k.key_id,
+            k.department,
+            signing,
+            kafka_username(k.department, k.key_id) if signing else "",
+            k.created_at.isoformat(timespec="seconds"),
+            revoked,
+        )
     container.close()
     out().print(table)
 
 
 @departments_app.command("revoke-key")
 def departments_revoke_key(
-    key_id: Annotated[str, typer.Argument(help="the key's id (see `gongshi departments keys`)")],
+    key_id: Annotated[
+        str,
+        typer.Argument(help="a key id from `gongshi departments keys`, or a signing key's id (sk_…) alone"),
+    ],
 ) -> None:
-    """Revoke an API key: the gateway refuses it from the next request on."""
+    """Revoke a department key and everything issued with it: the gateway refuses the API key from
+    the next request on, Kafka refuses its user (ACLs and login removed), and the worker refuses
+    its signing key from its next batch on. Publications signed before stay in the history."""
     container = open_container()
+    done: list[str] = []
     try:
-        revoked = container.credentials.revoke(key_id)
+        credentials = container.credentials
+        if key_id.startswith("sk_"):
+            if credentials.revoke_signing_key(key_id):
+                done.append(f"signing key {key_id}")
+        else:
+            issued = next((k for k in credentials.list_keys() if k.key_id == key_id), None)
+            if issued is not None:
+                if credentials.revoke(key_id, Role.DEPARTMENT):
+                    done.append(f"API key {key_id}")
+                if (
+                    issued.name
+                    and issued.name.startswith("sk_")
+                    and credentials.revoke_signing_key(issued.name)
+                ):
+                    done.append(f"signing key {issued.name}")
+                user = kafka_username(issued.department, key_id)
+                try:
+                    if container.log_access.revoke_writer(user):
+                        done.append(f"Kafka user {user}")
+                except LogUnavailable as err:
+                    console.print(f"[red]Kafka 账号 {user} 未能删除：{err}[/red]", soft_wrap=True)
+                    raise typer.Exit(1) from None
     finally:
         container.close()
-    if not revoked:
+    if not done:
         console.print(f"[red]没有编号为 {key_id} 的有效密钥[/red]")
         raise typer.Exit(2)
-    console.print(f"key {key_id} revoked")
+    console.print(f"revoked: {', '.join(done)}")
+
+
+dlq_app = typer.Typer(help="The dead-letter queue: publications that were not applied, and why.")
+
+
+@dlq_app.command("list")
+def dlq_list(
+    limit: Annotated[int, typer.Option(min=1, help="the most recent N entries")] = 50,
+) -> None:
+    """The DLQ's most recent entries, oldest first: publication id, department, reason, message,
+    where the publication was read (topic[partition]@offset) and the key that signed it."""
+    from api.cli.dead_letters import recent_dead_letters
+
+    container = open_container()
+    try:
+        entries = recent_dead_letters(container.log, container.settings.dlq_topic, limit)
+    except LogUnavailable as err:
+        console.print(f"[red]无法读取死信队列：{err}[/red]", soft_wrap=True)
+        raise typer.Exit(1) from None
+    finally:
+        container.close()
+    table = Table("publication_id", "department", "reason", "message", "source", "signing_key_id", "dlq")
+    for e in entries:
+        table.add_row(
+            e.publication_id or "",
+            e.department or "",
+            e.reason,
+            e.message,
+            e.source,
+            e.signing_key_id or "",
+            f"{e.partition}@{e.offset}",
+        )
+    out().print(table)
+    console.print(f"{len(entries)} entries ({container.settings.dlq_topic})")
 
 
 projections_app = typer.Typer(help="The search-index projections: progress and rebuilds.")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from adapters.credentials.signing import Signer
+from adapters.publication_log.base import Headers
 from api.cli.console import console, open_container, out, progress
 from api.cli.publishing import (
     Gateway,
@@ -21,6 +24,9 @@ from api.cli.publishing import (
     wait_for,
 )
 from api.cli.run import catch_up
+
+if TYPE_CHECKING:
+    from infra.bootstrap import Container
 
 
 def generate(
@@ -52,6 +58,10 @@ EXIT_PENDING = 1
 EXIT_NO_WORKER = 3
 
 
+#: Who acted, in what `gongshi load` publishes (signed with the platform's key).
+LOAD_PRINCIPAL = "job:load"
+
+
 class Via(str, Enum):
     log = "log"
     kafka = "kafka"
@@ -78,14 +88,69 @@ def publish(
             help="give up when nothing has moved for this many seconds (no worker running; exit code 3)",
         ),
     ] = STALL_TIMEOUT_S,
+    signing_key: Annotated[
+        Path | None,
+        typer.Option(
+            dir_okay=False,
+            help="the department's signing key file (the signing_private_key `departments add-key` "
+            "printed; default GONGSHI_SIGNING_KEY_FILE): every message is signed with it (--via log/kafka)",
+        ),
+    ] = None,
 ) -> None:
     """Publish a file of envelopes (to the log, or through the gateway) and report what became of them.
 
+    On the log every message is signed with the department's signing key (--signing-key); the
+    gateway signs for the department itself.
+
     Exit codes: 0 every publication decided (or --no-wait); 1 still pending when --timeout ran out
-    while the worker was making progress, or the gateway refused; 3 no worker moved anything for
-    --stall-timeout seconds."""
+    while the worker was making progress, or the gateway refused; 2 no signing key (--via log/kafka);
+    3 no worker moved anything for --stall-timeout seconds."""
+    _publish(file, via, gateway_url, api_key, wait, timeout, stall_timeout, signing_key=signing_key)
+
+
+def _department_signer(container: Container, path: Path | None) -> Callable[[bytes], Headers]:
+    path = path or container.settings.signing_key_file
+    if path is None:
+        console.print(
+            "[red]发布到公示队列的消息必须签名：请以 --signing-key 文件（或 GONGSHI_SIGNING_KEY_FILE）"
+            "给出本部门的签名私钥（gongshi departments add-key 输出的 signing_private_key）。[/red]",
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
+    try:
+        signer = Signer.from_base64(path.read_text(encoding="ascii"))
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        console.print(f"[red]无法读取签名私钥 {path}：{err}[/red]")
+        raise typer.Exit(2) from None
+    return signer.headers
+
+
+def _publish(
+    file: Path,
+    via: Via,
+    gateway_url: str = "http://127.0.0.1:8000",
+    api_key: str | None = None,
+    wait: bool = True,
+    timeout: float = 300.0,
+    stall_timeout: float = STALL_TIMEOUT_S,
+    *,
+    signing_key: Path | None = None,
+    as_platform: str | None = None,
+) -> None:
+    """`as_platform`: sign with the platform's own key in the name of this principal (`gongshi
+    load`), instead of a department's key."""
     lines = read_lines(file)
     container = None if via is Via.gateway else open_container()
+    sign: Callable[[bytes], Headers] | None = None
+    if container is not None:
+        try:
+            if as_platform is not None:
+                sign = container.signed_by_platform(as_platform)
+            else:
+                sign = _department_signer(container, signing_key)
+        except BaseException:
+            container.close()
+            raise
     gateway = None
     try:
         with progress() as bar:
@@ -105,7 +170,8 @@ def publish(
                 assert container is not None
                 if via is Via.kafka and not container.settings.kafka_bootstrap:
                     raise typer.BadParameter("GONGSHI_KAFKA_BOOTSTRAP is not set")
-                tally = to_log(container.log, container.settings.publications_topic, lines, sent)
+                assert sign is not None
+                tally = to_log(container.log, container.settings.publications_topic, lines, sent, sign)
                 console.print(f"{len(lines)} lines → {container.settings.publications_topic}")
                 if wait:  # the event store is opened only to follow the progress
                     c = container
@@ -167,8 +233,11 @@ def _no_worker(stall_s: float, pending: int, behind: list[str], via: Via) -> Non
 def load(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
 ) -> None:
-    """Publish a file, then apply it and index it (the demo's loader; same path as production)."""
-    publish(file, Via.log, wait=False)
+    """Publish a file, then apply it and index it (the demo's loader; same path as production).
+
+    The platform signs the file with its own key (principal `job:load`): a bulk load is the
+    platform acting on the operator's word, for every department the file names."""
+    _publish(file, Via.log, wait=False, as_platform=LOAD_PRINCIPAL)
     container = open_container()
     try:
         catch_up(container, ingest=True, project=True)

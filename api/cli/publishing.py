@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 import httpx
 
-from adapters.publication_log.base import PublicationLog
+from adapters.publication_log.base import Headers, PublicationLog
 from adapters.status_view import StatusView
 from domain.uscc import partition_key
 from ingestion.worker import IngestionWorker
@@ -89,8 +89,13 @@ class Tally:
 
 
 def to_log(
-    log: PublicationLog, topic: str, lines: Sequence[Line], on_progress: Callable[[int], None]
+    log: PublicationLog,
+    topic: str,
+    lines: Sequence[Line],
+    on_progress: Callable[[int], None],
+    sign: Callable[[bytes], Headers],
 ) -> Tally:
+    """Every line onto the log, signed (`sign(value)` gives its signature headers)."""
     tally = Tally()
     for line in lines:
         if line.publication_id is None:
@@ -98,7 +103,9 @@ def to_log(
         else:
             tally.accepted += 1
             tally.ids[line.publication_id] = None
-    log.produce_many(topic, ((line.key, line.value) for line in lines), on_progress=on_progress)
+    log.produce_many(
+        topic, ((line.key, line.value) for line in lines), on_progress=on_progress, headers_for=sign
+    )
     return tally
 
 

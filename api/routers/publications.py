@@ -2,7 +2,9 @@
 
 `POST /api/v1/publications` checks the department's credential and the envelope's shape, then
 puts the envelope on the same log the departments' Kafka producers write to (key = the USCC),
-and answers 202: applying it is the ingestion worker's job, exactly as for Kafka. Its outcome
+signed with the platform's key in the name of the calling department key
+(`gongshi-principal: department:TJ-AMR/key:<key id>`), and answers 202: applying it is the
+ingestion worker's job, exactly as for Kafka. Its outcome
 is read back from the publication status view with `GET /api/v1/publications/{publication_id}`.
 A department sees only its own publications.
 """
@@ -18,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from adapters.publication_log.base import LogUnavailable
 from adapters.status_view import StatusUnavailable
-from api.deps import DepartmentDep, FollowersDep, PublicationTopicDep, StatusViewDep
+from api.deps import DepartmentDep, DepartmentKeyDep, FollowersDep, PublicationTopicDep, StatusViewDep
 from api.errors import error_response
 from api.schemas import ERROR_RESPONSES, ErrorPublic, PublicationAccepted, PublicationStatusPublic
 from domain.publications import Envelope, describe_validation_error
@@ -52,8 +54,9 @@ _ENVELOPE_BODY: dict[str, Any] = {
     openapi_extra=_ENVELOPE_BODY,
     summary="部门发布公示信息",
 )
-async def publish(request: Request, department: DepartmentDep, topic: PublicationTopicDep) -> Any:
-    body = await request.body()  # at most the route's limit (api/limits.py): larger is a 413 before this
+async def publish(request: Request, caller: DepartmentKeyDep, topic: PublicationTopicDep) -> Any:
+    department = str(caller.subject)
+    body = await request.body()  # at most the route's limit (api/request_limits.py), else a 413
     try:
         envelope = Envelope.model_validate_json(body)
     except ValidationError as err:
@@ -66,7 +69,7 @@ async def publish(request: Request, department: DepartmentDep, topic: Publicatio
         )
     value = json.dumps(envelope.to_json_dict(), ensure_ascii=False).encode()
     try:
-        await run_in_threadpool(topic.publish, value, envelope.uscc)
+        await run_in_threadpool(topic.publish, value, envelope.uscc, caller.id)
     except LogUnavailable:
         return error_response(503, "log_unavailable", "公示队列暂时不可用，请稍后重试")
     return PublicationAccepted(publication_id=envelope.publication_id)

@@ -15,7 +15,7 @@ import pytest
 
 from adapters.publication_log.base import PublicationLog
 from adapters.publication_log.embedded import EmbeddedLog
-from tests.engines import kafka_bootstrap, real, unique_prefix
+from tests.engines import kafka_bootstrap, kafka_login, real, unique_prefix
 
 PARTITIONS = 3
 _topic_numbers = itertools.count(1)
@@ -28,6 +28,7 @@ def kafka_log(bootstrap: str) -> PublicationLog:
     return KafkaLog(
         bootstrap,
         default_partitions=PARTITIONS,
+        sasl=kafka_login(),
         client_id="gongshi-contract",
         session_timeout_ms=6_000,
         heartbeat_interval_ms=1_000,

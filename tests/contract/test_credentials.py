@@ -342,7 +342,7 @@ def test_signing_keys_store_only_the_public_half_and_rotate(opened: Opened) -> N
     assert third.value.code == "too_many_signing_keys"
     rows = store._db.rows("SELECT public_key FROM {signing_keys}")
     assert first.private_base64() not in str(rows) and second.private_base64() not in str(rows)
-    verifier = Verifier(store, ttl_s=0)
+    verifier = Verifier(store)
     value = b'{"kind": "penalty.imposed"}'
     assert verifier.check(value, first.headers(value)) == Signed("TJ-AMR", first.key_id, None)
     assert store.revoke_signing_key(first.key_id) is True

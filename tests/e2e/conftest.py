@@ -19,7 +19,7 @@ from domain.uscc import partition_key
 from infra.bootstrap import Container, build
 from infra.datagen.generator import write_jsonl
 from infra.settings import Settings
-from tests.builders import GENEROUS_LIMITS
+from tests.builders import GENEROUS_LIMITS, platform_signed
 
 TODAY = date(2026, 11, 22)
 METRICS_TOKEN = "e2e-scrape-token-0123456789"
@@ -59,6 +59,7 @@ def publish(container: Container, lines: list[bytes]) -> None:
     container.log.produce_many(
         container.settings.publications_topic,
         ((partition_key(json.loads(line)["uscc"]), line) for line in lines),
+        headers_for=platform_signed(container),
     )
     container.worker.drain()
     container.catch_up()

@@ -15,9 +15,11 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from adapters.credentials.signing import Signer
 from api.cli import app
 from infra.bootstrap import build
 from infra.settings import Settings
+from tests.builders import department_key_file, platform_signed, registered, uscc_for
 
 runner = CliRunner()
 
@@ -26,6 +28,9 @@ runner = CliRunner()
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("GONGSHI_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("GONGSHI_TODAY", "2026-11-22")
+    # `gongshi publish` signs with TJ-AMR's key
+    key = department_key_file(Settings(data_dir=tmp_path / "var"), tmp_path / "tj-amr.key")
+    monkeypatch.setenv("GONGSHI_SIGNING_KEY_FILE", str(key))
     return tmp_path
 
 
@@ -133,8 +138,14 @@ def test_run_ingest_applies_what_is_published_and_stops_cleanly_on_sigterm(env: 
         runner.invoke(app, ["generate", "--entities", "3", "--seed", "4", "--out", str(source)]).exit_code
         == 0
     )
-    assert runner.invoke(app, ["publish", str(source), "--no-wait"]).exit_code == 0
+    publisher = build(Settings(data_dir=env / "var"))  # a file for every department: the platform signs
     lines = len(source.read_text(encoding="utf-8").splitlines())
+    publisher.log.produce_many(
+        publisher.settings.publications_topic,
+        ((None, line) for line in source.read_bytes().splitlines()),
+        headers_for=platform_signed(publisher),
+    )
+    publisher.close()
     environment = {**os.environ, "GONGSHI_DATA_DIR": str(env / "var"), "GONGSHI_TODAY": "2026-11-22"}
     process = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "run", "ingest"],
@@ -158,3 +169,74 @@ def test_run_ingest_applies_what_is_published_and_stops_cleanly_on_sigterm(env: 
         container.close()
     assert process.returncode == 0, stderr
     assert "started ingest" in stderr and "stopped ingest" in stderr
+
+
+def test_add_key_prints_one_json_object_and_revoke_key_takes_back_all_it_issued(env: Path) -> None:
+    result = runner.invoke(app, ["departments", "add-key", "TJ-TAX"])
+    assert result.exit_code == 0, result.output
+    issued = json.loads(result.stdout.strip().splitlines()[-1])
+    assert issued["api_key"].startswith("gs_") and issued["signing_key_id"].startswith("sk_")
+    # embedded: no Kafka, so no Kafka login
+    assert (issued["kafka_username"], issued["kafka_password"], issued["sasl_mechanism"]) == (
+        None,
+        None,
+        None,
+    )
+    key_id = issued["api_key"][3:11]
+    container = build(Settings(data_dir=env / "var"))
+    try:
+        signer = Signer.from_base64(issued["signing_private_key"])
+        assert signer.key_id == issued["signing_key_id"]
+        assert container.credentials.department_for(issued["api_key"]) == "TJ-TAX"
+        listed = runner.invoke(app, ["departments", "keys"]).stdout
+        assert key_id in listed and issued["signing_key_id"] in listed
+
+        revoked = runner.invoke(app, ["departments", "revoke-key", key_id])
+        assert revoked.exit_code == 0, revoked.output
+        assert container.credentials.department_for(issued["api_key"]) is None
+        stored = container.credentials.signing_key(issued["signing_key_id"])
+        assert stored is not None and stored[2]  # the signing key issued with it is revoked too
+    finally:
+        container.close()
+
+
+def test_a_department_holds_two_signing_keys_at_most(env: Path) -> None:
+    # the env fixture issued TJ-AMR one key already; a rotation adds the second
+    assert runner.invoke(app, ["departments", "add-key", "TJ-AMR"]).exit_code == 0
+    third = runner.invoke(app, ["departments", "add-key", "TJ-AMR"])
+    assert third.exit_code == 2 and "吊销旧密钥" in third.output
+    # nothing was half-issued: still one API key
+    container = build(Settings(data_dir=env / "var"))
+    try:
+        assert [k.department for k in container.credentials.list_keys()] == ["TJ-AMR"]
+    finally:
+        container.close()
+
+
+def test_publish_onto_the_log_needs_a_signing_key(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GONGSHI_SIGNING_KEY_FILE")
+    source = env / "one.jsonl"
+    source.write_text('{"publication_id": "X-1"}\n', encoding="utf-8")
+    result = runner.invoke(app, ["publish", str(source), "--no-wait"])
+    assert result.exit_code == 2
+    assert "--signing-key" in result.output
+
+
+def test_publish_signs_for_its_department_only_and_dlq_list_shows_the_rest(env: Path) -> None:
+    source = env / "mixed.jsonl"
+    amr = registered(uscc=uscc_for(31), publication_id="MIX-AMR")
+    tax = {**registered(uscc=uscc_for(32), publication_id="MIX-TAX"), "department": "TJ-TAX"}
+    source.write_text("".join(json.dumps(m, ensure_ascii=False) + "\n" for m in (amr, tax)), encoding="utf-8")
+    assert runner.invoke(app, ["publish", str(source), "--no-wait"]).exit_code == 0
+    container = build(Settings(data_dir=env / "var"))
+    try:
+        container.worker.drain()
+        assert dict(container.worker.counts) == {"applied": 1, "rejected": 1}
+    finally:
+        container.close()
+
+    listed = runner.invoke(app, ["dlq", "list", "--limit", "5"])
+    assert listed.exit_code == 0, listed.output
+    [row] = [line for line in listed.stdout.splitlines() if "MIX-TAX" in line]
+    assert "TJ-TAX" in row and "bad_signature" in row and "gongshi.publications[0]@1" in row
+    assert "MIX-AMR" not in listed.stdout

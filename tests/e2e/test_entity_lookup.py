@@ -24,7 +24,7 @@ from domain.errors import EntityNotFound
 from domain.uscc import make_registration_number, make_uscc, org_check_digit, partition_key
 from infra.bootstrap import Container, build
 from infra.settings import Settings
-from tests.builders import BINHAI, GENEROUS_LIMITS, TODAY, registered, uscc_for
+from tests.builders import BINHAI, GENEROUS_LIMITS, TODAY, platform_signed, registered, uscc_for
 
 
 def digit_uscc_containing_a_registration_number(start: int) -> tuple[str, str]:
@@ -69,6 +69,7 @@ def register(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Register]:
     container.log.produce_many(
         container.settings.publications_topic,
         ((partition_key(e["uscc"]), json.dumps(e, ensure_ascii=False).encode()) for e in envelopes),
+        headers_for=platform_signed(container),
     )
     container.worker.drain()
     assert container.worker.counts["applied"] == 3, dict(container.worker.counts)

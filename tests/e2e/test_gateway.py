@@ -235,3 +235,45 @@ def test_a_department_reads_how_far_the_statuses_have_come(gateway: Gateway) -> 
     after = gateway.client.get("/api/v1/gateway/progress", headers=headers).json()
     assert after == {"position": before["head"], "head": before["head"], "lag": 0}
     assert gateway.client.get("/api/v1/gateway/progress").status_code == 401
+
+
+def test_the_gateway_signs_with_the_platform_key_in_the_name_of_the_calling_key(gateway: Gateway) -> None:
+    uscc = uscc_for(12)
+    assert gateway.post(registered(uscc=uscc, publication_id="GW-SIGNED-1")).status_code == 202
+    [record] = gateway.container.log.read(gateway.container.settings.publications_topic, 0, 0, 10)
+    headers = dict(record.headers)
+    key_id = gateway.key[3:11]
+    platform_key = gateway.container.platform_signer.key_id
+    assert headers["gongshi-key-id"] == platform_key.encode()
+    assert headers["gongshi-principal"] == f"department:TJ-AMR/key:{key_id}".encode()
+
+    gateway.process()
+
+    entity = gateway.container.registry.get_entity(uscc)
+    assert entity.registered_by == {
+        "department": "TJ-AMR",
+        "publication_id": "GW-SIGNED-1",
+        "signing_key_id": platform_key,
+        "principal": f"department:TJ-AMR/key:{key_id}",
+    }
+
+
+def test_a_platform_key_that_was_revoked_is_never_used_again(tmp_path: Path) -> None:
+    container = build(Settings(data_dir=tmp_path, today=TODAY))
+    try:
+        old = container.platform_signer
+        assert container.credentials.revoke_signing_key(old.key_id)
+    finally:
+        container.close()
+    restarted = build(Settings(data_dir=tmp_path, today=TODAY))
+    try:
+        with pytest.raises(RuntimeError, match="revoked"):
+            restarted.platform_signer  # noqa: B018  (the property is what is tested)
+    finally:
+        restarted.close()
+    (tmp_path / "platform-signing.key").unlink()  # the operator makes a new one
+    renewed = build(Settings(data_dir=tmp_path, today=TODAY))
+    try:
+        assert renewed.platform_signer.key_id != old.key_id
+    finally:
+        renewed.close()

@@ -22,7 +22,7 @@ from api.cli import app
 from api.supervisor import Role, Supervisor, runners_for
 from infra.bootstrap import Container, build
 from infra.settings import Settings
-from tests.builders import TODAY, envelope, penalty_payload, registered, uscc_for
+from tests.builders import TODAY, department_key_file, envelope, penalty_payload, registered, uscc_for
 
 runner = CliRunner()
 
@@ -66,10 +66,17 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str
         yield data_dir, url
 
 
+@pytest.fixture(scope="module")
+def signing_key(served: tuple[Path, str]) -> Path:
+    """TJ-AMR's signing key file, for `gongshi publish` onto the log."""
+    return department_key_file(Settings(data_dir=served[0]), served[0] / "tj-amr.key")
+
+
 @pytest.fixture
-def env(served: tuple[Path, str], monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
+def env(served: tuple[Path, str], signing_key: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
     monkeypatch.setenv("GONGSHI_DATA_DIR", str(served[0]))
     monkeypatch.setenv("GONGSHI_TODAY", TODAY.isoformat())
+    monkeypatch.setenv("GONGSHI_SIGNING_KEY_FILE", str(signing_key))
     return served
 
 
@@ -96,17 +103,36 @@ def sample(tag: str, n: int) -> list[Any]:
     ]
 
 
-def add_key(department: str) -> str:
+def issue(department: str) -> dict[str, Any]:
+    """`departments add-key`: the JSON object alone on the last line of standard output."""
     result = runner.invoke(app, ["departments", "add-key", department])
     assert result.exit_code == 0, result.output
-    key = result.stdout.strip().splitlines()[-1]
-    assert key.startswith("gs_")
-    return key
+    issued: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    assert issued["api_key"].startswith("gs_")
+    return issued
 
 
-def test_publish_through_the_gateway_waits_for_every_status(env: tuple[Path, str], tmp_path: Path) -> None:
+@contextmanager
+def issued_key(department: str) -> Iterator[str]:
+    """A department key for the test, revoked afterwards (a department holds two at most)."""
+    issued = issue(department)
+    try:
+        yield issued["api_key"]
+    finally:
+        runner.invoke(app, ["departments", "revoke-key", issued["api_key"][3:11]])
+
+
+@pytest.fixture
+def amr_key(env: tuple[Path, str]) -> Iterator[str]:
+    with issued_key("TJ-AMR") as key:
+        yield key
+
+
+def test_publish_through_the_gateway_waits_for_every_status(
+    env: tuple[Path, str], amr_key: str, tmp_path: Path
+) -> None:
     _, url = env
-    key = add_key("TJ-AMR")
+    key = amr_key
     source = write_jsonl(tmp_path / "gw.jsonl", sample("CLI-GW", 201))
 
     result = runner.invoke(
@@ -146,9 +172,9 @@ def test_publish_without_waiting_only_counts(env: tuple[Path, str], tmp_path: Pa
     assert "accepted 4, rejected 1" in result.stdout
 
 
-def test_a_revoked_key_stops_publishing(env: tuple[Path, str], tmp_path: Path) -> None:
+def test_a_revoked_key_stops_publishing(env: tuple[Path, str], amr_key: str, tmp_path: Path) -> None:
     _, url = env
-    key = add_key("TJ-AMR")
+    key = amr_key
     listed = runner.invoke(app, ["departments", "keys"])
     assert key[3:11] in listed.stdout
     assert runner.invoke(app, ["departments", "revoke-key", key[3:11]]).exit_code == 0
@@ -177,6 +203,8 @@ def alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A data directory no `gongshi serve` runs on."""
     monkeypatch.setenv("GONGSHI_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("GONGSHI_TODAY", TODAY.isoformat())
+    key = department_key_file(Settings(data_dir=tmp_path / "var"), tmp_path / "tj-amr.key")
+    monkeypatch.setenv("GONGSHI_SIGNING_KEY_FILE", str(key))
     return tmp_path
 
 
@@ -216,7 +244,7 @@ def test_publish_names_the_missing_projections_when_only_the_worker_runs(alone: 
 
 def test_publish_through_a_gateway_without_a_worker_says_so(alone: Path) -> None:
     source = write_jsonl(alone / "gw-alone.jsonl", registrations("GW-ALONE", 681, 2))
-    key = add_key("TJ-AMR")
+    key = issue("TJ-AMR")["api_key"]
     container = build(Settings(data_dir=alone / "var", today=TODAY))
     with serving(container, run_background=False) as url:  # `gongshi run api` alone
         result = runner.invoke(

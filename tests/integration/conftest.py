@@ -30,14 +30,19 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 import psycopg
 import pytest
+from pydantic import SecretStr
 
+from infra.bootstrap import Container
 from infra.settings import Settings
 from tests import engines as shared
 from tests.builders import TODAY
+
+if TYPE_CHECKING:
+    from adapters.publication_log.kafka import KafkaLog
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -74,6 +79,10 @@ class Engines:
     def kafka_bootstrap(self) -> str:
         return shared.kafka_bootstrap()
 
+    def kafka_settings(self) -> dict[str, Any]:
+        """The Settings fields that log in to this Kafka (SASL mechanism, users, passwords)."""
+        return shared.kafka_settings()
+
     def postgres_dsn(self) -> str:
         return shared.postgres_dsn()
 
@@ -88,10 +97,14 @@ class OwnEngines(Engines):
     instance: str
     kafka: str
     postgres: str
+    kafka_login_fields: dict[str, Any]
 
     def kafka_bootstrap(self) -> str:
         shared.check_marked("Kafka")
         return self.kafka
+
+    def kafka_settings(self) -> dict[str, Any]:
+        return dict(self.kafka_login_fields)
 
     def postgres_dsn(self) -> str:
         shared.check_marked("PostgreSQL")
@@ -144,7 +157,17 @@ def own_engines(request: pytest.FixtureRequest) -> Iterator[OwnEngines]:
     try:
         services(instance, "up", "kafka", "postgres", owner=os.getpid())
         found = dict(line.split("=", 1) for line in services(instance, "env").split())
-        yield OwnEngines(instance, found["GONGSHI_KAFKA_BOOTSTRAP"], found["GONGSHI_POSTGRES_DSN"])
+        login = {
+            name.lower(): found[f"GONGSHI_{name}"]
+            for name in (
+                "KAFKA_SASL_MECHANISM",
+                "KAFKA_USERNAME",
+                "KAFKA_PASSWORD",
+                "KAFKA_ADMIN_USERNAME",
+                "KAFKA_ADMIN_PASSWORD",
+            )
+        }
+        yield OwnEngines(instance, found["GONGSHI_KAFKA_BOOTSTRAP"], found["GONGSHI_POSTGRES_DSN"], login)
     finally:
         services(instance, "destroy")
 
@@ -203,6 +226,7 @@ def settings_for(tmp_path: Path, engines: Engines) -> Iterator[SettingsFactory]:
                 "kafka_bootstrap": where.kafka_bootstrap(),
                 "kafka_partitions": partitions,
                 "consumer_group": f"{prefix}-ingest",
+                **where.kafka_settings(),
             }
         if postgres:
             values |= {"postgres_dsn": where.postgres_dsn(), "postgres_schema": prefix}
@@ -231,10 +255,28 @@ def settings_for(tmp_path: Path, engines: Engines) -> Iterator[SettingsFactory]:
     assert errors == [], errors
 
 
-def _create_topics(settings: Settings) -> None:
+def kafka_log_for(settings: Settings, partitions: int | None = None) -> KafkaLog:
+    """A KafkaLog of its own on the settings' Kafka, logged in as the platform."""
     from adapters.publication_log.kafka import KafkaLog
 
-    log = KafkaLog(settings.kafka_bootstrap or "", default_partitions=settings.kafka_partitions)
+    return KafkaLog(
+        settings.kafka_bootstrap or "",
+        default_partitions=partitions or settings.kafka_partitions,
+        sasl=Container(settings).kafka_login(),
+    )
+
+
+def settings_json(settings: Settings) -> str:
+    """The settings as JSON for another process, secrets in clear (model_dump_json masks them)."""
+    values = json.loads(settings.model_dump_json())
+    for name, value in settings:
+        if isinstance(value, SecretStr):
+            values[name] = value.get_secret_value()
+    return json.dumps(values)
+
+
+def _create_topics(settings: Settings) -> None:
+    log = kafka_log_for(settings)
     try:
         log.ensure_topic(settings.publications_topic, settings.kafka_partitions)
         log.ensure_topic(settings.dlq_topic, 1)
@@ -244,9 +286,7 @@ def _create_topics(settings: Settings) -> None:
 
 def _drop_topics(settings: Settings) -> None:
     if settings.kafka_bootstrap:
-        from adapters.publication_log.kafka import KafkaLog
-
-        log = KafkaLog(settings.kafka_bootstrap, default_partitions=1)
+        log = kafka_log_for(settings, 1)
         try:
             log.delete_topics([settings.publications_topic, settings.dlq_topic, settings.changes_topic])
         finally:
@@ -279,7 +319,7 @@ class WorkerProcess:
         self.log_path = log_path
         self._log: IO[bytes] = open(log_path, "wb")  # noqa: SIM115  (closed in stop/kill)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.integration.worker_proc", settings.model_dump_json()],
+            [sys.executable, "-m", "tests.integration.worker_proc", settings_json(settings)],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=self._log,

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from adapters.publication_log.base import LogRecord, PublicationLog
+from adapters.publication_log.base import Headers, LogRecord, PublicationLog
 from domain.uscc import partition_key
 
 
@@ -16,9 +16,11 @@ def encode(message: dict[str, Any]) -> bytes:
     return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def produce(log: PublicationLog, topic: str, messages: Iterable[dict[str, Any]]) -> None:
-    """Each publication keyed by its USCC, as departments do."""
-    log.produce_many(topic, ((partition_key(m["uscc"]), encode(m)) for m in messages))
+def produce(
+    log: PublicationLog, topic: str, messages: Iterable[dict[str, Any]], sign: Callable[[bytes], Headers]
+) -> None:
+    """Each publication keyed by its USCC, as departments do, signed (`sign(value)` → headers)."""
+    log.produce_many(topic, ((partition_key(m["uscc"]), encode(m)) for m in messages), headers_for=sign)
 
 
 def read_all(log: PublicationLog, topic: str) -> list[LogRecord]:

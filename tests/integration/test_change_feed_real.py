@@ -19,7 +19,7 @@ from adapters.publication_log.base import LogRecord
 from adapters.tracking import TABLE
 from infra.bootstrap import Container
 from projections.changes import ChangeMessage
-from tests.builders import envelope, penalty_payload, registered, uscc_for
+from tests.builders import envelope, penalty_payload, platform_signed, registered, uscc_for
 from tests.integration.conftest import SettingsFactory
 from tests.integration.flow import produce, read_all
 
@@ -97,7 +97,7 @@ def read_changes(container: Container) -> list[LogRecord]:
 
 def test_each_change_is_announced_on_kafka_keyed_by_uscc_in_order_per_entity(real: Container) -> None:
     messages = publications()
-    produce(real.log, real.settings.publications_topic, messages)
+    produce(real.log, real.settings.publications_topic, messages, platform_signed(real))
     apply_all(real, len(messages))
     assert real.worker.counts["rejected"] == 1, dict(real.worker.counts)
 

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from infra.bootstrap import Container, build
 from infra.datagen.generator import generate
-from tests.builders import TODAY, envelope, penalty_payload, registered, uscc_for
+from tests.builders import TODAY, envelope, penalty_payload, platform_signed, registered, uscc_for
 from tests.integration.conftest import SettingsFactory
 from tests.integration.flow import produce, read_all
 
@@ -48,7 +48,7 @@ def test_publications_flow_from_kafka_through_postgres_and_elasticsearch_to_the_
         occurred_on="2026-09-01",
     )
     messages = [*generated, registration, penalty]
-    produce(real.log, real.settings.publications_topic, messages)
+    produce(real.log, real.settings.publications_topic, messages, platform_signed(real))
     registrations = sum(1 for m in messages if m["kind"] == "registration.registered")
 
     run_until(

@@ -33,15 +33,20 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import OperationalError
 
-from adapters.publication_log.base import LogUnavailable, PublicationLog
-from adapters.publication_log.kafka import KafkaLog
+from adapters.publication_log.base import Headers, LogUnavailable, PublicationLog
 from domain.uscc import partition_key
 from infra.bootstrap import Container
 from infra.datagen.generator import generate
 from infra.settings import Settings
-from tests.builders import TODAY, uscc_for
+from tests.builders import TODAY, platform_signed, uscc_for
 from tests.engines import KAFKA_BOOTSTRAP, POSTGRES_DSN
-from tests.integration.conftest import OwnEngines, SettingsFactory, StartWorker, WorkerProcess
+from tests.integration.conftest import (
+    OwnEngines,
+    SettingsFactory,
+    StartWorker,
+    WorkerProcess,
+    kafka_log_for,
+)
 from tests.integration.flow import encode, read_all, wait_for
 from tests.integration.ordering import entity_publications, expected_order
 
@@ -117,10 +122,14 @@ class Producer(threading.Thread):
     so some messages may be stored twice — as a department's retry would."""
 
     def __init__(
-        self, log: PublicationLog, topic: str, phases: Sequence[Sequence[tuple[str, bytes]]]
+        self,
+        log: PublicationLog,
+        topic: str,
+        phases: Sequence[Sequence[tuple[str, bytes]]],
+        sign: Callable[[bytes], Headers],
     ) -> None:
         super().__init__(name="producer", daemon=True)
-        self.log, self.topic, self.phases = log, topic, phases
+        self.log, self.topic, self.phases, self.sign = log, topic, phases, sign
         self.gates = [threading.Event() for _ in phases]
         self.gates[0].set()
         self.sent = 0
@@ -152,7 +161,7 @@ class Producer(threading.Thread):
         while True:
             try:
                 for key, value in chunk:
-                    self.log.produce(self.topic, value, key=key)
+                    self.log.produce(self.topic, value, key=key, headers=self.sign(value))
                 self.log.flush()
                 self.sent += len(chunk)
                 return
@@ -226,7 +235,7 @@ def test_kill_9_and_engine_restarts_lose_nothing_and_apply_nothing_twice(
             return last_seen[0]
 
         producer = Producer(
-            KafkaLog(settings.kafka_bootstrap or "", PARTITIONS), topic, stream.phases(PHASES)
+            kafka_log_for(settings, PARTITIONS), topic, stream.phases(PHASES), platform_signed(main)
         )
         timeline = Timeline(lambda: f"recorded {recorded():5d}, sent {producer.sent:5d}")
         workers: list[WorkerProcess] = []
@@ -353,7 +362,9 @@ def test_worker_outlives_an_event_store_outage_longer_than_the_library_retries(s
     worker = container.worker
     thread = threading.Thread(target=worker.run_forever, name="worker", daemon=True)
     try:
-        container.log.produce_many(topic, ((m["uscc"], encode(m)) for m in messages))
+        container.log.produce_many(
+            topic, ((m["uscc"], encode(m)) for m in messages), headers_for=platform_signed(container)
+        )
         ends = container.log.end_offsets(topic)
         thread.start()
 

@@ -22,7 +22,7 @@ from infra.bootstrap import Container
 from infra.datagen.generator import generate
 from infra.settings import Settings
 from ingestion.worker import IngestionWorker
-from tests.builders import TODAY
+from tests.builders import TODAY, platform_signed
 from tests.integration.conftest import SettingsFactory
 from tests.integration.flow import encode, wait_for
 from tests.integration.ordering import entity_publications, expected_order
@@ -41,7 +41,13 @@ class ObservedWorker(IngestionWorker):
     def __init__(self, container: Container) -> None:
         s = container.settings
         super().__init__(
-            container.registry, container.log, s.publications_topic, s.dlq_topic, s.consumer_group, 100
+            container.registry,
+            container.log,
+            s.publications_topic,
+            s.dlq_topic,
+            s.consumer_group,
+            100,
+            verifier=container.verifier,
         )
         self.assignments: list[list[int]] = []
 
@@ -88,6 +94,7 @@ class PhasedProducer(threading.Thread):
         super().__init__(name="producer", daemon=True)
         self.log = container.log
         self.topic = container.settings.publications_topic
+        self.sign = platform_signed(container)
         self.phases = phases
         self.gates = [threading.Event() for _ in phases]
         self.gates[0].set()
@@ -104,7 +111,10 @@ class PhasedProducer(threading.Thread):
                     raise TimeoutError("a phase was never released")
                 for start in range(0, len(phase), 20):
                     for m in phase[start : start + 20]:
-                        self.log.produce(self.topic, encode(m), key=partition_key(m["uscc"]))
+                        value = encode(m)
+                        self.log.produce(
+                            self.topic, value, key=partition_key(m["uscc"]), headers=self.sign(value)
+                        )
                     self.log.flush()
                     self.sent += len(phase[start : start + 20])
                     time.sleep(0.05)

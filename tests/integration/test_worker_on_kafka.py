@@ -20,7 +20,8 @@ from domain.identity import make_resident_id
 from domain.uscc import make_uscc
 from infra.bootstrap import Container
 from ingestion.worker import IngestionWorker
-from tests.engines import unique_prefix
+from tests.builders import platform_signed
+from tests.engines import kafka_login, unique_prefix
 from tests.integration.conftest import Engines, SettingsFactory
 from tests.integration.flow import read_all
 
@@ -90,9 +91,9 @@ def container(settings_for: SettingsFactory) -> Iterator[Container]:
 def test_worker_applies_in_order_dead_letters_and_resumes_from_the_event_store(container: Container) -> None:
     s = container.settings
     log = container.log
-    log.produce(s.publications_topic, REGISTRATION, key=USCC)
-    log.produce(s.publications_topic, PENALTY, key=USCC)
-    log.produce(s.publications_topic, MALFORMED, key=USCC)
+    sign = platform_signed(container)
+    for value in (REGISTRATION, PENALTY, MALFORMED):
+        log.produce(s.publications_topic, value, key=USCC, headers=sign(value))
     log.flush()
 
     worker = container.worker
@@ -123,7 +124,9 @@ def test_worker_applies_in_order_dead_letters_and_resumes_from_the_event_store(c
     # all) both start after the position recorded in the event store: nothing is read again
     head = container.registry.recorder.max_notification_id()
     for group in (s.consumer_group, unique_prefix("worker-fresh")):
-        again = IngestionWorker(container.registry, log, s.publications_topic, s.dlq_topic, group)
+        again = IngestionWorker(
+            container.registry, log, s.publications_topic, s.dlq_topic, group, verifier=container.verifier
+        )
         try:
             read = again.run_once(timeout_s=1.0) + again.drain()
         finally:
@@ -138,7 +141,9 @@ def test_worker_applies_in_order_dead_letters_and_resumes_from_the_event_store(c
 def test_a_failing_assignment_callback_surfaces_and_runs_again_before_anything_is_read(
     engines: Engines,
 ) -> None:
-    log = KafkaLog(engines.kafka_bootstrap(), default_partitions=1, client_id="gongshi-it")
+    log = KafkaLog(
+        engines.kafka_bootstrap(), default_partitions=1, client_id="gongshi-it", sasl=kafka_login()
+    )
     topic = unique_prefix("assign-retry")
     try:
         log.produce_many(topic, ((USCC, f"m{i}".encode()) for i in range(4)))

@@ -11,6 +11,7 @@ import pytest
 from eventsourcing.persistence import Tracking
 
 from adapters.clock import FixedDateClock
+from adapters.credentials.signing import Verifier
 from adapters.publication_log.embedded import EmbeddedLog
 from domain import kinds
 from domain import publications as pub
@@ -19,11 +20,13 @@ from domain.entity import MarketEntity
 from domain.kinds import CATEGORIES, KINDS, PAYLOADS, PUBLICATION_KINDS, SECTIONS, KindTable
 from domain.registry import Registry
 from domain.rejections import RejectionLog
+from domain.signatures import PLATFORM
 from ingestion.worker import IngestionWorker
 from tests.builders import (
     POPO_ENV,
     TODAY,
     USCC,
+    MemoryKeys,
     envelope,
     inspection_payload,
     make_registry,
@@ -217,9 +220,15 @@ def test_the_worker_sends_a_kind_without_a_command_to_the_dlq_and_moves_on(tmp_p
         envelope("inspection.published", inspection_payload("SSJ-1"), publication_id="INS-1"),
         envelope("penalty.imposed", penalty_payload()),
     ]
-    log.produce_many("pubs", ((USCC, json.dumps(m, ensure_ascii=False).encode()) for m in messages))
+    keys = MemoryKeys()
+    platform = keys.add(PLATFORM)
+    log.produce_many(
+        "pubs",
+        ((USCC, json.dumps(m, ensure_ascii=False).encode()) for m in messages),
+        headers_for=platform.headers,
+    )
     registry = registry_with(without_command("inspection.published"))
-    worker = IngestionWorker(registry, log, "pubs", "pubs.dlq", group="g")
+    worker = IngestionWorker(registry, log, "pubs", "pubs.dlq", group="g", verifier=Verifier(keys))
     try:
         assert worker.run_once(timeout_s=1.0) == 3
         assert dict(worker.counts) == {"applied": 2, "rejected": 1}

@@ -17,23 +17,12 @@ from adapters.credentials.signing import (
     Verifier,
     key_id_for,
 )
+from tests.builders import MemoryKeys
 
 VALUE = b'{"publication_id": "TJ-AMR-1", "department": "TJ-AMR"}'
 
 
-class Keys:
-    """The store's lookup, in memory."""
-
-    def __init__(self) -> None:
-        self.rows: dict[str, tuple[str, bytes, bool]] = {}
-        self.reads = 0
-
-    def add(self, owner: str, signer: Signer) -> None:
-        self.rows[signer.key_id] = (owner, signer.public, False)
-
-    def signing_key(self, key_id: str) -> tuple[str, bytes, bool] | None:
-        self.reads += 1
-        return self.rows.get(key_id)
+Keys = MemoryKeys
 
 
 @pytest.fixture
@@ -90,15 +79,43 @@ def test_a_bad_signature_is_refused_with_a_reason(keys: Keys, case: str, fragmen
     assert isinstance(checked, Unsigned) and fragment in checked.message
 
 
-def test_public_keys_are_cached_for_a_few_seconds(keys: Keys) -> None:
-    signer = Signer.generate()
+def test_each_key_is_read_once_per_batch_and_a_revocation_is_seen_by_the_next(keys: Keys) -> None:
+    signer, other = Signer.generate(), Signer.generate()
     keys.add("TJ-AMR", signer)
-    verifier = Verifier(keys, ttl_s=60)
-    for _ in range(100):
-        assert isinstance(verifier.check(VALUE, signer.headers(VALUE)), Signed)
-    assert keys.reads == 1
-    keys.rows[signer.key_id] = ("TJ-AMR", signer.public, True)
-    assert isinstance(Verifier(keys, ttl_s=0).check(VALUE, signer.headers(VALUE)), Unsigned)
+    keys.add("TJ-TAX", other)
+    verifier = Verifier(keys)
+    batch = [(VALUE, signer.headers(VALUE))] * 100 + [(VALUE, other.headers(VALUE))] * 100
+    assert all(isinstance(c, Signed) for c in verifier.check_many(batch))
+    assert keys.reads == 2  # one read per distinct key of the batch
+    keys.rows[signer.key_id] = ("TJ-AMR", signer.public, True)  # revoked meanwhile
+    again = verifier.check_many(batch)
+    assert all(isinstance(c, Unsigned) and "已吊销" in c.message for c in again[:100])
+    assert all(isinstance(c, Signed) for c in again[100:])
+
+
+@pytest.mark.parametrize(
+    ("owner", "header", "principal"),
+    [
+        ("platform", "department:TJ-AMR/key:ab12cd34", "department:TJ-AMR/key:ab12cd34"),
+        ("platform", None, "platform"),
+        ("TJ-AMR", None, "department:TJ-AMR"),
+        ("TJ-AMR", "department:TJ-AMR/user:zhang", "department:TJ-AMR/user:zhang"),
+        # a department cannot name someone else as the one who acted
+        ("TJ-AMR", "job:annual-reports", "department:TJ-AMR"),
+        ("TJ-AMR", "department:TJ-AMRX", "department:TJ-AMR"),
+    ],
+)
+def test_the_recorded_principal_is_the_platforms_word_or_the_departments_own(
+    owner: str, header: str | None, principal: str
+) -> None:
+    provenance = Signed(owner, "sk_0123456789abcdef", header).provenance()
+    assert (provenance.signing_key_id, provenance.principal) == ("sk_0123456789abcdef", principal)
+
+
+def test_a_department_key_signs_only_its_own_envelopes() -> None:
+    assert Signed("TJ-AMR", "sk_1").may_sign_for("TJ-AMR")
+    assert not Signed("TJ-AMR", "sk_1").may_sign_for("TJ-TAX")
+    assert Signed("platform", "sk_2").may_sign_for("TJ-TAX")
 
 
 def test_a_private_key_round_trips_as_base64_and_a_file(tmp_path: Path) -> None:

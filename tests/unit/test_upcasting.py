@@ -15,6 +15,7 @@ from eventsourcing.persistence import StoredEvent
 
 from domain.entity import MarketEntity, entity_id
 from domain.registry import Registry
+from domain.signatures import Signed
 from projections.documents import public_document, public_view, sharing_document
 from tests.builders import USCC, make_registry
 
@@ -103,4 +104,113 @@ def test_new_snapshots_and_events_carry_their_class_version(old_store: Registry)
     assert old_store.snapshots is not None
     [snapshot] = old_store.snapshots.recorder.select_events(entity_id(USCC), desc=True, limit=1)
     assert json.loads(snapshot.state)["state"]["class_version"] == 2
-    assert MarketEntity.PenaltyImposed.class_version == 2
+    assert MarketEntity.PenaltyImposed.class_version == 3
+    assert MarketEntity.Published.class_version == 2 and MarketEntity.Registered.class_version == 2
+    [penalty] = old_store.recorder.select_events(entity_id(USCC), gt=1)
+    assert penalty.topic == "domain.entity:MarketEntity.PenaltyImposed"
+
+
+# --- provenance: events stored before they kept the signing key and the principal --------------
+
+
+def domain_events(store: Registry) -> list[Any]:
+    return [store.mapper.to_domain_event(e) for e in store.recorder.select_events(entity_id(USCC))]
+
+
+def test_events_stored_before_provenance_load_with_none_and_the_record_shows_nothing(
+    old_store: Registry,
+) -> None:
+    old_store.recorder.insert_events(stored(RECORDS["events"]))
+    registered_event, penalty_event = domain_events(old_store)
+    for event in (registered_event, penalty_event):
+        assert (event.signing_key_id, event.principal) == (None, None)
+    entity = old_store.get_entity(USCC)
+    assert "signing_key_id" not in entity.penalties[DECISION] and "principal" not in entity.registered_by
+    assert "signing_key_id" not in sharing_document(entity)["penalties"][0]
+
+
+def old_form(topic: str, version: int, state: dict[str, Any]) -> dict[str, Any]:
+    """A stored record as the code before provenance wrote it (no signing_key_id, no principal)."""
+    row = next(r for r in RECORDS["events"] if r["topic"] == "domain.entity:MarketEntity.PenaltyImposed")
+    return {
+        **row,
+        "topic": topic,
+        "originator_version": version,
+        "state": json.dumps(state, ensure_ascii=False),
+    }
+
+
+def test_a_v2_penalty_and_a_v1_filing_stored_before_provenance_still_load(old_store: Registry) -> None:
+    """PenaltyImposed v2 (with `publicised_on`, before provenance) → v3; another Published
+    event without a class version (v1) → v2."""
+    base = json.loads(RECORDS["events"][1]["state"])
+    penalty_v2 = {
+        **base,
+        "class_version": 2,
+        "publication_id": "TJ-AMR-000003",
+        "data": {
+            **base["data"],
+            "decision_no": "津市监罚〔2025〕2号",
+            "domain": "food",
+            "procedure": "ordinary",
+            "publicised_on": "2025-01-12",
+        },
+    }
+    filing_v1 = {
+        **{k: v for k, v in base.items() if k != "data"},
+        "publication_id": "TJ-AMR-000004",
+        "basis": None,
+        "data": {"filing_no": "BA-2025-1", "filing_type": "章程备案", "content": "修改章程"},
+    }
+    rows = [
+        *RECORDS["events"],
+        old_form("domain.entity:MarketEntity.PenaltyImposed", 3, penalty_v2),
+        old_form("domain.entity:MarketEntity.FilingRecorded", 4, filing_v1),
+    ]
+    old_store.recorder.insert_events(stored(rows))
+    events = domain_events(old_store)
+    assert [type(e).__name__ for e in events] == [
+        "Registered",
+        "PenaltyImposed",
+        "PenaltyImposed",
+        "FilingRecorded",
+    ]
+    assert all((e.signing_key_id, e.principal) == (None, None) for e in events)
+    entity = old_store.get_entity(USCC)
+    assert entity.penalties["津市监罚〔2025〕2号"]["domain"] == "food"
+    assert entity.filings[0]["filing_no"] == "BA-2025-1" and "principal" not in entity.filings[0]
+
+
+def test_a_signed_publication_after_the_old_ones_keeps_its_provenance_in_the_record(
+    old_store: Registry,
+) -> None:
+    old_store.recorder.insert_events(stored(RECORDS["events"]))
+    signed = Signed("TJ-AMR", "sk_00112233aabbccdd", "department:TJ-AMR/user:li")
+    outcome = old_store.process(
+        [
+            {
+                "schema": "gongshi.publication/1",
+                "publication_id": "TJ-AMR-000009",
+                "department": "TJ-AMR",
+                "kind": "penalty.amended",
+                "uscc": USCC,
+                "occurred_on": "2025-02-01",
+                "payload": {"decision_no": DECISION, "content": "罚款人民币壹万元", "reason": "复议变更"},
+            }
+        ],
+        signatures=[signed],
+    )[0]
+    assert outcome.status == "applied", outcome
+    amendment = old_store.get_entity(USCC).penalties[DECISION]["history"][0]
+    assert (amendment["signing_key_id"], amendment["principal"]) == (
+        "sk_00112233aabbccdd",
+        "department:TJ-AMR/user:li",
+    )
+    stored_state = json.loads(old_store.recorder.select_events(entity_id(USCC), gt=2)[0].state)
+    assert stored_state["class_version"] == 2 and stored_state["signing_key_id"] == "sk_00112233aabbccdd"
+    # and a snapshot taken now round-trips it
+    old_store.take_snapshot(entity_id(USCC))
+    again = make_registry(dict(old_store.env))
+    assert (
+        again.get_entity(USCC).penalties[DECISION]["history"][0]["principal"] == "department:TJ-AMR/user:li"
+    )
