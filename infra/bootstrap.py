@@ -32,7 +32,7 @@ from domain.registry import Registry
 from domain.signatures import PLATFORM
 from infra.settings import Settings
 from ingestion.worker import IngestionWorker
-from opendata.daily import DailyOpenData
+from opendata.daily import DailyOpenData, ReleasePolicy
 from opendata.releases import Releases
 from projections.changes import ChangeFeed
 from projections.following import Follower
@@ -228,6 +228,17 @@ class Container:
     def open_data_releases(self) -> Releases:
         """The released open-data files (`/open-data/{date}/{file}`)."""
         return Releases(self.settings.open_data_root)
+
+    @property
+    def open_data_policy(self) -> ReleasePolicy:
+        s = self.settings
+        return ReleasePolicy(
+            daily=s.open_data_daily,
+            hour=s.open_data_hour,
+            keep_days=s.open_data_retention_days,
+            licence=s.open_data_licence,
+            licence_url=s.open_data_licence_url,
+        )
 
     @cached_property
     def open_data(self) -> DailyOpenData:

@@ -106,6 +106,12 @@ class Settings(BaseSettings):
     open_data_retention_days: int = Field(
         30, ge=1, description="releases older than this many days are removed (never the latest)"
     )
+    open_data_licence: str = Field(
+        "知识共享署名 4.0 国际许可协议（CC BY 4.0）",
+        description="the licence the open data is released under, as the data dictionary names it "
+        "(the operator's decision: set the one the platform's owner adopts)",
+    )
+    open_data_licence_url: str = "https://creativecommons.org/licenses/by/4.0/deed.zh-hans"
 
     # the choices the publicity rules leave open (domain/publicity.py says where sources differ);
     # a change applies to documents written from then on: rebuild the projections to apply it to all

@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 
 from adapters.search_index.base import SearchIndex
@@ -19,6 +20,23 @@ from opendata.releases import Release, Releases
 from opendata.snapshot import ExportCancelled
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReleasePolicy:
+    """When releases are written, how long they are kept and under which licence (from the
+    settings); the data dictionary page and `/api/v1/open-data` state it."""
+
+    daily: bool
+    hour: int
+    keep_days: int
+    licence: str
+    licence_url: str
+
+    def text(self) -> str:
+        if not self.daily:
+            return "不定期发布（由平台运维人员生成）"
+        return f"每日北京时间 {self.hour:02d}:00 起生成当日快照及相对上一次发布的增量"
 
 
 class DailyOpenData:

@@ -29,6 +29,7 @@ NAV = (
     ("/verify", "报告验证", "verify"),
     ("/policy", "公示规则", "policy"),
     ("/faq", "常见问题", "faq"),
+    ("/open-data", "开放数据", "open-data"),
 )
 
 
