@@ -54,7 +54,9 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
 class StoredFileResponse(Response):
     """The file at `path` (or the part a Range asks for), as stored."""
 
-    media_type = "application/gzip"  # what the OpenAPI document names; each response says its own
+    #: None: each response names its own type; the OpenAPI document gets the types from the
+    #: route's `responses` (and documents the errors as JSON, which they are)
+    media_type = None
 
     def __init__(
         self,

@@ -164,7 +164,8 @@ def test_byte_ranges_conditional_requests_and_head(
 
 def test_unknown_dates_and_files_are_not_found(platform: Platform, releases: tuple[Release, Release]) -> None:
     get = platform.client.get
-    assert get("/open-data/2026-11-21/entities.jsonl.gz").status_code == 404  # no release that day
+    missing = get("/open-data/2026-11-21/entities.jsonl.gz")  # no release that day
+    assert (missing.status_code, missing.json()["code"]) == (404, "not_found")  # JSON, for programs
     assert (
         get(f"/open-data/{EARLIER.isoformat()}/delta-entities.jsonl.gz").status_code == 404
     )  # the first has none
