@@ -20,6 +20,8 @@ import gzip
 import hashlib
 import io
 import os
+import queue
+import threading
 import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -73,9 +75,16 @@ class _Hashing(io.RawIOBase):
 class GzipWriter:
     """A gzip file with a fixed header, written under `<name>.partial`: `finish()` ends the
     stream and describes it for the manifest, `commit()` renames it into place. Closed without
-    `commit()` (an error, a cancelled export) it removes the partial file."""
+    `commit()` (an error, a cancelled export) it removes the partial file.
+
+    Lines are gathered into 1 MiB chunks; a thread of the writer's own hashes and compresses
+    them (zlib and hashlib release the GIL), so compression runs beside the caller's Python on a
+    second core. At most `QUEUED` chunks wait for it. The bytes do not depend on the thread: the
+    chunks are the same whatever the pace, and deflate's output does not depend on how its input
+    is split when nothing is flushed in between."""
 
     BUFFER = 1 << 20
+    QUEUED = 4
 
     def __init__(self, path: Path, fmt: Literal["jsonl", "csv"]) -> None:
         self.path = path
@@ -87,36 +96,61 @@ class GzipWriter:
             filename="", mode="wb", fileobj=self._hashing, mtime=0, compresslevel=COMPRESS_LEVEL
         )
         self._pending = bytearray()
-        self.content_sha256 = hashlib.sha256()
+        self._content = hashlib.sha256()
+        self._chunks: queue.Queue[bytes | None] = queue.Queue(self.QUEUED)
+        self._failure: BaseException | None = None
+        self._compressor = threading.Thread(target=self._compress, name=f"gzip-{path.name}", daemon=True)
+        self._compressor.start()
         self.items = 0
-        self._finished = False
+        self._entry: FileEntry | None = None
         self._done = False
 
+    def _compress(self) -> None:
+        while (chunk := self._chunks.get()) is not None:
+            if self._failure is None:
+                try:
+                    self._content.update(chunk)
+                    self._gzip.write(chunk)
+                except BaseException as err:  # reported to the caller at its next write
+                    self._failure = err
+
+    def _send(self, chunk: bytes | None) -> None:
+        if self._failure is not None:
+            raise self._failure
+        self._chunks.put(chunk)
+
     def write(self, data: bytes, items: int = 1) -> None:
-        self.content_sha256.update(data)
         self._pending += data
         self.items += items
         if len(self._pending) >= self.BUFFER:
-            self._gzip.write(bytes(self._pending))
+            self._send(bytes(self._pending))
             self._pending.clear()
 
+    def _stop_compressing(self) -> None:
+        if self._compressor.is_alive():
+            self._chunks.put(None)
+            self._compressor.join()
+
     def finish(self) -> FileEntry:
-        if not self._finished:
-            self._gzip.write(bytes(self._pending))
+        if self._entry is None:
+            self._send(bytes(self._pending))
             self._pending.clear()
+            self._stop_compressing()
+            if self._failure is not None:
+                raise self._failure
             self._gzip.close()  # the trailer
             self._file.flush()
             os.fsync(self._file.fileno())
-            self._finished = True
-        return FileEntry(
-            name=self.path.name,
-            media_type=MEDIA_TYPE,
-            format=self.format,
-            bytes=self._hashing.size,
-            sha256=self._hashing.sha256.hexdigest(),
-            content_sha256=self.content_sha256.hexdigest(),
-            items=self.items,
-        )
+            self._entry = FileEntry(
+                name=self.path.name,
+                media_type=MEDIA_TYPE,
+                format=self.format,
+                bytes=self._hashing.size,
+                sha256=self._hashing.sha256.hexdigest(),
+                content_sha256=self._content.hexdigest(),
+                items=self.items,
+            )
+        return self._entry
 
     def commit(self) -> None:
         self.finish()
@@ -128,6 +162,7 @@ class GzipWriter:
         if self._done:
             return
         self._done = True
+        self._stop_compressing()
         with contextlib.suppress(OSError, ValueError):
             self._gzip.close()
         self._file.close()

@@ -32,7 +32,7 @@ from infra.settings import Settings
 from opendata import snapshot as snapshot_module
 from opendata.daily import DailyOpenData
 from opendata.delta import DeltaMismatch, apply_delta, verify, write_delta
-from opendata.files import CorruptFile
+from opendata.files import CorruptFile, canonical_json
 from opendata.models import (
     DELTA_ENTITIES,
     DELTA_MANIFEST,
@@ -52,7 +52,7 @@ from opendata.models import (
 from opendata.releases import Releases
 from opendata.snapshot import ExportCancelled, write_snapshot
 from projections.documents import penalty_is_public
-from projections.public_record import PublicRecord
+from projections.public_record import PublicRecord, entity_public, public_record
 from tests.builders import (
     change_payload,
     envelope,
@@ -357,6 +357,20 @@ def test_every_line_and_row_is_what_its_model_describes(history: History) -> Non
         assert delta_rows and list(delta_rows[0]) == list(DELTA_RECORD_COLUMNS)
         for row in delta_rows:
             DeltaRecordRow.model_validate({k: v or None for k, v in row.items()})
+
+
+def test_a_record_line_is_the_api_model_dumped_as_json(history: History) -> None:
+    container = build(Settings(data_dir=history.data_dir, today=D2))
+    try:
+        with container.index.scan_public() as scan:
+            documents = list(scan.documents)
+    finally:
+        container.close()
+    assert len(documents) > 40
+    for doc in documents:
+        for day in (D1, D2, D3):
+            dumped = entity_public(doc, day).model_dump(mode="json", exclude={"as_of"})
+            assert canonical_json(public_record(doc, day)) == canonical_json(dumped)
 
 
 def test_record_rows_name_their_department_category_and_kind(history: History) -> None:
