@@ -52,6 +52,12 @@ def rss_mb() -> float:
 
 
 def peak_mb() -> float:
+    """This process's peak RSS: VmHWM, the high-water mark of its own address space (ru_maxrss
+    would count the parent's pages at the fork that started it)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -63,7 +69,9 @@ def child(args: argparse.Namespace) -> None:
     from opendata.snapshot import write_snapshot
 
     names = {d.code: d.name for d in DepartmentRegistry.load_default().all()}
-    samples: list[tuple[int, float]] = []
+    samples: list[tuple[int, float]] = [(0, round(rss_mb(), 1))]  # after the imports
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_at_start = usage.ru_utime + usage.ru_stime
     started = time.perf_counter()
     if args.child == "snapshot":
         index = open_index(args.engine, args.prefix, args.url, args.data)
@@ -73,7 +81,12 @@ def child(args: argparse.Namespace) -> None:
                 samples.append((done, round(rss_mb(), 1)))
 
         manifest = write_snapshot(
-            index, names, date.fromisoformat(args.as_of), args.out, page_size=args.page_size, on_progress=progress
+            index,
+            names,
+            date.fromisoformat(args.as_of),
+            args.out,
+            page_size=args.page_size,
+            on_progress=progress,
         )
         index.close()
         result: dict[str, Any] = {
@@ -83,20 +96,42 @@ def child(args: argparse.Namespace) -> None:
         }
     elif args.child == "delta":
         manifest_d = write_delta(args.base, args.out, args.out)
-        result = {"counts": manifest_d.counts.model_dump(), "bytes": {f.name: f.bytes for f in manifest_d.files}}
+        result = {
+            "counts": manifest_d.counts.model_dump(),
+            "bytes": {f.name: f.bytes for f in manifest_d.files},
+        }
     else:
         manifest_a = apply_delta(args.base, args.delta, args.out)
         result = {"entities": manifest_a.counts.entities, "records": manifest_a.counts.records}
-    result.update(seconds=round(time.perf_counter() - started, 2), peak_rss_mb=round(peak_mb(), 1), rss=samples)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result.update(
+        seconds=round(time.perf_counter() - started, 2),
+        cpu_s=round(usage.ru_utime + usage.ru_stime - cpu_at_start, 2),
+        peak_rss_mb=round(peak_mb(), 1),
+        rss=samples,
+    )
     print(json.dumps(result))
 
 
-def run_child(step: str, *extra: str) -> dict[str, Any]:
+def es_cpu_s(url: str | None) -> float:
+    """CPU seconds the Elasticsearch node has used so far (0 without Elasticsearch)."""
+    if url is None:
+        return 0.0
+    from elasticsearch import Elasticsearch
+
+    with Elasticsearch(url) as es:
+        nodes = es.nodes.stats(metric="process")["nodes"]
+    return sum(n["process"]["cpu"]["total_in_millis"] for n in nodes.values()) / 1000
+
+
+def run_child(step: str, *extra: str, es_url: str | None = None) -> dict[str, Any]:
     command = [sys.executable, __file__, "--child", step, *extra]
+    es_before = es_cpu_s(es_url)
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{step} failed:\n{done.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    result["es_cpu_s"] = round(es_cpu_s(es_url) - es_before, 2)
     return result
 
 
@@ -135,7 +170,9 @@ class Load(threading.Thread):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--entities", type=int, default=100_000)
     parser.add_argument("--engine", choices=["elasticsearch", "sqlite"], default="elasticsearch")
     parser.add_argument("--url", default="http://127.0.0.1:9200")
@@ -173,22 +210,35 @@ def main() -> None:
         shutil.rmtree(d, ignore_errors=True)
     load = Load()
     load.start()
+    es_url = args.url if args.engine == "elasticsearch" else None
     steps = {
-        "snapshot": run_child("snapshot", *common, "--as-of", TODAY.isoformat(), "--out", str(first)),
-        "snapshot later": run_child("snapshot", *common, "--as-of", LATER.isoformat(), "--out", str(second)),
+        "snapshot": run_child(
+            "snapshot", *common, "--as-of", TODAY.isoformat(), "--out", str(first), es_url=es_url
+        ),
+        "snapshot later": run_child(
+            "snapshot", *common, "--as-of", LATER.isoformat(), "--out", str(second), es_url=es_url
+        ),
         "delta": run_child("delta", "--base", str(first), "--out", str(second)),
-        "apply": run_child("apply", "--base", str(first), "--delta", str(second), "--out", str(args.data / "applied")),
+        "apply": run_child(
+            "apply", "--base", str(first), "--delta", str(second), "--out", str(args.data / "applied")
+        ),
     }
     load.stop.set()
     n = steps["snapshot"]["entities"]
     print(f"\n{args.engine}, {n:,} entities, {steps['snapshot']['records']:,} records")
-    print("| step | time | rate | peak RSS |")
-    print("|---|---|---|---|")
+    print("| step | time | rate | CPU: export process | CPU: Elasticsearch | peak RSS |")
+    print("|---|---|---|---|---|---|")
     for name, r in steps.items():
-        print(f"| {name} | {r['seconds']:.1f} s | {n / r['seconds']:,.0f} entities/s | {r['peak_rss_mb']:.0f} MB |")
+        es_cpu = f"{r['es_cpu_s']:.1f} s" if es_url else "—"
+        print(
+            f"| {name} | {r['seconds']:.1f} s | {n / r['seconds']:,.0f} entities/s | {r['cpu_s']:.1f} s | "
+            f"{es_cpu} | {r['peak_rss_mb']:.0f} MB |"
+        )
     print("\nfiles:", json.dumps(steps["snapshot"]["bytes"]), "delta:", json.dumps(steps["delta"]["bytes"]))
     print("delta counts:", json.dumps(steps["delta"]["counts"]))
-    print("RSS (MB) as the first snapshot goes:", ", ".join(f"{d:,}: {m}" for d, m in steps["snapshot"]["rss"]))
+    print(
+        "RSS (MB) as the first snapshot goes:", ", ".join(f"{d:,}: {m}" for d, m in steps["snapshot"]["rss"])
+    )
     if load.samples:
         print(f"load average during the steps: {min(load.samples):.1f}–{max(load.samples):.1f} (2 cores)")
     print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}")

@@ -75,7 +75,7 @@ class PublicScan:
     position are read in one transaction), or at least (Elasticsearch: the position is read just
     before the view is opened; the view holds every write up to it, and may hold writes the
     projection had made but not yet recorded a position for). `total` is how many documents the
-    view holds. `documents` yields them one by one, read in pages: memory holds one page."""
+    view holds. `documents` yields them one by one, read in pages: memory holds a page or two."""
 
     position: int | None
     total: int
