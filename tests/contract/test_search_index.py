@@ -604,6 +604,20 @@ def es_index() -> Iterator[tuple[ElasticsearchIndex, Elasticsearch]]:
 
 
 @pytest.mark.engines
+def test_an_elasticsearch_scan_that_loses_its_index_midway_is_search_unavailable(
+    es_index: tuple[ElasticsearchIndex, Elasticsearch], world: World
+) -> None:
+    index, client = es_index
+    write(index, *(world.register(n, f"天津中断{n}有限公司") for n in range(1, 6)), position=5)
+    with index.scan_public(page_size=1) as scan:
+        documents = iter(scan.documents)
+        assert next(documents)["name"] == "天津中断1有限公司"
+        client.indices.delete(index=f"{index.prefix}-entities-v*")  # the point in time loses its shard
+        with pytest.raises(SearchUnavailable):
+            list(documents)  # a page or two were fetched ahead; a later one fails
+
+
+@pytest.mark.engines
 def test_elasticsearch_indexes_sit_behind_aliases_and_ensure_is_idempotent(
     es_index: tuple[ElasticsearchIndex, Elasticsearch],
 ) -> None:
