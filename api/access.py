@@ -133,6 +133,9 @@ MATRIX: tuple[Access, ...] = (
     _row("GET", "/search", ANYONE, "查询结果页", limit="pages"),
     _row("GET", "/entity/{uscc}", ANYONE, "市场主体信用记录页", limit="pages"),
     _row("GET", "/entity/{uscc}/extract.pdf", ANYONE, "信用信息报告 PDF（另计签发限额）", limit="pages"),
+    _row(
+        "GET", "/entity/{uscc}/feed.atom", ANYONE, "市场主体公示信息的 Atom 订阅（无需密钥）", limit="pages"
+    ),
     _row("GET", "/publicity", ANYONE, "部门公示页", limit="pages"),
     _row("GET", "/announcements", ANYONE, "公告页", limit="pages"),
     _row("GET", "/policy", ANYONE, "公示规则页", limit="pages"),

@@ -43,7 +43,7 @@ def _query(params: dict[str, Any], **changes: Any) -> str:
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
-        autoescape=select_autoescape(["html", "xml", "svg"]),
+        autoescape=select_autoescape(["html", "xml", "svg", "atom"]),
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,
