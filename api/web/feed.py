@@ -16,10 +16,10 @@ import hashlib
 from datetime import date, datetime, time
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 
-from api.deps import ClockDep, IndexDep
+from api.deps import ClockDep, IndexDep, PublicUrlDep
 from api.lookup import find_entity
 from api.web import timeline
 from api.web.rendering import ENV
@@ -58,15 +58,14 @@ def entries(view: dict[str, Any], today: date) -> list[dict[str, str]]:
 
 
 @router.get("/entity/{uscc}/feed.atom")
-def entity_feed(request: Request, uscc: str, index: IndexDep, clock: ClockDep) -> Response:
+def entity_feed(uscc: str, index: IndexDep, clock: ClockDep, public_url: PublicUrlDep) -> Response:
     today = clock.today()
     view = public_view(find_entity(index, uscc, today), today)
     found = entries(view, today)
-    base = str(request.base_url).rstrip("/")
     xml = ENV.get_template("feed.atom").render(
         view=view,
         entries=found,
-        base=base,
+        base=public_url,
         updated=found[0]["updated"] if found else _instant(today),
     )
     return Response(xml, media_type=MEDIA_TYPE)

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
-from api.deps import OpenDataDep, OpenDataPolicyDep
+from api.deps import OpenDataDep, OpenDataPolicyDep, PublicUrlDep
 from api.web.rendering import render
 from domain.kinds import CATEGORIES, PUBLICATION_KINDS, SECTIONS
 from domain.masking import mask_address, mask_id_number, mask_phone
@@ -275,7 +275,9 @@ def dictionary() -> dict[str, Any]:
 
 
 @router.get("/open-data", response_class=HTMLResponse)
-def open_data(request: Request, releases: OpenDataDep, policy: OpenDataPolicyDep) -> HTMLResponse:
+def open_data(
+    request: Request, releases: OpenDataDep, policy: OpenDataPolicyDep, public_url: PublicUrlDep
+) -> HTMLResponse:
     found = releases.all()
     latest = found[0] if found else None
     context = {
@@ -285,7 +287,7 @@ def open_data(request: Request, releases: OpenDataDep, policy: OpenDataPolicyDep
         "releases": found,
         "latest": latest,
         "example_day": latest.day.isoformat() if latest else "2026-11-22",
-        "base_url": str(request.base_url).rstrip("/"),
+        "base_url": public_url,
         **dictionary(),
     }
     return render(request, "open_data.html", context)

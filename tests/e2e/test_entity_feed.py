@@ -37,9 +37,10 @@ def test_the_feed_lists_the_public_record_newest_first_with_links_back(platform:
         assert updated == sorted(updated, reverse=True)
         assert root.findtext(f"{ATOM}updated") == updated[0]
         assert len({e.findtext(f"{ATOM}id") for e in entries}) == len(entries)
+        public_url = platform.container.settings.base_url
         for entry in entries:
             link = entry.find(f"{ATOM}link")
-            assert link is not None and f"/entity/{uscc}?tab=" in link.get("href", "")
+            assert link is not None and link.get("href", "").startswith(f"{public_url}/entity/{uscc}?tab=")
         rep = reg["payload"]["legal_representative"]
         text = ET.tostring(root, encoding="unicode")
         assert rep["id_number"] not in text and rep.get("phone", "-") not in text

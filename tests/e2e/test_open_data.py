@@ -243,7 +243,8 @@ def test_the_examples_on_the_page_work_on_the_released_files(
     checked = subprocess.run(["bash", "-c", verify_line], cwd=second.path, capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
     assert checked.stdout.splitlines() == ["entities.jsonl.gz: OK", "records.csv.gz: OK"]
-    assert f"{platform.client.base_url}/open-data/{TODAY.isoformat()}/entities.jsonl.gz" in download
+    public_url = platform.container.settings.base_url
+    assert f"{public_url}/open-data/{TODAY.isoformat()}/entities.jsonl.gz" in download
 
     script = tmp_path / "apply_delta.py"
     script.write_text(apply, encoding="utf-8")
