@@ -120,9 +120,7 @@ def list_open_data(releases: OpenDataDep, policy: OpenDataPolicyDep) -> OpenData
     "/open-data/{day}/{name}",
     status_code=200,
     response_class=StoredFileResponse,
-    responses=FILE_RESPONSES,
-    summary="开放数据文件的响应头（大小、ETag）",
-    operation_id="head_open_data_file",
+    include_in_schema=False,  # the headers of the GET: documented there
 )
 def get_open_data_file(
     request: Request,
