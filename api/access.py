@@ -119,6 +119,7 @@ MATRIX: tuple[Access, ...] = (
     _row("GET", "/api/v1/records", ANYONE, "部门公示信息"),
     _row("GET", "/api/v1/departments", ANYONE, "已接入部门"),
     _row("GET", "/api/v1/extracts/{key}", ANYONE, "验证信用信息报告"),
+    _row("GET", "/api/v1/open-data", ANYONE, "开放数据：各次发布的文件及清单"),
     # departments' gateway
     _row("POST", "/api/v1/publications", DEPARTMENT, "部门发布公示信息（本部门名义）"),
     _row("GET", "/api/v1/publications/{publication_id:path}", DEPARTMENT, "本部门公示的处理状态"),
@@ -132,15 +133,20 @@ MATRIX: tuple[Access, ...] = (
     _row("GET", "/search", ANYONE, "查询结果页", limit="pages"),
     _row("GET", "/entity/{uscc}", ANYONE, "市场主体信用记录页", limit="pages"),
     _row("GET", "/entity/{uscc}/extract.pdf", ANYONE, "信用信息报告 PDF（另计签发限额）", limit="pages"),
+    _row(
+        "GET", "/entity/{uscc}/feed.atom", ANYONE, "市场主体公示信息的 Atom 订阅（无需密钥）", limit="pages"
+    ),
     _row("GET", "/publicity", ANYONE, "部门公示页", limit="pages"),
     _row("GET", "/announcements", ANYONE, "公告页", limit="pages"),
     _row("GET", "/policy", ANYONE, "公示规则页", limit="pages"),
     _row("GET", "/faq", ANYONE, "常见问题页", limit="pages"),
+    _row("GET", "/open-data", ANYONE, "开放数据页（数据字典）", limit="pages"),
     _row("GET POST", "/verify", ANYONE, "报告验证页（上传或验证码）", limit="pages"),
     _row("GET POST", "/enterprise/login", ANYONE, "企业登录页", limit="pages"),
     _row("POST", "/enterprise/logout", ANYONE, "企业退出登录（清除会话）", limit="pages"),
     _row("GET", "/enterprise/", ENTERPRISE, "企业首页（需登录）", limit="pages"),
     # documentation and files
+    _row("GET HEAD", "/open-data/{day}/{name}", ANYONE, "开放数据文件（原样提供，支持 Range 断点续传）"),
     _row("GET", "/openapi.json", ANYONE, "OpenAPI 文档", limit="pages"),
     _row("GET", "/docs", ANYONE, "接口文档页", limit="pages"),
     _row("GET", "/static/swagger-ui", ANYONE, "接口文档页的 Swagger UI 文件", limit=None, mount=True),

@@ -14,7 +14,17 @@ from api.access import MATRIX
 from api.gate import Gate, confirm_route, document_refusals
 from api.headers import SecurityHeaders
 from api.request_limits import RequestLimits
-from api.routers import admin, departments, enterprise, entities, extracts, health, publications, records
+from api.routers import (
+    admin,
+    departments,
+    enterprise,
+    entities,
+    extracts,
+    health,
+    open_data,
+    publications,
+    records,
+)
 from api.supervisor import Role, Supervisor, runners_for
 from infra.bootstrap import Container
 
@@ -56,6 +66,7 @@ def create_app(container: Container, *, run_background: bool = False, owns_conta
         publications.progress_router,
         enterprise.router,
         extracts.router,
+        open_data.router,
         admin.router,
         metrics.router,
     ):

@@ -26,6 +26,8 @@ from domain.uscc import partition_key
 from infra.bootstrap import Container
 from infra.settings import Settings
 from ingestion.worker import IngestionWorker
+from opendata.daily import ReleasePolicy
+from opendata.releases import Releases
 from projections.following import Follower
 from projections.runner import EntityProjection
 
@@ -68,6 +70,14 @@ def _followers(container: _ContainerDep) -> list[Follower]:
 
 def _public_projection(container: _ContainerDep) -> EntityProjection:
     return container.projection
+
+
+def _open_data(container: _ContainerDep) -> Releases:
+    return container.open_data_releases
+
+
+def _open_data_policy(container: _ContainerDep) -> ReleasePolicy:
+    return container.open_data_policy
 
 
 def _worker(container: _ContainerDep) -> IngestionWorker | None:
@@ -114,6 +124,9 @@ PublicProjectionDep = Annotated[EntityProjection, Depends(_public_projection)]
 #: This process's ingestion worker, if it runs one (for its counts).
 WorkerDep = Annotated[IngestionWorker | None, Depends(_worker)]
 PublicationTopicDep = Annotated[PublicationTopic, Depends(_publication_topic)]
+#: The released open-data files, and when they are written.
+OpenDataDep = Annotated[Releases, Depends(_open_data)]
+OpenDataPolicyDep = Annotated[ReleasePolicy, Depends(_open_data_policy)]
 
 
 #: Every route that changes something on a form post takes it (`api/csrf.py`): 403 `csrf_failed`

@@ -6,7 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from domain.kinds import SECTIONS
+# the public record is described beside the function that builds it (the API and the open data)
+from projections.public_record import EntityPublic as EntityPublic
 
 
 class ErrorPublic(BaseModel):
@@ -64,24 +65,6 @@ class EntityPagePublic(BaseModel):
     page: int
     size: int
     items: list[EntitySummaryPublic]
-
-
-class EntityPublic(BaseModel):
-    """An entity's public credit record, as of the system's date (masking and windows applied)."""
-
-    uscc: str
-    name: str
-    status: str
-    as_of: str
-    flags: list[str]
-    former_names: list[dict[str, Any]]
-    registration_number: str | None
-    district_name: str | None
-    status_history: list[dict[str, Any]]
-    registration: dict[str, Any]
-    # then one list per section of the record (changes, filings, licences, penalties, …), in the
-    # record's order, from the table of kinds
-    __annotations__.update({s.field: list[dict[str, Any]] for s in SECTIONS if s.field})
 
 
 class RecordPublic(BaseModel):

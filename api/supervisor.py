@@ -1,5 +1,5 @@
 """One supervisor for the threads that follow the logs: the ingestion worker, the projections,
-the publication status, the change feed and the daily publicity job.
+the publication status, the change feed, the daily publicity job and the daily open-data release.
 
 `gongshi serve` (the app's lifespan with `run_background=True`) and `gongshi run ingest |
 projections` both start theirs here: `runners_for(container, role)` says which runners a role
@@ -49,7 +49,10 @@ def runners_for(container: Container, role: Role) -> list[Runner]:
         return [container.worker]
     if role is Role.projections:
         return list(container.followers)
-    return [container.worker, *container.followers, container.publicity]
+    daily: list[Runner] = [container.publicity]
+    if container.settings.open_data_daily:
+        daily.append(container.open_data)
+    return [container.worker, *container.followers, *daily]
 
 
 class Supervisor:

@@ -31,15 +31,17 @@ from domain.publicity import PublicityPolicy, market_supervision_codes
 from domain.registry import Registry
 from domain.signatures import PLATFORM
 from infra.settings import Settings
-
-if TYPE_CHECKING:
-    from adapters.publication_log.kafka import SaslLogin
 from ingestion.worker import IngestionWorker
+from opendata.daily import DailyOpenData, ReleasePolicy
+from opendata.releases import Releases
 from projections.changes import ChangeFeed
 from projections.following import Follower
 from projections.publication_status import PublicationStatusProjection
 from projections.publicity import DailyPublicity
 from projections.runner import EntityProjection, index_projections
+
+if TYPE_CHECKING:
+    from adapters.publication_log.kafka import SaslLogin
 
 
 def read_or_create_secret(path: Path) -> bytes:
@@ -217,6 +219,39 @@ class Container:
     def publicity(self) -> DailyPublicity:
         """The daily publicity job (penalty flags follow their windows)."""
         return DailyPublicity(self.index, self.clock)
+
+    @property
+    def department_names(self) -> dict[str, str]:
+        return {d.code: d.name for d in self.departments.all()}
+
+    @cached_property
+    def open_data_releases(self) -> Releases:
+        """The released open-data files (`/open-data/{date}/{file}`)."""
+        return Releases(self.settings.open_data_root)
+
+    @property
+    def open_data_policy(self) -> ReleasePolicy:
+        s = self.settings
+        return ReleasePolicy(
+            daily=s.open_data_daily,
+            hour=s.open_data_hour,
+            keep_days=s.open_data_retention_days,
+            licence=s.open_data_licence,
+            licence_url=s.open_data_licence_url,
+        )
+
+    @cached_property
+    def open_data(self) -> DailyOpenData:
+        """The daily open-data release (snapshot + delta) inside `gongshi serve`."""
+        s = self.settings
+        return DailyOpenData(
+            self.index,
+            self.department_names,
+            self.clock,
+            self.open_data_releases,
+            hour=s.open_data_hour,
+            keep_days=s.open_data_retention_days,
+        )
 
     @cached_property
     def status_view(self) -> StatusView:

@@ -1,4 +1,5 @@
-"""Generates the committed JSON Schema of the publication envelope and its payloads, the
+"""Generates the committed JSON Schema of the publication envelope and its payloads, of the
+open-data files' lines, rows and manifests (docs/schemas/opendata/), the
 AsyncAPI document of the publication topics (docs/asyncapi.yaml), and in the event catalogue
 (docs/EVENTS.md) the table of publication kinds (between its `kinds` markers) and the table of
 reason codes (infra/reasons.py).
@@ -16,6 +17,7 @@ from typing import Any
 from domain.kinds import PAYLOADS, PUBLICATION_KINDS
 from domain.publications import envelope_json_schema
 from infra import asyncapi, reasons
+from opendata.models import file_schemas
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "docs" / "schemas"
 #: Relative to SCHEMA_DIR: the AsyncAPI document lives at docs/asyncapi.yaml.
@@ -64,6 +66,8 @@ def rendered() -> dict[str, str]:
     files: dict[str, Any] = {"publication.schema.json": envelope_json_schema(PAYLOADS)}
     for kind, model in PAYLOADS.items():
         files[f"payloads/{kind}.schema.json"] = model.model_json_schema()
+    for name, schema in file_schemas().items():  # the open-data files (opendata/models.py)
+        files[f"opendata/{name}"] = schema
     texts = {
         name: json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
         for name, schema in files.items()

@@ -93,6 +93,26 @@ class Settings(BaseSettings):
     ingest_batch_size: int = 500
     projection_batch_size: int = 500
 
+    # the open-data release (snapshot + delta) written daily inside `gongshi serve` (issue 14)
+    open_data_dir: Path | None = Field(
+        None,
+        description="where the daily releases are kept (one directory per date); unset = "
+        "<data_dir>/open-data. Every API process serving /open-data must see the same directory.",
+    )
+    open_data_daily: bool = Field(True, description="write the release daily inside `gongshi serve`")
+    open_data_hour: int = Field(
+        2, ge=0, le=23, description="the hour (China time) from which the day's release is written"
+    )
+    open_data_retention_days: int = Field(
+        30, ge=1, description="releases older than this many days are removed (never the latest)"
+    )
+    open_data_licence: str = Field(
+        "知识共享署名 4.0 国际许可协议（CC BY 4.0）",
+        description="the licence the open data is released under, as the data dictionary names it "
+        "(the operator's decision: set the one the platform's owner adopts)",
+    )
+    open_data_licence_url: str = "https://creativecommons.org/licenses/by/4.0/deed.zh-hans"
+
     # the choices the publicity rules leave open (domain/publicity.py says where sources differ);
     # a change applies to documents written from then on: rebuild the projections to apply it to all
     publicity_small_fine_limit: Decimal = Field(
@@ -158,6 +178,10 @@ class Settings(BaseSettings):
         host = "127.0.0.1" if self.http_host in ("0.0.0.0", "::", "") else self.http_host
         host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{self.http_port}"
+
+    @property
+    def open_data_root(self) -> Path:
+        return self.open_data_dir or self.data_dir / "open-data"
 
     @property
     def publications_topic(self) -> str:

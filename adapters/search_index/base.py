@@ -14,7 +14,8 @@ their own SQLite tables), so each can fall behind, catch up or be rebuilt on its
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from datetime import date
@@ -63,6 +64,22 @@ class Page:
     total: int
     items: list[dict[str, Any]] = field(default_factory=list)
     highlights: list[str | None] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PublicScan:
+    """Every stored public document of the `entities` projection, by USCC ascending, read from
+    one view of the index taken when the scan began (writes made meanwhile are not seen).
+
+    `position` is the projection's position that view reflects: exactly (SQLite: documents and
+    position are read in one transaction), or at least (Elasticsearch: the position is read just
+    before the view is opened; the view holds every write up to it, and may hold writes the
+    projection had made but not yet recorded a position for). `total` is how many documents the
+    view holds. `documents` yields them one by one, read in pages: memory holds a page or two."""
+
+    position: int | None
+    total: int
+    documents: Iterator[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -182,6 +199,12 @@ class SearchIndex(ABC):
     @abstractmethod
     def get_sharing(self, uscc: str) -> dict[str, Any] | None:
         """The agency document (the `sharing` projection)."""
+
+    @abstractmethod
+    def scan_public(self, page_size: int = 1000) -> AbstractContextManager[PublicScan]:
+        """Every stored public document, by USCC ascending, from one consistent view (see
+        `PublicScan`), read `page_size` at a time — what an export of the whole register reads.
+        The view is released when the context ends."""
 
     @abstractmethod
     def records(self, query: RecordQuery, today: date, page: int = 1, size: int = 20) -> Page:

@@ -5,14 +5,15 @@
 - `run` — running the platform: `serve`, `run ingest|projections|api`;
 - `admin` — operating it: `parked`, `departments …`, `dlq list`, `projections …`, `jobs run …`
   (`dead_letters` reads the DLQ);
-- `keys` — the other roles' keys: `agencies …`, `admins …`, `public-keys …`, and `audit refusals`.
+- `keys` — the other roles' keys: `agencies …`, `admins …`, `public-keys …`, and `audit refusals`;
+- `export` — open data: `export snapshot|delta|apply|verify`.
 """
 
 from __future__ import annotations
 
 import typer
 
-from api.cli import admin, keys, publish, run
+from api.cli import admin, export, keys, publish, run
 
 app = typer.Typer(
     help="Gongshi 公示 — market-entity credit information publicity platform.", no_args_is_help=True
@@ -32,5 +33,6 @@ app.add_typer(keys.agencies_app, name="agencies")
 app.add_typer(keys.admins_app, name="admins")
 app.add_typer(keys.public_keys_app, name="public-keys")
 app.add_typer(keys.audit_app, name="audit")
+app.add_typer(export.export_app, name="export")
 
 __all__ = ["app"]

@@ -21,7 +21,8 @@ from api.schemas import (
     ErrorPublic,
 )
 from domain.uscc import TIANJIN_DISTRICTS
-from projections.documents import public_view, summary
+from projections.documents import summary
+from projections.public_record import entity_public
 
 router = APIRouter(prefix="/api/v1/entities", tags=["public"], responses=ERROR_RESPONSES)
 
@@ -99,4 +100,4 @@ def search_entities(
 )
 def get_entity(uscc: str, index: IndexDep, clock: ClockDep) -> EntityPublic:
     today = clock.today()
-    return EntityPublic(**public_view(find_entity(index, uscc, today), today))
+    return entity_public(find_entity(index, uscc, today), today)

@@ -9,10 +9,12 @@ from fastapi.staticfiles import StaticFiles
 
 def install(app: FastAPI) -> None:
     """Add the page routers, `/static`, and HTML error pages for page routes (after `api.errors`)."""
-    from api.web import docs, enterprise, errors, pages, verify
+    from api.web import docs, enterprise, errors, feed, open_data, pages, verify
     from api.web.rendering import STATIC
 
     app.include_router(pages.router)
+    app.include_router(open_data.router)
+    app.include_router(feed.router)
     app.include_router(verify.router)
     app.include_router(enterprise.router)
     docs.install(app)

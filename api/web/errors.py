@@ -26,6 +26,9 @@ from domain.errors import DomainError, EntityNotFound, InvalidRegistrationNumber
 log = logging.getLogger(__name__)
 
 MACHINE_PATHS = ("/api/", "/openapi.json", "/docs", "/redoc", "/healthz", "/metrics", "/static/")
+#: Files fetched by programs below a page's path (the open-data files under `/open-data/`, while
+#: the page `/open-data` itself is a page): JSON errors under the prefix only.
+MACHINE_PREFIXES = ("/open-data/",)
 
 Handler = Callable[[Request, Any], Awaitable[Response]]
 JSONHandler = Callable[[Request, Any], Response | Awaitable[Response]]
@@ -33,7 +36,9 @@ JSONHandler = Callable[[Request, Any], Response | Awaitable[Response]]
 
 def wants_html(request: Request) -> bool:
     path = request.url.path
-    return not any(path == p.rstrip("/") or path.startswith(p) for p in MACHINE_PATHS)
+    return not any(
+        path == p.rstrip("/") or path.startswith(p) for p in MACHINE_PATHS
+    ) and not path.startswith(MACHINE_PREFIXES)
 
 
 def _page(request: Request, status: int, title: str, message: str, **extra: Any) -> Response:

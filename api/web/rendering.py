@@ -29,6 +29,7 @@ NAV = (
     ("/verify", "报告验证", "verify"),
     ("/policy", "公示规则", "policy"),
     ("/faq", "常见问题", "faq"),
+    ("/open-data", "开放数据", "open-data"),
 )
 
 
@@ -42,7 +43,7 @@ def _query(params: dict[str, Any], **changes: Any) -> str:
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
-        autoescape=select_autoescape(["html", "xml", "svg"]),
+        autoescape=select_autoescape(["html", "xml", "svg", "atom"]),
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,

@@ -538,6 +538,55 @@ def test_count_is_the_number_of_entities(index: SearchIndex, world: World) -> No
     assert index.count() == 2
 
 
+# --- the whole register in USCC order (open data) ----------------------------------------------------
+
+
+def test_a_scan_reads_every_public_document_in_uscc_order_page_by_page(
+    index: SearchIndex, world: World
+) -> None:
+    entities = [world.register(n, f"天津扫描{n:02d}科技有限公司") for n in (7, 3, 11, 5, 1)]
+    write(index, *entities[:3], position=4)
+    write(index, *entities[3:], position=9)
+    index.write(
+        "entities", [world.rename(entities[0].uscc, "天津扫描07科技有限公司", "天津扫描07智能有限公司")], 10
+    )
+
+    with index.scan_public(page_size=2) as scan:  # three pages, the last one short
+        assert (scan.position, scan.total) == (10, 5)
+        found = list(scan.documents)
+
+    assert [d["uscc"] for d in found] == sorted(e.uscc for e in entities)
+    assert found == [index.get_public(d["uscc"]) for d in found]
+    assert {d["name"] for d in found} >= {"天津扫描07智能有限公司", "天津扫描11科技有限公司"}
+
+
+def test_a_scan_of_a_full_last_page_and_of_an_empty_index(index: SearchIndex, world: World) -> None:
+    with index.scan_public() as scan:
+        assert (scan.position, scan.total, list(scan.documents)) == (None, 0, [])
+    write(index, world.register(1, "天津甲公司"), world.register(2, "天津乙公司"), position=3)
+    with index.scan_public(page_size=2) as scan:
+        assert [d["name"] for d in scan.documents] == ["天津甲公司", "天津乙公司"]
+    with index.scan_public(page_size=1) as scan:
+        assert len(list(scan.documents)) == 2
+
+
+def test_a_scan_does_not_see_what_is_written_after_it_began(index: SearchIndex, world: World) -> None:
+    first = [world.register(n, f"天津视图{n}有限公司") for n in (1, 2, 3)]
+    write(index, *first, position=3)
+    with index.scan_public(page_size=1) as scan:
+        documents = iter(scan.documents)
+        seen = [next(documents)["uscc"]]
+        renamed = world.rename(first[2].uscc, "天津视图3有限公司", "天津视图3改名有限公司")
+        write(index, renamed, world.register(4, "天津视图4有限公司"), position=5)  # after the view
+        seen += [d["uscc"] for d in documents]
+        assert (scan.position, scan.total) == (3, 3)
+
+    assert seen == sorted(e.uscc for e in first)
+    with index.scan_public() as later:
+        assert later.position == 5
+        assert [d["name"] for d in later.documents][2:] == ["天津视图3改名有限公司", "天津视图4有限公司"]
+
+
 # --- Elasticsearch only: setup, refresh, the boundary ---------------------------------------------------
 
 
@@ -552,6 +601,20 @@ def es_index() -> Iterator[tuple[ElasticsearchIndex, Elasticsearch]]:
         index.delete_all()
         index.close()
         client.close()
+
+
+@pytest.mark.engines
+def test_an_elasticsearch_scan_that_loses_its_index_midway_is_search_unavailable(
+    es_index: tuple[ElasticsearchIndex, Elasticsearch], world: World
+) -> None:
+    index, client = es_index
+    write(index, *(world.register(n, f"天津中断{n}有限公司") for n in range(1, 6)), position=5)
+    with index.scan_public(page_size=1) as scan:
+        documents = iter(scan.documents)
+        assert next(documents)["name"] == "天津中断1有限公司"
+        client.indices.delete(index=f"{index.prefix}-entities-v*")  # the point in time loses its shard
+        with pytest.raises(SearchUnavailable):
+            list(documents)  # a page or two were fetched ahead; a later one fails
 
 
 @pytest.mark.engines

@@ -135,7 +135,14 @@ def credentials(platform: Platform) -> Credentials:
 
 
 def sample_path(row: Access, uscc: str) -> str:
-    values = {"uscc": uscc, "key": "0" * 64, "publication_id": "MATRIX-1", "rest": "site.css"}
+    values = {
+        "uscc": uscc,
+        "key": "0" * 64,
+        "publication_id": "MATRIX-1",
+        "rest": "site.css",
+        "day": "2026-11-22",
+        "name": "manifest.json",
+    }
     path = row.path + "/{rest}" if row.mount else row.path
     return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: values[m.group(1)], path)
 
@@ -155,6 +162,8 @@ def gate_said(response: Any) -> str:
         return "login"
     if response.status_code not in (401, 403):
         return "through"
+    if response.request.method == "HEAD":  # no body to read the code from: the status says it
+        return "unauthorized" if response.status_code == 401 else "forbidden"
     if response.headers.get("content-type", "").startswith("application/json"):
         code = response.json()["code"]
         return code if code in ("unauthorized", "forbidden") else "through"

@@ -253,6 +253,7 @@ def test_phone_width(browser: Any, base_url: str, platform: Platform) -> None:
             ("11-phone-entity", f"/entity/{doc['uscc']}"),
             ("12-phone-publicity", "/publicity?category=penalty"),
             ("13-phone-policy", "/policy"),
+            ("14-phone-open-data", "/open-data"),
         ):
             tab.goto(url)
             overflow = tab.evaluate("document.documentElement.scrollWidth - window.innerWidth")

@@ -240,3 +240,40 @@ def test_publish_signs_for_its_department_only_and_dlq_list_shows_the_rest(env: 
     [row] = [line for line in listed.stdout.splitlines() if "MIX-TAX" in line]
     assert "TJ-TAX" in row and "bad_signature" in row and "gongshi.publications[0]@1" in row
     assert "MIX-AMR" not in listed.stdout
+
+
+def test_export_writes_snapshots_and_a_delta_that_applies_and_verifies(env: Path) -> None:
+    source = env / "g.jsonl"
+    assert (
+        runner.invoke(app, ["generate", "--entities", "20", "--seed", "4", "--out", str(source)]).exit_code
+        == 0
+    )
+    assert runner.invoke(app, ["load", str(source)]).exit_code == 0
+    first, later, applied = env / "first", env / "later", env / "applied"
+
+    result = runner.invoke(app, ["export", "snapshot", "--out", str(first)])
+    assert result.exit_code == 0, result.output
+    assert "snapshot as of 2026-11-22" in result.output and "20 entities" in result.output
+    result = runner.invoke(app, ["export", "snapshot", "--as-of", "2029-12-31", "--out", str(later)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(
+        app, ["export", "delta", "--from", str(first), "--to", str(later / "manifest.json")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "delta 2026-11-22 → 2029-12-31" in result.output
+    assert (later / "delta-manifest.json").is_file()  # beside the later snapshot by default
+    result = runner.invoke(
+        app, ["export", "apply", "--snapshot", str(first), "--delta", str(later), "--out", str(applied)]
+    )
+    assert result.exit_code == 0, result.output
+    for name in ("manifest.json", "entities.jsonl.gz", "records.csv.gz"):
+        assert (applied / name).read_bytes() == (later / name).read_bytes()
+    assert runner.invoke(app, ["export", "verify", str(later)]).exit_code == 0
+
+    wrong = runner.invoke(
+        app, ["export", "apply", "--snapshot", str(later), "--delta", str(later), "--out", str(env / "x")]
+    )
+    assert wrong.exit_code == 1 and "starts from the snapshot as of 2026-11-22" in wrong.output
+    assert runner.invoke(app, ["export", "verify", str(env)]).exit_code == 1  # no manifest there
+    bad = runner.invoke(app, ["export", "snapshot", "--as-of", "2026-13-01", "--out", str(env / "y")])
+    assert bad.exit_code == 2 and not (env / "y").exists()

@@ -11,6 +11,7 @@ the modules listed in `Layer.stdlib_denied`.
     adapters      domain + the vendors they wrap (Kafka, Elasticsearch, PostgreSQL, eventsourcing)
     projections   domain + the adapters' ports (never a concrete adapter), eventsourcing's records
     ingestion     domain + the publication-log port
+    opendata      domain + projections + the search-index port (the open-data files)
     infra         everything below the API — never `api`
     api           everything (the entry points: HTTP, web pages, command line)
 
@@ -109,6 +110,11 @@ LAYERS: dict[str, Layer] = {
         )
     ),
     "ingestion": Layer(("ingestion", "domain", "adapters.publication_log.base", "eventsourcing.persistence")),
+    # the open-data files: written from the search-index port's documents by the projections'
+    # functions (the same public record as the API), read back for deltas (issue 14)
+    "opendata": Layer(
+        ("opendata", "domain", "projections", "adapters.search_index.base", "pydantic", "orjson")
+    ),
     "infra": Layer(
         (
             "infra",
@@ -116,6 +122,7 @@ LAYERS: dict[str, Layer] = {
             "adapters",
             "projections",
             "ingestion",
+            "opendata",
             "pydantic",
             "pydantic_settings",
             "yaml",  # the AsyncAPI document

@@ -151,9 +151,15 @@ def test_each_role_runs_its_runners(tmp_path: Path) -> None:
         followers = ["entities", "records", "sharing", "publication_status", "changes"]
         assert [r.name for r in runners_for(container, Role.ingest)] == ["ingest"]
         assert [r.name for r in runners_for(container, Role.projections)] == followers
-        assert [r.name for r in runners_for(container, Role.serve)] == ["ingest", *followers, "publicity"]
+        serve = ["ingest", *followers, "publicity", "open-data"]
+        assert [r.name for r in runners_for(container, Role.serve)] == serve
     finally:
         container.close()
+    without = build(Settings(data_dir=tmp_path, today=TODAY, open_data_daily=False))
+    try:
+        assert "open-data" not in [r.name for r in runners_for(without, Role.serve)]
+    finally:
+        without.close()
 
 
 def test_serve_starts_its_threads_with_the_app_and_stops_them_on_shutdown(tmp_path: Path) -> None:
@@ -163,7 +169,16 @@ def test_serve_starts_its_threads_with_the_app_and_stops_them_on_shutdown(tmp_pa
         assert client.get("/healthz").json()["today"] == TODAY.isoformat()
         supervisor = app.state.supervisor
         assert sorted(supervisor.running()) == sorted(
-            ["ingest", "entities", "records", "sharing", "publication_status", "changes", "publicity"]
+            [
+                "ingest",
+                "entities",
+                "records",
+                "sharing",
+                "publication_status",
+                "changes",
+                "publicity",
+                "open-data",
+            ]
         )
     assert supervisor.running() == []
     assert supervisor.failures == {}

@@ -9,6 +9,7 @@ A thin class over the parts, the way yente splits its index code:
 - `writer` — version-guarded writes, positions, the publicity job's flag rewrite;
 - `queries` — query bodies, ranking built from `adapters.search_index.ranking` (pure);
 - `search` — reads: search, the fuzzy tier, documents by USCC, records, counts;
+- `scan` — the whole register in USCC order from one point in time (open data);
 - `rebuild` — a new generation filled beside the serving one, swapped in one alias update.
 
 Nothing connects before the first call. Reads by id (`get_public`, `position`) are real-time.
@@ -17,6 +18,7 @@ Nothing connects before the first call. Reads by id (`get_public`, `position`) a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import date
 from typing import Any, Literal
 
@@ -27,6 +29,7 @@ from adapters.search_index.base import (
     NO_FILTERS,
     IndexedEntity,
     Page,
+    PublicScan,
     RecordQuery,
     SearchFilters,
     SearchIndex,
@@ -35,6 +38,7 @@ from adapters.search_index.elasticsearch import documents
 from adapters.search_index.elasticsearch.client import connect
 from adapters.search_index.elasticsearch.lifecycle import Indices
 from adapters.search_index.elasticsearch.rebuild import Rebuilds
+from adapters.search_index.elasticsearch.scan import scan_public
 from adapters.search_index.elasticsearch.search import Reader
 from adapters.search_index.elasticsearch.writer import Writer
 
@@ -127,6 +131,9 @@ class ElasticsearchIndex(SearchIndex):
 
     def get_sharing(self, uscc: str) -> dict[str, Any] | None:
         return self._reader.get("sharing", uscc, "sharing")
+
+    def scan_public(self, page_size: int = 1000) -> AbstractContextManager[PublicScan]:
+        return scan_public(self.indices, lambda: self._writer.position("entities"), page_size)
 
     def records(self, query: RecordQuery, today: date, page: int = 1, size: int = 20) -> Page:
         return self._reader.records(query, today, page, size)

@@ -9,12 +9,14 @@ A thin class over the parts, split like the Elasticsearch adapter:
 - `writer` — a projection's rows and its position in one transaction; the publicity job;
 - `queries` — the SQL, ranking built from `adapters.search_index.ranking` (pure);
 - `search` — reads: search, the fuzzy tier, documents by USCC, records, counts;
+- `scan` — the whole register in USCC order from one read transaction (open data);
 - `rebuild` — shadow tables filled beside the serving ones, swapped in one transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,12 +25,14 @@ from adapters.search_index.base import (
     NO_FILTERS,
     IndexedEntity,
     Page,
+    PublicScan,
     RecordQuery,
     SearchFilters,
     SearchIndex,
 )
 from adapters.search_index.sqlite.connection import Connections
 from adapters.search_index.sqlite.rebuild import Rebuilds
+from adapters.search_index.sqlite.scan import scan_public
 from adapters.search_index.sqlite.schema import migrate
 from adapters.search_index.sqlite.search import Reader
 from adapters.search_index.sqlite.writer import Writer
@@ -59,6 +63,9 @@ class SQLiteSearchIndex(SearchIndex):
 
     def get_sharing(self, uscc: str) -> dict[str, Any] | None:
         return self._reader.get("sharing", "sharing_doc", uscc)
+
+    def scan_public(self, page_size: int = 1000) -> AbstractContextManager[PublicScan]:
+        return scan_public(self.path, page_size)
 
     def records(self, query: RecordQuery, today: date, page: int = 1, size: int = 20) -> Page:
         return self._reader.records(query, today, page, size)
