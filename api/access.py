@@ -83,6 +83,9 @@ class Access:
     scope: str | None = None
     limit: str | None = "api"
     mount: bool = False  # a mounted app (`/static`): the path and everything below it
+    #: an enterprise acts on its own record only: a USCC in the path (`{uscc}`) or at the top of
+    #: a JSON body (`"uscc"`) that is not the caller's own is refused (403), by `EnterpriseDep`
+    own_only: bool = False
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -104,8 +107,23 @@ def _row(
     scope: str | None = None,
     limit: str | None = "api",
     mount: bool = False,
+    own_only: bool = False,
 ) -> Access:
-    return Access(path, frozenset(methods.split()), allow, what, scope=scope, limit=limit, mount=mount)
+    return Access(
+        path,
+        frozenset(methods.split()),
+        allow,
+        what,
+        scope=scope,
+        limit=limit,
+        mount=mount,
+        own_only=own_only,
+    )
+
+
+def _own(methods: str, path: str, what: str, *, limit: str | None = "api") -> Access:
+    """An enterprise route: the logged-in enterprise, on its own record only."""
+    return _row(methods, path, ENTERPRISE, what, limit=limit, own_only=True)
 
 
 MATRIX: tuple[Access, ...] = (
@@ -128,6 +146,10 @@ MATRIX: tuple[Access, ...] = (
     _row("POST", "/api/v1/enterprise/token", ANYONE, "企业登录，换取令牌（失败按账户和地址递增延迟）"),
     _row("POST", "/api/v1/enterprise/activate", ANYONE, "以激活码设置企业账户密码"),
     _row("DELETE", "/api/v1/enterprise/token", ENTERPRISE, "企业注销所持令牌"),
+    _own("GET", "/api/v1/enterprise/me", "本企业信息与待办事项（年报、即时信息、修复、异议）"),
+    _own("GET", "/api/v1/enterprise/users", "本企业经办用户（联络员）"),
+    _own("POST", "/api/v1/enterprise/users", "邀请经办用户或代账机构（联络员）"),
+    _own("DELETE", "/api/v1/enterprise/users/{user}", "停用经办用户（联络员）"),
     # the website
     _row("GET", "/", ANYONE, "首页", limit="pages"),
     _row("GET", "/search", ANYONE, "查询结果页", limit="pages"),
@@ -197,7 +219,8 @@ _COLUMNS = tuple(Caller)
 
 
 def matrix_markdown() -> str:
-    """The matrix as a Markdown table: ✓ may call, `read` (an agency key with that scope)."""
+    """The matrix as a Markdown table: ✓ may call, `read` (an agency key with that scope),
+    本企业 (an enterprise, on its own record only)."""
     head = "| 方法 | 路径 | 用途 | " + " | ".join(LABELS[c] for c in _COLUMNS) + " | 限流桶（匿名） |"
     rule = "|" + "---|" * (len(_COLUMNS) + 4)
     lines = [head, rule]
@@ -206,7 +229,8 @@ def matrix_markdown() -> str:
         cells = []
         for caller in _COLUMNS:
             allowed = caller in row.allow
-            cells.append(("`" + row.scope + "`" if row.scope else "✓") if allowed else "")
+            mark = "本企业" if row.own_only and caller is Caller.ENTERPRISE else "✓"
+            cells.append(("`" + row.scope + "`" if row.scope else mark) if allowed else "")
         methods = "*" if row in GROUPS else " ".join(sorted(row.methods))
         what = row.what + ("（其下未列出的路径）" if row in GROUPS else "")
         lines.append(f"| {methods} | {path} | {what} | " + " | ".join(cells) + f" | {row.limit or '—'} |")

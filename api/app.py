@@ -22,6 +22,7 @@ from api.routers import (
     extracts,
     health,
     open_data,
+    enterprise_account,
     publications,
     records,
 )
@@ -65,6 +66,7 @@ def create_app(container: Container, *, run_background: bool = False, owns_conta
         publications.router,
         publications.progress_router,
         enterprise.router,
+        enterprise_account.router,
         extracts.router,
         open_data.router,
         admin.router,

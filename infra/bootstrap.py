@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from adapters.clock import FixedDateClock, SystemClock
 from adapters.credentials import CredentialStore
 from adapters.credentials.signing import Signer, Verifier
+from adapters.enterprise_store import EnterpriseStore
 from adapters.event_store import postgres_env, sqlite_env
 from adapters.extract_ledger import ExtractLedger
 from adapters.publication_log.base import Headers, LogAccess, NoLogAccess, PublicationLog
@@ -25,11 +26,14 @@ from adapters.rate_limits import RateLimiter
 from adapters.search_index.base import SearchIndex
 from adapters.status_view import StatusView
 from adapters.tracking import TrackingStore, open_tracking
+from casework.desk import EnterpriseDesk
+from casework.publishing import LogPublisher
 from domain.clock import Clock
 from domain.departments import DepartmentRegistry
 from domain.publicity import PublicityPolicy, market_supervision_codes
 from domain.registry import Registry
 from domain.signatures import PLATFORM
+from domain.workdays import WorkingDays, working_days
 from infra.settings import Settings
 from ingestion.worker import IngestionWorker
 from opendata.daily import DailyOpenData, ReleasePolicy
@@ -99,6 +103,57 @@ class Container:
             departments=self.departments,
             env=self.event_store_env,
             publicity=self.publicity_policy,
+        )
+
+    @cached_property
+    def entity_reader(self) -> Registry:
+        """An application object of its own for the enterprise desk and the deadline jobs: they
+        read one entity at a time (the whole record, not a document), never through the
+        projections' or the worker's cache."""
+        return Registry(
+            clock=self.clock,
+            departments=self.departments,
+            env=self.event_store_env,
+            publicity=self.publicity_policy,
+        )
+
+    @cached_property
+    def calendar(self) -> WorkingDays:
+        """Working days: the shipped table, and `GONGSHI_WORKDAYS_FILE`'s later years."""
+        table = working_days()
+        extra = self.settings.workdays_file
+        if extra is not None:
+            table = table.extended(WorkingDays.from_json(extra.read_text(encoding="utf-8")))
+        return table
+
+    @cached_property
+    def enterprise_store(self) -> EnterpriseStore:
+        """The enterprises' drafts, what they filed, their evidence files (never public)."""
+        s = self.settings
+        if s.postgres_dsn:
+            from adapters.enterprise_store import PostgresEnterpriseStore
+
+            return PostgresEnterpriseStore(s.postgres_dsn, schema=s.postgres_schema)
+        from adapters.enterprise_store import SQLiteEnterpriseStore
+
+        return SQLiteEnterpriseStore(s.data_dir / "enterprise.sqlite3")
+
+    @cached_property
+    def publisher(self) -> LogPublisher:
+        """What the platform publishes on someone's behalf (enterprises' filings, the deadline
+        jobs, departments' decisions), signed with its own key for that principal."""
+        return LogPublisher(self.log, self.settings.publications_topic, self.signed_by_platform)
+
+    @cached_property
+    def desk(self) -> EnterpriseDesk:
+        """The enterprises' use cases."""
+        return EnterpriseDesk(
+            reader=self.entity_reader,
+            store=self.enterprise_store,
+            statuses=self.status_view,
+            publisher=self.publisher,
+            clock=self.clock,
+            calendar=self.calendar,
         )
 
     @cached_property
@@ -360,6 +415,8 @@ class Container:
             "index",
             "registry",
             "reader",
+            "entity_reader",
+            "enterprise_store",
             "change_feed",
             "tracking",
             "extract_ledger",

@@ -16,6 +16,7 @@ from adapters.publication_log.base import LogUnavailable
 from adapters.search_index.base import PROJECTIONS
 from api.cli.console import console, open_container, out, progress, set_completed, set_total
 from domain.access import Role
+from domain.departments import DepartmentType
 
 
 def parked() -> None:
@@ -67,6 +68,14 @@ def departments_add_key(
         if department not in container.departments:
             known = ", ".join(d.code for d in container.departments.all())
             console.print(f"[red]未登记的部门“{department}”[/red]；已接入的部门：{known}")
+            raise typer.Exit(2)
+        found = container.departments.get(department)
+        if found is not None and found.type == DepartmentType.ENTERPRISE:
+            console.print(
+                f"[red]“{department}”是企业自主公示渠道，不发放部门密钥[/red]：企业以本企业账户登录报送"
+                "（`gongshi enterprises invite USCC`），由平台代为签名",
+                soft_wrap=True,
+            )
             raise typer.Exit(2)
         credentials = container.credentials
         try:
