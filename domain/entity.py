@@ -21,7 +21,13 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from domain.annual_report import can_submit, first_report_year, report_window
+from domain.annual_report import (
+    can_submit,
+    correction_window_closed,
+    first_report_year,
+    report_problems,
+    report_window,
+)
 from domain.errors import InvariantViolated
 from domain.publicity import (
     LISTING_REPAIR,
@@ -74,6 +80,11 @@ def _provenance(source: Any) -> dict[str, Any]:
     return {k: getattr(source, k) for k in PROVENANCE_FIELDS if getattr(source, k, None) is not None}
 
 
+def _upcast_report_form(report: dict[str, Any]) -> None:
+    """Annual reports stored before form 2 are form 1 (phone and e-mail public only when chosen)."""
+    report.setdefault("form", 1)
+
+
 def _upcast_penalty_data(data: dict[str, Any], occurred_on: Any) -> None:
     data.setdefault("domain", "other")
     data.setdefault("procedure", "ordinary")
@@ -86,14 +97,20 @@ class MarketEntity(Aggregate):
 
     `class_version` 2: penalty records carry `domain`, `procedure` and `publicised_on`
     (`upcast_v1_v2` fills them in snapshots taken before).
+    `class_version` 3: annual reports carry their `form` (`upcast_v2_v3`: 1 for those before).
     """
 
-    class_version = 2
+    class_version = 3
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         for penalty in state.get("penalties", {}).values():
             _upcast_penalty_data(penalty, penalty.get("occurred_on", penalty["decided_on"]))
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        for report in state.get("annual_reports", {}).values():
+            _upcast_report_form(report)
 
     class Published(Aggregate.Event):
         """v2: `signing_key_id` and `principal` (provenance); `upcast_v1_v2` sets both to None in
@@ -260,6 +277,17 @@ class MarketEntity(Aggregate):
             raise InvariantViolated(f"{year} 年度报告尚未报送，不能更正", code="unknown_annual_report")
         if not correcting and str(year) in self.annual_reports:
             raise InvariantViolated(f"{year} 年度报告已报送，请提交更正", code="duplicate_annual_report")
+        if correcting and correction_window_closed(year, on):
+            raise InvariantViolated(
+                f"{year} 年度报告的更正应于 {report_window(year)[1]} 前完成，已过更正期限",
+                code="report_window_closed",
+            )
+
+    @staticmethod
+    def check_report_consistent(data: dict[str, Any], on: date) -> None:
+        problems = report_problems(data, on)
+        if problems:
+            raise InvariantViolated("；".join(p.message for p in problems), code="annual_report_inconsistent")
 
     # --- commands -----------------------------------------------------------------------------
 
@@ -395,11 +423,16 @@ class MarketEntity(Aggregate):
             raise InvariantViolated(
                 "市场主体已注销，无需报送年度报告", code="entity_not_active", status=self.status
             )
-        self.check_report_year(int(data["year"]), meta["occurred_on"], correcting=False)
-        self.record(self.AnnualReportSubmitted, meta, data)
+        on: date = meta["occurred_on"]
+        self.check_report_year(int(data["year"]), on, correcting=False)
+        self.check_report_consistent(data, on)
+        late = on > report_window(int(data["year"]))[1]
+        self.record(self.AnnualReportSubmitted, meta, {**data, "late": late})
 
     def correct_annual_report(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
-        self.check_report_year(int(data["year"]), meta["occurred_on"], correcting=True)
+        on: date = meta["occurred_on"]
+        self.check_report_year(int(data["year"]), on, correcting=True)
+        self.check_report_consistent(data, on)
         self.record(self.AnnualReportCorrected, meta, data)
 
     def publish_disclosure(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
@@ -578,6 +611,17 @@ class MarketEntity(Aggregate):
                 entity.serious_listings[decision_no]["removed"] = {**repair, "by_repair": True}
 
     class AnnualReportSubmitted(Published):
+        """v3: `data` carries the report's `form` (`upcast_v2_v3`: 1 for reports stored before
+        form 2, whose phone and e-mail were public only when chosen)."""
+
+        class_version = 3
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            data = dict(state["data"])
+            _upcast_report_form(data)
+            state["data"] = data
+
         def evolve(self, entity: MarketEntity) -> None:
             entity.annual_reports[str(self.data["year"])] = {
                 **self.meta(),
@@ -587,15 +631,33 @@ class MarketEntity(Aggregate):
             }
 
     class AnnualReportCorrected(Published):
+        """v3: like `AnnualReportSubmitted` (`form`); and each correction keeps, in the state, the
+        version it replaced (`replaced`: Art. 12, both are shown). Corrections stored before v3
+        did not (`upcast_v2_v3` marks them `replaced_kept: False`), so an entity rebuilt from old
+        events and one loaded from an old snapshot still look the same."""
+
+        class_version = 3
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            data = dict(state["data"])
+            _upcast_report_form(data)
+            data["replaced_kept"] = False
+            state["data"] = data
+
         def evolve(self, entity: MarketEntity) -> None:
             year = str(self.data["year"])
             old = entity.annual_reports[year]
-            corrections = [*old["corrections"], {**self.meta(), "reason": self.data.get("reason")}]
+            correction = {**self.meta(), "reason": self.data.get("reason")}
+            if self.data.get("replaced_kept", True):
+                correction["replaced"] = {k: v for k, v in old.items() if k != "corrections"}
+            corrections = [*old["corrections"], correction]
             # the corrected report replaces the old one whole: a figure it leaves out is withdrawn
             entity.annual_reports[year] = {
                 **self.meta(),
-                **{k: v for k, v in self.data.items() if k != "reason"},
+                **{k: v for k, v in self.data.items() if k not in ("reason", "replaced_kept")},
                 "submitted_on": old["submitted_on"],
+                "late": old.get("late", False),
                 "corrections": corrections,
             }
 

@@ -538,7 +538,9 @@ def test_annual_report_submitted_is_public_without_the_figures_kept_private(
     assert report["revenue"] == "8800000.00"  # agencies see everything
     [public] = view_of(registry.get_entity(uscc))["annual_reports"]
     assert public["employees"] == 42  # publicised
-    assert not {"revenue", "total_assets", "profit", "tax_paid", "phone", "email"} & public.keys()
+    assert not {"revenue", "total_assets", "profit", "tax_paid"} & public.keys()
+    assert public["phone"] == "022-25801234"  # form 2: contact details are public (Art. 9(1))
+    assert report["late"] is False
     rejected(
         publish(registry, uscc, "annual_report.submitted", annual_report_payload(2023)),
         "duplicate_annual_report",
@@ -546,6 +548,40 @@ def test_annual_report_submitted_is_public_without_the_figures_kept_private(
     rejected(
         publish(registry, uscc, "annual_report.submitted", annual_report_payload(2019)), "report_year_invalid"
     )  # established 2020
+
+
+def test_a_first_report_after_the_thirtieth_of_june_is_accepted_and_marked_late(
+    registry: Registry, uscc: str
+) -> None:
+    applied(
+        publish(registry, uscc, "annual_report.submitted", annual_report_payload(2023), occurred_on="2024-07-01")
+    )
+    assert registry.get_entity(uscc).annual_reports["2023"]["late"] is True
+
+
+def test_a_correction_after_the_thirtieth_of_june_is_refused(registry: Registry, uscc: str) -> None:
+    applied(
+        publish(registry, uscc, "annual_report.submitted", annual_report_payload(2023), occurred_on="2024-06-01")
+    )
+    correction = {**annual_report_payload(2023, employees=45), "reason": "从业人数填报有误"}
+    outcome = publish(registry, uscc, "annual_report.corrected", correction, occurred_on="2024-07-01")
+    rejected(outcome, "report_window_closed")
+    assert "2024-06-30" in (outcome.message or "")
+
+
+def test_a_report_that_does_not_balance_is_refused_with_a_chinese_message(registry: Registry, uscc: str) -> None:
+    report = annual_report_payload(
+        2023,
+        total_assets="1000000.00",
+        total_liabilities="400000.00",
+        owners_equity="500000.00",
+        shareholders=[{"name": "张三", "subscribed_amount": "100000.00", "paid_amount": "200000.00"}],
+    )
+    outcome = publish(registry, uscc, "annual_report.submitted", report, occurred_on="2024-05-20")
+    rejected(outcome, "annual_report_inconsistent")
+    assert "资产总额" in (outcome.message or "") and "实缴出资额" in (outcome.message or "")
+    balanced = {**report, "owners_equity": "595000.00", "shareholders": []}  # within 1 %
+    applied(publish(registry, uscc, "annual_report.submitted", balanced, occurred_on="2024-05-20"))
 
 
 def test_annual_report_for_a_year_not_yet_over_is_rejected(registry: Registry, uscc: str) -> None:
