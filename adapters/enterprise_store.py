@@ -33,6 +33,7 @@ __all__ = [
     "Filing",
     "PostgresEnterpriseStore",
     "SQLiteEnterpriseStore",
+    "normalise_receipt_code",
     "receipt_code",
 ]
 
@@ -58,6 +59,14 @@ def receipt_code() -> str:
     """A receipt's verification code: `R` + 12 random characters (60 bits), `RXXXX-XXXX-XXXX`."""
     raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(12))
     return "R" + "-".join(raw[i : i + 4] for i in range(0, 12, 4))
+
+
+def normalise_receipt_code(text: str) -> str:
+    """As typed → as printed: spaces and hyphens dropped, upper case, O read as 0, I/L as 1."""
+    raw = "".join(ch for ch in text.upper() if ch not in " -\t").translate(str.maketrans("OIL", "011"))
+    if raw.startswith("R"):
+        raw = raw[1:]
+    return "R" + "-".join(raw[i : i + 4] for i in range(0, len(raw), 4)) if len(raw) == 12 else text.strip()
 
 
 class EnterpriseStoreUnavailable(Exception):
@@ -213,6 +222,7 @@ class EnterpriseStore(ABC):  # noqa: B024 — the port; both adapters only choos
         return _filing(rows[0]) if rows else None
 
     def filing_by_receipt(self, code: str) -> Filing | None:
+        code = normalise_receipt_code(code)
         rows = self._db.rows(f"SELECT {_FILING_COLUMNS} FROM {{filings}} WHERE receipt_code = %s", (code,))
         return _filing(rows[0]) if rows else None
 

@@ -138,6 +138,7 @@ MATRIX: tuple[Access, ...] = (
     _row("GET", "/api/v1/departments", ANYONE, "已接入部门"),
     _row("GET", "/api/v1/extracts/{key}", ANYONE, "验证信用信息报告"),
     _row("GET", "/api/v1/open-data", ANYONE, "开放数据：各次发布的文件及清单"),
+    _row("GET", "/api/v1/receipts/{code}", ANYONE, "验证企业报送回执"),
     # departments' gateway
     _row("POST", "/api/v1/publications", DEPARTMENT, "部门发布公示信息（本部门名义）"),
     _row("GET", "/api/v1/publications/{publication_id:path}", DEPARTMENT, "本部门公示的处理状态"),
@@ -150,6 +151,10 @@ MATRIX: tuple[Access, ...] = (
     _own("GET", "/api/v1/enterprise/users", "本企业经办用户（联络员）"),
     _own("POST", "/api/v1/enterprise/users", "邀请经办用户或代账机构（联络员）"),
     _own("DELETE", "/api/v1/enterprise/users/{user}", "停用经办用户（联络员）"),
+    _own("GET PUT", "/api/v1/enterprise/annual-reports/{year}", "年度报告草稿（保存）、已报送版本与历史"),
+    _own("POST", "/api/v1/enterprise/annual-reports/{year}/submit", "报送年度报告（或更正）"),
+    _own("GET", "/api/v1/enterprise/filings/{publication_id}", "本企业报送事项的处理状态"),
+    _own("GET", "/api/v1/enterprise/filings/{publication_id}/receipt.pdf", "报送回执 PDF（含验证码）"),
     # the website
     _row("GET", "/", ANYONE, "首页", limit="pages"),
     _row("GET", "/search", ANYONE, "查询结果页", limit="pages"),

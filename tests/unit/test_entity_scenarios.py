@@ -554,14 +554,18 @@ def test_a_first_report_after_the_thirtieth_of_june_is_accepted_and_marked_late(
     registry: Registry, uscc: str
 ) -> None:
     applied(
-        publish(registry, uscc, "annual_report.submitted", annual_report_payload(2023), occurred_on="2024-07-01")
+        publish(
+            registry, uscc, "annual_report.submitted", annual_report_payload(2023), occurred_on="2024-07-01"
+        )
     )
     assert registry.get_entity(uscc).annual_reports["2023"]["late"] is True
 
 
 def test_a_correction_after_the_thirtieth_of_june_is_refused(registry: Registry, uscc: str) -> None:
     applied(
-        publish(registry, uscc, "annual_report.submitted", annual_report_payload(2023), occurred_on="2024-06-01")
+        publish(
+            registry, uscc, "annual_report.submitted", annual_report_payload(2023), occurred_on="2024-06-01"
+        )
     )
     correction = {**annual_report_payload(2023, employees=45), "reason": "从业人数填报有误"}
     outcome = publish(registry, uscc, "annual_report.corrected", correction, occurred_on="2024-07-01")
@@ -569,7 +573,9 @@ def test_a_correction_after_the_thirtieth_of_june_is_refused(registry: Registry,
     assert "2024-06-30" in (outcome.message or "")
 
 
-def test_a_report_that_does_not_balance_is_refused_with_a_chinese_message(registry: Registry, uscc: str) -> None:
+def test_a_report_that_does_not_balance_is_refused_with_a_chinese_message(
+    registry: Registry, uscc: str
+) -> None:
     report = annual_report_payload(
         2023,
         total_assets="1000000.00",
