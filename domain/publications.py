@@ -262,10 +262,19 @@ class OtherRecorded(Payload):
 # --- lists, inspections, repair ----------------------------------------------------------------
 
 
+#: Why an entity is on the abnormal operations list (企业信息公示暂行条例 Art. 17; 暂行办法 Art. 4).
+AbnormalCause = Literal["annual_report", "disclosure", "false_information", "unreachable", "other"]
+
+
 class AbnormalListed(Payload):
     decision_no: ShortText
     reason: Text
     basis: Text | None = None
+    cause: AbnormalCause | None = Field(None, description="why: annual_report for a report not filed…")
+    year: Annotated[int, Field(ge=2000, le=2100)] | None = Field(
+        None, description="the annual report not filed (cause annual_report)"
+    )
+    authority: ShortText | None = Field(None, description="the registration authority that decided")
 
 
 class AbnormalRemoved(Payload):
@@ -273,6 +282,17 @@ class AbnormalRemoved(Payload):
         str, Field(min_length=1, max_length=200, description="the listing's decision number")
     ]
     reason: Text
+    application_no: ShortText | None = Field(None, description="the enterprise's application it grants")
+
+
+class AbnormalWarned(Payload):
+    """The public warning notice (届满三年提醒公告) before three years on the abnormal list."""
+
+    decision_no: Annotated[
+        str, Field(min_length=1, max_length=200, description="the listing's decision number")
+    ]
+    escalation_on: date = Field(description="the day the entity may be put on the serious list")
+    content: Text
 
 
 class SeriousListed(Payload):
@@ -293,11 +313,70 @@ class InspectionPublished(Payload):
     result: Text
 
 
+RepairTarget = Literal["penalty", "abnormal", "serious"]
+
+
 class RepairApproved(Payload):
-    target: Literal["penalty", "abnormal", "serious"]
+    target: RepairTarget
     decision_no: Annotated[
         str, Field(min_length=1, max_length=200, description="the repaired record's decision number")
     ]
+    reason: Text
+    application_no: ShortText | None = Field(None, description="the enterprise's application it grants")
+
+
+class EvidenceFile(Payload):
+    """A file given with an application (kept privately by the platform, named here by hash)."""
+
+    name: ShortText
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    size: Annotated[int, Field(ge=1)]
+    content_type: Literal["application/pdf", "image/png", "image/jpeg"]
+
+
+class ApplicationFiled(Payload):
+    """An enterprise applies for credit repair (信用修复: a penalty's publicity ended early, a
+    serious listing removed) or for removal from the abnormal list (移出经营异常名录)."""
+
+    application_no: ShortText
+    type: Literal["repair", "abnormal_removal"]
+    target: RepairTarget
+    decision_no: Annotated[
+        str, Field(min_length=1, max_length=200, description="the record's decision number")
+    ]
+    department: ShortText = Field(description="the department that decides")
+    reason: Text
+    commitment: Text | None = Field(None, description="守信承诺书")
+    evidence: Annotated[list[EvidenceFile], Field(max_length=10)] = []
+    due_on: date | None = Field(None, description="when the department's decision is due")
+    due_warning: Text | None = Field(None, description="set when the due date is an estimate")
+
+
+class ApplicationRejected(Payload):
+    application_no: ShortText
+    reason: Text
+
+
+#: What an objection may name: a record of one of these sections.
+ObjectionTarget = Literal["penalty", "abnormal", "serious", "licence", "filing", "inspection", "other"]
+
+
+class ObjectionFiled(Payload):
+    """An enterprise objects to a record (异议): the publishing department answers."""
+
+    objection_no: ShortText
+    target: ObjectionTarget
+    record_no: Annotated[str, Field(min_length=1, max_length=200, description="the record's number")]
+    department: ShortText = Field(description="the department that published the record and answers")
+    reason: Text
+    evidence: Annotated[list[EvidenceFile], Field(max_length=10)] = []
+    due_on: date | None = None
+    due_warning: Text | None = None
+
+
+class ObjectionResolved(Payload):
+    objection_no: ShortText
+    upheld: bool = Field(description="true: the record was wrong and is corrected by its department")
     reason: Text
 
 

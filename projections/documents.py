@@ -91,6 +91,7 @@ def sharing_document(entity: MarketEntity, policy: PublicityPolicy | None = None
     doc["annual_reports"] = [entity.annual_reports[y] for y in sorted(entity.annual_reports, key=int)]
     doc["repairs"] = list(entity.repairs)
     doc["objections"] = list(entity.objections.values())
+    doc["applications"] = list(entity.applications.values())
     doc["last_occurred_on"] = entity.last_occurred_on.isoformat()
     return doc
 
@@ -164,9 +165,37 @@ def public_document(sharing: dict[str, Any]) -> dict[str, Any]:
     doc["changes"] = [_mask_change(c) for c in sharing["changes"]]
     doc["licences"] = [{k: v for k, v in lic.items()} for lic in sharing["licences"]]
     doc["penalties"] = [_public_penalty(p) for p in sharing["penalties"] if not p.get("revoked")]
+    _mark_objections(doc, sharing.get("objections", []))
     natural = is_natural_person(sharing["registration"])
     doc["annual_reports"] = [_public_annual_report(r, natural) for r in sharing["annual_reports"]]
     return doc
+
+
+#: Where each kind of record an objection names is kept, and the key of its number.
+_OBJECTION_TARGETS: dict[str, tuple[str, str]] = {
+    "penalty": ("penalties", "decision_no"),
+    "abnormal": ("abnormal_listings", "decision_no"),
+    "serious": ("serious_listings", "decision_no"),
+    "licence": ("licences", "licence_no"),
+    "filing": ("filings", "filing_no"),
+    "inspection": ("inspections", "inspection_no"),
+}
+UNDER_OBJECTION = "异议处理中"
+
+
+def _mark_objections(doc: dict[str, Any], objections: list[dict[str, Any]]) -> None:
+    """A record with an objection not yet answered shows as 异议处理中 (`objection` on the record:
+    the label and when it was filed — never the enterprise's reasons)."""
+    for objection in objections:
+        if objection.get("resolution") is not None or objection.get("target") not in _OBJECTION_TARGETS:
+            continue
+        field, key = _OBJECTION_TARGETS[objection["target"]]
+        doc[field] = [
+            {**item, "objection": {"status": UNDER_OBJECTION, "filed_on": objection.get("occurred_on")}}
+            if item.get(key) == objection.get("record_no")
+            else item
+            for item in doc[field]
+        ]
 
 
 def penalty_is_public(penalty: dict[str, Any], today: date) -> bool:
@@ -256,6 +285,18 @@ def record_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
             rows.append(
                 _row(category, listing, doc, listing["decision_no"], listing["reason"], listing["listed_on"])
             )
+            warning = listing.get("warning") if category == "abnormal" else None
+            if warning:
+                rows.append(
+                    _row(
+                        f"{category}_warning",
+                        {**listing, **warning},
+                        doc,
+                        listing["decision_no"],
+                        warning["content"],
+                        warning["on"],
+                    )
+                )
             removed = listing.get("removed")
             if removed:
                 rows.append(

@@ -126,6 +126,7 @@ LAYERS: dict[str, Layer] = {
             "adapters.status_view",
             "adapters.enterprise_store",
             "adapters.casework_view",
+            "pydantic",
         )
     ),
     "infra": Layer(
