@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import secrets
 from abc import ABC
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -237,6 +238,21 @@ class EnterpriseStore(ABC):  # noqa: B024 — the port; both adapters only choos
             query += " AND key = %s"
             params += (key,)
         return [_filing(r) for r in self._db.rows(query + " ORDER BY filed_at, publication_id", params)]
+
+    def filers(self, usccs: Sequence[str], kind: str, key: str, until: date) -> set[str]:
+        """Which of `usccs` filed `kind` for `key` on or before `until` (whatever became of it on
+        the log: a deadline job must not act on a filing still on its way)."""
+        found: set[str] = set()
+        for start in range(0, len(usccs), 500):
+            chunk = list(usccs[start : start + 500])
+            marks = ", ".join("%s" for _ in chunk)
+            rows = self._db.rows(
+                f"SELECT DISTINCT uscc FROM {{filings}} WHERE kind = %s AND key = %s AND filed_on <= %s "
+                f"AND uscc IN ({marks})",
+                (kind, key, until.isoformat(), *chunk),
+            )
+            found.update(str(r[0]) for r in rows)
+        return found
 
     # --- evidence --------------------------------------------------------------------------------
 

@@ -84,7 +84,8 @@ class Access:
     limit: str | None = "api"
     mount: bool = False  # a mounted app (`/static`): the path and everything below it
     #: an enterprise acts on its own record only: a USCC in the path (`{uscc}`) or at the top of
-    #: a JSON body (`"uscc"`) that is not the caller's own is refused (403), by `EnterpriseDep`
+    #: a JSON body (`"uscc"`) that is not the caller's own is refused (403), by `EnterpriseDep`;
+    #: a department on its own desk only: `{code}` must be its own (`OwnDepartmentDep`)
     own_only: bool = False
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
@@ -126,6 +127,11 @@ def _own(methods: str, path: str, what: str, *, limit: str | None = "api") -> Ac
     return _row(methods, path, ENTERPRISE, what, limit=limit, own_only=True)
 
 
+def _dept(methods: str, path: str, what: str) -> Access:
+    """A department's desk: its own `{code}` only (`OwnDepartmentDep`)."""
+    return _row(methods, path, DEPARTMENT, what, own_only=True)
+
+
 MATRIX: tuple[Access, ...] = (
     # operations
     _row("GET", "/healthz", ANYONE, "存活检查：只答 ok / degraded 和系统日期", limit=None),
@@ -143,6 +149,15 @@ MATRIX: tuple[Access, ...] = (
     _row("POST", "/api/v1/publications", DEPARTMENT, "部门发布公示信息（本部门名义）"),
     _row("GET", "/api/v1/publications/{publication_id:path}", DEPARTMENT, "本部门公示的处理状态"),
     _row("GET", "/api/v1/gateway/progress", DEPARTMENT, "处理状态投影的进度（gongshi publish 等待用）"),
+    # departments' desks: the applications and objections each decides (own code only)
+    _dept("GET", "/api/v1/departments/{code}/repairs", "本部门待决定的信用修复申请"),
+    _dept("POST", "/api/v1/departments/{code}/repairs/{number}/decision", "决定信用修复申请"),
+    _dept("GET", "/api/v1/departments/{code}/abnormal-removals", "本部门待决定的移出经营异常名录申请"),
+    _dept(
+        "POST", "/api/v1/departments/{code}/abnormal-removals/{number}/decision", "决定移出经营异常名录申请"
+    ),
+    _dept("GET", "/api/v1/departments/{code}/objections", "本部门待答复的异议"),
+    _dept("POST", "/api/v1/departments/{code}/objections/{number}/decision", "答复异议"),
     # enterprises: login (open) and what needs the account
     _row("POST", "/api/v1/enterprise/token", ANYONE, "企业登录，换取令牌（失败按账户和地址递增延迟）"),
     _row("POST", "/api/v1/enterprise/activate", ANYONE, "以激活码设置企业账户密码"),
@@ -155,6 +170,11 @@ MATRIX: tuple[Access, ...] = (
     _own("POST", "/api/v1/enterprise/annual-reports/{year}/submit", "报送年度报告（或更正）"),
     _own("GET", "/api/v1/enterprise/filings/{publication_id}", "本企业报送事项的处理状态"),
     _own("GET", "/api/v1/enterprise/filings/{publication_id}/receipt.pdf", "报送回执 PDF（含验证码）"),
+    _own("POST", "/api/v1/enterprise/evidence", "上传证明材料（PDF、图片，5 MB 以内）"),
+    _own("POST", "/api/v1/enterprise/abnormal-removals", "申请移出经营异常名录"),
+    _own("POST", "/api/v1/enterprise/repairs", "申请信用修复"),
+    _own("POST", "/api/v1/enterprise/objections", "提出异议"),
+    _own("GET", "/api/v1/enterprise/cases", "本企业的申请与异议"),
     # the website
     _row("GET", "/", ANYONE, "首页", limit="pages"),
     _row("GET", "/search", ANYONE, "查询结果页", limit="pages"),
@@ -234,7 +254,8 @@ def matrix_markdown() -> str:
         cells = []
         for caller in _COLUMNS:
             allowed = caller in row.allow
-            mark = "本企业" if row.own_only and caller is Caller.ENTERPRISE else "✓"
+            own = {Caller.ENTERPRISE: "本企业", Caller.DEPARTMENT: "本部门"}
+            mark = own.get(caller, "✓") if row.own_only else "✓"
             cells.append(("`" + row.scope + "`" if row.scope else mark) if allowed else "")
         methods = "*" if row in GROUPS else " ".join(sorted(row.methods))
         what = row.what + ("（其下未列出的路径）" if row in GROUPS else "")

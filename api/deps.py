@@ -19,6 +19,7 @@ from adapters.search_index.base import SearchIndex
 from adapters.status_view import StatusView
 from api.csrf import check_csrf
 from api.errors import ApiError, Refusal
+from casework.applications import ApplicationDesk, DecisionDesk
 from casework.desk import EnterpriseDesk
 from domain.access import Principal, Role
 from domain.clock import Clock
@@ -181,6 +182,17 @@ def authenticated_department(principal: PrincipalDep, _bearer: _BearerDoc, _api_
     return _subject_of(principal, Role.DEPARTMENT)
 
 
+async def own_department(
+    request: Request, principal: PrincipalDep, _bearer: _BearerDoc, _api_key: _ApiKeyDoc
+) -> Principal:
+    """A department acts on its own desk only: `{code}` in the path must be its key's
+    department, else 403 (the matrix's own-only rule for department rows)."""
+    code = _subject_of(principal, Role.DEPARTMENT)
+    if request.path_params.get("code") not in (None, code):
+        raise Refusal("forbidden", f"只能办理本部门（{code}）的事项")
+    return principal
+
+
 def authenticated_department_key(
     principal: PrincipalDep, _bearer: _BearerDoc, _api_key: _ApiKeyDoc
 ) -> Principal:
@@ -276,3 +288,18 @@ CredentialsDep = Annotated[CredentialStore, Depends(_credentials)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 #: The calling department's key itself (its id names who acted, in what the gateway signs).
 DepartmentKeyDep = Annotated[Principal, Depends(authenticated_department_key)]
+#: The calling department's key, on a route of its own desk (`{code}`: its own only).
+OwnDepartmentDep = Annotated[Principal, Depends(own_department)]
+
+
+def _applications(container: _ContainerDep) -> ApplicationDesk:
+    return container.applications
+
+
+def _decisions(container: _ContainerDep) -> DecisionDesk:
+    return container.decisions
+
+
+#: Enterprises' applications and objections; departments' decisions (casework/applications.py).
+ApplicationsDep = Annotated[ApplicationDesk, Depends(_applications)]
+DecisionsDep = Annotated[DecisionDesk, Depends(_decisions)]

@@ -10,7 +10,7 @@ the client sends.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -70,7 +70,9 @@ class EnterpriseDesk:
         publisher: Publisher,
         clock: Clock,
         calendar: WorkingDays,
+        cases: Callable[[MarketEntity], list[dict[str, Any]]] | None = None,
     ) -> None:
+        self.cases = cases  # the applications and objections (casework.applications)
         self.reader = reader
         self.store = store
         self.statuses = statuses
@@ -117,6 +119,7 @@ class EnterpriseDesk:
             "annual_reports": annual_report_obligations(entity, today, pending),
             "next_report": next_report(entity, today),
             "listings": open_listings(entity),
+            "cases": self.cases(entity) if self.cases is not None else [],
             "filings": [f.as_dict() for f in reversed(filings[-20:])],
             "reads": self.reads(uscc),
         }

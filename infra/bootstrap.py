@@ -13,11 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from adapters.clock import FixedDateClock, SystemClock
 from adapters.credentials import CredentialStore
 from adapters.credentials.signing import Signer, Verifier
+from adapters.casework_view import CaseworkView
 from adapters.enterprise_store import EnterpriseStore
 from adapters.event_store import postgres_env, sqlite_env
 from adapters.extract_ledger import ExtractLedger
@@ -26,7 +27,9 @@ from adapters.rate_limits import RateLimiter
 from adapters.search_index.base import SearchIndex
 from adapters.status_view import StatusView
 from adapters.tracking import TrackingStore, open_tracking
+from casework.applications import ApplicationDesk, Deadlines, DecisionDesk
 from casework.desk import EnterpriseDesk
+from casework.jobs import AbnormalRemovalsJob, AnnualReportsJob, DailyJobs, SeriousEscalationJob
 from casework.publishing import LogPublisher
 from domain.clock import Clock
 from domain.departments import DepartmentRegistry
@@ -38,6 +41,7 @@ from infra.settings import Settings
 from ingestion.worker import IngestionWorker
 from opendata.daily import DailyOpenData, ReleasePolicy
 from opendata.releases import Releases
+from projections.casework import CaseworkProjection
 from projections.changes import ChangeFeed
 from projections.following import Follower
 from projections.publication_status import PublicationStatusProjection
@@ -154,6 +158,31 @@ class Container:
             publisher=self.publisher,
             clock=self.clock,
             calendar=self.calendar,
+            cases=self.applications.cases,
+        )
+
+    @cached_property
+    def applications(self) -> ApplicationDesk:
+        """Enterprises' applications and objections."""
+        s = self.settings
+        return ApplicationDesk(
+            reader=self.entity_reader,
+            store=self.enterprise_store,
+            publisher=self.publisher,
+            clock=self.clock,
+            calendar=self.calendar,
+            deadlines=Deadlines(
+                removal=s.abnormal_removal_working_days,
+                repair=s.repair_decision_working_days,
+                objection=s.objection_decision_working_days,
+            ),
+        )
+
+    @cached_property
+    def decisions(self) -> DecisionDesk:
+        """Departments' decisions on applications and objections."""
+        return DecisionDesk(
+            reader=self.entity_reader, view=self.casework_view, publisher=self.publisher, clock=self.clock
         )
 
     @cached_property
@@ -263,7 +292,12 @@ class Container:
     def followers(self) -> list[Follower]:
         """Everything that follows the notification log in `gongshi serve` and `gongshi run
         projections`, in the order a catch-up runs them."""
-        return [*self.projections.values(), self.status_projection, self.change_feed]
+        return [
+            *self.projections.values(),
+            self.status_projection,
+            self.casework_projection,
+            self.change_feed,
+        ]
 
     def catch_up(self) -> int:
         """Run every follower until it has caught up with the log (tools, tests, benchmarks);
@@ -325,6 +359,56 @@ class Container:
         return PublicationStatusProjection(
             self.registry, self.status_view, batch_size=self.settings.projection_batch_size
         )
+
+    @cached_property
+    def casework_view(self) -> CaseworkView:
+        """What the deadline jobs and the departments' desks read; beside the event store."""
+        s = self.settings
+        if s.postgres_dsn:
+            from adapters.casework_view import PostgresCaseworkView
+
+            return PostgresCaseworkView.open(s.postgres_dsn, schema=s.postgres_schema)
+        from adapters.casework_view import SQLiteCaseworkView
+
+        return SQLiteCaseworkView.open(s.data_dir / "casework.sqlite3")
+
+    @cached_property
+    def casework_projection(self) -> CaseworkProjection:
+        """Follows the log into the casework view, with an application object of its own."""
+        reader = Registry(
+            clock=self.clock,
+            departments=self.departments,
+            env=self.event_store_env,
+            publicity=self.publicity_policy,
+        )
+        self.__dict__["casework_reader"] = reader  # closed with the container
+        return CaseworkProjection(reader, self.casework_view, batch_size=self.settings.projection_batch_size)
+
+    def job(self, name: str, on_batch: Callable[[int], None] | None = None) -> Any:
+        """A deadline job by name (`annual-reports`, `abnormal-removals`, `serious-escalation`)."""
+        common: dict[str, Any] = {
+            "view": self.casework_view,
+            "publisher": self.publisher,
+            "departments": self.departments,
+            "calendar": self.calendar,
+            "batch_size": self.settings.jobs_batch_size,
+            "on_batch": on_batch,
+        }
+        if name == AnnualReportsJob.name:
+            return AnnualReportsJob(store=self.enterprise_store, **common)
+        if name == AbnormalRemovalsJob.name:
+            return AbnormalRemovalsJob(**common)
+        if name == SeriousEscalationJob.name:
+            return SeriousEscalationJob(**common)
+        raise KeyError(name)
+
+    @cached_property
+    def deadline_jobs(self) -> DailyJobs:
+        """The deadline jobs, daily inside `serve` (the automatic removals only when configured)."""
+        names = [AnnualReportsJob.name, SeriousEscalationJob.name]
+        if self.settings.abnormal_removal_automatic:
+            names.insert(0, AbnormalRemovalsJob.name)
+        return DailyJobs([self.job(n) for n in names], self.clock, self.casework_projection.lag)
 
     @cached_property
     def secret_key(self) -> bytes:
@@ -417,6 +501,8 @@ class Container:
             "reader",
             "entity_reader",
             "enterprise_store",
+            "casework_reader",
+            "casework_view",
             "change_feed",
             "tracking",
             "extract_ledger",

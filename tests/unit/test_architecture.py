@@ -104,6 +104,7 @@ LAYERS: dict[str, Layer] = {
             "adapters.publication_log.base",
             "adapters.status_view",
             "adapters.tracking",
+            "adapters.casework_view",
             "eventsourcing.persistence",
             "eventsourcing.projection",
             "eventsourcing.utils",
