@@ -15,10 +15,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from adapters.casework_view import CaseworkView
 from adapters.clock import FixedDateClock, SystemClock
 from adapters.credentials import CredentialStore
 from adapters.credentials.signing import Signer, Verifier
-from adapters.casework_view import CaseworkView
 from adapters.enterprise_store import EnterpriseStore
 from adapters.event_store import postgres_env, sqlite_env
 from adapters.extract_ledger import ExtractLedger

@@ -23,7 +23,7 @@ from fastapi import APIRouter, File, UploadFile
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ApplicationsDep, DeskDep, EnterprisePrincipalDep
+from api.deps import ApplicationsDep, CsrfDep, DeskDep, EnterprisePrincipalDep
 from api.schemas import ErrorPublic, ValidationErrorPublic
 
 router = APIRouter(prefix="/api/v1/enterprise", tags=["enterprise"])
@@ -79,7 +79,12 @@ _REFUSED: dict[int | str, dict[str, Any]] = {
 
 
 @router.post(
-    "/evidence", status_code=201, response_model=EvidencePublic, responses=_REFUSED, summary="上传证明材料"
+    "/evidence",
+    status_code=201,
+    response_model=EvidencePublic,
+    responses=_REFUSED,
+    summary="上传证明材料",
+    dependencies=[CsrfDep],  # a multipart form: a bearer token passes, as for every API caller
 )
 async def upload_evidence(
     principal: EnterprisePrincipalDep,

@@ -145,6 +145,7 @@ def sample_path(row: Access, uscc: str) -> str:
         "user": "nobody",
         "year": "2025",
         "id": "MATRIX-NONE",
+        "number": "MATRIX-NONE",
         "code": "TJ-AMR",
         "sha256": "0" * 64,
     }
