@@ -26,7 +26,6 @@ from api.routers import (
     extracts,
     health,
     open_data,
-    enterprise_account,
     publications,
     records,
 )
