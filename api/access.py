@@ -175,6 +175,7 @@ MATRIX: tuple[Access, ...] = (
     _own("POST", "/api/v1/enterprise/repairs", "申请信用修复"),
     _own("POST", "/api/v1/enterprise/objections", "提出异议"),
     _own("GET", "/api/v1/enterprise/cases", "本企业的申请与异议"),
+    _own("POST", "/api/v1/enterprise/disclosures", "公示即时信息"),
     # the website
     _row("GET", "/", ANYONE, "首页", limit="pages"),
     _row("GET", "/search", ANYONE, "查询结果页", limit="pages"),

@@ -41,6 +41,15 @@ _MAGIC = (
 )
 #: The largest evidence file accepted (bytes); the upload route's body limit is a little more.
 EVIDENCE_MAX_BYTES = 5 * 1024 * 1024
+#: What an instant disclosure is about, as the record labels it (Art. 10).
+DISCLOSURE_KINDS = {
+    "capital": "股东认缴和实缴出资信息",
+    "equity_transfer": "股权转让等股权变更信息",
+    "licence": "行政许可取得、变更、延续信息",
+    "ip_pledge": "知识产权出质登记信息",
+    "penalty": "受到行政处罚信息",
+    "other": "其他依法应当公示的信息",
+}
 APPLICATION_KINDS = {
     "abnormal_removal": "移出经营异常名录申请",
     "repair": "信用修复申请",
@@ -138,9 +147,10 @@ class ApplicationDesk:
         self, principal: Principal, kind: str, number: str, payload: dict[str, Any], deadline: Deadline
     ) -> dict[str, Any]:
         uscc, today, now = principal.subject or "", self.clock.today(), self.clock.now()
-        payload = {**payload, "due_on": deadline.on.isoformat()}
-        if deadline.warning:
-            payload["due_warning"] = deadline.warning
+        if kind != "disclosure.published":  # a disclosure's due date is the record's to set
+            payload = {**payload, "due_on": deadline.on.isoformat()}
+            if deadline.warning:
+                payload["due_warning"] = deadline.warning
         publication_id = f"ENT-{uscc}-{number}"
         self.publisher.publish(
             [enterprise_envelope(kind, uscc, payload, today, publication_id)], principal.id
@@ -272,6 +282,29 @@ class ApplicationDesk:
             payload,
             self.calendar.deadline(today, self.deadlines.objection),
         )
+
+    def disclose(self, principal: Principal, kind: str, fact_on: date, content: str) -> dict[str, Any]:
+        """An instant disclosure (Art. 10): published once applied; more than 20 working days
+        after the fact, the record marks it late."""
+        today = self.clock.today()
+        if fact_on > today:
+            raise InvalidFiling(
+                f"事项发生日期 {fact_on} 晚于系统日期 {today}",
+                errors=[
+                    {"loc": ["body", "fact_on"], "type": "value_error", "message": "事项发生日期不能晚于今天"}
+                ],
+            )
+        self.reader.get_entity(principal.subject or "")
+        payload = {
+            "disclosure_no": (number := _number("JS", today)),
+            "category": DISCLOSURE_KINDS[kind],
+            "kind": kind,
+            "fact_on": fact_on.isoformat(),
+            "content": content,
+        }
+        due = self.calendar.deadline(fact_on, 20)
+        filed = self._file(principal, "disclosure.published", number, payload, due)
+        return {**filed, "late": today > due.on}
 
     # --- reading ------------------------------------------------------------------------------------
 

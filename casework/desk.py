@@ -119,6 +119,21 @@ class EnterpriseDesk:
             "annual_reports": annual_report_obligations(entity, today, pending),
             "next_report": next_report(entity, today),
             "listings": open_listings(entity),
+            "disclosures": [
+                {
+                    k: d.get(k)
+                    for k in (
+                        "disclosure_no",
+                        "category",
+                        "fact_on",
+                        "occurred_on",
+                        "due_on",
+                        "late",
+                        "due_warning",
+                    )
+                }
+                for d in reversed(entity.disclosures[-20:])
+            ],
             "cases": self.cases(entity) if self.cases is not None else [],
             "filings": [f.as_dict() for f in reversed(filings[-20:])],
             "reads": self.reads(uscc),

@@ -37,10 +37,13 @@ from domain.publicity import (
     default_publicised_on,
     publicity_period,
 )
+from domain.workdays import WorkingDays, working_days
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://gongshi.example/market-entity")
 
 STATUS_ACTIVE = "存续"
+#: 企业信息公示暂行条例 Art. 10: an instant disclosure within 20 working days of the fact.
+DISCLOSURE_WORKING_DAYS = 20
 STATUS_DEREGISTERED = "注销"
 STATUS_REVOKED = "吊销"
 
@@ -51,8 +54,8 @@ EVENT_FIELDS = ("department", "publication_id", "occurred_on", "basis", "timesta
 PROVENANCE_FIELDS = ("signing_key_id", "principal")
 #: The keys of a command's `meta` that only inform the command (the registry passes them):
 #: `applied_on` — the system date the platform applies the publication on; `publicity` — the
-#: `PublicityPolicy` the rules are read under.
-CONTEXT_FIELDS = ("applied_on", "publicity")
+#: `PublicityPolicy` the rules are read under; `calendar` — the working days (`WorkingDays`).
+CONTEXT_FIELDS = ("applied_on", "publicity", "calendar")
 
 
 def entity_id(uscc: str) -> UUID:
@@ -504,6 +507,18 @@ class MarketEntity(Aggregate):
         self.record(self.AnnualReportCorrected, meta, data)
 
     def publish_disclosure(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
+        """Art. 10: within 20 working days of the fact; a later one is recorded late (the due
+        date with it, and its warning when the holidays of its year are not known)."""
+        if data.get("fact_on"):
+            calendar = meta.get("calendar")
+            if not isinstance(calendar, WorkingDays):
+                calendar = working_days()
+            fact_on = date.fromisoformat(str(data["fact_on"]))
+            due = calendar.deadline(fact_on, DISCLOSURE_WORKING_DAYS)
+            on: date = meta["occurred_on"]
+            data = {**data, "due_on": due.on.isoformat(), "late": on > due.on}
+            if due.warning:
+                data["due_warning"] = due.warning
         self.record(self.DisclosurePublished, meta, data)
 
     def file_objection(self, meta: dict[str, Any], data: dict[str, Any]) -> None:

@@ -107,6 +107,7 @@ class Container:
             departments=self.departments,
             env=self.event_store_env,
             publicity=self.publicity_policy,
+            calendar=self.calendar,
         )
 
     @cached_property
@@ -119,6 +120,7 @@ class Container:
             departments=self.departments,
             env=self.event_store_env,
             publicity=self.publicity_policy,
+            calendar=self.calendar,
         )
 
     @cached_property
@@ -194,6 +196,7 @@ class Container:
             departments=self.departments,
             env=self.event_store_env,
             publicity=self.publicity_policy,
+            calendar=self.calendar,
         )
 
     def kafka_login(self, *, admin: bool = False) -> SaslLogin | None:
@@ -380,6 +383,7 @@ class Container:
             departments=self.departments,
             env=self.event_store_env,
             publicity=self.publicity_policy,
+            calendar=self.calendar,
         )
         self.__dict__["casework_reader"] = reader  # closed with the container
         return CaseworkProjection(reader, self.casework_view, batch_size=self.settings.projection_batch_size)
@@ -482,6 +486,7 @@ class Container:
                 departments=self.departments,
                 env=self.event_store_env,
                 publicity=self.publicity_policy,
+                calendar=self.calendar,
             ),
             self.log,
             s.changes_topic,

@@ -40,6 +40,7 @@ class MePublic(BaseModel):
     )
     next_report: dict[str, Any] | None = Field(description="the next year's report and its window")
     listings: list[dict[str, Any]] = Field(description="abnormal / serious listings not removed")
+    disclosures: list[dict[str, Any]] = Field(description="the latest instant disclosures, late ones marked")
     cases: list[dict[str, Any]] = Field(
         description="applications (removal, credit repair) and objections: number, kind, record, "
         "department, filed_on, due_on (due_warning when an estimate), status, decision"

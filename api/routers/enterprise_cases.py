@@ -9,6 +9,8 @@
   is never repaired early);
 - `POST /api/v1/enterprise/objections` `{target, record_no, reason, evidence}` — object to a
   record: it shows 异议处理中 while open;
+- `POST /api/v1/enterprise/disclosures` `{kind, fact_on, content}` — an instant disclosure (Art. 10),
+  public once applied; more than 20 working days after the fact it is marked late;
 - `GET /api/v1/enterprise/cases` — every application and objection with its state and deadline.
 
 Each is 202 with its number, publication id, and the decision's deadline (working days; an
@@ -17,6 +19,7 @@ estimate says so).
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, UploadFile
@@ -55,6 +58,16 @@ class ObjectionCreate(BaseModel):
     uscc: str | None = Field(None, max_length=40, description="可不填；填写时须为本企业")
 
 
+class DisclosureCreate(BaseModel):
+    kind: Literal["capital", "equity_transfer", "licence", "ip_pledge", "penalty", "other"] = Field(
+        description="capital 出资；equity_transfer 股权变更；licence 行政许可；ip_pledge 知识产权出质；"
+        "penalty 行政处罚；other 其他"
+    )
+    fact_on: date = Field(description="事项发生日期（不晚于今天）")
+    content: Text = Field(description="公示内容")
+    uscc: str | None = Field(None, max_length=40, description="可不填；填写时须为本企业")
+
+
 class CaseFiled(BaseModel):
     number: str
     publication_id: str
@@ -62,6 +75,7 @@ class CaseFiled(BaseModel):
     filed_on: str
     due: dict[str, Any] = Field(description="on: the decision's deadline; warning when an estimate")
     receipt_code: str
+    late: bool | None = Field(None, description="a disclosure more than 20 working days after its fact")
 
 
 class EvidencePublic(BaseModel):
@@ -131,3 +145,12 @@ def cases(
     principal: EnterprisePrincipalDep, desk: DeskDep, applications: ApplicationsDep
 ) -> list[dict[str, Any]]:
     return applications.cases(desk.entity(principal.subject or ""))
+
+
+@router.post(
+    "/disclosures", status_code=202, response_model=CaseFiled, responses=_REFUSED, summary="公示即时信息"
+)
+def disclose(
+    body: DisclosureCreate, principal: EnterprisePrincipalDep, applications: ApplicationsDep
+) -> dict[str, Any]:
+    return applications.disclose(principal, body.kind, body.fact_on, body.content)

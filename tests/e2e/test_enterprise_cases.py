@@ -234,3 +234,35 @@ def test_the_department_desk_on_the_command_line(
     assert entity.applications[number]["status"] == "approved"
     assert entity.applications[number]["decision"]["principal"] == "department:TJ-AMR/cli"
     assert entity.objections[objection]["resolution"]["upheld"] is True
+
+
+def test_an_instant_disclosure_later_than_twenty_working_days_is_marked_late(ep: EnterprisePlatform) -> None:
+    on_time = ep.client.post(
+        "/api/v1/enterprise/disclosures",
+        json={"kind": "licence", "fact_on": "2025-06-20", "content": "取得食品经营许可证 JY1120116000123"},
+        headers=ep.auth(USCC),
+    )
+    assert on_time.status_code == 202, on_time.text
+    assert on_time.json()["late"] is False and on_time.json()["due"] == {"on": "2025-07-18"}
+    late = ep.client.post(
+        "/api/v1/enterprise/disclosures",
+        json={"kind": "capital", "fact_on": "2025-05-06", "content": "股东张三实缴出资 100 万元"},
+        headers=ep.auth(USCC),
+    )
+    assert late.json()["late"] is True
+    future = ep.client.post(
+        "/api/v1/enterprise/disclosures",
+        json={"kind": "other", "fact_on": "2025-07-11", "content": "x"},
+        headers=ep.auth(USCC),
+    )
+    assert future.status_code == 422
+    ep.process()
+    shown = {d["category"]: d for d in ep.client.get(f"/api/v1/entities/{USCC}").json()["disclosures"]}
+    assert (
+        shown["股东认缴和实缴出资信息"]["late"] is True
+        and shown["股东认缴和实缴出资信息"]["due_on"] == "2025-06-04"  # Dragon Boat: 2 June off
+    )
+    assert shown["行政许可取得、变更、延续信息"]["late"] is False
+    assert "逾期公示" in ep.client.get(f"/entity/{USCC}").text
+    me = ep.client.get("/api/v1/enterprise/me", headers=ep.auth(USCC)).json()
+    assert {d["late"] for d in me["disclosures"]} == {True, False}
