@@ -451,7 +451,7 @@ class AnnualReportSubmitted(Payload):
     year: Annotated[int, Field(ge=2000, le=2100)]
     form: Annotated[int, Field(ge=1, le=2, description="the report form's version")] = 2
     address: Text
-    postal_code: Annotated[str, Field(pattern=r"^\d{6}$")] | None = None
+    postal_code: Annotated[str, Field(min_length=1, max_length=10)] | None = None
     phone: Annotated[str, Field(max_length=30)] | None = None
     email: Annotated[str, Field(max_length=200)] | None = None
     operating_status: ShortText
@@ -474,6 +474,13 @@ class AnnualReportSubmitted(Payload):
         list[OptionalReportField | Literal["phone", "email"]],
         Field(description="the optional fields (Art. 9(7)) the enterprise chose to make public"),
     ] = []
+
+    @field_validator("postal_code")
+    @classmethod
+    def _postal_code(cls, value: str | None) -> str | None:
+        if value is not None and not (len(value) == 6 and value.isascii() and value.isdigit()):
+            raise ValueError("邮政编码应为 6 位数字")
+        return value
 
 
 class AnnualReportCorrected(AnnualReportSubmitted):
