@@ -257,3 +257,18 @@ def test_a_sole_traders_mobile_is_masked_in_public(tmp_path: Path) -> None:
         ep.process()
         [public] = public_reports(ep, SOLE)
         assert public["phone"] == "139****5678"
+
+
+def test_open_data_carries_only_the_figures_the_enterprise_chose(ep: EnterprisePlatform, tmp_path: Path) -> None:
+    import gzip
+
+    from opendata.snapshot import ENTITIES, write_snapshot
+
+    put(ep, report(total_assets="12345678.00", owners_equity="8345678.00"))
+    submit(ep)
+    ep.process()
+    write_snapshot(ep.container.index, {}, MAY, tmp_path / "snapshot")
+    lines = gzip.decompress((tmp_path / "snapshot" / ENTITIES).read_bytes()).decode().splitlines()
+    [line] = [x for x in lines if USCC in x]
+    assert "8800000" in line  # revenue, chosen
+    assert "12345678" not in line and "8345678" not in line  # total assets and equity, not chosen
