@@ -82,8 +82,23 @@ def fill_view(container: object, entities: int, non_filers: float, seed: int) ->
     return missing
 
 
+def fresh_topics(fields: dict[str, object]) -> None:
+    """Drop the prefix's topics on Kafka (an earlier run's messages would be read again)."""
+    if "kafka_bootstrap" not in fields:
+        return
+    settings = Settings(**fields)  # type: ignore[arg-type]
+    container = build(settings)
+    try:
+        topics = [settings.publications_topic, settings.dlq_topic, settings.changes_topic]
+        container.log.delete_topics(topics)  # type: ignore[attr-defined]
+        time.sleep(2)  # let the broker finish deleting before the topics are made again
+    finally:
+        container.close()
+
+
 def end_to_end(args: argparse.Namespace, fields: dict[str, object]) -> None:
     n = args.apply
+    fresh_topics(fields)
     data = Path("/tmp") / f"{args.prefix}_e2e"
     shutil.rmtree(data, ignore_errors=True)
     container = build(Settings(**{**fields, "data_dir": data}))  # type: ignore[arg-type]
@@ -153,7 +168,6 @@ def main() -> None:
             "kafka_partitions": 6,
             "consumer_group": f"{args.prefix}-ingest",
         }
-    container = build(Settings(**fields))  # type: ignore[arg-type]
     machine = platform.processor() or platform.machine()
     print(f"machine: {machine}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(
@@ -170,6 +184,8 @@ def main() -> None:
             with psycopg.connect(args.dsn, autocommit=True) as conn:
                 conn.execute(f'DROP SCHEMA IF EXISTS "{args.prefix}" CASCADE')
                 conn.execute(f'CREATE SCHEMA "{args.prefix}"')
+    fresh_topics(fields)
+    container = build(Settings(**fields))  # type: ignore[arg-type]
     try:
         t0 = time.perf_counter()
         missing = fill_view(container, args.entities, args.non_filers, args.seed)
@@ -203,6 +219,7 @@ def main() -> None:
             with psycopg.connect(args.dsn, autocommit=True) as conn:
                 conn.execute(f'DROP SCHEMA IF EXISTS "{args.prefix}" CASCADE')
         shutil.rmtree(data, ignore_errors=True)
+        fresh_topics(fields)
 
 
 if __name__ == "__main__":
