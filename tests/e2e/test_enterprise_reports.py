@@ -259,7 +259,9 @@ def test_a_sole_traders_mobile_is_masked_in_public(tmp_path: Path) -> None:
         assert public["phone"] == "139****5678"
 
 
-def test_open_data_carries_only_the_figures_the_enterprise_chose(ep: EnterprisePlatform, tmp_path: Path) -> None:
+def test_open_data_carries_only_the_figures_the_enterprise_chose(
+    ep: EnterprisePlatform, tmp_path: Path
+) -> None:
     import gzip
 
     from opendata.snapshot import ENTITIES, write_snapshot
