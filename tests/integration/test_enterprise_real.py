@@ -37,7 +37,7 @@ def real(settings_for: SettingsFactory) -> Iterator[tuple[Container, MovableCloc
     container.close()
 
 
-def settle(container: Container, done: Callable[[], bool], timeout_s: float = 60) -> None:
+def settle(container: Container, done: Callable[[], bool], timeout_s: float = 180) -> None:
     """Run the worker and the followers until `done()` (Kafka delivers when it delivers)."""
     deadline = time.monotonic() + timeout_s
     while True:
