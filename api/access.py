@@ -83,6 +83,10 @@ class Access:
     scope: str | None = None
     limit: str | None = "api"
     mount: bool = False  # a mounted app (`/static`): the path and everything below it
+    #: an enterprise acts on its own record only: a USCC in the path (`{uscc}`) or at the top of
+    #: a JSON body (`"uscc"`) that is not the caller's own is refused (403), by `EnterpriseDep`;
+    #: a department on its own desk only: `{code}` must be its own (`OwnDepartmentDep`)
+    own_only: bool = False
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -104,8 +108,28 @@ def _row(
     scope: str | None = None,
     limit: str | None = "api",
     mount: bool = False,
+    own_only: bool = False,
 ) -> Access:
-    return Access(path, frozenset(methods.split()), allow, what, scope=scope, limit=limit, mount=mount)
+    return Access(
+        path,
+        frozenset(methods.split()),
+        allow,
+        what,
+        scope=scope,
+        limit=limit,
+        mount=mount,
+        own_only=own_only,
+    )
+
+
+def _own(methods: str, path: str, what: str, *, limit: str | None = "api") -> Access:
+    """An enterprise route: the logged-in enterprise, on its own record only."""
+    return _row(methods, path, ENTERPRISE, what, limit=limit, own_only=True)
+
+
+def _dept(methods: str, path: str, what: str) -> Access:
+    """A department's desk: its own `{code}` only (`OwnDepartmentDep`)."""
+    return _row(methods, path, DEPARTMENT, what, own_only=True)
 
 
 MATRIX: tuple[Access, ...] = (
@@ -120,14 +144,38 @@ MATRIX: tuple[Access, ...] = (
     _row("GET", "/api/v1/departments", ANYONE, "已接入部门"),
     _row("GET", "/api/v1/extracts/{key}", ANYONE, "验证信用信息报告"),
     _row("GET", "/api/v1/open-data", ANYONE, "开放数据：各次发布的文件及清单"),
+    _row("GET", "/api/v1/receipts/{code}", ANYONE, "验证企业报送回执"),
     # departments' gateway
     _row("POST", "/api/v1/publications", DEPARTMENT, "部门发布公示信息（本部门名义）"),
     _row("GET", "/api/v1/publications/{publication_id:path}", DEPARTMENT, "本部门公示的处理状态"),
     _row("GET", "/api/v1/gateway/progress", DEPARTMENT, "处理状态投影的进度（gongshi publish 等待用）"),
+    # departments' desks: the applications and objections each decides (own code only)
+    _dept("GET", "/api/v1/departments/{code}/repairs", "本部门待决定的信用修复申请"),
+    _dept("POST", "/api/v1/departments/{code}/repairs/{number}/decision", "决定信用修复申请"),
+    _dept("GET", "/api/v1/departments/{code}/abnormal-removals", "本部门待决定的移出经营异常名录申请"),
+    _dept(
+        "POST", "/api/v1/departments/{code}/abnormal-removals/{number}/decision", "决定移出经营异常名录申请"
+    ),
+    _dept("GET", "/api/v1/departments/{code}/objections", "本部门待答复的异议"),
+    _dept("POST", "/api/v1/departments/{code}/objections/{number}/decision", "答复异议"),
     # enterprises: login (open) and what needs the account
     _row("POST", "/api/v1/enterprise/token", ANYONE, "企业登录，换取令牌（失败按账户和地址递增延迟）"),
     _row("POST", "/api/v1/enterprise/activate", ANYONE, "以激活码设置企业账户密码"),
     _row("DELETE", "/api/v1/enterprise/token", ENTERPRISE, "企业注销所持令牌"),
+    _own("GET", "/api/v1/enterprise/me", "本企业信息与待办事项（年报、即时信息、修复、异议）"),
+    _own("GET", "/api/v1/enterprise/users", "本企业经办用户（联络员）"),
+    _own("POST", "/api/v1/enterprise/users", "邀请经办用户或代账机构（联络员）"),
+    _own("DELETE", "/api/v1/enterprise/users/{user}", "停用经办用户（联络员）"),
+    _own("GET PUT", "/api/v1/enterprise/annual-reports/{year}", "年度报告草稿（保存）、已报送版本与历史"),
+    _own("POST", "/api/v1/enterprise/annual-reports/{year}/submit", "报送年度报告（或更正）"),
+    _own("GET", "/api/v1/enterprise/filings/{publication_id}", "本企业报送事项的处理状态"),
+    _own("GET", "/api/v1/enterprise/filings/{publication_id}/receipt.pdf", "报送回执 PDF（含验证码）"),
+    _own("POST", "/api/v1/enterprise/evidence", "上传证明材料（PDF、图片，5 MB 以内）"),
+    _own("POST", "/api/v1/enterprise/abnormal-removals", "申请移出经营异常名录"),
+    _own("POST", "/api/v1/enterprise/repairs", "申请信用修复"),
+    _own("POST", "/api/v1/enterprise/objections", "提出异议"),
+    _own("GET", "/api/v1/enterprise/cases", "本企业的申请与异议"),
+    _own("POST", "/api/v1/enterprise/disclosures", "公示即时信息"),
     # the website
     _row("GET", "/", ANYONE, "首页", limit="pages"),
     _row("GET", "/search", ANYONE, "查询结果页", limit="pages"),
@@ -144,7 +192,13 @@ MATRIX: tuple[Access, ...] = (
     _row("GET POST", "/verify", ANYONE, "报告验证页（上传或验证码）", limit="pages"),
     _row("GET POST", "/enterprise/login", ANYONE, "企业登录页", limit="pages"),
     _row("POST", "/enterprise/logout", ANYONE, "企业退出登录（清除会话）", limit="pages"),
-    _row("GET", "/enterprise/", ENTERPRISE, "企业首页（需登录）", limit="pages"),
+    _row("GET POST", "/enterprise/activate", ANYONE, "企业账户激活页（以激活码设置密码）", limit="pages"),
+    _own("GET", "/enterprise/", "企业首页：年报、名录、申请与异议、报送记录（需登录）", limit="pages"),
+    _own("GET POST", "/enterprise/annual-reports/{year}", "年度报告填写页（保存草稿）", limit="pages"),
+    _own("GET", "/enterprise/annual-reports/{year}/confirm", "年度报告报送确认页", limit="pages"),
+    _own("POST", "/enterprise/annual-reports/{year}/submit", "报送年度报告（页面）", limit="pages"),
+    _own("GET", "/enterprise/filings/{publication_id}/receipt.pdf", "报送回执 PDF（页面）", limit="pages"),
+    _own("POST", "/enterprise/abnormal-removals", "申请移出经营异常名录（页面）", limit="pages"),
     # documentation and files
     _row("GET HEAD", "/open-data/{day}/{name}", ANYONE, "开放数据文件（原样提供，支持 Range 断点续传）"),
     _row("GET", "/openapi.json", ANYONE, "OpenAPI 文档", limit="pages"),
@@ -197,7 +251,8 @@ _COLUMNS = tuple(Caller)
 
 
 def matrix_markdown() -> str:
-    """The matrix as a Markdown table: ✓ may call, `read` (an agency key with that scope)."""
+    """The matrix as a Markdown table: ✓ may call, `read` (an agency key with that scope),
+    本企业 (an enterprise, on its own record only)."""
     head = "| 方法 | 路径 | 用途 | " + " | ".join(LABELS[c] for c in _COLUMNS) + " | 限流桶（匿名） |"
     rule = "|" + "---|" * (len(_COLUMNS) + 4)
     lines = [head, rule]
@@ -206,7 +261,9 @@ def matrix_markdown() -> str:
         cells = []
         for caller in _COLUMNS:
             allowed = caller in row.allow
-            cells.append(("`" + row.scope + "`" if row.scope else "✓") if allowed else "")
+            own = {Caller.ENTERPRISE: "本企业", Caller.DEPARTMENT: "本部门"}
+            mark = own.get(caller, "✓") if row.own_only else "✓"
+            cells.append(("`" + row.scope + "`" if row.scope else mark) if allowed else "")
         methods = "*" if row in GROUPS else " ".join(sorted(row.methods))
         what = row.what + ("（其下未列出的路径）" if row in GROUPS else "")
         lines.append(f"| {methods} | {path} | {what} | " + " | ".join(cells) + f" | {row.limit or '—'} |")

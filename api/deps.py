@@ -19,6 +19,8 @@ from adapters.search_index.base import SearchIndex
 from adapters.status_view import StatusView
 from api.csrf import check_csrf
 from api.errors import ApiError, Refusal
+from casework.applications import ApplicationDesk, DecisionDesk
+from casework.desk import EnterpriseDesk
 from domain.access import Principal, Role
 from domain.clock import Clock
 from domain.departments import DepartmentRegistry
@@ -180,6 +182,17 @@ def authenticated_department(principal: PrincipalDep, _bearer: _BearerDoc, _api_
     return _subject_of(principal, Role.DEPARTMENT)
 
 
+async def own_department(
+    request: Request, principal: PrincipalDep, _bearer: _BearerDoc, _api_key: _ApiKeyDoc
+) -> Principal:
+    """A department acts on its own desk only: `{code}` in the path must be its key's
+    department, else 403 (the matrix's own-only rule for department rows)."""
+    code = _subject_of(principal, Role.DEPARTMENT)
+    if request.path_params.get("code") not in (None, code):
+        raise Refusal("forbidden", f"只能办理本部门（{code}）的事项")
+    return principal
+
+
 def authenticated_department_key(
     principal: PrincipalDep, _bearer: _BearerDoc, _api_key: _ApiKeyDoc
 ) -> Principal:
@@ -188,9 +201,51 @@ def authenticated_department_key(
     return principal
 
 
-def authenticated_enterprise(principal: PrincipalDep, _bearer: _BearerDoc) -> str:
-    """The USCC of the enterprise whose token (or session) the request carries."""
-    return _subject_of(principal, Role.ENTERPRISE)
+def _normalised_uscc(value: object) -> str:
+    return "".join(ch for ch in str(value) if ch not in " -\t").upper()
+
+
+async def _own_uscc_only(request: Request, uscc: str) -> None:
+    """The matrix's own-USCC rule (`Access.own_only`): a USCC named in the path (`{uscc}`) or at
+    the top of a JSON body (`"uscc"`) must be the caller's own, else 403 `forbidden`."""
+    row = getattr(request.state, "access", None)
+    if row is None or not getattr(row, "own_only", False):
+        return
+    named = [request.path_params.get("uscc")]
+    if request.method in ("POST", "PUT", "PATCH") and "json" in request.headers.get("content-type", ""):
+        try:
+            body = await request.json()
+        except ValueError:  # not JSON: the route's own validation answers
+            body = None
+        if isinstance(body, dict):
+            named.append(body.get("uscc"))
+    for value in named:
+        if value not in (None, "") and _normalised_uscc(value) != uscc:
+            raise Refusal("forbidden", f"只能办理本企业（统一社会信用代码 {uscc}）的事项")
+
+
+async def authenticated_enterprise(request: Request, principal: PrincipalDep, _bearer: _BearerDoc) -> str:
+    """The USCC of the enterprise whose token (or session) the request carries; any other USCC
+    in the path or body is refused (403)."""
+    uscc = _subject_of(principal, Role.ENTERPRISE)
+    await _own_uscc_only(request, uscc)
+    return uscc
+
+
+async def authenticated_enterprise_principal(
+    request: Request, principal: PrincipalDep, _bearer: _BearerDoc
+) -> Principal:
+    """Who acts for the enterprise: its liaison, or an invited user (`principal.user`)."""
+    await authenticated_enterprise(request, principal, _bearer)
+    return principal
+
+
+async def enterprise_liaison(request: Request, principal: PrincipalDep, _bearer: _BearerDoc) -> Principal:
+    """Only the account's own login (the liaison) manages the enterprise's users."""
+    await authenticated_enterprise(request, principal, _bearer)
+    if not principal.is_liaison:
+        raise Refusal("forbidden", "只有本企业联络员（账户本身）可以管理经办用户")
+    return principal
 
 
 def authenticated_agency(principal: PrincipalDep, _bearer: _BearerDoc) -> Principal:
@@ -203,8 +258,20 @@ def authenticated_agency(principal: PrincipalDep, _bearer: _BearerDoc) -> Princi
 DepartmentDep = Annotated[str, Depends(authenticated_department)]
 #: The USCC of the logged-in enterprise.
 EnterpriseDep = Annotated[str, Depends(authenticated_enterprise)]
+#: Who acts for the logged-in enterprise (`principal.id` is what its filings are signed for).
+EnterprisePrincipalDep = Annotated[Principal, Depends(authenticated_enterprise_principal)]
+#: The enterprise's own login (not an invited user).
+LiaisonDep = Annotated[Principal, Depends(enterprise_liaison)]
 #: The calling agency key (scopes checked by the matrix row).
 AgencyDep = Annotated[Principal, Depends(authenticated_agency)]
+
+
+def _desk(container: _ContainerDep) -> EnterpriseDesk:
+    return container.desk
+
+
+#: The enterprises' use cases (casework/desk.py).
+DeskDep = Annotated[EnterpriseDesk, Depends(_desk)]
 
 
 def _credentials(container: _ContainerDep) -> CredentialStore:
@@ -221,3 +288,18 @@ CredentialsDep = Annotated[CredentialStore, Depends(_credentials)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 #: The calling department's key itself (its id names who acted, in what the gateway signs).
 DepartmentKeyDep = Annotated[Principal, Depends(authenticated_department_key)]
+#: The calling department's key, on a route of its own desk (`{code}`: its own only).
+OwnDepartmentDep = Annotated[Principal, Depends(own_department)]
+
+
+def _applications(container: _ContainerDep) -> ApplicationDesk:
+    return container.applications
+
+
+def _decisions(container: _ContainerDep) -> DecisionDesk:
+    return container.decisions
+
+
+#: Enterprises' applications and objections; departments' decisions (casework/applications.py).
+ApplicationsDep = Annotated[ApplicationDesk, Depends(_applications)]
+DecisionsDep = Annotated[DecisionDesk, Depends(_decisions)]

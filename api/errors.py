@@ -16,13 +16,22 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.search_index.base import SearchUnavailable
-from domain.errors import DomainError, EntityNotFound, InvalidRegistrationNumber, InvalidUSCC
+from domain.errors import (
+    DomainError,
+    EntityNotFound,
+    InvalidFiling,
+    InvalidRegistrationNumber,
+    InvalidUSCC,
+    NotFound,
+)
 from domain.validation import chinese_message, describe_errors
 
 log = logging.getLogger(__name__)
 
 STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
     (EntityNotFound, 404),
+    (NotFound, 404),
+    (InvalidFiling, 422),
     (InvalidUSCC, 422),
     (InvalidRegistrationNumber, 422),
     (DomainError, 409),
@@ -148,7 +157,7 @@ def install(app: FastAPI) -> None:
             status,
             err.code,
             err.message,
-            **{k: v for k, v in err.detail.items() if isinstance(v, (str, int))},
+            **{k: v for k, v in err.detail.items() if isinstance(v, (str, int, list))},
         )
 
     @app.exception_handler(ApiError)

@@ -41,6 +41,10 @@ class BodyLimit:
 BODY_LIMITS: tuple[BodyLimit, ...] = (
     BodyLimit("POST", "/api/v1/publications", 512 * KIB, "one envelope; Kafka's own message limit is 1 MiB"),
     BodyLimit("POST", "/verify", 10 * MIB, "an uploaded PDF extract (a few hundred KB at most)"),
+    BodyLimit(
+        "POST", "/api/v1/enterprise/evidence", 6 * MIB, "one evidence file of at most 5 MB, as multipart"
+    ),
+    BodyLimit("POST", "/enterprise/evidence", 6 * MIB, "the same upload from the enterprise pages"),
 )
 #: Every other request, forms included (the enterprise forms' fields are short text).
 DEFAULT_BODY_BYTES = 64 * KIB

@@ -1,5 +1,6 @@
 """One supervisor for the threads that follow the logs: the ingestion worker, the projections,
-the publication status, the change feed, the daily publicity job and the daily open-data release.
+the publication status, the casework view, the change feed, the daily publicity job, the daily
+deadline jobs (annual reports, removals, escalation) and the daily open-data release.
 
 `gongshi serve` (the app's lifespan with `run_background=True`) and `gongshi run ingest |
 projections` both start theirs here: `runners_for(container, role)` says which runners a role
@@ -49,7 +50,7 @@ def runners_for(container: Container, role: Role) -> list[Runner]:
         return [container.worker]
     if role is Role.projections:
         return list(container.followers)
-    daily: list[Runner] = [container.publicity]
+    daily: list[Runner] = [container.publicity, container.deadline_jobs]
     if container.settings.open_data_daily:
         daily.append(container.open_data)
     return [container.worker, *container.followers, *daily]

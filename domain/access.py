@@ -22,8 +22,11 @@ from enum import StrEnum
 __all__ = [
     "AGENCY_SCOPES",
     "KEY_PREFIXES",
+    "USER_KINDS",
     "Principal",
     "Role",
+    "check_user_name",
+    "login_account",
     "parse_scopes",
     "role_of_key",
 ]
@@ -78,7 +81,9 @@ class Principal:
 
     `subject` is the department code, the agency's office code, the admin's name, the public key's
     name or the enterprise's USCC; None for the anonymous public. `rate_limit` is a key's own
-    limit in the `limits` notation (`600/minute`), when it has one.
+    limit in the `limits` notation (`600/minute`), when it has one. `user` is, for an enterprise,
+    the invited user (staff or accounting agent) acting for it; None for the account's own
+    liaison login.
     """
 
     role: Role
@@ -86,20 +91,50 @@ class Principal:
     key_id: str | None = None
     scopes: tuple[str, ...] = field(default=())
     rate_limit: str | None = None
+    user: str | None = None
 
     @property
     def id(self) -> str:
-        """How logs and stored events name the principal: `department:TJ-AMR/key:ab12cd34`."""
+        """How logs and stored events name the principal: `department:TJ-AMR/key:ab12cd34`,
+        `enterprise:9112…` (the liaison), `enterprise:9112…/user:wang` (an invited user)."""
         if self.subject is None:
             return self.role.value
         text = f"{self.role.value}:{self.subject}"
-        return f"{text}/key:{self.key_id}" if self.key_id and self.role != Role.ENTERPRISE else text
+        if self.role == Role.ENTERPRISE:
+            return f"{text}/user:{self.user}" if self.user else text
+        return f"{text}/key:{self.key_id}" if self.key_id else text
+
+    @property
+    def is_liaison(self) -> bool:
+        """The enterprise account's own login (not an invited user)."""
+        return self.role == Role.ENTERPRISE and self.user is None
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
 
 
 ANONYMOUS = Principal(Role.PUBLIC)
+
+
+# --- enterprise users ---------------------------------------------------------------------------
+
+#: What an invited user is to the enterprise (the liaison invites them; `gongshi enterprises
+#: invite` invites the liaison): its own staff, or an accounting agent (代账机构) acting for it.
+USER_KINDS: dict[str, str] = {"staff": "本企业经办人", "agent": "代理记账机构"}
+_USER_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
+
+
+def check_user_name(name: str) -> str:
+    """A user's login name as typed → as stored (lower case); ValueError with a Chinese message."""
+    value = name.strip().lower()
+    if not _USER_NAME.match(value):
+        raise ValueError("用户名应为 2–32 位小写字母、数字、点、下划线或连字符，以字母或数字开头")
+    return value
+
+
+def login_account(uscc: str, user: str | None) -> str:
+    """The name failed logins are counted under: the USCC, or `USCC/user` for an invited user."""
+    return f"{uscc}/{user}" if user else uscc
 
 
 # --- failed logins ------------------------------------------------------------------------------

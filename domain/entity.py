@@ -21,7 +21,13 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from domain.annual_report import can_submit, first_report_year, report_window
+from domain.annual_report import (
+    can_submit,
+    correction_window_closed,
+    first_report_year,
+    report_problems,
+    report_window,
+)
 from domain.errors import InvariantViolated
 from domain.publicity import (
     LISTING_REPAIR,
@@ -31,10 +37,13 @@ from domain.publicity import (
     default_publicised_on,
     publicity_period,
 )
+from domain.workdays import WorkingDays, working_days
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://gongshi.example/market-entity")
 
 STATUS_ACTIVE = "存续"
+#: 企业信息公示暂行条例 Art. 10: an instant disclosure within 20 working days of the fact.
+DISCLOSURE_WORKING_DAYS = 20
 STATUS_DEREGISTERED = "注销"
 STATUS_REVOKED = "吊销"
 
@@ -45,8 +54,8 @@ EVENT_FIELDS = ("department", "publication_id", "occurred_on", "basis", "timesta
 PROVENANCE_FIELDS = ("signing_key_id", "principal")
 #: The keys of a command's `meta` that only inform the command (the registry passes them):
 #: `applied_on` — the system date the platform applies the publication on; `publicity` — the
-#: `PublicityPolicy` the rules are read under.
-CONTEXT_FIELDS = ("applied_on", "publicity")
+#: `PublicityPolicy` the rules are read under; `calendar` — the working days (`WorkingDays`).
+CONTEXT_FIELDS = ("applied_on", "publicity", "calendar")
 
 
 def entity_id(uscc: str) -> UUID:
@@ -74,6 +83,24 @@ def _provenance(source: Any) -> dict[str, Any]:
     return {k: getattr(source, k) for k in PROVENANCE_FIELDS if getattr(source, k, None) is not None}
 
 
+def _upcast_report_form(report: dict[str, Any]) -> None:
+    """Annual reports stored before form 2 are form 1 (phone and e-mail public only when chosen)."""
+    report.setdefault("form", 1)
+
+
+def _decide_application(entity: MarketEntity, event: MarketEntity.Published, status: str) -> None:
+    """The decision an event records on the application it names (`application_no`), if any."""
+    number = event.data.get("application_no")
+    application = entity.applications.get(number) if number else None
+    if application is not None:
+        application["status"] = status
+        application["decision"] = {
+            **event.meta(),
+            "on": event.occurred_on.isoformat(),
+            "reason": event.data.get("reason"),
+        }
+
+
 def _upcast_penalty_data(data: dict[str, Any], occurred_on: Any) -> None:
     data.setdefault("domain", "other")
     data.setdefault("procedure", "ordinary")
@@ -86,14 +113,23 @@ class MarketEntity(Aggregate):
 
     `class_version` 2: penalty records carry `domain`, `procedure` and `publicised_on`
     (`upcast_v1_v2` fills them in snapshots taken before).
+    `class_version` 3: annual reports carry their `form` (`upcast_v2_v3`: 1 for those before);
+    the enterprise's applications (credit repair, removal from the abnormal list) are kept in
+    `applications` (`upcast_v2_v3`: none before).
     """
 
-    class_version = 2
+    class_version = 3
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         for penalty in state.get("penalties", {}).values():
             _upcast_penalty_data(penalty, penalty.get("occurred_on", penalty["decided_on"]))
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        for report in state.get("annual_reports", {}).values():
+            _upcast_report_form(report)
+        state.setdefault("applications", {})
 
     class Published(Aggregate.Event):
         """v2: `signing_key_id` and `principal` (provenance); `upcast_v1_v2` sets both to None in
@@ -182,6 +218,7 @@ class MarketEntity(Aggregate):
         self.other: list[dict[str, Any]] = []
         self.repairs: list[dict[str, Any]] = []
         self.objections: dict[str, dict[str, Any]] = {}
+        self.applications: dict[str, dict[str, Any]] = {}
         self.status_history: list[dict[str, Any]] = [
             {"status": STATUS_ACTIVE, "on": occurred_on.isoformat(), "publication_id": publication_id}
         ]
@@ -260,6 +297,17 @@ class MarketEntity(Aggregate):
             raise InvariantViolated(f"{year} 年度报告尚未报送，不能更正", code="unknown_annual_report")
         if not correcting and str(year) in self.annual_reports:
             raise InvariantViolated(f"{year} 年度报告已报送，请提交更正", code="duplicate_annual_report")
+        if correcting and correction_window_closed(year, on):
+            raise InvariantViolated(
+                f"{year} 年度报告的更正应于 {report_window(year)[1]} 前完成，已过更正期限",
+                code="report_window_closed",
+            )
+
+    @staticmethod
+    def check_report_consistent(data: dict[str, Any], on: date) -> None:
+        problems = report_problems(data, on)
+        if problems:
+            raise InvariantViolated("；".join(p.message for p in problems), code="annual_report_inconsistent")
 
     # --- commands -----------------------------------------------------------------------------
 
@@ -340,6 +388,8 @@ class MarketEntity(Aggregate):
 
     def remove_abnormal(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
         self.check_listing_active(self.abnormal_listings, data["decision_no"], "经营异常名录")
+        if data.get("application_no"):
+            self.check_application_pending(data["application_no"], meta)
         self.record(self.AbnormalRemoved, meta, data)
 
     def list_serious(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
@@ -354,9 +404,9 @@ class MarketEntity(Aggregate):
     def publish_inspection(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
         self.record(self.InspectionPublished, meta, data)
 
-    def repair_credit(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
-        target, decision_no = data["target"], data["decision_no"]
-        on: date = meta["occurred_on"]
+    def check_repairable(self, target: str, decision_no: str, on: date, meta: dict[str, Any]) -> None:
+        """A record whose publicity may end early (penalty) or that may leave its list early
+        (serious) on `on`; an abnormal listing may be removed whenever it is active."""
         if target == "penalty":
             self.check_penalty_exists(decision_no)
             penalty = self.penalties[decision_no]
@@ -388,32 +438,130 @@ class MarketEntity(Aggregate):
                     f"（{LISTING_REPAIR.name}）",
                     code="repair_too_early",
                 )
+
+    def check_application_pending(self, application_no: str, meta: dict[str, Any]) -> dict[str, Any]:
+        """A pending application decided by the department that publishes this decision."""
+        application = self.applications.get(application_no)
+        if application is None:
+            raise InvariantViolated(f"未找到编号为 {application_no} 的申请", code="unknown_application")
+        if application["status"] != "pending":
+            raise InvariantViolated(f"申请 {application_no} 已处理", code="application_decided")
+        if meta.get("department") != application["department"]:
+            raise InvariantViolated(
+                f"申请 {application_no} 由“{application['department']}”决定", code="not_deciding_department"
+            )
+        return application
+
+    def repair_credit(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
+        target, decision_no = data["target"], data["decision_no"]
+        self.check_repairable(target, decision_no, meta["occurred_on"], meta)
+        if data.get("application_no"):
+            self.check_application_pending(data["application_no"], meta)
         self.record(self.CreditRepaired, meta, data)
+
+    def warn_abnormal(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
+        self.check_listing_active(self.abnormal_listings, data["decision_no"], "经营异常名录")
+        if self.abnormal_listings[data["decision_no"]].get("warning"):
+            raise InvariantViolated(
+                f"列入决定 {data['decision_no']} 已发布届满三年提醒公告", code="already_warned"
+            )
+        self.record(self.AbnormalWarned, meta, data)
+
+    def file_application(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
+        number, target, decision_no = data["application_no"], data["target"], data["decision_no"]
+        if number in self.applications:
+            raise InvariantViolated(f"申请编号 {number} 已存在", code="duplicate_application")
+        if (data["type"] == "abnormal_removal") != (target == "abnormal"):
+            raise InvariantViolated(
+                "移出经营异常名录请提交移出申请；行政处罚和严重违法失信名单请申请信用修复",
+                code="wrong_application_type",
+            )
+        self.check_repairable(target, decision_no, meta["occurred_on"], meta)
+        for other in self.applications.values():
+            if (other["target"], other["decision_no"], other["status"]) == (target, decision_no, "pending"):
+                raise InvariantViolated(
+                    f"{decision_no} 已有待处理的申请（{other['application_no']}）",
+                    code="duplicate_application",
+                )
+        self.record(self.ApplicationFiled, meta, data)
+
+    def reject_application(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
+        self.check_application_pending(data["application_no"], meta)
+        self.record(self.ApplicationRejected, meta, data)
 
     def submit_annual_report(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
         if self.status == STATUS_DEREGISTERED:
             raise InvariantViolated(
                 "市场主体已注销，无需报送年度报告", code="entity_not_active", status=self.status
             )
-        self.check_report_year(int(data["year"]), meta["occurred_on"], correcting=False)
-        self.record(self.AnnualReportSubmitted, meta, data)
+        on: date = meta["occurred_on"]
+        self.check_report_year(int(data["year"]), on, correcting=False)
+        self.check_report_consistent(data, on)
+        late = on > report_window(int(data["year"]))[1]
+        self.record(self.AnnualReportSubmitted, meta, {**data, "late": late})
 
     def correct_annual_report(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
-        self.check_report_year(int(data["year"]), meta["occurred_on"], correcting=True)
+        on: date = meta["occurred_on"]
+        self.check_report_year(int(data["year"]), on, correcting=True)
+        self.check_report_consistent(data, on)
         self.record(self.AnnualReportCorrected, meta, data)
 
     def publish_disclosure(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
+        """Art. 10: within 20 working days of the fact; a later one is recorded late (the due
+        date with it, and its warning when the holidays of its year are not known)."""
+        if data.get("fact_on"):
+            calendar = meta.get("calendar")
+            if not isinstance(calendar, WorkingDays):
+                calendar = working_days()
+            fact_on = date.fromisoformat(str(data["fact_on"]))
+            due = calendar.deadline(fact_on, DISCLOSURE_WORKING_DAYS)
+            on: date = meta["occurred_on"]
+            data = {**data, "due_on": due.on.isoformat(), "late": on > due.on}
+            if due.warning:
+                data["due_warning"] = due.warning
         self.record(self.DisclosurePublished, meta, data)
 
     def file_objection(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
         if data["objection_no"] in self.objections:
             raise InvariantViolated("异议编号已存在", code="duplicate_objection")
+        target, number = data.get("target"), data.get("record_no")
+        if target is not None and number is not None:
+            if self.record_of(target, number) is None:
+                raise InvariantViolated(f"未找到编号为 {number} 的记录", code="unknown_record")
+            for other in self.objections.values():
+                open_same = other.get("resolution") is None and other.get("record_no") == number
+                if open_same and other.get("target") == target:
+                    raise InvariantViolated(f"记录 {number} 已有处理中的异议", code="duplicate_objection")
         self.record(self.ObjectionFiled, meta, data)
 
     def resolve_objection(self, meta: dict[str, Any], data: dict[str, Any]) -> None:
-        if data["objection_no"] not in self.objections:
+        objection = self.objections.get(data["objection_no"])
+        if objection is None:
             raise InvariantViolated("未找到该异议", code="unknown_objection")
+        if objection.get("resolution") is not None:
+            raise InvariantViolated("该异议已答复", code="objection_resolved")
+        if objection.get("department") and meta.get("department") != objection["department"]:
+            raise InvariantViolated(
+                f"该异议由“{objection['department']}”答复", code="not_deciding_department"
+            )
         self.record(self.ObjectionResolved, meta, data)
+
+    def record_of(self, target: str, number: str) -> dict[str, Any] | None:
+        """The record an objection or application names: by decision, licence, filing or
+        inspection number."""
+        if target == "penalty":
+            return self.penalties.get(number)
+        if target == "abnormal":
+            return self.abnormal_listings.get(number)
+        if target == "serious":
+            return self.serious_listings.get(number)
+        if target == "licence":
+            return self.licences.get(number)
+        items = {"filing": (self.filings, "filing_no"), "inspection": (self.inspections, "inspection_no")}
+        if target in items:
+            found, key = items[target]
+            return next((x for x in found if x.get(key) == number), None)
+        return {"record_no": number}  # other: the department knows what it published
 
     # --- events -------------------------------------------------------------------------------
 
@@ -543,6 +691,30 @@ class MarketEntity(Aggregate):
                 "on": self.occurred_on.isoformat(),
                 "reason": self.data["reason"],
             }
+            _decide_application(entity, self, "approved")
+
+    class AbnormalWarned(Published):
+        def evolve(self, entity: MarketEntity) -> None:
+            entity.abnormal_listings[self.data["decision_no"]]["warning"] = {
+                **self.meta(),
+                "on": self.occurred_on.isoformat(),
+                "escalation_on": str(self.data["escalation_on"]),
+                "content": self.data["content"],
+            }
+
+    class ApplicationFiled(Published):
+        def evolve(self, entity: MarketEntity) -> None:
+            entity.applications[self.data["application_no"]] = {
+                **self.meta(),
+                **self.data,
+                "filed_on": self.occurred_on.isoformat(),
+                "status": "pending",
+                "decision": None,
+            }
+
+    class ApplicationRejected(Published):
+        def evolve(self, entity: MarketEntity) -> None:
+            _decide_application(entity, self, "rejected")
 
     class SeriousListed(Published):
         def evolve(self, entity: MarketEntity) -> None:
@@ -576,8 +748,20 @@ class MarketEntity(Aggregate):
                 entity.abnormal_listings[decision_no]["removed"] = {**repair, "by_repair": True}
             else:
                 entity.serious_listings[decision_no]["removed"] = {**repair, "by_repair": True}
+            _decide_application(entity, self, "approved")
 
     class AnnualReportSubmitted(Published):
+        """v3: `data` carries the report's `form` (`upcast_v2_v3`: 1 for reports stored before
+        form 2, whose phone and e-mail were public only when chosen)."""
+
+        class_version = 3
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            data = dict(state["data"])
+            _upcast_report_form(data)
+            state["data"] = data
+
         def evolve(self, entity: MarketEntity) -> None:
             entity.annual_reports[str(self.data["year"])] = {
                 **self.meta(),
@@ -587,15 +771,33 @@ class MarketEntity(Aggregate):
             }
 
     class AnnualReportCorrected(Published):
+        """v3: like `AnnualReportSubmitted` (`form`); and each correction keeps, in the state, the
+        version it replaced (`replaced`: Art. 12, both are shown). Corrections stored before v3
+        did not (`upcast_v2_v3` marks them `replaced_kept: False`), so an entity rebuilt from old
+        events and one loaded from an old snapshot still look the same."""
+
+        class_version = 3
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            data = dict(state["data"])
+            _upcast_report_form(data)
+            data["replaced_kept"] = False
+            state["data"] = data
+
         def evolve(self, entity: MarketEntity) -> None:
             year = str(self.data["year"])
             old = entity.annual_reports[year]
-            corrections = [*old["corrections"], {**self.meta(), "reason": self.data.get("reason")}]
+            correction = {**self.meta(), "reason": self.data.get("reason")}
+            if self.data.get("replaced_kept", True):
+                correction["replaced"] = {k: v for k, v in old.items() if k != "corrections"}
+            corrections = [*old["corrections"], correction]
             # the corrected report replaces the old one whole: a figure it leaves out is withdrawn
             entity.annual_reports[year] = {
                 **self.meta(),
-                **{k: v for k, v in self.data.items() if k != "reason"},
+                **{k: v for k, v in self.data.items() if k not in ("reason", "replaced_kept")},
                 "submitted_on": old["submitted_on"],
+                "late": old.get("late", False),
                 "corrections": corrections,
             }
 

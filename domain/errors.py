@@ -41,3 +41,16 @@ class InvariantViolated(DomainError):
     """A command that would break one of the aggregate's invariants."""
 
     code = "invariant_violated"
+
+
+class NotFound(DomainError):
+    """What a use case was asked for does not exist (a draft, an application, a filing)."""
+
+    code = "not_found"
+
+
+class InvalidFiling(DomainError):
+    """A filing that fails its checks: `detail["errors"]` lists each failed field as
+    `{loc, type, message}` (Chinese), like the 422 of a malformed request."""
+
+    code = "invalid_filing"

@@ -24,10 +24,10 @@ from pydantic import ValidationError
 
 from domain import publications as pub
 from domain.clock import Clock
-from domain.departments import DepartmentRegistry
+from domain.departments import DepartmentRegistry, DepartmentType
 from domain.errors import InvalidUSCC
 from domain.kinds import Kind, KindTable
-from domain.signatures import Provenance, Signed, Unsigned
+from domain.signatures import PLATFORM, Provenance, Signed, Unsigned
 from domain.uscc import USCC
 
 Status = Literal["applied", "duplicate", "parked", "rejected"]
@@ -81,6 +81,22 @@ class Publication:
 
 def bad_signature_message(reason: str) -> str:
     return f"签名验证失败：{reason}"
+
+
+def enterprise_signature_problem(signature: Signed, uscc: str) -> str | None:
+    """Why a signed envelope may not be an enterprise's own filing (None: it may).
+
+    An enterprise files through its account: the platform signs the envelope for the
+    authenticated USCC (`enterprise:<USCC>`, or `enterprise:<USCC>/user:…` for an invited user).
+    No department key signs for the enterprise channel, and one enterprise never files for
+    another. The platform's own jobs (`job:…`: a bulk load of historical filings) may."""
+    if signature.owner != PLATFORM:
+        return f"签名密钥“{signature.key_id}”属于“{signature.owner}”：企业自主公示只能由企业经本平台账户提交"
+    principal = signature.principal or ""
+    own = f"enterprise:{uscc}"
+    if principal == own or principal.startswith(own + "/") or principal.startswith("job:"):
+        return None
+    return f"企业自主公示的经办主体“{principal or PLATFORM}”不是该企业（{uscc}）本身"
 
 
 def unsupported_kind_message(kind: Kind) -> str:
@@ -151,6 +167,10 @@ class Intake:
             return rejected(pub.REASON_UNKNOWN_DEPARTMENT, f"未登记的部门“{envelope.department}”")
         if not department.may_publish(envelope.kind):
             return rejected(pub.REASON_OUTSIDE_MANDATE, f"{department.name}无权公示“{envelope.kind}”类信息")
+        if department.type == DepartmentType.ENTERPRISE and isinstance(signature, Signed):
+            problem = enterprise_signature_problem(signature, uscc)
+            if problem is not None:
+                return rejected(pub.REASON_BAD_SIGNATURE, bad_signature_message(problem))
         try:
             payload = kind.payload.model_validate(envelope.payload)
         except ValidationError as err:

@@ -262,10 +262,19 @@ class OtherRecorded(Payload):
 # --- lists, inspections, repair ----------------------------------------------------------------
 
 
+#: Why an entity is on the abnormal operations list (企业信息公示暂行条例 Art. 17; 暂行办法 Art. 4).
+AbnormalCause = Literal["annual_report", "disclosure", "false_information", "unreachable", "other"]
+
+
 class AbnormalListed(Payload):
     decision_no: ShortText
     reason: Text
     basis: Text | None = None
+    cause: AbnormalCause | None = Field(None, description="why: annual_report for a report not filed…")
+    year: Annotated[int, Field(ge=2000, le=2100)] | None = Field(
+        None, description="the annual report not filed (cause annual_report)"
+    )
+    authority: ShortText | None = Field(None, description="the registration authority that decided")
 
 
 class AbnormalRemoved(Payload):
@@ -273,6 +282,17 @@ class AbnormalRemoved(Payload):
         str, Field(min_length=1, max_length=200, description="the listing's decision number")
     ]
     reason: Text
+    application_no: ShortText | None = Field(None, description="the enterprise's application it grants")
+
+
+class AbnormalWarned(Payload):
+    """The public warning notice (届满三年提醒公告) before three years on the abnormal list."""
+
+    decision_no: Annotated[
+        str, Field(min_length=1, max_length=200, description="the listing's decision number")
+    ]
+    escalation_on: date = Field(description="the day the entity may be put on the serious list")
+    content: Text
 
 
 class SeriousListed(Payload):
@@ -293,43 +313,200 @@ class InspectionPublished(Payload):
     result: Text
 
 
+RepairTarget = Literal["penalty", "abnormal", "serious"]
+
+
 class RepairApproved(Payload):
-    target: Literal["penalty", "abnormal", "serious"]
+    target: RepairTarget
     decision_no: Annotated[
         str, Field(min_length=1, max_length=200, description="the repaired record's decision number")
     ]
+    reason: Text
+    application_no: ShortText | None = Field(None, description="the enterprise's application it grants")
+
+
+class EvidenceFile(Payload):
+    """A file given with an application (kept privately by the platform, named here by hash)."""
+
+    name: ShortText
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    size: Annotated[int, Field(ge=1)]
+    content_type: Literal["application/pdf", "image/png", "image/jpeg"]
+
+
+class ApplicationFiled(Payload):
+    """An enterprise applies for credit repair (信用修复: a penalty's publicity ended early, a
+    serious listing removed) or for removal from the abnormal list (移出经营异常名录)."""
+
+    application_no: ShortText
+    type: Literal["repair", "abnormal_removal"]
+    target: RepairTarget
+    decision_no: Annotated[
+        str, Field(min_length=1, max_length=200, description="the record's decision number")
+    ]
+    department: ShortText = Field(description="the department that decides")
+    reason: Text
+    commitment: Text | None = Field(None, description="守信承诺书")
+    evidence: Annotated[list[EvidenceFile], Field(max_length=10)] = []
+    due_on: date | None = Field(None, description="when the department's decision is due")
+    due_warning: Text | None = Field(None, description="set when the due date is an estimate")
+
+
+class ApplicationRejected(Payload):
+    application_no: ShortText
+    reason: Text
+
+
+#: What an objection may name: a record of one of these sections.
+ObjectionTarget = Literal["penalty", "abnormal", "serious", "licence", "filing", "inspection", "other"]
+
+
+class ObjectionFiled(Payload):
+    """An enterprise objects to a record (异议): the publishing department answers."""
+
+    objection_no: ShortText
+    target: ObjectionTarget
+    record_no: Annotated[str, Field(min_length=1, max_length=200, description="the record's number")]
+    department: ShortText = Field(description="the department that published the record and answers")
+    reason: Text
+    evidence: Annotated[list[EvidenceFile], Field(max_length=10)] = []
+    due_on: date | None = None
+    due_warning: Text | None = None
+
+
+class ObjectionResolved(Payload):
+    objection_no: ShortText
+    upheld: bool = Field(description="true: the record was wrong and is corrected by its department")
     reason: Text
 
 
 # --- enterprise self-publication ------------------------------------------------------------------
 
 
+Amount = Annotated[Decimal, Field(ge=0, max_digits=20, decimal_places=2)]
+SignedAmount = Annotated[Decimal, Field(max_digits=20, decimal_places=2)]
+#: 出资方式 (how capital is contributed): currency, goods, IP, land-use rights, equity, debt, other.
+ContributionMethod = Literal["货币", "实物", "知识产权", "土地使用权", "股权", "债权", "其他"]
+#: The Art. 9(7) fields the enterprise chooses to publish or not (企业信息公示暂行条例 Art. 9).
+OptionalReportField = Literal[
+    "employees",
+    "total_assets",
+    "total_liabilities",
+    "guarantees",
+    "owners_equity",
+    "revenue",
+    "main_business_revenue",
+    "profit",
+    "net_profit",
+    "tax_paid",
+]
+
+
+class Shareholder(Payload):
+    """A shareholder's (or founder's) subscribed and paid capital (Art. 9(4))."""
+
+    name: ShortText
+    subscribed_amount: Amount
+    subscribed_on: date | None = None
+    subscribed_method: ContributionMethod | None = None
+    paid_amount: Amount = Decimal("0")
+    paid_on: date | None = None
+    paid_method: ContributionMethod | None = None
+
+
+class Investment(Payload):
+    """An enterprise the reporting one set up or bought equity in (Art. 9(3))."""
+
+    name: ShortText
+    uscc: Annotated[str, Field(max_length=40)] | None = None
+    amount: Amount | None = None
+
+
+class OnlineStore(Payload):
+    """A website, or an online shop it trades through (Art. 9(6))."""
+
+    kind: Literal["website", "shop"] = "website"
+    name: ShortText
+    url: Annotated[str, Field(min_length=1, max_length=400)]
+
+
+class EquityTransfer(Payload):
+    """A change of a limited company's shareholding (Art. 9(5))."""
+
+    shareholder: ShortText
+    before_percent: Annotated[Decimal, Field(ge=0, le=100, max_digits=6, decimal_places=3)]
+    after_percent: Annotated[Decimal, Field(ge=0, le=100, max_digits=6, decimal_places=3)]
+    changed_on: date
+
+
 class AnnualReportSubmitted(Payload):
+    """An annual report (企业信息公示暂行条例 Art. 9): items 1–6 public, item 7 (`OptionalReportField`)
+    public only where named in `publicised`.
+
+    `form` 2 (this form): contact phone and e-mail are public like the address (Art. 9(1)); a
+    natural person's mobile number is masked in public view. Reports stored before it are form 1,
+    whose phone and e-mail were public only when chosen (`MarketEntity.AnnualReportSubmitted`
+    upcasts them)."""
+
     year: Annotated[int, Field(ge=2000, le=2100)]
+    form: Annotated[int, Field(ge=1, le=2, description="the report form's version")] = 2
     address: Text
+    postal_code: Annotated[str, Field(min_length=1, max_length=10)] | None = None
     phone: Annotated[str, Field(max_length=30)] | None = None
     email: Annotated[str, Field(max_length=200)] | None = None
     operating_status: ShortText
+    investments: Annotated[list[Investment], Field(max_length=200)] = []
+    websites: Annotated[list[ShortText], Field(max_length=50, description="form 1: URLs only")] = []
+    online_stores: Annotated[list[OnlineStore], Field(max_length=50)] = []
+    shareholders: Annotated[list[Shareholder], Field(max_length=500)] = []
+    equity_transfers: Annotated[list[EquityTransfer], Field(max_length=500)] = []
     employees: Annotated[int, Field(ge=0)] | None = None
-    total_assets: Annotated[Decimal, Field(ge=0)] | None = None
-    revenue: Annotated[Decimal, Field(ge=0)] | None = None
-    profit: Decimal | None = None
-    tax_paid: Annotated[Decimal, Field(ge=0)] | None = None
-    websites: list[ShortText] = []
+    total_assets: Amount | None = None
+    total_liabilities: Amount | None = None
+    guarantees: Amount | None = None
+    owners_equity: SignedAmount | None = None
+    revenue: Amount | None = None
+    main_business_revenue: Amount | None = None
+    profit: SignedAmount | None = None
+    net_profit: SignedAmount | None = None
+    tax_paid: Amount | None = None
     publicised: Annotated[
-        list[Literal["employees", "total_assets", "revenue", "profit", "tax_paid", "phone", "email"]],
-        Field(description="optional fields the enterprise chose to make public"),
+        list[OptionalReportField | Literal["phone", "email"]],
+        Field(description="the optional fields (Art. 9(7)) the enterprise chose to make public"),
     ] = []
+
+    @field_validator("postal_code")
+    @classmethod
+    def _postal_code(cls, value: str | None) -> str | None:
+        if value is not None and not (len(value) == 6 and value.isascii() and value.isdigit()):
+            raise ValueError("邮政编码应为 6 位数字")
+        return value
 
 
 class AnnualReportCorrected(AnnualReportSubmitted):
     reason: Text
 
 
+#: What an instant disclosure is about (企业信息公示暂行条例 Art. 10).
+DisclosureKind = Literal[
+    "capital",  # 股东认缴和实缴的出资额、出资时间、出资方式
+    "equity_transfer",  # 股权转让等股权变更
+    "licence",  # 行政许可取得、变更、延续
+    "ip_pledge",  # 知识产权出质登记
+    "penalty",  # 受到行政处罚
+    "other",  # 其他依法应当公示的信息
+]
+
+
 class DisclosurePublished(Payload):
+    """An instant disclosure: within 20 working days of the fact (Art. 10). `kind` and `fact_on`
+    are given by enterprises filing through their account; the platform marks a late one."""
+
     disclosure_no: ShortText
     category: ShortText
     content: Text
+    kind: DisclosureKind | None = None
+    fact_on: date | None = Field(None, description="the date the disclosed fact arose")
 
 
 class Envelope(BaseModel):
@@ -365,13 +542,20 @@ REASON_BAD_SIGNATURE = "bad_signature"
 
 # the dates of a payload that say when something was decided, done or reported; none may lie
 # after the system date (validity dates such as a licence's `valid_from` may)
-BUSINESS_DATE_FIELDS: tuple[str, ...] = ("decided_on", "publicised_on", "inspected_on", "established_on")
+BUSINESS_DATE_FIELDS: tuple[str, ...] = (
+    "decided_on",
+    "publicised_on",
+    "inspected_on",
+    "established_on",
+    "fact_on",
+)
 _DATE_LABELS = {
     "occurred_on": "发生日期",
     "decided_on": "决定日期",
     "publicised_on": "公示日期",
     "inspected_on": "检查日期",
     "established_on": "成立日期",
+    "fact_on": "事项发生日期",
 }
 
 

@@ -43,6 +43,7 @@ from domain.parking import ParkedPublications
 from domain.publicity import PublicityPolicy, market_supervision_codes
 from domain.rejections import RejectionLog
 from domain.signatures import Provenance, Signed, Unsigned
+from domain.workdays import WorkingDays, working_days
 
 #: Where a parked publication keeps its provenance (beside the envelope's fields).
 PROVENANCE_KEY = "provenance"
@@ -98,8 +99,11 @@ class Registry(Application[UUID]):
         env: Mapping[str, str] | None = None,
         kinds: KindTable = PUBLICATION_KINDS,
         publicity: PublicityPolicy | None = None,
+        calendar: WorkingDays | None = None,
     ):
         self.clock = clock
+        #: working days (the shipped holiday table, and later years the settings add)
+        self.calendar = calendar or working_days()
         self.departments = departments
         #: the publicity rules' open choices (settings); the projections read them here too
         self.publicity = publicity or PublicityPolicy(market_supervision_codes(departments.all()))
@@ -275,7 +279,7 @@ class Registry(Application[UUID]):
             return publication.outcome(
                 "rejected", code=pub.REASON_UNSUPPORTED_KIND, message=unsupported_kind_message(kind)
             )
-        context = {"applied_on": self.clock.today(), "publicity": self.publicity}
+        context = {"applied_on": self.clock.today(), "publicity": self.publicity, "calendar": self.calendar}
         try:
             command(entity, {**meta, **context}, data)
         except DomainError as err:

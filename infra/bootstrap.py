@@ -13,11 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from adapters.casework_view import CaseworkView
 from adapters.clock import FixedDateClock, SystemClock
 from adapters.credentials import CredentialStore
 from adapters.credentials.signing import Signer, Verifier
+from adapters.enterprise_store import EnterpriseStore
 from adapters.event_store import postgres_env, sqlite_env
 from adapters.extract_ledger import ExtractLedger
 from adapters.publication_log.base import Headers, LogAccess, NoLogAccess, PublicationLog
@@ -25,15 +27,21 @@ from adapters.rate_limits import RateLimiter
 from adapters.search_index.base import SearchIndex
 from adapters.status_view import StatusView
 from adapters.tracking import TrackingStore, open_tracking
+from casework.applications import ApplicationDesk, Deadlines, DecisionDesk
+from casework.desk import EnterpriseDesk
+from casework.jobs import AbnormalRemovalsJob, AnnualReportsJob, DailyJobs, SeriousEscalationJob
+from casework.publishing import LogPublisher
 from domain.clock import Clock
 from domain.departments import DepartmentRegistry
 from domain.publicity import PublicityPolicy, market_supervision_codes
 from domain.registry import Registry
 from domain.signatures import PLATFORM
+from domain.workdays import WorkingDays, working_days
 from infra.settings import Settings
 from ingestion.worker import IngestionWorker
 from opendata.daily import DailyOpenData, ReleasePolicy
 from opendata.releases import Releases
+from projections.casework import CaseworkProjection
 from projections.changes import ChangeFeed
 from projections.following import Follower
 from projections.publication_status import PublicationStatusProjection
@@ -99,6 +107,84 @@ class Container:
             departments=self.departments,
             env=self.event_store_env,
             publicity=self.publicity_policy,
+            calendar=self.calendar,
+        )
+
+    @cached_property
+    def entity_reader(self) -> Registry:
+        """An application object of its own for the enterprise desk and the deadline jobs: they
+        read one entity at a time (the whole record, not a document), never through the
+        projections' or the worker's cache."""
+        return Registry(
+            clock=self.clock,
+            departments=self.departments,
+            env=self.event_store_env,
+            publicity=self.publicity_policy,
+            calendar=self.calendar,
+        )
+
+    @cached_property
+    def calendar(self) -> WorkingDays:
+        """Working days: the shipped table, and `GONGSHI_WORKDAYS_FILE`'s later years."""
+        table = working_days()
+        extra = self.settings.workdays_file
+        if extra is not None:
+            table = table.extended(WorkingDays.from_json(extra.read_text(encoding="utf-8")))
+        return table
+
+    @cached_property
+    def enterprise_store(self) -> EnterpriseStore:
+        """The enterprises' drafts, what they filed, their evidence files (never public)."""
+        s = self.settings
+        if s.postgres_dsn:
+            from adapters.enterprise_store import PostgresEnterpriseStore
+
+            return PostgresEnterpriseStore(s.postgres_dsn, schema=s.postgres_schema)
+        from adapters.enterprise_store import SQLiteEnterpriseStore
+
+        return SQLiteEnterpriseStore(s.data_dir / "enterprise.sqlite3")
+
+    @cached_property
+    def publisher(self) -> LogPublisher:
+        """What the platform publishes on someone's behalf (enterprises' filings, the deadline
+        jobs, departments' decisions), signed with its own key for that principal."""
+        return LogPublisher(self.log, self.settings.publications_topic, self.signed_by_platform)
+
+    @cached_property
+    def desk(self) -> EnterpriseDesk:
+        """The enterprises' use cases."""
+        return EnterpriseDesk(
+            reader=self.entity_reader,
+            store=self.enterprise_store,
+            statuses=self.status_view,
+            publisher=self.publisher,
+            clock=self.clock,
+            calendar=self.calendar,
+            cases=self.applications.cases,
+        )
+
+    @cached_property
+    def applications(self) -> ApplicationDesk:
+        """Enterprises' applications and objections."""
+        s = self.settings
+        return ApplicationDesk(
+            reader=self.entity_reader,
+            store=self.enterprise_store,
+            publisher=self.publisher,
+            clock=self.clock,
+            calendar=self.calendar,
+            deadlines=Deadlines(
+                removal=s.abnormal_removal_working_days,
+                repair=s.repair_decision_working_days,
+                objection=s.objection_decision_working_days,
+            ),
+        )
+
+    @cached_property
+    def decisions(self) -> DecisionDesk:
+        """Departments' decisions on applications and objections."""
+        return DecisionDesk(
+            reader=self.entity_reader, view=self.casework_view, publisher=self.publisher, clock=self.clock
         )
 
     @cached_property
@@ -110,6 +196,7 @@ class Container:
             departments=self.departments,
             env=self.event_store_env,
             publicity=self.publicity_policy,
+            calendar=self.calendar,
         )
 
     def kafka_login(self, *, admin: bool = False) -> SaslLogin | None:
@@ -208,7 +295,12 @@ class Container:
     def followers(self) -> list[Follower]:
         """Everything that follows the notification log in `gongshi serve` and `gongshi run
         projections`, in the order a catch-up runs them."""
-        return [*self.projections.values(), self.status_projection, self.change_feed]
+        return [
+            *self.projections.values(),
+            self.status_projection,
+            self.casework_projection,
+            self.change_feed,
+        ]
 
     def catch_up(self) -> int:
         """Run every follower until it has caught up with the log (tools, tests, benchmarks);
@@ -270,6 +362,57 @@ class Container:
         return PublicationStatusProjection(
             self.registry, self.status_view, batch_size=self.settings.projection_batch_size
         )
+
+    @cached_property
+    def casework_view(self) -> CaseworkView:
+        """What the deadline jobs and the departments' desks read; beside the event store."""
+        s = self.settings
+        if s.postgres_dsn:
+            from adapters.casework_view import PostgresCaseworkView
+
+            return PostgresCaseworkView.open(s.postgres_dsn, schema=s.postgres_schema)
+        from adapters.casework_view import SQLiteCaseworkView
+
+        return SQLiteCaseworkView.open(s.data_dir / "casework.sqlite3")
+
+    @cached_property
+    def casework_projection(self) -> CaseworkProjection:
+        """Follows the log into the casework view, with an application object of its own."""
+        reader = Registry(
+            clock=self.clock,
+            departments=self.departments,
+            env=self.event_store_env,
+            publicity=self.publicity_policy,
+            calendar=self.calendar,
+        )
+        self.__dict__["casework_reader"] = reader  # closed with the container
+        return CaseworkProjection(reader, self.casework_view, batch_size=self.settings.projection_batch_size)
+
+    def job(self, name: str, on_batch: Callable[[int], None] | None = None) -> Any:
+        """A deadline job by name (`annual-reports`, `abnormal-removals`, `serious-escalation`)."""
+        common: dict[str, Any] = {
+            "view": self.casework_view,
+            "publisher": self.publisher,
+            "departments": self.departments,
+            "calendar": self.calendar,
+            "batch_size": self.settings.jobs_batch_size,
+            "on_batch": on_batch,
+        }
+        if name == AnnualReportsJob.name:
+            return AnnualReportsJob(store=self.enterprise_store, **common)
+        if name == AbnormalRemovalsJob.name:
+            return AbnormalRemovalsJob(**common)
+        if name == SeriousEscalationJob.name:
+            return SeriousEscalationJob(**common)
+        raise KeyError(name)
+
+    @cached_property
+    def deadline_jobs(self) -> DailyJobs:
+        """The deadline jobs, daily inside `serve` (the automatic removals only when configured)."""
+        names = [AnnualReportsJob.name, SeriousEscalationJob.name]
+        if self.settings.abnormal_removal_automatic:
+            names.insert(0, AbnormalRemovalsJob.name)
+        return DailyJobs([self.job(n) for n in names], self.clock, self.casework_projection.lag)
 
     @cached_property
     def secret_key(self) -> bytes:
@@ -343,6 +486,7 @@ class Container:
                 departments=self.departments,
                 env=self.event_store_env,
                 publicity=self.publicity_policy,
+                calendar=self.calendar,
             ),
             self.log,
             s.changes_topic,
@@ -360,6 +504,10 @@ class Container:
             "index",
             "registry",
             "reader",
+            "entity_reader",
+            "enterprise_store",
+            "casework_reader",
+            "casework_view",
             "change_feed",
             "tracking",
             "extract_ledger",

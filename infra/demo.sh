@@ -16,5 +16,10 @@ if [ ! -f "$DATA/.demo-loaded" ]; then
   "$BIN/gongshi" load "$DATA/demo.jsonl"
   touch "$DATA/.demo-loaded"
 fi
+# one demo enterprise, invited afresh at every start (a new code voids the old one)
+DEMO_USCC="$("$BIN/python" -m infra.demo_enterprise "$DATA/demo.jsonl")"
+DEMO_CODE="$("$BIN/gongshi" enterprises invite "$DEMO_USCC" 2>/dev/null | tail -n 1)"
+echo "Demo enterprise 演示企业: USCC ${DEMO_USCC}  activation code 激活码 ${DEMO_CODE}"
+echo "  → http://${GONGSHI_HTTP_HOST:-127.0.0.1}:${GONGSHI_HTTP_PORT:-8000}/enterprise/login (activate, then log in)"
 echo "Gongshi is serving on http://${GONGSHI_HTTP_HOST:-127.0.0.1}:${GONGSHI_HTTP_PORT:-8000}/"
 exec "$BIN/gongshi" serve

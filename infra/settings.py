@@ -130,6 +130,33 @@ class Settings(BaseSettings):
         "platform's NDRC rule sets like every other department (credit_platform)",
     )
 
+    # enterprises (issue 12): working days, the deadline jobs' choices (domain/listing_rules.py
+    # says where the sources differ)
+    workdays_file: Path | None = Field(
+        None,
+        description="a JSON file of later years' holidays and make-up working days (the shape of "
+        "domain/data/workdays.json), added to the shipped table; a year neither holds is counted "
+        "Monday to Friday, and every deadline computed so says it is an estimate",
+    )
+    abnormal_removal_working_days: int = Field(
+        5,
+        ge=1,
+        le=30,
+        description="working days within which an application to leave the abnormal operations list "
+        "is decided once its check passes; undecided by then, the platform removes the listing itself "
+        "(SAIC Order 68 (2014) Art. 11: 5 working days; other texts say 7 days)",
+    )
+    abnormal_removal_automatic: bool = Field(
+        True, description="remove automatically when the registration authority has not decided in time"
+    )
+    repair_decision_working_days: int = Field(
+        15, ge=1, le=60, description="working days a department has to decide a credit repair application"
+    )
+    objection_decision_working_days: int = Field(
+        20, ge=1, le=60, description="working days a department has to answer an objection"
+    )
+    jobs_batch_size: int = Field(1000, ge=1, description="entities a deadline job decides per batch")
+
     @field_validator("rate_limit_public_api", "rate_limit_pages", "rate_limit_extracts", "rate_limit_keys")
     @classmethod
     def _limit(cls, value: str) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 
 from adapters.search_index.base import FILTER_FIELDS
 from domain import names
+from domain.annual_report import public_report
 from domain.entity import PROVENANCE_FIELDS, MarketEntity
 from domain.kinds import CATEGORIES, SECTIONS
 from domain.masking import mask_person
@@ -37,7 +38,6 @@ from domain.uscc import USCC
 #: The categories of publicised records (`record_rows`), from the table of kinds.
 RECORD_CATEGORIES: tuple[str, ...] = tuple(c.key for c in CATEGORIES)
 _SECTION_FIELDS: dict[str, str | None] = {s.key: s.field for s in SECTIONS}
-AR_OPTIONAL_FIELDS = ("employees", "total_assets", "revenue", "profit", "tax_paid", "phone", "email")
 PERSON_FIELDS = ("legal_representative",)
 
 
@@ -91,6 +91,7 @@ def sharing_document(entity: MarketEntity, policy: PublicityPolicy | None = None
     doc["annual_reports"] = [entity.annual_reports[y] for y in sorted(entity.annual_reports, key=int)]
     doc["repairs"] = list(entity.repairs)
     doc["objections"] = list(entity.objections.values())
+    doc["applications"] = list(entity.applications.values())
     doc["last_occurred_on"] = entity.last_occurred_on.isoformat()
     return doc
 
@@ -113,9 +114,22 @@ def _public_penalty(penalty: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _public_annual_report(report: dict[str, Any]) -> dict[str, Any]:
-    shown = set(report.get("publicised", []))
-    return {k: v for k, v in report.items() if k not in AR_OPTIONAL_FIELDS or k in shown}
+def _public_annual_report(report: dict[str, Any], natural_person: bool) -> dict[str, Any]:
+    """The report as the public sees it (`domain.annual_report.public_report`), and so each
+    version a correction replaced (Art. 12: both are shown, each under its own choices)."""
+    shown = public_report(report, natural_person=natural_person)
+    shown["corrections"] = [
+        {**c, "replaced": public_report(c["replaced"], natural_person=natural_person)}
+        if isinstance(c.get("replaced"), dict)
+        else c
+        for c in report.get("corrections", [])
+    ]
+    return shown
+
+
+def is_natural_person(registration: dict[str, Any]) -> bool:
+    """A 个体工商户: its contact details are a natural person's (masked in public view)."""
+    return "个体" in str(registration.get("entity_type") or "")
 
 
 def _without_provenance(value: Any) -> Any:
@@ -151,8 +165,37 @@ def public_document(sharing: dict[str, Any]) -> dict[str, Any]:
     doc["changes"] = [_mask_change(c) for c in sharing["changes"]]
     doc["licences"] = [{k: v for k, v in lic.items()} for lic in sharing["licences"]]
     doc["penalties"] = [_public_penalty(p) for p in sharing["penalties"] if not p.get("revoked")]
-    doc["annual_reports"] = [_public_annual_report(r) for r in sharing["annual_reports"]]
+    _mark_objections(doc, sharing.get("objections", []))
+    natural = is_natural_person(sharing["registration"])
+    doc["annual_reports"] = [_public_annual_report(r, natural) for r in sharing["annual_reports"]]
     return doc
+
+
+#: Where each kind of record an objection names is kept, and the key of its number.
+_OBJECTION_TARGETS: dict[str, tuple[str, str]] = {
+    "penalty": ("penalties", "decision_no"),
+    "abnormal": ("abnormal_listings", "decision_no"),
+    "serious": ("serious_listings", "decision_no"),
+    "licence": ("licences", "licence_no"),
+    "filing": ("filings", "filing_no"),
+    "inspection": ("inspections", "inspection_no"),
+}
+UNDER_OBJECTION = "异议处理中"
+
+
+def _mark_objections(doc: dict[str, Any], objections: list[dict[str, Any]]) -> None:
+    """A record with an objection not yet answered shows as 异议处理中 (`objection` on the record:
+    the label and when it was filed — never the enterprise's reasons)."""
+    for objection in objections:
+        if objection.get("resolution") is not None or objection.get("target") not in _OBJECTION_TARGETS:
+            continue
+        field, key = _OBJECTION_TARGETS[objection["target"]]
+        doc[field] = [
+            {**item, "objection": {"status": UNDER_OBJECTION, "filed_on": objection.get("occurred_on")}}
+            if item.get(key) == objection.get("record_no")
+            else item
+            for item in doc[field]
+        ]
 
 
 def penalty_is_public(penalty: dict[str, Any], today: date) -> bool:
@@ -242,6 +285,18 @@ def record_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
             rows.append(
                 _row(category, listing, doc, listing["decision_no"], listing["reason"], listing["listed_on"])
             )
+            warning = listing.get("warning") if category == "abnormal" else None
+            if warning:
+                rows.append(
+                    _row(
+                        f"{category}_warning",
+                        {**listing, **warning},
+                        doc,
+                        listing["decision_no"],
+                        warning["content"],
+                        warning["on"],
+                    )
+                )
             removed = listing.get("removed")
             if removed:
                 rows.append(

@@ -47,7 +47,13 @@ POPO_ENV = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 #: SQLite in memory: the embedded store's transcoding and transactions, nothing on disk.
 SQLITE_MEMORY_ENV = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": ":memory:"}
 
-_ENTERPRISE_KINDS = ("annual_report.submitted", "annual_report.corrected", "disclosure.published")
+_ENTERPRISE_KINDS = (
+    "annual_report.submitted",
+    "annual_report.corrected",
+    "disclosure.published",
+    "application.filed",
+    "objection.filed",
+)
 _publication_ids = itertools.count(1)
 
 

@@ -38,11 +38,13 @@ from adapters.credentials.keys import (
 )
 from adapters.credentials.refusals import REFUSALS_DDL, RefusalRecords
 from adapters.credentials.signing import Signer, key_id_for
+from adapters.credentials.users import USERS_DDL, EnterpriseUser, EnterpriseUsers
 from adapters.sqlite_util import SQLiteTable
 from domain.access import (
     ADDRESS_FREE_FAILURES,
     Principal,
     Role,
+    login_account,
     login_delay,
     role_of_key,
     throttle_message,
@@ -54,6 +56,7 @@ __all__ = [
     "CredentialStore",
     "CredentialsUnavailable",
     "EnterpriseAccount",
+    "EnterpriseUser",
     "LoginRefused",
     "LoginThrottled",
     "PostgresCredentialStore",
@@ -73,17 +76,22 @@ DDL: tuple[str, ...] = (
     "activation_hash TEXT, activation_expires_on TEXT, invited_at {ts} NOT NULL, "
     "activated_at {ts}, disabled_at {ts})",
     "CREATE TABLE IF NOT EXISTS {enterprise_tokens} (token_id TEXT PRIMARY KEY, uscc TEXT NOT NULL, "
-    "token_hash TEXT NOT NULL, created_at {ts} NOT NULL, expires_at {ts} NOT NULL, revoked_at {ts})",
+    "token_hash TEXT NOT NULL, created_at {ts} NOT NULL, expires_at {ts} NOT NULL, revoked_at {ts}, "
+    "user_name TEXT)",
     "CREATE TABLE IF NOT EXISTS {signing_keys} (key_id TEXT PRIMARY KEY, owner TEXT NOT NULL, "
     "public_key TEXT NOT NULL, created_at {ts} NOT NULL, revoked_at {ts})",
     "CREATE TABLE IF NOT EXISTS {login_failures} (uscc TEXT NOT NULL, address TEXT NOT NULL, "
     "failures INTEGER NOT NULL, last_failed_at {ts} NOT NULL, PRIMARY KEY (uscc, address))",
     REFUSALS_DDL,
+    USERS_DDL,
 )
+#: Tables made before invited users existed get the token's user (NULL: the liaison).
+TOKENS_USER_COLUMN = "user_name"
 TABLES = (
     "api_keys",
     "enterprise_accounts",
     "enterprise_tokens",
+    "enterprise_users",
     "signing_keys",
     "login_failures",
     "refusals",
@@ -168,9 +176,10 @@ def _day(value: Any) -> date | None:
     return None if value is None else date.fromisoformat(str(value))
 
 
-class CredentialStore(RefusalRecords):
+class CredentialStore(RefusalRecords, EnterpriseUsers):
     """Port and use cases; built by `SQLiteCredentialStore` or `PostgresCredentialStore`. The
-    counts of refused keys are `RefusalRecords` (`refusals.py`)."""
+    counts of refused keys are `RefusalRecords` (`refusals.py`), an enterprise's invited users
+    `EnterpriseUsers` (`users.py`)."""
 
     def __init__(self, db: _Db, *, clock: Clock, pepper: bytes, hasher: PasswordHash | None = None) -> None:
         self._db = db
@@ -384,8 +393,12 @@ class CredentialStore(RefusalRecords):
             )
         return code
 
-    def activate(self, uscc: str, code: str, password: str) -> None:
-        """Set the account's password with its activation code (which is then used up)."""
+    def activate(self, uscc: str, code: str, password: str, user: str | None = None) -> None:
+        """Set the account's password with its activation code (which is then used up); with
+        `user`, an invited user's (`EnterpriseUsers.activate_user`)."""
+        if user is not None:
+            self.activate_user(uscc, user, code, password)
+            return
         if len(password) < MIN_PASSWORD_LENGTH:
             raise AccountError("weak_password", f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符")
         rows = self._db.rows(
@@ -408,7 +421,7 @@ class CredentialStore(RefusalRecords):
         )
         if changed != 1:  # another request used the code first
             raise refused
-        self._revoke_tokens(uscc)
+        self._revoke_tokens(uscc, liaison_only=True)
 
     def account(self, uscc: str) -> EnterpriseAccount | None:
         rows = self._db.rows(
@@ -433,27 +446,39 @@ class CredentialStore(RefusalRecords):
 
     # --- login, tokens, throttling --------------------------------------------------------------------
 
-    def login(self, uscc: str, password: str, address: str, *, lifetime_s: int = 3600) -> str:
-        """An opaque token for the account, valid `lifetime_s` seconds of the real clock.
+    def login(
+        self, uscc: str, password: str, address: str, *, lifetime_s: int = 3600, user: str | None = None
+    ) -> str:
+        """An opaque token for the account (or its invited `user`), valid `lifetime_s` seconds of
+        the real clock.
 
         Raises `LoginThrottled` (with the seconds to wait) while the last failures of this
-        account from this address — or of this address across accounts — ask for a delay, and
-        `LoginRefused` on a wrong USCC or password."""
-        self._check_throttle(uscc, address)
+        account (or user) from this address — or of this address across accounts — ask for a
+        delay, and `LoginRefused` on a wrong USCC, user name or password."""
+        account = login_account(uscc, user)
+        self._check_throttle(account, address)
         rows = self._db.rows(
             "SELECT password_hash, disabled_at FROM {enterprise_accounts} WHERE uscc = %s", (uscc,)
         )
-        stored = str(rows[0][0]) if rows and rows[0][0] is not None else None
+        revoked = False
+        if user is None:
+            stored = str(rows[0][0]) if rows and rows[0][0] is not None else None
+        else:
+            stored, revoked = self._user_password(uscc, user) if rows else (None, False)
         ok = stored is not None and self._hasher.verify(password, stored)
         if not ok:
             if stored is None:
                 self._hasher.hash(password)  # as slow as a real check: the answer says nothing
-            self._fail(uscc, address)
-            raise LoginRefused("login_failed", "统一社会信用代码或密码错误")
+            self._fail(account, address)
+            raise LoginRefused(
+                "login_failed", "统一社会信用代码、用户名或密码错误" if user else "统一社会信用代码或密码错误"
+            )
         if rows[0][1] is not None:
             raise LoginRefused("account_disabled", "该账户已停用，请联系登记机关")
-        self._db.execute("DELETE FROM {login_failures} WHERE uscc = %s AND address = %s", (uscc, address))
-        return self._issue_token(uscc, lifetime_s)
+        if revoked:
+            raise LoginRefused("account_disabled", "该用户已被本企业联络员停用")
+        self._db.execute("DELETE FROM {login_failures} WHERE uscc = %s AND address = %s", (account, address))
+        return self._issue_token(uscc, lifetime_s, user)
 
     def logout(self, token: str) -> bool:
         token_id = key_id_of(token)
@@ -467,41 +492,51 @@ class CredentialStore(RefusalRecords):
             == 1
         )
 
-    def _issue_token(self, uscc: str, lifetime_s: int) -> str:
+    def _issue_token(self, uscc: str, lifetime_s: int, user: str | None = None) -> str:
         now = self.clock.now()
         while True:
             token = new_secret(Role.ENTERPRISE)
             token_id = key_id_of(token)
             assert token_id is not None
             if self._db.try_insert(
-                "INSERT INTO {enterprise_tokens} (token_id, uscc, token_hash, created_at, expires_at) "
-                "VALUES (%s, %s, %s, %s, %s)",
-                (token_id, uscc, keyed_hash(token, self._pepper), now, now + timedelta(seconds=lifetime_s)),
+                "INSERT INTO {enterprise_tokens} (token_id, uscc, token_hash, created_at, expires_at, "
+                "user_name) VALUES (%s, %s, %s, %s, %s, %s)",
+                (
+                    token_id,
+                    uscc,
+                    keyed_hash(token, self._pepper),
+                    now,
+                    now + timedelta(seconds=lifetime_s),
+                    user,
+                ),
             ):
                 return token
 
     def _token_principal(self, token: str, token_id: str) -> Principal | None:
         rows = self._db.rows(
-            "SELECT t.uscc, t.token_hash, t.expires_at, t.revoked_at, a.disabled_at "
-            "FROM {enterprise_tokens} t JOIN {enterprise_accounts} a ON a.uscc = t.uscc "
+            "SELECT t.uscc, t.token_hash, t.expires_at, t.revoked_at, a.disabled_at, t.user_name, "
+            "u.revoked_at FROM {enterprise_tokens} t JOIN {enterprise_accounts} a ON a.uscc = t.uscc "
+            "LEFT JOIN {enterprise_users} u ON u.uscc = t.uscc AND u.user_name = t.user_name "
             "WHERE t.token_id = %s",
             (token_id,),
         )
         if not rows:
             return None
-        uscc, token_hash, expires_at, revoked_at, disabled_at = rows[0]
+        uscc, token_hash, expires_at, revoked_at, disabled_at, user, user_revoked = rows[0]
         expires = _when(expires_at)
         if revoked_at is not None or disabled_at is not None or expires is None:
             return None
+        if user is not None and user_revoked is not None:
+            return None
         if self.clock.now() >= expires or not verify_secret(token, str(token_hash), self._pepper):
             return None
-        return Principal(role=Role.ENTERPRISE, subject=str(uscc), key_id=token_id)
+        return Principal(role=Role.ENTERPRISE, subject=str(uscc), key_id=token_id, user=user)
 
-    def _revoke_tokens(self, uscc: str) -> None:
-        self._db.execute(
-            "UPDATE {enterprise_tokens} SET revoked_at = %s WHERE uscc = %s AND revoked_at IS NULL",
-            (self.clock.now(), uscc),
-        )
+    def _revoke_tokens(self, uscc: str, *, liaison_only: bool = False) -> None:
+        query = "UPDATE {enterprise_tokens} SET revoked_at = %s WHERE uscc = %s AND revoked_at IS NULL"
+        if liaison_only:
+            query += " AND user_name IS NULL"
+        self._db.execute(query, (self.clock.now(), uscc))
 
     def _failures(self, uscc: str, address: str) -> tuple[int, datetime | None]:
         rows = self._db.rows(
@@ -551,6 +586,9 @@ class _SQLite:
     def __init__(self, path: Path) -> None:
         ddl = [self._text(d.replace("{ts}", "TEXT")) for d in DDL]
         self._table = SQLiteTable(path, ddl, unavailable=CredentialsUnavailable)
+        columns = [r[1] for r in self._table.rows("PRAGMA table_info(enterprise_tokens)")]
+        if TOKENS_USER_COLUMN not in columns:
+            self._table.execute(f"ALTER TABLE enterprise_tokens ADD COLUMN {TOKENS_USER_COLUMN} TEXT")
         legacy = self._table.rows("SELECT name FROM sqlite_master WHERE name = 'department_keys'")
         if legacy:
             self._table.execute(self._text(_MIGRATE).replace("{department_keys}", "department_keys"))
@@ -604,7 +642,10 @@ class _Postgres:
         self._table = PgTable(
             dsn,
             "api_keys",
-            [d.replace("{ts}", "TIMESTAMPTZ") for d in DDL],
+            [
+                *(d.replace("{ts}", "TIMESTAMPTZ") for d in DDL),
+                f"ALTER TABLE {{enterprise_tokens}} ADD COLUMN IF NOT EXISTS {TOKENS_USER_COLUMN} TEXT",
+            ],
             schema=schema,
             unavailable=CredentialsUnavailable,
             others=(*TABLES, "department_keys"),

@@ -5,6 +5,8 @@
 - `run` — running the platform: `serve`, `run ingest|projections|api`;
 - `admin` — operating it: `parked`, `departments …`, `dlq list`, `projections …`, `jobs run …`
   (`dead_letters` reads the DLQ);
+- `enterprises` — enterprise accounts: `invite` (the activation code), `disable`, `show`;
+- `cases` — a department's desk: `repairs list|decide`, `objections list|decide`;
 - `keys` — the other roles' keys: `agencies …`, `admins …`, `public-keys …`, and `audit refusals`;
 - `export` — open data: `export snapshot|delta|apply|verify`.
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import admin, export, keys, publish, run
+from api.cli import admin, cases, enterprises, export, keys, publish, run
 
 app = typer.Typer(
     help="Gongshi 公示 — market-entity credit information publicity platform.", no_args_is_help=True
@@ -29,6 +31,9 @@ app.add_typer(admin.departments_app, name="departments")
 app.add_typer(admin.dlq_app, name="dlq")
 app.add_typer(admin.projections_app, name="projections")
 app.add_typer(admin.jobs_app, name="jobs")
+app.add_typer(enterprises.enterprises_app, name="enterprises")
+app.add_typer(cases.repairs_app, name="repairs")
+app.add_typer(cases.objections_app, name="objections")
 app.add_typer(keys.agencies_app, name="agencies")
 app.add_typer(keys.admins_app, name="admins")
 app.add_typer(keys.public_keys_app, name="public-keys")

@@ -16,6 +16,7 @@ from adapters.publication_log.base import LogUnavailable
 from adapters.search_index.base import PROJECTIONS
 from api.cli.console import console, open_container, out, progress, set_completed, set_total
 from domain.access import Role
+from domain.departments import DepartmentType
 
 
 def parked() -> None:
@@ -67,6 +68,14 @@ def departments_add_key(
         if department not in container.departments:
             known = ", ".join(d.code for d in container.departments.all())
             console.print(f"[red]未登记的部门“{department}”[/red]；已接入的部门：{known}")
+            raise typer.Exit(2)
+        found = container.departments.get(department)
+        if found is not None and found.type == DepartmentType.ENTERPRISE:
+            console.print(
+                f"[red]“{department}”是企业自主公示渠道，不发放部门密钥[/red]：企业以本企业账户登录报送"
+                "（`gongshi enterprises invite USCC`），由平台代为签名",
+                soft_wrap=True,
+            )
             raise typer.Exit(2)
         credentials = container.credentials
         try:
@@ -286,3 +295,57 @@ def jobs_run_publicity(
     finally:
         container.close()
     console.print(f"publicity as of {day.isoformat()}: {changed} entities changed")
+
+
+def _run_deadline_job(name: str, as_of: str | None) -> None:
+    """Bring the casework view up to date, then run one deadline job for the date."""
+    try:
+        day_given = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise typer.BadParameter(f"not a date (YYYY-MM-DD): {as_of}") from None
+    container = open_container()
+    try:
+        today = container.clock.today()
+        day = day_given or today
+        if day > today:
+            console.print(f"[red]--as-of {day} 晚于系统日期 {today}：作业不能提前作出决定[/red]")
+            raise typer.Exit(2)
+        caught_up = container.casework_projection.catch_up()
+        console.print(
+            f"casework view: {caught_up} notifications read, lag {container.casework_projection.lag()}"
+        )
+        with progress() as bar:
+            task = bar.add_task(f"{name} {day}", total=None)
+            job = container.job(name, on_batch=lambda n: bar.advance(task, n))
+            result = job.run(day)
+    finally:
+        container.close()
+    console.print(result.summary(), soft_wrap=True)
+    typer.echo(json.dumps({"job": result.job, "as_of": day.isoformat(), "published": result.published}))
+
+
+@jobs_run_app.command("annual-reports")
+def jobs_run_annual_reports(
+    as_of: Annotated[str | None, typer.Option(help="the date (default: the system's date)")] = None,
+) -> None:
+    """List every active entity that has not filed last year's annual report on the abnormal
+    operations list (from 1 July; idempotent, batched, resumable)."""
+    _run_deadline_job("annual-reports", as_of)
+
+
+@jobs_run_app.command("abnormal-removals")
+def jobs_run_abnormal_removals(
+    as_of: Annotated[str | None, typer.Option(help="the date (default: the system's date)")] = None,
+) -> None:
+    """Grant applications to leave the abnormal list whose check passes and whose department has
+    not decided within GONGSHI_ABNORMAL_REMOVAL_WORKING_DAYS."""
+    _run_deadline_job("abnormal-removals", as_of)
+
+
+@jobs_run_app.command("serious-escalation")
+def jobs_run_serious_escalation(
+    as_of: Annotated[str | None, typer.Option(help="the date (default: the system's date)")] = None,
+) -> None:
+    """Warn listings nearing three years on the abnormal list, and move those past it (warned in
+    time) to the serious illegal and dishonest list."""
+    _run_deadline_job("serious-escalation", as_of)

@@ -1,6 +1,6 @@
 """Enterprise accounts over the API: log in for a token, log out, set the password once with the
-activation code (the annual reports, disclosures and objections that need the token arrive with
-the enterprise issue, under this prefix).
+activation code — the liaison's (from `gongshi enterprises invite`) or an invited user's (from the
+liaison, `POST /api/v1/enterprise/users`; such a user logs in with `user` too).
 
 Failed logins are slowed per account *and* client address with growing delays (the credential
 store counts them, `domain.access.login_delay`): 429 `login_throttled` with `Retry-After` and the
@@ -21,6 +21,7 @@ from api.deps import ClientAddressDep, CredentialsDep, EnterpriseDep
 from api.errors import ApiError, Refusal, wait_text
 from api.schemas import ErrorPublic
 from api.web.session import LIFETIME_S
+from domain.access import check_user_name, login_account
 
 router = APIRouter(prefix="/api/v1/enterprise", tags=["enterprise"])
 
@@ -30,6 +31,9 @@ _token = HTTPBearer(auto_error=False, description="企业令牌：`Authorization
 class LoginCreate(BaseModel):
     uscc: str = Field(min_length=1, max_length=40, description="统一社会信用代码")
     password: str = Field(min_length=1, max_length=200)
+    user: str | None = Field(
+        None, max_length=40, description="经办用户名（联络员邀请的用户）；联络员本人登录时不填"
+    )
 
 
 class TokenPublic(BaseModel):
@@ -40,8 +44,9 @@ class TokenPublic(BaseModel):
 
 class ActivationCreate(BaseModel):
     uscc: str = Field(min_length=1, max_length=40, description="统一社会信用代码")
-    code: str = Field(min_length=1, max_length=40, description="登记机关发出的一次性激活码")
+    code: str = Field(min_length=1, max_length=40, description="登记机关（或本企业联络员）发出的一次性激活码")
     password: str = Field(min_length=1, max_length=200, description="新密码，至少 10 个字符")
+    user: str | None = Field(None, max_length=40, description="经办用户名；联络员本人激活时不填")
 
 
 class ActivatedPublic(BaseModel):
@@ -54,15 +59,31 @@ def normalise_uscc(text: str) -> str:
     return "".join(ch for ch in text if ch not in " -\t").upper()
 
 
-def log_in(credentials: CredentialStore, uscc: str, password: str, address: str) -> str:
+def user_name(text: str | None) -> str | None:
+    """A user name as typed → as stored; None for the liaison (nothing typed). Malformed names are
+    kept as typed (lower case): they match no user, so the login fails like any other."""
+    if text is None or not text.strip():
+        return None
+    try:
+        return check_user_name(text)
+    except ValueError:
+        return text.strip().lower()
+
+
+def log_in(
+    credentials: CredentialStore, uscc: str, password: str, address: str, user: str | None = None
+) -> str:
     """A token, or the refusal to answer (shared by the API and the login page)."""
     uscc = normalise_uscc(uscc)
+    user = user_name(user)
     try:
-        return credentials.login(uscc, password, address, lifetime_s=LIFETIME_S)
+        return credentials.login(uscc, password, address, lifetime_s=LIFETIME_S, user=user)
     except LoginThrottled as err:
         raise Refusal("login_throttled", err.message, retry_after=err.retry_after) from None
     except LoginRefused as err:
-        wait = credentials.retry_after(uscc, address) if err.code == "login_failed" else 0
+        wait = (
+            credentials.retry_after(login_account(uscc, user), address) if err.code == "login_failed" else 0
+        )
         if wait:  # this failure started a delay: say so now, not on the next try
             message = f"{err.message}；失败次数过多，请 {wait_text(wait)}后再试"
             raise Refusal("login_failed", message, retry_after=wait) from None
@@ -81,7 +102,7 @@ _REFUSALS: dict[int | str, dict[str, object]] = {
 async def create_token(
     body: LoginCreate, credentials: CredentialsDep, address: ClientAddressDep
 ) -> TokenPublic:
-    token = await run_in_threadpool(log_in, credentials, body.uscc, body.password, address)
+    token = await run_in_threadpool(log_in, credentials, body.uscc, body.password, address, body.user)
     return TokenPublic(access_token=token)
 
 
@@ -106,7 +127,7 @@ def delete_token(
 def activate(body: ActivationCreate, credentials: CredentialsDep) -> ActivatedPublic:
     uscc = normalise_uscc(body.uscc)
     try:
-        credentials.activate(uscc, body.code, body.password)
+        credentials.activate(uscc, body.code, body.password, user_name(body.user))
     except AccountError as err:
         raise ApiError(400, err.code, err.message) from None
     return ActivatedPublic(uscc=uscc)

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api import audit
-from api.deps import ClientAddressDep, CredentialsDep, CsrfDep, IndexDep, PrincipalDep, SettingsDep
+from api.deps import ClientAddressDep, CredentialsDep, CsrfDep, PrincipalDep, SettingsDep
 from api.errors import ApiError
 from api.routers.enterprise import log_in
 from api.web import session
@@ -53,6 +53,7 @@ async def login_submit(
     address: ClientAddressDep,
     uscc: Annotated[str, Form(max_length=40)] = "",
     password: Annotated[str, Form(max_length=200)] = "",
+    user: Annotated[str, Form(max_length=40)] = "",
     next: Annotated[str, Form(max_length=500)] = HOME,
 ) -> Response:
     target = _next(next)
@@ -60,7 +61,7 @@ async def login_submit(
         context = _form(request, uscc=uscc, next_path=target, problem="请填写统一社会信用代码和密码")
         return render(request, "enterprise_login.html", context, status=422)
     try:
-        token = await run_in_threadpool(log_in, credentials, uscc, password, address)
+        token = await run_in_threadpool(log_in, credentials, uscc, password, address, user or None)
     except ApiError as err:
         await run_in_threadpool(audit.refused_request, request, err)
         context = _form(request, uscc=uscc, next_path=target, problem=err.message)
@@ -80,11 +81,3 @@ def logout(request: Request, credentials: CredentialsDep, settings: SettingsDep)
     response = RedirectResponse("/", status_code=303)
     session.clear_session(response, secure=session.secure(request.scope, settings))
     return response
-
-
-@router.get("/enterprise/", response_class=HTMLResponse)
-def enterprise_home(request: Request, principal: PrincipalDep, index: IndexDep) -> HTMLResponse:
-    uscc = principal.subject or ""
-    found = index.get_public(uscc) or {}
-    context = {"title": "企业首页", "uscc": uscc, "name": found.get("name")}
-    return render(request, "enterprise_home.html", context)

@@ -12,6 +12,7 @@ from typing import Any
 from markupsafe import Markup, escape
 from pypinyin import lazy_pinyin
 
+from domain.annual_report import MONEY_FIELDS, REPORT_FIELD_LABELS
 from domain.kinds import CATEGORIES, SECTIONS
 from domain.publicity import RULE_SETS
 from domain.uscc import TIANJIN_DISTRICTS
@@ -53,19 +54,9 @@ REGISTRATION_FIELDS = {
     "established_on": "成立日期",
     "registration_number": "注册号",
 }
-REPORT_FIELDS = {
-    "operating_status": "经营状态",
-    "address": "通信地址",
-    "phone": "联系电话",
-    "email": "电子邮箱",
-    "employees": "从业人数",
-    "total_assets": "资产总额",
-    "revenue": "营业总收入",
-    "profit": "利润总额",
-    "tax_paid": "纳税总额",
-    "websites": "网站或网店",
-}
-REPORT_MONEY_FIELDS = frozenset({"total_assets", "revenue", "profit", "tax_paid"})
+#: Every field of an annual report with its label, in the record's order (domain/annual_report.py).
+REPORT_FIELDS = dict(REPORT_FIELD_LABELS)
+REPORT_MONEY_FIELDS = MONEY_FIELDS
 
 DISTRICTS: tuple[tuple[str, str], ...] = tuple((code, name) for code, (name, _) in TIANJIN_DISTRICTS.items())
 
@@ -121,13 +112,38 @@ def change_value(field: str, value: Any) -> str:
     return str(value)
 
 
+def _report_item(field: str, item: Any) -> str:
+    if not isinstance(item, dict):
+        return str(item)
+    if field == "online_stores":
+        kind = "网店" if item.get("kind") == "shop" else "网站"
+        return f"{kind}：{item.get('name')}（{item.get('url')}）"
+    if field == "investments":
+        amount = f"，投资额 {money(item['amount'])}" if item.get("amount") not in (None, "") else ""
+        code = f"（{item['uscc']}）" if item.get("uscc") else ""
+        return f"{item.get('name')}{code}{amount}"
+    if field == "shareholders":
+
+        def part(prefix: str, label: str) -> str:
+            extra = "，".join(str(item[k]) for k in (f"{prefix}_on", f"{prefix}_method") if item.get(k))
+            return f"{label} {money(item.get(f'{prefix}_amount') or 0)}" + (f"（{extra}）" if extra else "")
+
+        return f"{item.get('name')}：{part('subscribed', '认缴')}，{part('paid', '实缴')}"
+    if field == "equity_transfers":
+        return (
+            f"{item.get('shareholder')}：{item.get('before_percent')}% → {item.get('after_percent')}%"
+            f"（{item.get('changed_on')}）"
+        )
+    return "，".join(f"{k}：{v}" for k, v in item.items())
+
+
 def report_value(field: str, value: Any) -> str:
     if field in REPORT_MONEY_FIELDS:
         return money(value)
     if field == "employees":
         return f"{value} 人"
     if isinstance(value, list):
-        return "、".join(str(v) for v in value) or "—"
+        return "；".join(_report_item(field, v) for v in value) or "—"
     return str(value)
 
 

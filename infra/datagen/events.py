@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from infra.datagen import names as kb
+from infra.datagen.casework import Casework
 from infra.datagen.enforcement import Enforcement
 from infra.datagen.profiles import Profile, scope_text
 from infra.datagen.reporting import Reporting
@@ -28,7 +29,7 @@ FIELD_LABELS = {
 }
 
 
-class LifePlanner(Enforcement, Reporting):
+class LifePlanner(Enforcement, Reporting, Casework):
     """Plans one entity's publications (see the module docstring)."""
 
     def plan(self, p: Profile) -> list[Item]:
@@ -46,6 +47,7 @@ class LifePlanner(Enforcement, Reporting):
         self._performance(t, p)
         self._other(t, p)
         self._disclosures(t, p, licences)
+        self._casework(t, p)
         end = self._terminal(t, p, listing)
         items = t.items
         if end is not None:  # after deregistration / revocation only new penalties follow

@@ -399,3 +399,70 @@ def test_refusals_of_a_key_are_counted_per_code_and_listed_most_refused_first(op
 def test_a_made_up_key_adds_no_refusal_row(store: CredentialStore) -> None:
     assert store.record_refusal("Zz9Yy8Xx", "unauthorized", "/api/v1/publications", "10.0.0.1") is False
     assert store.refused_keys(datetime(2000, 1, 1, tzinfo=UTC)) == []
+
+
+# --- an enterprise's invited users ------------------------------------------------------------------
+
+
+def test_an_invited_user_logs_in_with_its_own_password_until_revoked(opened: Opened) -> None:
+    store = opened.store
+    store.activate(USCC, store.invite(USCC), PASSWORD)
+    code = store.invite_user(USCC, "wang", display_name="王丽", kind="staff", invited_by=f"enterprise:{USCC}")
+    with pytest.raises(AccountError, match="激活码"):
+        store.activate(USCC, "WRONG-CODE-0000", "wang-password-1", user="wang")
+    store.activate(USCC, code, "wang-password-1", user="wang")
+    token = store.login(USCC, "wang-password-1", "203.0.113.9", user="wang")
+    principal = store.authenticate(token)
+    assert (
+        principal is not None and principal.user == "wang" and principal.id == f"enterprise:{USCC}/user:wang"
+    )
+    liaison = store.authenticate(store.login(USCC, PASSWORD, "203.0.113.9"))
+    assert liaison is not None and liaison.user is None and liaison.is_liaison
+    with pytest.raises(LoginRefused):
+        store.login(USCC, PASSWORD, "203.0.113.9", user="wang")  # the liaison's password is not the user's
+    other = opened.reopen()  # type: ignore[operator]
+    assert [u.user_name for u in other.users(USCC)] == ["wang"]
+    assert other.revoke_user(USCC, "wang")
+    assert store.authenticate(token) is None  # at once, in every process
+    with pytest.raises(LoginRefused) as refused:
+        store.login(USCC, "wang-password-1", "203.0.113.9", user="wang")
+    assert refused.value.code == "account_disabled"
+    assert store.authenticate(liaison_token := store.login(USCC, PASSWORD, "203.0.113.9")) is not None
+    assert liaison_token
+
+
+def test_a_users_failed_logins_do_not_slow_the_liaison(opened: Opened) -> None:
+    store = opened.store
+    store.activate(USCC, store.invite(USCC), PASSWORD)
+    store.activate(
+        USCC,
+        store.invite_user(USCC, "li", display_name="李", kind="agent", invited_by=None),
+        "li-password-1",
+        user="li",
+    )
+    for _ in range(5):
+        with pytest.raises((LoginRefused, LoginThrottled)):
+            store.login(USCC, "wrong-password", "198.51.100.1", user="li")
+    with pytest.raises(LoginThrottled):
+        store.login(USCC, "li-password-1", "198.51.100.1", user="li")
+    assert store.login(USCC, PASSWORD, "198.51.100.1")  # the liaison is counted apart
+
+
+def test_tokens_made_before_invited_users_existed_still_authenticate(tmp_path: Path) -> None:
+    """An older credentials file whose token table has no user column gets it, rows kept."""
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    clock = FixedDateClock(TODAY, now=Moment())
+    old = sqlite3.connect(path)
+    old.execute(
+        "CREATE TABLE enterprise_tokens (token_id TEXT PRIMARY KEY, uscc TEXT NOT NULL, "
+        "token_hash TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL, revoked_at TEXT)"
+    )
+    old.commit()
+    old.close()
+    store = SQLiteCredentialStore(path, clock=clock, pepper=PEPPER, hasher=password_hasher(cheap=True))
+    store.activate(USCC, store.invite(USCC), PASSWORD)
+    principal = store.authenticate(store.login(USCC, PASSWORD, "x"))
+    assert principal is not None and principal.user is None
+    store.close()

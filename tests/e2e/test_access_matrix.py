@@ -142,6 +142,12 @@ def sample_path(row: Access, uscc: str) -> str:
         "rest": "site.css",
         "day": "2026-11-22",
         "name": "manifest.json",
+        "user": "nobody",
+        "year": "2025",
+        "id": "MATRIX-NONE",
+        "number": "MATRIX-NONE",
+        "code": "TJ-AMR",
+        "sha256": "0" * 64,
     }
     path = row.path + "/{rest}" if row.mount else row.path
     return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: values[m.group(1)], path)
@@ -368,3 +374,39 @@ def test_refusals_are_logged_with_route_principal_and_address(
         f"refused 403 forbidden route=/api/v1/admin/projections principal=department:TJ-AMR/key:{key_id} "
         f"key={key_id} address=testclient"
     )
+
+
+# --- an enterprise acts on its own record only --------------------------------------------------------
+
+
+def test_every_enterprise_route_acts_on_the_callers_own_uscc_only(
+    platform: Platform, credentials: Credentials
+) -> None:
+    """Every row the enterprise may call (but logging in) is marked own-only; each refuses another
+    USCC named in its path or at the top of its JSON body with 403, before the route acts."""
+    enterprise_rows = [
+        r for r in MATRIX if Caller.ENTERPRISE in r.allow and r.allow != ANYONE and not r.mount
+    ]
+    assert {r.path for r in enterprise_rows if not r.own_only} <= {
+        "/api/v1/enterprise/token",  # logging out: names no entity
+        "/enterprise/",  # the start page (reads the session's own USCC only)
+    }
+    other = next(e["uscc"] for e in registered(platform) if e["uscc"] != credentials.uscc)
+    headers, _ = credentials.headers(CALLERS[2])
+    app = create_app(platform.container, owns_container=False)
+    checked = 0
+    with TestClient(app) as client:
+        for row in enterprise_rows:
+            if not row.own_only or not row.path.startswith("/api/"):
+                continue
+            for method in sorted(row.methods):
+                body = {"json": {"uscc": other}} if method in ("POST", "PUT", "PATCH") else {}
+                if "{uscc}" not in row.path and not body:
+                    continue
+                response = client.request(
+                    method, sample_path(row, other), headers=headers, follow_redirects=False, **body
+                )
+                assert response.status_code == 403, (method, row.path, response.text[:200])
+                assert response.json()["code"] == "forbidden"
+                checked += 1
+    assert checked >= 1

@@ -78,7 +78,7 @@ def test_neither_a_query_nor_a_filter_is_a_422(platform: Platform) -> None:
 def test_admin_lists_each_projection_with_its_lag(platform: Platform) -> None:
     body = platform.client.get("/api/v1/admin/projections", headers=platform.admin).json()
     head = platform.container.projection.head()
-    names = ("entities", "records", "sharing", "publication_status", "changes")
+    names = ("entities", "records", "sharing", "publication_status", "casework", "changes")
     assert [p["name"] for p in body] == list(names)
     for name in names:
         assert next(p for p in body if p["name"] == name) == {

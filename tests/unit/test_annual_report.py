@@ -75,3 +75,23 @@ def test_overdue_years_are_due_unsubmitted_and_closed(
         assert report_window(year)[1] < today
     for year in due:
         assert can_submit(year, established, today)
+
+
+def test_each_year_owed_is_due_filed_late_or_overdue() -> None:
+    from domain.annual_report import report_obligations
+
+    established = date(2021, 6, 1)
+    filed = {2021: (date(2022, 3, 1), 0), 2022: (date(2023, 8, 1), 0), 2024: (date(2025, 6, 30), 2)}
+    states = {o.year: o.state for o in report_obligations(established, filed, date(2025, 7, 1))}
+    assert states == {2024: "filed", 2023: "overdue", 2022: "late", 2021: "filed"}
+    on_june_30 = {o.year: o.state for o in report_obligations(established, {}, date(2026, 6, 30))}
+    assert on_june_30[2025] == "due" and on_june_30[2024] == "overdue"
+
+
+def test_a_report_may_be_corrected_until_the_thirtieth_of_june() -> None:
+    from domain.annual_report import ReportObligation, correction_window_closed
+
+    filed = ReportObligation(2025, date(2026, 1, 1), date(2026, 6, 30), "filed", date(2026, 3, 1))
+    assert filed.can_correct(date(2026, 6, 30)) and not filed.can_correct(date(2026, 7, 1))
+    assert not correction_window_closed(2025, date(2026, 6, 30))
+    assert correction_window_closed(2025, date(2026, 7, 1))

@@ -12,6 +12,8 @@ the modules listed in `Layer.stdlib_denied`.
     projections   domain + the adapters' ports (never a concrete adapter), eventsourcing's records
     ingestion     domain + the publication-log port
     opendata      domain + projections + the search-index port (the open-data files)
+    casework      domain + the ports it publishes and reads through (log, status view, the
+                  enterprise store, the casework view)
     infra         everything below the API — never `api`
     api           everything (the entry points: HTTP, web pages, command line)
 
@@ -102,6 +104,7 @@ LAYERS: dict[str, Layer] = {
             "adapters.publication_log.base",
             "adapters.status_view",
             "adapters.tracking",
+            "adapters.casework_view",
             "eventsourcing.persistence",
             "eventsourcing.projection",
             "eventsourcing.utils",
@@ -115,6 +118,18 @@ LAYERS: dict[str, Layer] = {
     "opendata": Layer(
         ("opendata", "domain", "projections", "adapters.search_index.base", "pydantic", "orjson")
     ),
+    # enterprises' and departments' use cases and the deadline jobs: domain + ports
+    "casework": Layer(
+        (
+            "casework",
+            "domain",
+            "adapters.publication_log.base",
+            "adapters.status_view",
+            "adapters.enterprise_store",
+            "adapters.casework_view",
+            "pydantic",
+        )
+    ),
     "infra": Layer(
         (
             "infra",
@@ -123,6 +138,7 @@ LAYERS: dict[str, Layer] = {
             "projections",
             "ingestion",
             "opendata",
+            "casework",
             "pydantic",
             "pydantic_settings",
             "yaml",  # the AsyncAPI document

@@ -78,7 +78,13 @@ def test_enterprise_channel_publishes_only_its_own_reports_and_disclosures(
 ) -> None:
     enterprise = registry.get("ENTERPRISE")
     assert enterprise is not None
-    assert enterprise.kinds == {"annual_report.submitted", "annual_report.corrected", "disclosure.published"}
+    assert enterprise.kinds == {
+        "annual_report.submitted",
+        "annual_report.corrected",
+        "disclosure.published",
+        "application.filed",
+        "objection.filed",
+    }
     assert not registry.may_publish("ENTERPRISE", "penalty.imposed")
 
 

@@ -35,22 +35,24 @@ from tests.builders import (
     registered,
     registration_payload,
     resident_id,
+    uscc_for,
 )
 
 DECISION = "津市监罚〔2025〕1号"
 
 
 def publish(registry: Registry, kind: str, payload: dict[str, Any], **kw: Any) -> None:
-    outcome = registry.apply_publication(envelope(kind, payload, uscc=USCC, **kw))
+    kw.setdefault("uscc", USCC)
+    outcome = registry.apply_publication(envelope(kind, payload, **kw))
     assert outcome.status == "applied", outcome
 
 
-def view(registry: Registry, today: date = TODAY) -> dict[str, Any]:
-    return public_view(public_document(sharing_document(registry.get_entity(USCC))), today)
+def view(registry: Registry, uscc: str = USCC, today: date = TODAY) -> dict[str, Any]:
+    return public_view(public_document(sharing_document(registry.get_entity(uscc))), today)
 
 
 def public_penalties(registry: Registry, today: date) -> list[str]:
-    return [p["decision_no"] for p in view(registry, today)["penalties"]]
+    return [p["decision_no"] for p in view(registry, today=today)["penalties"]]
 
 
 # --- masking --------------------------------------------------------------------------------------
@@ -127,22 +129,59 @@ def test_no_valid_resident_id_survives_into_the_public_view(
 def test_annual_report_fields_the_enterprise_did_not_publicise_are_absent(
     registry: Registry, uscc: str
 ) -> None:
-    publish(registry, "annual_report.submitted", annual_report_payload(2023, publicised=["revenue", "email"]))
+    publish(
+        registry,
+        "annual_report.submitted",
+        annual_report_payload(2023, publicised=["revenue"], total_liabilities="1000.00", net_profit="5.00"),
+    )
     [report] = view(registry)["annual_reports"]
-    assert (report["revenue"], report["email"]) == ("8800000.00", "info@xinghai.example")
-    for hidden in ("employees", "total_assets", "profit", "tax_paid", "phone"):
+    assert report["revenue"] == "8800000.00"
+    for hidden in ("employees", "total_assets", "total_liabilities", "profit", "net_profit", "tax_paid"):
         assert hidden not in report, hidden
-    assert report["address"] == "天津市滨海新区第三大街51号"  # always public
+    # Art. 9(1)–(6) are public: the address, and (form 2) the contact phone and e-mail
+    assert report["address"] == "天津市滨海新区第三大街51号"
+    assert (report["phone"], report["email"]) == ("022-25801234", "info@xinghai.example")
     assert report["websites"] == ["https://xinghai.example"]
+
+
+def test_a_form_1_report_keeps_phone_and_email_private_unless_chosen(registry: Registry, uscc: str) -> None:
+    publish(registry, "annual_report.submitted", annual_report_payload(2023, form=1, publicised=["email"]))
+    [report] = view(registry)["annual_reports"]
+    assert report["email"] == "info@xinghai.example" and "phone" not in report
 
 
 def test_annual_report_with_nothing_publicised_shows_no_optional_field(registry: Registry, uscc: str) -> None:
     publish(registry, "annual_report.submitted", annual_report_payload(2023, publicised=[]))
     [report] = view(registry)["annual_reports"]
-    assert (
-        not {"employees", "total_assets", "revenue", "profit", "tax_paid", "phone", "email"} & report.keys()
-    )
+    assert not {"employees", "total_assets", "revenue", "profit", "tax_paid"} & report.keys()
     assert sharing_document(registry.get_entity(uscc))["annual_reports"][0]["tax_paid"] == "310000.00"
+
+
+def test_a_sole_traders_mobile_in_its_report_is_masked(registry: Registry) -> None:
+    sole = uscc_for(77, category="92")
+    registry.process([registered(uscc=sole, entity_type="个体工商户")])
+    publish(registry, "annual_report.submitted", annual_report_payload(2023, phone="13812345678"), uscc=sole)
+    [report] = view(registry, sole)["annual_reports"]
+    assert report["phone"] == "138****5678"
+    assert sharing_document(registry.get_entity(sole))["annual_reports"][0]["phone"] == "13812345678"
+
+
+def test_a_corrected_report_shows_the_version_it_replaced_under_the_same_rules(
+    registry: Registry, uscc: str
+) -> None:
+    first = annual_report_payload(2023, publicised=["employees"])
+    publish(registry, "annual_report.submitted", first, occurred_on="2024-03-01")
+    publish(
+        registry,
+        "annual_report.corrected",
+        {**first, "employees": 50, "reason": "从业人数有误"},
+        occurred_on="2024-04-01",
+    )
+    [report] = view(registry)["annual_reports"]
+    assert report["employees"] == 50
+    [correction] = report["corrections"]
+    assert correction["reason"] == "从业人数有误" and correction["replaced"]["employees"] == 42
+    assert "revenue" not in correction["replaced"] and "tax_paid" not in correction["replaced"]
 
 
 # --- penalty publicity windows --------------------------------------------------------------------
@@ -216,7 +255,7 @@ def test_minor_penalty_under_order_36_is_never_public(registry: Registry, uscc: 
     )
     for today in (date(2026, 5, 1), date(2026, 6, 1), TODAY, date(2027, 5, 1)):
         assert public_penalties(registry, today) == [], today
-        assert "penalty" not in view(registry, today)["flags"]
+        assert "penalty" not in view(registry, today=today)["flags"]
     doc = public_document(sharing_document(registry.get_entity(uscc)))
     assert doc["penalties"][0]["publicity"]["publicised"] is False
     assert [r for r in record_rows(doc) if r["category"] == "penalty"] == []
@@ -321,7 +360,7 @@ def test_flags_show_abnormal_serious_and_penalty(registry: Registry, uscc: str) 
         registry, "penalty.imposed", penalty_payload(DECISION, decided_on="2026-06-01"), department="TJ-TAX"
     )
     assert view(registry)["flags"] == ["abnormal", "serious", "penalty"]
-    assert view(registry, date(2027, 6, 1))["flags"] == ["abnormal", "serious"]  # penalty window over
+    assert view(registry, today=date(2027, 6, 1))["flags"] == ["abnormal", "serious"]  # penalty window over
 
     publish(registry, "abnormal.removed", {"decision_no": "A-1", "reason": "已补报"})
     publish(registry, "serious.removed", {"decision_no": "S-1", "reason": "届满"})

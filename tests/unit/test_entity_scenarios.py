@@ -538,7 +538,9 @@ def test_annual_report_submitted_is_public_without_the_figures_kept_private(
     assert report["revenue"] == "8800000.00"  # agencies see everything
     [public] = view_of(registry.get_entity(uscc))["annual_reports"]
     assert public["employees"] == 42  # publicised
-    assert not {"revenue", "total_assets", "profit", "tax_paid", "phone", "email"} & public.keys()
+    assert not {"revenue", "total_assets", "profit", "tax_paid"} & public.keys()
+    assert public["phone"] == "022-25801234"  # form 2: contact details are public (Art. 9(1))
+    assert report["late"] is False
     rejected(
         publish(registry, uscc, "annual_report.submitted", annual_report_payload(2023)),
         "duplicate_annual_report",
@@ -546,6 +548,46 @@ def test_annual_report_submitted_is_public_without_the_figures_kept_private(
     rejected(
         publish(registry, uscc, "annual_report.submitted", annual_report_payload(2019)), "report_year_invalid"
     )  # established 2020
+
+
+def test_a_first_report_after_the_thirtieth_of_june_is_accepted_and_marked_late(
+    registry: Registry, uscc: str
+) -> None:
+    applied(
+        publish(
+            registry, uscc, "annual_report.submitted", annual_report_payload(2023), occurred_on="2024-07-01"
+        )
+    )
+    assert registry.get_entity(uscc).annual_reports["2023"]["late"] is True
+
+
+def test_a_correction_after_the_thirtieth_of_june_is_refused(registry: Registry, uscc: str) -> None:
+    applied(
+        publish(
+            registry, uscc, "annual_report.submitted", annual_report_payload(2023), occurred_on="2024-06-01"
+        )
+    )
+    correction = {**annual_report_payload(2023, employees=45), "reason": "从业人数填报有误"}
+    outcome = publish(registry, uscc, "annual_report.corrected", correction, occurred_on="2024-07-01")
+    rejected(outcome, "report_window_closed")
+    assert "2024-06-30" in (outcome.message or "")
+
+
+def test_a_report_that_does_not_balance_is_refused_with_a_chinese_message(
+    registry: Registry, uscc: str
+) -> None:
+    report = annual_report_payload(
+        2023,
+        total_assets="1000000.00",
+        total_liabilities="400000.00",
+        owners_equity="500000.00",
+        shareholders=[{"name": "张三", "subscribed_amount": "100000.00", "paid_amount": "200000.00"}],
+    )
+    outcome = publish(registry, uscc, "annual_report.submitted", report, occurred_on="2024-05-20")
+    rejected(outcome, "annual_report_inconsistent")
+    assert "资产总额" in (outcome.message or "") and "实缴出资额" in (outcome.message or "")
+    balanced = {**report, "owners_equity": "595000.00", "shareholders": []}  # within 1 %
+    applied(publish(registry, uscc, "annual_report.submitted", balanced, occurred_on="2024-05-20"))
 
 
 def test_annual_report_for_a_year_not_yet_over_is_rejected(registry: Registry, uscc: str) -> None:
@@ -607,3 +649,137 @@ def test_disclosure_published_by_the_enterprise_is_public(registry: Registry, us
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_publication_kind_has_a_scenario(kind: str) -> None:
     assert kind in COVERED, f"no scenario test for {kind}: add one marked @scenario({kind!r})"
+
+
+# --- casework: warnings, applications, objections -------------------------------------------------------
+
+
+@scenario("abnormal.warned")
+def test_the_three_year_warning_is_announced_on_the_listing(registry: Registry, uscc: str) -> None:
+    applied(publish(registry, uscc, "abnormal.listed", listing_payload(), occurred_on="2023-07-03"))
+    warning = {
+        "decision_no": "津滨市监异〔2024〕1号",
+        "escalation_on": "2026-07-03",
+        "content": "被列入经营异常名录将届满3年，请尽快履行公示义务",
+    }
+    applied(publish(registry, uscc, "abnormal.warned", warning, occurred_on="2026-05-20"))
+    listing = registry.get_entity(uscc).abnormal_listings["津滨市监异〔2024〕1号"]
+    assert (listing["warning"]["on"], listing["warning"]["escalation_on"]) == ("2026-05-20", "2026-07-03")
+    rows = record_rows(view_of(registry.get_entity(uscc)))
+    assert [r["category"] for r in rows] == ["abnormal", "abnormal_warning"]
+    rejected(publish(registry, uscc, "abnormal.warned", warning), "already_warned")
+    rejected(publish(registry, uscc, "abnormal.warned", {**warning, "decision_no": "X"}), "unknown_listing")
+
+
+def application(number: str = "SQ-1", **overrides: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "application_no": number,
+        "type": "abnormal_removal",
+        "target": "abnormal",
+        "decision_no": "津滨市监异〔2024〕1号",
+        "department": "TJ-AMR",
+        "reason": "已补报年度报告",
+    }
+    payload.update(overrides)
+    return payload
+
+
+@scenario("application.filed")
+def test_an_application_waits_for_its_department_and_its_approval_removes_the_listing(
+    registry: Registry, uscc: str
+) -> None:
+    applied(publish(registry, uscc, "abnormal.listed", listing_payload(), occurred_on="2024-07-03"))
+    applied(publish(registry, uscc, "application.filed", application(), occurred_on="2024-09-01"))
+    entity = registry.get_entity(uscc)
+    assert entity.applications["SQ-1"]["status"] == "pending"
+    assert "applications" not in view_of(entity)  # never public
+    rejected(publish(registry, uscc, "application.filed", application("SQ-2")), "duplicate_application")
+    rejected(
+        publish(registry, uscc, "application.filed", application("SQ-3", type="repair")),
+        "wrong_application_type",
+    )
+    removal = {"decision_no": "津滨市监异〔2024〕1号", "reason": "已补报年度报告", "application_no": "SQ-1"}
+    rejected(publish(registry, uscc, "abnormal.removed", removal, department="TJ-TAX"), "outside_mandate")
+    applied(publish(registry, uscc, "abnormal.removed", removal, occurred_on="2024-09-05"))
+    entity = registry.get_entity(uscc)
+    assert entity.applications["SQ-1"]["status"] == "approved"
+    assert entity.applications["SQ-1"]["decision"]["on"] == "2024-09-05"
+    assert entity.abnormal_listings["津滨市监异〔2024〕1号"]["removed"]["on"] == "2024-09-05"
+
+
+def test_a_repair_application_is_refused_before_the_minimum_window(registry: Registry, uscc: str) -> None:
+    applied(publish(registry, uscc, "penalty.imposed", penalty_payload(publicised_on="2025-01-15")))
+    early = application(type="repair", target="penalty", decision_no="津市监罚〔2025〕1号")
+    outcome = rejected(
+        publish(registry, uscc, "application.filed", early, occurred_on="2025-07-14"), "repair_too_early"
+    )
+    assert "2025-07-15" in (outcome.message or "")
+    applied(publish(registry, uscc, "application.filed", early, occurred_on="2025-07-15"))
+    repair = {
+        "target": "penalty",
+        "decision_no": "津市监罚〔2025〕1号",
+        "reason": "已整改",
+        "application_no": "SQ-1",
+    }
+    rejected(
+        publish(registry, uscc, "repair.approved", repair, department="TJ-DRC", occurred_on="2025-07-20"),
+        "not_deciding_department",
+    )
+    applied(publish(registry, uscc, "repair.approved", repair, occurred_on="2025-07-20"))
+    assert registry.get_entity(uscc).applications["SQ-1"]["status"] == "approved"
+
+
+@scenario("application.rejected")
+def test_a_rejected_application_leaves_the_record_as_it_was(registry: Registry, uscc: str) -> None:
+    applied(publish(registry, uscc, "abnormal.listed", listing_payload(), occurred_on="2024-07-03"))
+    applied(publish(registry, uscc, "application.filed", application(), occurred_on="2024-09-01"))
+    refusal = {"application_no": "SQ-1", "reason": "尚未补报 2023 年度报告"}
+    rejected(
+        publish(registry, uscc, "application.rejected", refusal, department="TJ-DRC"),
+        "not_deciding_department",
+    )
+    applied(publish(registry, uscc, "application.rejected", refusal, occurred_on="2024-09-03"))
+    entity = registry.get_entity(uscc)
+    assert entity.applications["SQ-1"]["status"] == "rejected"
+    assert entity.applications["SQ-1"]["decision"]["reason"] == "尚未补报 2023 年度报告"
+    assert entity.abnormal_listings["津滨市监异〔2024〕1号"]["removed"] is None
+    rejected(publish(registry, uscc, "application.rejected", refusal), "application_decided")
+    applied(publish(registry, uscc, "application.filed", application("SQ-2"), occurred_on="2024-09-10"))
+
+
+def objection(number: str = "YY-1", **overrides: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "objection_no": number,
+        "target": "penalty",
+        "record_no": "津市监罚〔2025〕1号",
+        "department": "TJ-AMR",
+        "reason": "公示的罚款金额与决定书不一致",
+    }
+    payload.update(overrides)
+    return payload
+
+
+@scenario("objection.filed")
+def test_an_open_objection_shows_the_record_as_under_objection(registry: Registry, uscc: str) -> None:
+    applied(publish(registry, uscc, "penalty.imposed", penalty_payload(publicised_on="2025-01-15")))
+    rejected(publish(registry, uscc, "objection.filed", objection(record_no="X-1")), "unknown_record")
+    applied(publish(registry, uscc, "objection.filed", objection(), occurred_on="2025-02-01"))
+    [penalty] = view_of(registry.get_entity(uscc), date(2025, 3, 1))["penalties"]
+    assert penalty["objection"] == {"status": "异议处理中", "filed_on": "2025-02-01"}
+    assert "公示的罚款金额" not in str(view_of(registry.get_entity(uscc), date(2025, 3, 1)))
+    rejected(publish(registry, uscc, "objection.filed", objection("YY-2")), "duplicate_objection")
+
+
+@scenario("objection.resolved")
+def test_an_answered_objection_no_longer_marks_the_record(registry: Registry, uscc: str) -> None:
+    applied(publish(registry, uscc, "penalty.imposed", penalty_payload(publicised_on="2025-01-15")))
+    applied(publish(registry, uscc, "objection.filed", objection(), occurred_on="2025-02-01"))
+    answer = {"objection_no": "YY-1", "upheld": False, "reason": "经核查，公示信息与决定书一致"}
+    rejected(
+        publish(registry, uscc, "objection.resolved", answer, department="TJ-TAX"), "not_deciding_department"
+    )
+    applied(publish(registry, uscc, "objection.resolved", answer, occurred_on="2025-02-20"))
+    [penalty] = view_of(registry.get_entity(uscc), date(2025, 3, 1))["penalties"]
+    assert "objection" not in penalty
+    assert registry.get_entity(uscc).objections["YY-1"]["resolution"]["upheld"] is False
+    rejected(publish(registry, uscc, "objection.resolved", answer), "objection_resolved")

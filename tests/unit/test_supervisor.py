@@ -148,10 +148,10 @@ def test_supervise_stops_on_request_and_reports_a_failure() -> None:
 def test_each_role_runs_its_runners(tmp_path: Path) -> None:
     container = build(Settings(data_dir=tmp_path, today=TODAY))
     try:
-        followers = ["entities", "records", "sharing", "publication_status", "changes"]
+        followers = ["entities", "records", "sharing", "publication_status", "casework", "changes"]
         assert [r.name for r in runners_for(container, Role.ingest)] == ["ingest"]
         assert [r.name for r in runners_for(container, Role.projections)] == followers
-        serve = ["ingest", *followers, "publicity", "open-data"]
+        serve = ["ingest", *followers, "publicity", "deadline-jobs", "open-data"]
         assert [r.name for r in runners_for(container, Role.serve)] == serve
     finally:
         container.close()
@@ -175,8 +175,10 @@ def test_serve_starts_its_threads_with_the_app_and_stops_them_on_shutdown(tmp_pa
                 "records",
                 "sharing",
                 "publication_status",
+                "casework",
                 "changes",
                 "publicity",
+                "deadline-jobs",
                 "open-data",
             ]
         )

@@ -103,7 +103,7 @@ def test_new_snapshots_and_events_carry_their_class_version(old_store: Registry)
     old_store.take_snapshot(entity_id(USCC))
     assert old_store.snapshots is not None
     [snapshot] = old_store.snapshots.recorder.select_events(entity_id(USCC), desc=True, limit=1)
-    assert json.loads(snapshot.state)["state"]["class_version"] == 2
+    assert json.loads(snapshot.state)["state"]["class_version"] == MarketEntity.class_version == 3
     assert MarketEntity.PenaltyImposed.class_version == 3
     assert MarketEntity.Published.class_version == 2 and MarketEntity.Registered.class_version == 2
     [penalty] = old_store.recorder.select_events(entity_id(USCC), gt=1)
@@ -214,3 +214,67 @@ def test_a_signed_publication_after_the_old_ones_keeps_its_provenance_in_the_rec
     assert (
         again.get_entity(USCC).penalties[DECISION]["history"][0]["principal"] == "department:TJ-AMR/user:li"
     )
+
+
+# --- annual reports stored before form 2 (data/market_entity_v2_reports.json, commit 96379df) -------
+
+REPORTS = json.loads(
+    (Path(__file__).parent / "data" / "market_entity_v2_reports.json").read_text(encoding="utf-8")
+)
+
+
+def check_old_report(entity: MarketEntity) -> None:
+    report = entity.annual_reports["2024"]
+    assert report["form"] == 1 and report["employees"] == 45
+    assert [c["reason"] for c in report["corrections"]] == ["从业人数填报有误"]
+    assert "replaced" not in report["corrections"][0]  # not kept before v3, on either path
+    public = public_document(sharing_document(entity))["annual_reports"][0]
+    # form 1: phone and e-mail stay as private as the enterprise chose then
+    assert "phone" not in public and "email" not in public and public["employees"] == 45
+    assert "revenue" not in public
+
+
+def test_the_stored_report_records_are_the_old_form() -> None:
+    submitted = json.loads(REPORTS["events"][1]["state"])
+    assert REPORTS["events"][1]["topic"] == "domain.entity:MarketEntity.AnnualReportSubmitted"
+    assert submitted["class_version"] == 2 and "form" not in submitted["data"]
+    assert json.loads(REPORTS["snapshots"][0]["state"])["state"]["class_version"] == 2
+
+
+def test_annual_report_events_stored_before_form_2_still_load(old_store: Registry) -> None:
+    old_store.recorder.insert_events(stored(REPORTS["events"]))
+    events = domain_events(old_store)
+    assert [type(e).__name__ for e in events][1:] == ["AnnualReportSubmitted", "AnnualReportCorrected"]
+    assert events[1].data["form"] == 1 and events[2].data["replaced_kept"] is False
+    check_old_report(old_store.get_entity(USCC))
+
+
+def test_a_snapshot_with_reports_taken_before_form_2_still_loads(old_store: Registry) -> None:
+    assert old_store.snapshots is not None
+    old_store.snapshots.recorder.insert_events(stored(REPORTS["snapshots"]))
+    entity = old_store.repository.get(entity_id(USCC))
+    assert entity.version == 3
+    check_old_report(entity)
+
+
+def test_a_correction_after_the_change_keeps_the_version_it_replaced(old_store: Registry) -> None:
+    old_store.recorder.insert_events(stored(REPORTS["events"]))
+    report = json.loads(REPORTS["events"][2]["state"])["data"]
+    corrected = {**report, "employees": 50, "reason": "再次更正", "form": 2}
+    corrected.pop("replaced_kept", None)
+    outcome = old_store.apply_publication(
+        {
+            "schema": "gongshi.publication/1",
+            "publication_id": "ENTERPRISE-000009",
+            "department": "ENTERPRISE",
+            "kind": "annual_report.corrected",
+            "uscc": USCC,
+            "occurred_on": "2025-05-01",
+            "payload": corrected,
+        }
+    )
+    assert outcome.status == "applied", outcome
+    report_now = old_store.get_entity(USCC).annual_reports["2024"]
+    assert report_now["form"] == 2 and report_now["employees"] == 50
+    assert report_now["corrections"][-1]["replaced"]["employees"] == 45
+    assert report_now["corrections"][-1]["replaced"]["form"] == 1
