@@ -222,6 +222,9 @@ log.dirs=$KAFKA_DIR/data
 num.partitions=1
 auto.create.topics.enable=true
 offsets.topic.replication.factor=1
+# the group-offsets topic is created when the first consumer group appears: 4 partitions instead of
+# the default 50 keep that first group's wait short on a small, busy machine (one broker)
+offsets.topic.num.partitions=4
 transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1

@@ -21,8 +21,11 @@ USCC_A = "91120116MA05XK3P1A"  # keys only: the log does not validate them
 USCC_B = "92330106MA2H4Y1D3C"
 
 
-def poll_until(consumer: LogConsumer, count: int, timeout_s: float = 20.0) -> list[LogRecord]:
-    """Poll until `count` records have arrived (a poll may return part of what is there)."""
+def poll_until(consumer: LogConsumer, count: int, timeout_s: float = 60.0) -> list[LogRecord]:
+    """Poll until `count` records have arrived (a poll may return part of what is there).
+
+    A liveness bound, not a timing assertion: the first consumer group on a fresh broker waits for
+    the group-offsets topic to be created, which took over 20 s on a busy 2-core machine."""
     records: list[LogRecord] = []
     deadline = time.monotonic() + timeout_s
     while len(records) < count and time.monotonic() < deadline:
