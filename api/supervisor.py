@@ -11,6 +11,8 @@ runs, `Supervisor` runs each in a thread of its own and stops them all.
   name, kept in `failures`, and `wait()` returns so that `gongshi run` can exit non-zero.
 - `stop()` asks every runner to stop, then joins their threads against one deadline; it returns
   the names of those still running (daemon threads, so they never keep the process alive).
+- The daily runners run under `Exclusive`: with several `gongshi serve` processes each job runs in
+  the one process holding its leader lock (`adapters.leader_lock`), the others stand by.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from collections.abc import Sequence
 from enum import Enum
 from typing import Protocol
 
+from adapters.leader_lock import LeaderLock
 from infra.bootstrap import Container
 
 log = logging.getLogger(__name__)
@@ -53,7 +56,68 @@ def runners_for(container: Container, role: Role) -> list[Runner]:
     daily: list[Runner] = [container.publicity, container.deadline_jobs]
     if container.settings.open_data_daily:
         daily.append(container.open_data)
-    return [container.worker, *container.followers, *daily]
+    exclusive = [Exclusive(r, container.leader_lock(r.name)) for r in daily]
+    return [container.worker, *container.followers, *exclusive]
+
+
+class LeaderLost(RuntimeError):
+    """The lock a running job held is gone (its database connection ended)."""
+
+
+class Exclusive:
+    """Runs `runner` only while this process holds `lock`: it tries the lock every `retry_s`
+    until it gets it (or is stopped), then runs the runner, checking every `check_every_s` that
+    the lock is still held. A lock lost while running (the database connection behind it ended,
+    so another process may take it) stops the runner and raises `LeaderLost`: the supervisor
+    reports it like any failed runner, rather than two processes running one daily job."""
+
+    def __init__(
+        self, runner: Runner, lock: LeaderLock, *, retry_s: float = 15.0, check_every_s: float = 15.0
+    ) -> None:
+        self.runner = runner
+        self.lock = lock
+        self.name = runner.name
+        self.retry_s = retry_s
+        self.check_every_s = check_every_s
+        self.leading = threading.Event()  # set while this process runs the job
+        self._stop = threading.Event()
+
+    def run_forever(self) -> None:
+        while not self.lock.try_acquire():
+            if self._stop.wait(self.retry_s):
+                return
+        if self._stop.is_set():
+            self.lock.release()
+            return
+        log.info("%s: this process runs it (leader lock %s)", self.name, self.lock.name)
+        lost = threading.Event()
+        done = threading.Event()
+        watcher = threading.Thread(
+            target=self._watch, args=(lost, done), name=f"gongshi-{self.name}-lock", daemon=True
+        )
+        self.leading.set()
+        watcher.start()
+        try:
+            self.runner.run_forever()
+        finally:
+            done.set()
+            watcher.join()
+            self.leading.clear()
+            self.lock.release()
+        if lost.is_set():
+            raise LeaderLost(f"{self.name}: the leader lock {self.lock.name} was lost; the job stopped")
+
+    def _watch(self, lost: threading.Event, done: threading.Event) -> None:
+        while not done.wait(self.check_every_s):
+            if not self.lock.held():
+                log.error("%s: the leader lock %s is lost; stopping the job", self.name, self.lock.name)
+                lost.set()
+                self.runner.stop()
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.runner.stop()
 
 
 class Supervisor:

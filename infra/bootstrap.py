@@ -22,6 +22,7 @@ from adapters.credentials.signing import Signer, Verifier
 from adapters.enterprise_store import EnterpriseStore
 from adapters.event_store import postgres_env, sqlite_env
 from adapters.extract_ledger import ExtractLedger
+from adapters.leader_lock import FileLeaderLock, LeaderLock, PostgresLeaderLock
 from adapters.publication_log.base import Headers, LogAccess, NoLogAccess, PublicationLog
 from adapters.rate_limits import RateLimiter
 from adapters.search_index.base import SearchIndex
@@ -413,6 +414,14 @@ class Container:
         if self.settings.abnormal_removal_automatic:
             names.insert(0, AbnormalRemovalsJob.name)
         return DailyJobs([self.job(n) for n in names], self.clock, self.casework_projection.lag)
+
+    def leader_lock(self, name: str) -> LeaderLock:
+        """The lock that lets one process at a time run the daily runner `name`: an advisory lock
+        in the event store's PostgreSQL, else a file lock in the data dir."""
+        s = self.settings
+        if s.postgres_dsn:
+            return PostgresLeaderLock(s.postgres_dsn, name, schema=s.postgres_schema)
+        return FileLeaderLock(s.data_dir / "locks", name)
 
     @cached_property
     def secret_key(self) -> bytes:

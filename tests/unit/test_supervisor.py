@@ -10,10 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from adapters.leader_lock import FileLeaderLock
 from api.app import create_app
 from api.cli import app as cli
 from api.cli.run import supervise
-from api.supervisor import Role, Supervisor, runners_for
+from api.supervisor import Exclusive, LeaderLost, Role, Supervisor, runners_for
 from infra.bootstrap import build
 from infra.settings import Settings
 from tests.builders import TODAY
@@ -160,6 +161,68 @@ def test_each_role_runs_its_runners(tmp_path: Path) -> None:
         assert "open-data" not in [r.name for r in runners_for(without, Role.serve)]
     finally:
         without.close()
+
+
+class Forgetful(FileLeaderLock):
+    """A lock whose connection can be cut (what a PostgreSQL advisory lock meets)."""
+
+    cut = False
+
+    def held(self) -> bool:
+        return not self.cut and super().held()
+
+
+def test_a_daily_runner_runs_in_one_process_at_a_time_and_the_next_one_takes_over(tmp_path: Path) -> None:
+    locks = tmp_path / "locks"
+    first, second = Looping("open-data"), Looping("open-data")
+    one = Supervisor([Exclusive(first, FileLeaderLock(locks, "open-data"), retry_s=0.05)])
+    two_exclusive = Exclusive(second, FileLeaderLock(locks, "open-data"), retry_s=0.05)
+    two = Supervisor([two_exclusive])
+    one.start()
+    assert first.started.wait(WAIT_S)
+    two.start()
+    assert not second.started.wait(0.5)  # standing by: the other process holds the lock
+    assert two.running() == ["open-data"]
+    assert one.stop() == []
+    assert second.started.wait(WAIT_S)  # the lock came free: this one runs the job now
+    assert two_exclusive.leading.is_set()
+    assert two.stop() == []
+    assert one.failures == {} and two.failures == {}
+    assert not two_exclusive.leading.is_set()
+
+
+def test_a_standby_stops_at_once_without_running_the_job(tmp_path: Path) -> None:
+    holder = FileLeaderLock(tmp_path / "locks", "publicity")
+    assert holder.try_acquire()
+    waiting = Looping("publicity")
+    supervisor = Supervisor([Exclusive(waiting, FileLeaderLock(tmp_path / "locks", "publicity"), retry_s=60)])
+    supervisor.start()
+    assert supervisor.stop() == []
+    assert not waiting.started.is_set()
+    assert supervisor.failures == {}
+
+
+def test_a_lost_lock_stops_the_job_and_is_reported(tmp_path: Path) -> None:
+    lock = Forgetful(tmp_path / "locks", "deadline-jobs")
+    job = Looping("deadline-jobs")
+    supervisor = Supervisor([Exclusive(job, lock, check_every_s=0.05)])
+    supervisor.start()
+    assert job.started.wait(WAIT_S)
+    lock.cut = True
+    assert supervisor.wait(timeout_s=WAIT_S) is False
+    assert isinstance(supervisor.failures["deadline-jobs"], LeaderLost)
+    assert not lock.held()
+    supervisor.stop()
+
+
+def test_serve_runs_its_daily_runners_under_leader_locks(tmp_path: Path) -> None:
+    container = build(Settings(data_dir=tmp_path, today=TODAY))
+    try:
+        daily = [r for r in runners_for(container, Role.serve) if isinstance(r, Exclusive)]
+        assert [r.name for r in daily] == ["publicity", "deadline-jobs", "open-data"]
+        assert all(isinstance(r.lock, FileLeaderLock) for r in daily)
+    finally:
+        container.close()
 
 
 def test_serve_starts_its_threads_with_the_app_and_stops_them_on_shutdown(tmp_path: Path) -> None:
