@@ -17,6 +17,7 @@ from adapters.extract_ledger import ExtractLedger
 from adapters.publication_log.base import Headers, PublicationLog
 from adapters.search_index.base import SearchIndex
 from adapters.status_view import StatusView
+from api.conditional import EntityVersions
 from api.csrf import check_csrf
 from api.errors import ApiError, Refusal
 from casework.applications import ApplicationDesk, DecisionDesk
@@ -56,6 +57,10 @@ def _departments(container: _ContainerDep) -> DepartmentRegistry:
 
 def _ledger(container: _ContainerDep) -> ExtractLedger:
     return container.extract_ledger
+
+
+def _entity_versions(container: _ContainerDep) -> EntityVersions:
+    return container.entity_reader
 
 
 def _public_url(container: _ContainerDep) -> str:
@@ -116,6 +121,7 @@ IndexDep = Annotated[SearchIndex, Depends(_index)]
 ClockDep = Annotated[Clock, Depends(_clock)]
 DepartmentsDep = Annotated[DepartmentRegistry, Depends(_departments)]
 LedgerDep = Annotated[ExtractLedger, Depends(_ledger)]
+EntityVersionsDep = Annotated[EntityVersions, Depends(_entity_versions)]
 StatusViewDep = Annotated[StatusView, Depends(_status_view)]
 #: The platform's public base URL (`GONGSHI_PUBLIC_URL`), for every absolute URL it prints —
 #: never the request's Host header.

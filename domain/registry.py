@@ -128,6 +128,12 @@ class Registry(Application[UUID]):
             raise EntityNotFound(uscc) from None
         return entity
 
+    def current_version(self, uscc: str) -> int | None:
+        """The entity's version in the event store (its last event's), None when it has none: one
+        indexed read of one row, no aggregate rebuilt (the API's conditional GET)."""
+        events = self.recorder.select_events(entity_id(uscc), desc=True, limit=1)
+        return events[0].originator_version if events else None
+
     def position(self, source: str) -> int | None:
         """The last position recorded for a source (e.g. `kafka:gongshi.publications:3`)."""
         recorder: Any = self.recorder  # a process recorder (see construct_recorder)

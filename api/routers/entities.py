@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 
 from adapters.search_index.base import SearchFilters
-from api.deps import ClockDep, IndexDep
+from api.conditional import CACHE_CONTROL, entity_etag, none_match
+from api.deps import ClockDep, EntityVersionsDep, IndexDep
 from api.lookup import find_entity
 from api.paging import depth, page_out_of_range, probe_page
 from api.schemas import (
@@ -20,7 +21,8 @@ from api.schemas import (
     EntitySummaryPublic,
     ErrorPublic,
 )
-from domain.uscc import TIANJIN_DISTRICTS
+from domain.errors import InvalidUSCC
+from domain.uscc import TIANJIN_DISTRICTS, USCC
 from projections.documents import summary
 from projections.public_record import entity_public
 
@@ -95,9 +97,36 @@ def search_entities(
 @router.get(
     "/{uscc}",
     response_model=EntityPublic,
-    responses={404: {"model": ErrorPublic}, 422: {"model": ErrorPublic}},
+    responses={
+        304: {"description": "未变化：If-None-Match 与当前 ETag（主体版本与系统日期）相同"},
+        404: {"model": ErrorPublic},
+        422: {"model": ErrorPublic},
+    },
     summary="市场主体公示信息",
 )
-def get_entity(uscc: str, index: IndexDep, clock: ClockDep) -> EntityPublic:
+def get_entity(
+    uscc: str,
+    request: Request,
+    response: Response,
+    index: IndexDep,
+    clock: ClockDep,
+    versions: EntityVersionsDep,
+) -> EntityPublic | Response:
+    """A USCC asked again with `If-None-Match` is answered 304 from the event store's version
+    without reading the index (api.conditional); a registration number is always looked up."""
     today = clock.today()
-    return entity_public(find_entity(index, uscc, today), today)
+    asked = request.headers.get("if-none-match")
+    if asked:
+        try:
+            code: str | None = USCC.parse(uscc).value
+        except InvalidUSCC:
+            code = None
+        version = versions.current_version(code) if code else None
+        if code and version is not None:
+            etag = entity_etag(code, version, today)
+            if none_match(asked, etag):
+                return Response(status_code=304, headers={"ETag": etag, "Cache-Control": CACHE_CONTROL})
+    doc = find_entity(index, uscc, today)
+    response.headers["ETag"] = entity_etag(doc["uscc"], doc["version"], today)
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    return entity_public(doc, today)

@@ -79,8 +79,12 @@ def test_publications_flow_from_kafka_through_postgres_and_elasticsearch_to_the_
     ]
     assert "penalties" in announced[1]["changed"]["public"]
     with TestClient(create_app(real)) as client:
-        record = client.get(f"/api/v1/entities/{uscc}").json()
+        answer = client.get(f"/api/v1/entities/{uscc}")
+        record = answer.json()
         assert record["name"] == "天津海河真引擎科技有限公司"
+        # asked again: the version comes from PostgreSQL, the index is not read
+        again = client.get(f"/api/v1/entities/{uscc}", headers={"If-None-Match": answer.headers["etag"]})
+        assert again.status_code == 304
         assert [p["decision_no"] for p in record["penalties"]] == [penalty["payload"]["decision_no"]]
         assert "penalty" in record["flags"]
         found = client.get("/api/v1/entities", params={"q": "海河真引擎"}).json()
