@@ -275,7 +275,12 @@ class Container:
         if s.elasticsearch_url:
             from adapters.search_index.elasticsearch import ElasticsearchIndex
 
-            return ElasticsearchIndex(s.elasticsearch_url, prefix=s.prefix)
+            return ElasticsearchIndex(
+                s.elasticsearch_url,
+                prefix=s.prefix,
+                shards=s.elasticsearch_shards,
+                replicas=s.elasticsearch_replicas,
+            )
         from adapters.search_index.sqlite import SQLiteSearchIndex
 
         return SQLiteSearchIndex(s.data_dir / "search.sqlite3")

@@ -30,7 +30,13 @@ class Settings(BaseSettings):
     today: date | None = Field(None, description="fix the date the whole system believes it is")
 
     kafka_bootstrap: str | None = Field(None, description="e.g. 127.0.0.1:9092; unset = embedded log")
-    kafka_partitions: int = 6
+    kafka_partitions: int = Field(
+        6,
+        ge=1,
+        description="partitions of the topics the platform creates, for a new deployment: a live "
+        "topic's count is changed only by a migration (a new topic and a replay), since adding "
+        "partitions moves USCCs to other partitions and breaks their order (docs/SCALING.md)",
+    )
     kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN", "none"] = Field(
         "SCRAM-SHA-512",
         description="how every Kafka client of the platform authenticates (SASL_PLAINTEXT); `none` = "
@@ -49,6 +55,18 @@ class Settings(BaseSettings):
     )
     postgres_schema: str | None = None
     elasticsearch_url: str | None = Field(None, description="e.g. http://127.0.0.1:9200")
+    elasticsearch_shards: int = Field(
+        1,
+        ge=1,
+        description="primary shards of each projection's index, for a new deployment; a serving index "
+        "keeps its count until `gongshi projections rebuild` makes its next generation (docs/SCALING.md)",
+    )
+    elasticsearch_replicas: int = Field(
+        0,
+        ge=0,
+        description="replicas of each index: 0 on one node (a replica there has no node to go to and "
+        "leaves the index yellow); 1 or more from two nodes up",
+    )
 
     secret_key: SecretStr | None = Field(
         None,

@@ -969,3 +969,31 @@ def test_an_aborted_rebuild_leaves_the_serving_generation_alone(index: SearchInd
     index.finish_rebuild("entities", again, 1)
     assert index.count() == 0 and index.position("entities") == 1
     assert index.count("sharing") == 1 and index.count("records") == 1  # other projections untouched
+
+
+@pytest.mark.engines
+def test_elasticsearch_shards_and_replicas_are_settings_kept_by_a_rebuild(world: World) -> None:
+    url = elasticsearch_url()
+    index = ElasticsearchIndex(
+        url, prefix=unique_prefix(f"si-{next(_ids)}"), shards=2, replicas=0, refresh=True
+    )
+    client = Elasticsearch(url)
+    try:
+        index.ensure()
+        for name in PROJECTIONS:
+            held = client.indices.get_settings(index=f"{index.prefix}-{name}")
+            (settings,) = held.body.values()
+            assert settings["settings"]["index"]["number_of_shards"] == "2", name
+            assert settings["settings"]["index"]["number_of_replicas"] == "0", name
+        entity = world.register(1, "天津分片设置科技有限公司")
+        write(index, entity, position=1)
+        target = index.begin_rebuild("entities")
+        index.write_rebuild("entities", target, [entity])
+        index.finish_rebuild("entities", target, 1, grace_s=0.0)
+        (settings,) = client.indices.get_settings(index=f"{index.prefix}-entities").body.values()
+        assert settings["settings"]["index"]["number_of_shards"] == "2"
+        assert index.get_public(entity.uscc)["name"] == "天津分片设置科技有限公司"
+    finally:
+        index.delete_all()
+        index.close()
+        client.close()
