@@ -43,6 +43,12 @@ def main() -> None:
     parser.add_argument("--url", default="http://127.0.0.1:9200")
     parser.add_argument("--prefix", default="benchstore")
     parser.add_argument("--catch-up", action="store_true", help="also time the live projections")
+    parser.add_argument(
+        "--sizes",
+        action="store_true",
+        help="after the catch-up, print the bytes each stored event and each index document takes "
+        "(PostgreSQL tables with their indexes, Elasticsearch store after a flush): docs/SCALING.md",
+    )
     args = parser.parse_args()
     with psycopg.connect(args.dsn, autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA IF EXISTS "{args.prefix}" CASCADE')
@@ -69,6 +75,8 @@ def main() -> None:
             elapsed = time.perf_counter() - started
             rate = count / elapsed
             print(f"live projection {name}: {count:,} notifications in {elapsed:.1f} s ({rate:,.0f}/s)")
+        if args.sizes:
+            print_sizes(args, len(envelopes))
         for name in PROJECTIONS:
             started = time.perf_counter()
             report = rebuild_projection(container.projections[name])
@@ -85,8 +93,40 @@ def main() -> None:
         with psycopg.connect(args.dsn, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{args.prefix}" CASCADE')
     print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}")
-    catch_up = " --catch-up" if args.catch_up else ""
-    print(f"command: .venv/bin/python bench/rebuild_store.py --entities {args.entities}{catch_up}")
+    flags = (" --catch-up" if args.catch_up else "") + (" --sizes" if args.sizes else "")
+    print(f"command: .venv/bin/python bench/rebuild_store.py --entities {args.entities}{flags}")
+
+
+def print_sizes(args: argparse.Namespace, publications: int) -> None:
+    """Bytes on disk per stored row and per index document, for sizing (docs/SCALING.md)."""
+    with psycopg.connect(args.dsn, autocommit=True) as conn:
+        conn.execute(f'ANALYZE "{args.prefix}".registry_events')
+        rows = conn.execute(
+            "SELECT c.relname, c.reltuples::bigint, pg_total_relation_size(c.oid) FROM pg_class c"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind = 'r'"
+            " ORDER BY 3 DESC",
+            (args.prefix,),
+        ).fetchall()
+    for table, count, size in rows[:6]:
+        per = f"{size / count:,.0f} B/row" if count > 0 else "-"
+        print(f"postgres {table}: {count:,} rows, {size / 1e6:,.1f} MB with indexes ({per})")
+    print(f"publications loaded: {publications:,}")
+    from elasticsearch import Elasticsearch
+
+    es = Elasticsearch(args.url)
+    try:
+        es.indices.flush(index=f"{args.prefix}-*")
+        es.indices.forcemerge(index=f"{args.prefix}-*", max_num_segments=1)
+        for name in PROJECTIONS:
+            stats = es.indices.stats(index=f"{args.prefix}-{name}", metric="docs,store")
+            total = stats["_all"]["primaries"]
+            docs, size = total["docs"]["count"], total["store"]["size_in_bytes"]
+            print(
+                f"elasticsearch {name}: {docs:,} documents, {size / 1e6:,.1f} MB "
+                f"({size / max(docs, 1):,.0f} B/doc)"
+            )
+    finally:
+        es.close()
 
 
 if __name__ == "__main__":
