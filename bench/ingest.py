@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg
 from kafka import KafkaConsumer, TopicPartition
+from kafka.record.util import crc32c_c
 from psycopg.sql import SQL, Identifier
 
 from adapters.publication_log.kafka import KafkaLog
@@ -168,6 +169,7 @@ def run(args: argparse.Namespace) -> None:
         f"worker batch {args.batch_size}; outcomes: {result['counts']}"
     )
     print(f"worker's event-store cache settings: {result['cache'] or 'none (no aggregate cache)'}")
+    print(f"kafka-python CRC-32C: {'C extension (crc32c)' if crc32c_c is not None else 'pure Python'}")
     print(f"produce (KafkaLog.produce_many, signed): {t_produce:7.2f} s  {n / t_produce:9,.0f} /s")
     print(f"raw Kafka consume (kafka-python)       : {t_kafka:7.2f} s  {raw_kafka_rate:9,.0f} /s")
     print(f"raw PostgreSQL insert (executemany)    : {t_pg_many:7.2f} s  {raw_pg_rate:9,.0f} /s")
