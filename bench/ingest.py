@@ -303,7 +303,7 @@ def child_worker(spec: dict[str, Any]) -> None:
     n = int(spec["publications"])
     with tempfile.TemporaryDirectory(prefix="gongshi-bench-worker-") as tmp:
         container = Container(Settings(data_dir=Path(tmp), **spec["settings"]))
-        env = container.event_store_env  # the dict the Registry is built from: adjust it first
+        env = container.worker_store_env  # the dict the worker's Registry is built from: adjust it first
         for key, value in spec.get("store_env", {}).items():
             if value:
                 env[key] = value

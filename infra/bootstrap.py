@@ -102,11 +102,23 @@ class Container:
         return sqlite_env(s.data_dir)
 
     @cached_property
+    def worker_store_env(self) -> dict[str, str]:
+        """The event-store settings of the worker's `registry`: its aggregate cache is never
+        fast-forwarded (see `registry`)."""
+        return {**self.event_store_env, "AGGREGATE_CACHE_FASTFORWARD": "n"}
+
+    @cached_property
     def registry(self) -> Registry:
+        """The ingestion worker's application object. Its cached aggregates are authoritative:
+        between rebalances a partition's entities are written by this worker alone, so a cached
+        aggregate is never fast-forwarded from the store (no query per entity per batch). The
+        worker drops the cache on every (re)assignment and `Registry.process` after any failed
+        batch. Nothing else reads aggregates through it: the read side has `reader`,
+        `entity_reader` and objects of its own."""
         return Registry(
             clock=self.clock,
             departments=self.departments,
-            env=self.event_store_env,
+            env=self.worker_store_env,
             publicity=self.publicity_policy,
             calendar=self.calendar,
         )
@@ -366,7 +378,7 @@ class Container:
     @cached_property
     def status_projection(self) -> PublicationStatusProjection:
         return PublicationStatusProjection(
-            self.registry, self.status_view, batch_size=self.settings.projection_batch_size
+            self.reader, self.status_view, batch_size=self.settings.projection_batch_size
         )
 
     @cached_property

@@ -73,6 +73,11 @@ class IngestionWorker:
         return self._consumer
 
     def _seek_to_recorded(self, partitions: list[int]) -> None:
+        """On every (re)assignment, and after a batch found its position already recorded: drop
+        the cached aggregates (another worker may have written these partitions' entities in
+        between; the registry's cache is never fast-forwarded) and read on from the position
+        recorded with the events."""
+        self.registry.forget_cached()
         for p in partitions:
             recorded = self.registry.position(self.source(p))
             self.consumer.seek(p, 0 if recorded is None else recorded + 1)
@@ -111,8 +116,9 @@ class IngestionWorker:
                 signatures=signatures,
             )
         except IntegrityError:
-            # This position is already recorded (a replay after a crash, or another worker):
-            # nothing to apply. Seek past what is recorded.
+            # This position is already recorded (a replay after a crash, or another worker), or
+            # another worker wrote one of these entities since this one cached it (the registry
+            # has dropped its cache): read on from the position recorded with the events.
             self._seek_to_recorded([batch[0].partition])
             return
         for outcome in outcomes:

@@ -1,0 +1,121 @@
+"""The ingestion worker's aggregate cache is authoritative — never fast-forwarded from the store
+(infra.bootstrap `registry`) — so nothing may leave a stale aggregate in it: partitions that move
+to another worker and back, and a batch that fails before its events are recorded. Two workers
+(two containers) share one data dir: one SQLite event store and one embedded log."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from domain.entity import entity_id
+from domain.uscc import partition_key
+from infra.bootstrap import Container, build
+from infra.settings import Settings
+from tests.builders import TODAY, envelope, penalty_payload, platform_signed, registered, uscc_for
+
+USCC = uscc_for(4_242)
+
+
+def post(container: Container, *bodies: dict) -> None:
+    container.log.produce_many(
+        container.settings.publications_topic,
+        ((partition_key(b["uscc"]), json.dumps(b, ensure_ascii=False).encode()) for b in bodies),
+        headers_for=platform_signed(container),
+    )
+
+
+def penalty(n: int) -> dict:
+    return envelope(
+        "penalty.imposed",
+        penalty_payload(decision_no=f"津市监罚〔2026〕{n}号"),
+        uscc=USCC,
+        publication_id=f"WC-P-{n}",
+    )
+
+
+@pytest.fixture
+def two(tmp_path: Path) -> Iterator[tuple[Container, Container]]:
+    a = build(Settings(data_dir=tmp_path, today=TODAY))
+    b = build(Settings(data_dir=tmp_path, today=TODAY))
+    yield a, b
+    a.close()
+    b.close()
+
+
+def test_the_workers_cache_is_never_fast_forwarded(two: tuple[Container, Container]) -> None:
+    a, _ = two
+    assert a.registry.repository.fastforward is False
+    assert a.reader.repository.fastforward is True  # the read side follows other writers
+
+
+def watch_failures(container: Container, monkeypatch: pytest.MonkeyPatch) -> list[BaseException]:
+    """The errors `Registry.process` raises from now on (the worker recovers from them)."""
+    failures: list[BaseException] = []
+    process = container.registry.process
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return process(*args, **kwargs)
+        except BaseException as err:
+            failures.append(err)
+            raise
+
+    monkeypatch.setattr(container.registry, "process", watched)
+    return failures
+
+
+def test_partitions_that_come_back_after_another_worker_wrote_them_are_read_afresh(
+    two: tuple[Container, Container], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = two
+    post(a, registered(uscc=USCC, publication_id="WC-R-1"))
+    a.worker.drain()  # worker A holds the entity at version 1 in its cache
+    assert a.registry.get_entity(USCC).version == 1
+
+    post(a, penalty(1))
+    b.worker.drain()  # the partition moved to worker B, which writes version 2
+    assert b.worker.counts["applied"] == 1
+
+    post(a, penalty(2))
+    failures = watch_failures(a, monkeypatch)
+    partitions = a.worker.consumer.assignment()
+    a.worker._seek_to_recorded(partitions)  # what the consumer calls when it is given them back
+    a.worker.drain()
+    # applied at the first try: a stale cached version 1 would have collided with B's version 2
+    # (the batch fails, the cache is dropped and the batch read again: nothing lost, one wasted)
+    assert failures == []
+    assert a.worker.counts["applied"] == 2  # registration and the second penalty: nothing skipped
+    entity = a.reader.get_entity(USCC)
+    assert entity.version == 3
+    assert sorted(entity.penalties) == ["津市监罚〔2026〕1号", "津市监罚〔2026〕2号"]
+
+
+def test_a_batch_that_fails_before_it_is_recorded_leaves_no_trace(
+    two: tuple[Container, Container], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, _ = two
+    post(a, registered(uscc=USCC, publication_id="WC-R-1"))
+    a.worker.drain()
+    cached = a.registry.repository.get(entity_id(USCC), deepcopy_from_cache=False)  # the cached object
+
+    def down(processing: object) -> None:
+        raise OSError("the event store went away mid-batch")
+
+    post(a, penalty(1))
+    with monkeypatch.context() as m:
+        m.setattr(a.registry.internals, "record", down)
+        with pytest.raises(OSError):
+            a.worker.run_once(timeout_s=0.5)
+    # the cached object took the penalty in memory; the failed batch dropped it from the cache
+    assert cached.penalties and cached.version == 2
+    assert a.registry.get_entity(USCC).version == 1
+    a.worker._seek_to_recorded(a.worker.consumer.assignment())  # the worker's retry reads again
+    a.worker.drain()
+    entity = a.reader.get_entity(USCC)
+    assert entity.version == 2
+    assert list(entity.penalties) == ["津市监罚〔2026〕1号"]
