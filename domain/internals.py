@@ -1,12 +1,14 @@
 """The parts of eventsourcing's private API the registry relies on, in one place.
 
 `Application.save()` cannot record a `ProcessingEvent` with its tracking position in 9.5 (see
-../shared/ENGINE-NOTES.md), and the aggregate cache has no public way to drop its entries. So
-the registry records through `_record`, `_take_snapshots` and `_notify`, and clears the LRU
-cache through its `cache`, `lock` and `full` attributes — all private, free to change in any
-release. Every such call is here. `CHECKED_VERSIONS` names the eventsourcing releases these
-calls were read against; a test fails on any other installed version, so an upgrade means
-reading them again (and the registry's tests passing) before the version is added.
+../shared/ENGINE-NOTES.md), and the aggregate cache has no public way to drop its entries or
+say what it holds. So the registry records through `_record`, `_take_snapshots` and `_notify`,
+and clears and reads the LRU cache through its `cache`, `lock` and `full` attributes — all
+private, free to change in any release. (`adapters.event_store.existing` reads the recorders'
+datastore and table name the same way.) Every such call is here. `CHECKED_VERSIONS` names the
+eventsourcing releases these calls were read against; a test fails on any other installed
+version, so an upgrade means reading them again (and the registry's tests passing) before the
+version is added.
 """
 
 from __future__ import annotations
@@ -56,3 +58,13 @@ class LibraryInternals:
                 cache.full = False
         elif cache is not None:
             cache.cache.clear()
+
+    def cached(self) -> set[UUID]:
+        """The ids of the aggregates in the cache now."""
+        cache: Any = self._app.repository.cache
+        if cache is None:
+            return set()
+        if isinstance(cache, LRUCache):
+            with cache.lock:
+                return set(cache.cache)
+        return set(cache.cache)

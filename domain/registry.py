@@ -21,6 +21,7 @@ parked publication keeps its provenance in its lot and is applied with it when r
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -43,6 +44,7 @@ from domain.parking import ParkedPublications
 from domain.publicity import PublicityPolicy, market_supervision_codes
 from domain.rejections import RejectionLog
 from domain.signatures import Provenance, Signed, Unsigned
+from domain.uscc import USCC
 from domain.workdays import WorkingDays, working_days
 
 #: Where a parked publication keeps its provenance (beside the envelope's fields).
@@ -58,6 +60,15 @@ class DateAsISO(Transcoding):
 
     def decode(self, data: str) -> date:
         return date.fromisoformat(data)
+
+
+def _uscc_of(message: bytes | Mapping[str, Any]) -> str | None:
+    """The canonical USCC an envelope names, None when it names none that parses."""
+    try:
+        data = json.loads(message) if isinstance(message, bytes | bytearray) else message
+        return USCC.parse(str(data["uscc"])).value
+    except (ValueError, TypeError, KeyError, DomainError):
+        return None
 
 
 class _Batch:
@@ -81,6 +92,12 @@ class _Batch:
     def add(self, aggregate: Aggregate) -> None:
         self.loaded[aggregate.id] = aggregate
 
+    def known_absent(self, absent: Iterable[UUID]) -> None:
+        """Aggregates the store was just asked about and does not have: `get` answers None
+        for them without a query (until the batch creates them)."""
+        for aggregate_id in absent:
+            self.loaded.setdefault(aggregate_id, None)
+
     def touched(self) -> list[Aggregate]:
         return [a for a in self.loaded.values() if a is not None and a.pending_events]
 
@@ -100,8 +117,12 @@ class Registry(Application[UUID]):
         kinds: KindTable = PUBLICATION_KINDS,
         publicity: PublicityPolicy | None = None,
         calendar: WorkingDays | None = None,
+        existence: Callable[[Any, set[UUID]], set[UUID]] | None = None,
     ):
         self.clock = clock
+        #: `existence(recorder, ids)`: which of `ids` the store has, in one query (adapters);
+        #: used before each batch when the aggregate cache is authoritative (see `process`)
+        self._existence = existence
         #: working days (the shipped holiday table, and later years the settings add)
         self.calendar = calendar or working_days()
         self.departments = departments
@@ -181,6 +202,7 @@ class Registry(Application[UUID]):
         try:
             batch = _Batch(self)
             messages = list(messages)
+            self._look_up_absent(batch, messages)
             if signatures is not None and len(signatures) != len(messages):
                 raise ValueError("signatures must give one signature check per message")
             checks: Sequence[Signed | Unsigned | None] = (
@@ -202,6 +224,23 @@ class Registry(Application[UUID]):
             self.forget_cached()  # cached aggregates may hold changes that were never recorded
             raise
         return outcomes
+
+    def _look_up_absent(self, batch: _Batch, messages: Sequence[bytes | Mapping[str, Any]]) -> None:
+        """With an authoritative cache (never fast-forwarded: the worker's), ask the store once
+        which of the batch's uncached entities and parked lots exist, so that a registration
+        (no entity, no lot yet) costs no lookup of its own. A message whose USCC cannot be read
+        here is simply left out: its aggregates are looked up one by one as before."""
+        repository = self.repository
+        if self._existence is None or repository.cache is None or repository.fastforward:
+            return
+        wanted: set[UUID] = set()
+        for message in messages:
+            uscc = _uscc_of(message)
+            if uscc is not None:
+                wanted.update((entity_id(uscc), ParkedPublications.id_for(uscc)))
+        uncached = wanted - self.internals.cached()
+        if uncached:
+            batch.known_absent(uncached - self._existence(self.recorder, uncached))
 
     def forget_cached(self) -> None:
         """Drop every cached aggregate (after a failed batch, or when partitions move)."""

@@ -20,7 +20,7 @@ from adapters.clock import FixedDateClock, SystemClock
 from adapters.credentials import CredentialStore
 from adapters.credentials.signing import Signer, Verifier
 from adapters.enterprise_store import EnterpriseStore
-from adapters.event_store import postgres_env, sqlite_env
+from adapters.event_store import existing, postgres_env, sqlite_env
 from adapters.extract_ledger import ExtractLedger
 from adapters.leader_lock import FileLeaderLock, LeaderLock, PostgresLeaderLock
 from adapters.publication_log.base import Headers, LogAccess, NoLogAccess, PublicationLog
@@ -119,6 +119,7 @@ class Container:
             clock=self.clock,
             departments=self.departments,
             env=self.worker_store_env,
+            existence=existing,
             publicity=self.publicity_policy,
             calendar=self.calendar,
         )

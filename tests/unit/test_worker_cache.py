@@ -119,3 +119,27 @@ def test_a_batch_that_fails_before_it_is_recorded_leaves_no_trace(
     entity = a.reader.get_entity(USCC)
     assert entity.version == 2
     assert list(entity.penalties) == ["津市监罚〔2026〕1号"]
+
+
+def test_registrations_cost_no_lookups_of_their_own(
+    two: tuple[Container, Container], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, _ = two
+    post(a, registered(uscc=USCC, publication_id="WC-R-1"))
+    a.worker.drain()
+    reads: list[object] = []
+    select_events = a.registry.recorder.select_events
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(args[0] if args else kwargs.get("originator_id"))
+        return select_events(*args, **kwargs)
+
+    monkeypatch.setattr(a.registry.recorder, "select_events", counted)
+    news = [registered(uscc=uscc_for(5_000 + n), publication_id=f"WC-R-N{n}") for n in range(40)]
+    post(a, *news, penalty(1))
+    a.worker.drain()
+    assert a.worker.counts["applied"] == 42
+    # new entities and their (absent) parked lots were found absent in one query per batch, and
+    # the entity already in the cache needed none
+    assert reads == []
+    assert a.reader.get_entity(uscc_for(5_039)).version == 1
