@@ -203,8 +203,9 @@ class Container:
 
     @cached_property
     def reader(self) -> Registry:
-        """A second application object on the same store for the read side (projections): its
-        own aggregate cache, read without copies, never touched by the ingestion worker."""
+        """A second application object on the same store for the index projections: its own
+        aggregate cache, read without copies under their shared lock and moved on in memory by
+        the events their batches hold (projections.runner), never touched by anything else."""
         return Registry(
             clock=self.clock,
             departments=self.departments,
@@ -378,8 +379,10 @@ class Container:
 
     @cached_property
     def status_projection(self) -> PublicationStatusProjection:
+        # the USCC of an entity, read once: through an application object the index projections'
+        # in-memory moves (projections.runner) never touch
         return PublicationStatusProjection(
-            self.reader, self.status_view, batch_size=self.settings.projection_batch_size
+            self.entity_reader, self.status_view, batch_size=self.settings.projection_batch_size
         )
 
     @cached_property

@@ -1,0 +1,75 @@
+"""The index projections move a cached aggregate on with the events their batch already holds
+instead of reading them again (projections.runner `EntityProjection._load`): the documents they
+write are exactly those built from the entity read afresh from the store."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from domain.registry import Registry
+from infra.bootstrap import Container
+from projections.documents import public_document, sharing_document
+from tests.builders import envelope, penalty_payload
+from tests.e2e.conftest import TODAY, load, publish
+
+
+@pytest.fixture
+def loaded(tmp_path: Path) -> Iterator[tuple[Container, list[dict]]]:
+    container, envelopes = load(tmp_path, entities=60, seed=29)
+    yield container, envelopes
+    container.close()
+
+
+def fresh(container: Container) -> Registry:
+    return Registry(
+        clock=container.clock,
+        departments=container.departments,
+        env=container.event_store_env,
+        publicity=container.publicity_policy,
+        calendar=container.calendar,
+    )
+
+
+def test_documents_moved_in_memory_equal_those_read_afresh(
+    loaded: tuple[Container, list[dict]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    container, envelopes = loaded
+    usccs = sorted({e["uscc"] for e in envelopes if e["kind"] == "registration.registered"})
+    # every entity is in the read side's cache now; new events for half of them
+    reads: list[Any] = []
+    select_events = container.reader.recorder.select_events
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(args)
+        return select_events(*args, **kwargs)
+
+    monkeypatch.setattr(container.reader.recorder, "select_events", counted)
+    more = [
+        envelope(
+            "penalty.imposed",
+            penalty_payload(decision_no=f"津市监罚〔2026〕{500 + n}号"),
+            uscc=uscc,
+            occurred_on=TODAY - timedelta(days=2),
+        )
+        for n, uscc in enumerate(usccs[::2])
+    ]
+    publish(container, [json.dumps(m, ensure_ascii=False).encode() for m in more])
+    assert reads == []  # moved on with the batch's events, nothing read again
+
+    store = fresh(container)
+    try:
+        for uscc in usccs:
+            entity = store.get_entity(uscc)
+            sharing = sharing_document(entity, container.publicity_policy)
+            assert container.index.get_sharing(uscc) == sharing, uscc
+            assert container.index.get_public(uscc) == public_document(sharing), uscc
+        penalties = container.index.get_public(usccs[0])["penalties"]
+        assert "津市监罚〔2026〕500号" in [p["decision_no"] for p in penalties]
+    finally:
+        store.close()
