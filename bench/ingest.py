@@ -20,6 +20,7 @@ default the provisioned gongshi/gongshi over SCRAM-SHA-512); uses a unique topic
 removes them afterwards.
 
     .venv/bin/python bench/ingest.py --publications 100000
+    .venv/bin/python bench/ingest.py --publications 100000 --workers 2   # processes in one group
 """
 
 from __future__ import annotations
@@ -86,8 +87,13 @@ def main() -> None:
         help="override an event-store setting of the worker, e.g. AGGREGATE_CACHE_MAXSIZE=1000 "
         "(KEY= removes it); repeatable",
     )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="ingestion worker processes in the one consumer group"
+    )
     parser.add_argument("--child-worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.workers > 1 and args.profile:
+        parser.error("--profile runs one worker: leave --workers at 1")
     if args.child_worker:
         child_worker(json.loads(args.child_worker))
         return
@@ -154,6 +160,8 @@ def run(args: argparse.Namespace) -> None:
         f".venv/bin/python bench/ingest.py --publications {n} --seed {args.seed} --today {args.today} "
         f"--partitions {args.partitions} --batch-size {args.batch_size}"
     ) + "".join(f" --store-env {kv}" for kv in args.store_env)
+    if args.workers > 1:
+        command += f" --workers {args.workers}"
     for flag, value in (("--kafka", args.kafka), ("--postgres", args.postgres)):
         if value != parser_default(flag):
             command += f" {flag} {value}"
@@ -169,6 +177,9 @@ def run(args: argparse.Namespace) -> None:
         f"worker batch {args.batch_size}; outcomes: {result['counts']}"
     )
     print(f"worker's event-store cache settings: {result['cache'] or 'none (no aggregate cache)'}")
+    if args.workers > 1:
+        each = ", ".join(f"{w['read']:,} read, {w['maxrss_kb'] / 1024:.0f} MB" for w in result["workers"])
+        print(f"worker processes: {args.workers} in one group ({each})")
     print(f"kafka-python CRC-32C: {'C extension (crc32c)' if crc32c_c is not None else 'pure Python'}")
     print(f"produce (KafkaLog.produce_many, signed): {t_produce:7.2f} s  {n / t_produce:9,.0f} /s")
     print(f"raw Kafka consume (kafka-python)       : {t_kafka:7.2f} s  {raw_kafka_rate:9,.0f} /s")
@@ -275,15 +286,39 @@ def pipeline(args: argparse.Namespace, prefix: str) -> dict[str, Any]:
         "publications": args.publications,
         "profile": str(args.profile or ""),
         "store_env": store_env,
+        "workers": args.workers,
     }
-    child = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--child-worker", json.dumps(spec)],
-        stdout=subprocess.PIPE,
-        timeout=TIMEOUT_S,
-        check=True,
-    )
-    result: dict[str, Any] = json.loads(child.stdout.decode().strip().splitlines()[-1])
-    return result
+    command = [sys.executable, str(Path(__file__).resolve()), "--child-worker", json.dumps(spec)]
+    children = [subprocess.Popen(command, stdout=subprocess.PIPE) for _ in range(args.workers)]
+    results: list[dict[str, Any]] = []
+    for child in children:
+        out, _ = child.communicate(timeout=TIMEOUT_S)
+        if child.returncode != 0:
+            raise SystemExit(f"a worker process failed (exit {child.returncode})")
+        results.append(json.loads(out.decode().strip().splitlines()[-1]))
+    if len(results) == 1:
+        return results[0]
+    # the group's rate: from the first batch any worker applied to the last one any applied
+    read = sum(r["read"] for r in results)
+    first = sum(r["first"] for r in results)
+    started = min(r["t_first"] for r in results if r["first"])
+    ended = max(r["t_last"] for r in results)
+    counts: dict[str, int] = {}
+    for r in results:
+        for key, value in r["counts"].items():
+            counts[key] = counts.get(key, 0) + value
+    if read < args.publications:
+        raise SystemExit(f"the workers read {read} of {args.publications} publications before the timeout")
+    return {
+        "cache": results[0]["cache"],
+        "read": read,
+        "counts": counts,
+        "elapsed": ended - started,
+        "rate": (read - first) / (ended - started) if ended > started else 0.0,
+        "total_elapsed": ended - min(r["t_start"] for r in results),
+        "maxrss_kb": max(r["maxrss_kb"] for r in results),
+        "workers": results,
+    }
 
 
 def cleanup(log: KafkaLog, dsn: str, prefix: str, topic: str) -> None:
@@ -312,18 +347,25 @@ def child_worker(spec: dict[str, Any]) -> None:
         worker = container.worker  # builds the Registry (creates the tables) before the clock starts
         profiler = cProfile.Profile() if spec.get("profile") else None
         deadline = time.monotonic() + TIMEOUT_S
+        alone = int(spec.get("workers", 1)) == 1
         read = first = 0
         t_start = time.perf_counter()
         t_first = t_start
+        wall_start = wall_first = wall_last = time.time()
         try:
-            while read < n and time.monotonic() < deadline:
+            # alone: until it has read them all; in a group: until none is left unapplied
+            while (read < n if alone else True) and time.monotonic() < deadline:
                 if profiler is not None and first:
                     profiler.enable()
                 count = worker.run_once(timeout_s=1.0)
                 if profiler is not None:
                     profiler.disable()
                 if count and not first:
-                    first, t_first = count, time.perf_counter()
+                    first, t_first, wall_first = count, time.perf_counter(), time.time()
+                if count:
+                    wall_last = time.time()
+                elif not alone and worker.unapplied() == 0:
+                    break
                 read += count
             t_end = time.perf_counter()
         finally:
@@ -337,6 +379,10 @@ def child_worker(spec: dict[str, Any]) -> None:
         "rate": (read - first) / (t_end - t_first) if t_end > t_first else 0.0,
         "total_elapsed": t_end - t_start,
         "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "first": first,
+        "t_start": wall_start,
+        "t_first": wall_first,
+        "t_last": wall_last,
     }
     if profiler is not None:
         profiler.dump_stats(spec["profile"])
@@ -345,7 +391,7 @@ def child_worker(spec: dict[str, Any]) -> None:
         stats.sort_stats("cumulative").print_stats(30)
         stats.sort_stats("tottime").print_stats(25)
         result["profile"] = out.getvalue()
-    if read < n:
+    if alone and read < n:
         raise SystemExit(f"the worker read {read} of {n} publications before the timeout")
     print(json.dumps(result))
 
