@@ -137,6 +137,7 @@ MATRIX: tuple[Access, ...] = (
     _row("GET", "/healthz", ANYONE, "存活检查：只答 ok / degraded 和系统日期", limit=None),
     _row("GET", "/metrics", ADMIN | {Caller.METRICS}, "Prometheus 指标"),
     _row("GET", "/api/v1/admin/projections", ADMIN, "投影进度"),
+    _row("GET", "/api/v1/admin/access-log", ADMIN, "机构访问日志（含保密查询）"),
     # the public API
     _row("GET", "/api/v1/entities", ANYONE, "查询市场主体"),
     _row("GET", "/api/v1/entities/{uscc}", ANYONE, "市场主体公示信息"),
@@ -158,6 +159,12 @@ MATRIX: tuple[Access, ...] = (
     ),
     _dept("GET", "/api/v1/departments/{code}/objections", "本部门待答复的异议"),
     _dept("POST", "/api/v1/departments/{code}/objections/{number}/decision", "答复异议"),
+    # agencies: every call states its purpose and is written to the access log (api/agency_log.py)
+    _row(
+        "GET", "/api/v1/agency/entities/{uscc}", AGENCY, "机构查询完整记录（截至某一业务日期）", scope="read"
+    ),
+    _row("GET", "/api/v1/agency/entities/{uscc}/history", AGENCY, "机构查询事件历史（含来源）", scope="read"),
+    _row("GET", "/api/v1/agency/entities/{uscc}/extract.pdf", AGENCY, "内部信用信息报告 PDF", scope="read"),
     # enterprises: login (open) and what needs the account
     _row("POST", "/api/v1/enterprise/token", ANYONE, "企业登录，换取令牌（失败按账户和地址递增延迟）"),
     _row("POST", "/api/v1/enterprise/activate", ANYONE, "以激活码设置企业账户密码"),
@@ -176,6 +183,7 @@ MATRIX: tuple[Access, ...] = (
     _own("POST", "/api/v1/enterprise/objections", "提出异议"),
     _own("GET", "/api/v1/enterprise/cases", "本企业的申请与异议"),
     _own("POST", "/api/v1/enterprise/disclosures", "公示即时信息"),
+    _own("GET", "/api/v1/enterprise/access-log", "本企业信息被机构查询的记录（保密查询延迟显示）"),
     # the website
     _row("GET", "/", ANYONE, "首页", limit="pages"),
     _row("GET", "/search", ANYONE, "查询结果页", limit="pages"),

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from adapters.access_log import AccessLog
 from adapters.credentials import CredentialStore
 from adapters.extract_ledger import ExtractLedger
 from adapters.publication_log.base import Headers, PublicationLog
@@ -32,6 +33,7 @@ from ingestion.worker import IngestionWorker
 from opendata.daily import ReleasePolicy
 from opendata.releases import Releases
 from projections.following import Follower
+from projections.history import EntityHistory
 from projections.runner import EntityProjection
 
 
@@ -309,3 +311,19 @@ def _decisions(container: _ContainerDep) -> DecisionDesk:
 #: Enterprises' applications and objections; departments' decisions (casework/applications.py).
 ApplicationsDep = Annotated[ApplicationDesk, Depends(_applications)]
 DecisionsDep = Annotated[DecisionDesk, Depends(_decisions)]
+
+
+def _access_log(container: _ContainerDep) -> AccessLog:
+    return container.access_log
+
+
+#: The access log of agency calls (append-only; api/agency_log.py writes it).
+AccessLogDep = Annotated[AccessLog, Depends(_access_log)]
+
+
+def _history(container: _ContainerDep) -> EntityHistory:
+    return container.history
+
+
+#: Entities' events with positions, and records as of a date (from the event store).
+HistoryDep = Annotated[EntityHistory, Depends(_history)]

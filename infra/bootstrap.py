@@ -15,12 +15,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from adapters.access_log import AccessLog
 from adapters.casework_view import CaseworkView
 from adapters.clock import FixedDateClock, SystemClock
 from adapters.credentials import CredentialStore
 from adapters.credentials.signing import Signer, Verifier
 from adapters.enterprise_store import EnterpriseStore
-from adapters.event_store import existing, postgres_env, sqlite_env
+from adapters.event_store import events_with_positions, existing, postgres_env, sqlite_env
 from adapters.extract_ledger import ExtractLedger
 from adapters.leader_lock import FileLeaderLock, LeaderLock, PostgresLeaderLock
 from adapters.publication_log.base import Headers, LogAccess, NoLogAccess, PublicationLog
@@ -45,6 +46,7 @@ from opendata.releases import Releases
 from projections.casework import CaseworkProjection
 from projections.changes import ChangeFeed
 from projections.following import Follower
+from projections.history import EntityHistory
 from projections.publication_status import PublicationStatusProjection
 from projections.publicity import DailyPublicity
 from projections.runner import EntityProjection, index_projections
@@ -212,6 +214,17 @@ class Container:
             env=self.event_store_env,
             publicity=self.publicity_policy,
             calendar=self.calendar,
+        )
+
+    @cached_property
+    def history(self) -> EntityHistory:
+        """Entities' events with their positions, and records as of a date (agencies' reads),
+        through the read side's application object (its event store, never its cache)."""
+        reader = self.reader
+        return EntityHistory(
+            reader.mapper,
+            lambda originator_id: events_with_positions(reader.recorder, originator_id),
+            reader.publicity,
         )
 
     def kafka_login(self, *, admin: bool = False) -> SaslLogin | None:
@@ -500,6 +513,19 @@ class Container:
         return SQLiteExtractLedger(s.data_dir / "extracts.sqlite3")
 
     @cached_property
+    def access_log(self) -> AccessLog:
+        """Every agency call (append-only), beside the event store (its PostgreSQL schema)."""
+        s = self.settings
+        delay = s.confidential_read_delay_days
+        if s.postgres_dsn:
+            from adapters.access_log import PostgresAccessLog
+
+            return PostgresAccessLog(s.postgres_dsn, schema=s.postgres_schema, confidential_delay_days=delay)
+        from adapters.access_log import SQLiteAccessLog
+
+        return SQLiteAccessLog(s.data_dir / "access_log.sqlite3", confidential_delay_days=delay)
+
+    @cached_property
     def tracking(self) -> TrackingStore:
         """Positions of the followers that write outside the event store, beside it."""
         s = self.settings
@@ -541,6 +567,7 @@ class Container:
             "change_feed",
             "tracking",
             "extract_ledger",
+            "access_log",
             "status_view",
             "credentials",
             "rate_limiter",

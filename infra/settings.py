@@ -199,6 +199,14 @@ class Settings(BaseSettings):
             ip_network(p.strip(), strict=False) for p in self.trusted_proxies.split(",") if p.strip()
         )
 
+    # agencies (issue 13): the access log, the change feed's table, webhooks
+    confidential_read_delay_days: int = Field(
+        180,
+        ge=0,
+        description="a read an agency marks confidential (X-Confidential: 1) is shown to the enterprise "
+        "whose record it read only this many days later (administrators see it at once)",
+    )
+
     # web hardening (api/request_limits.py, api/headers.py)
     max_query_bytes: int = Field(
         2048, ge=256, description="longest query string accepted (bytes); longer → 414 query_too_long"
