@@ -1,0 +1,124 @@
+"""The agency routes on the real engines: the event store and the access log on PostgreSQL, the
+search index on Elasticsearch (the publication log stays embedded: the agency side reads what
+the worker applied, however it came). Each route is called once through the HTTP API with a
+stated purpose and must answer as on the embedded engines, and be on the access log."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from adapters.access_log import AccessLogQuery
+from api.app import create_app
+from domain.access import AGENCY_SCOPES, Role
+from infra.bootstrap import Container, build
+from infra.datagen.generator import generate
+from infra.settings import Settings
+from tests import engines
+from tests.builders import GENEROUS_LIMITS, TODAY
+from tests.e2e.agency.conftest import HISTORY, PENALTY, history_envelopes, text
+from tests.e2e.conftest import publish
+from tests.integration.conftest import _drop_indexes, _drop_schema
+
+pytestmark = pytest.mark.engines
+
+
+@dataclass
+class Real:
+    container: Container
+    client: TestClient
+    key: str
+    admin_key: str
+    envelopes: list[dict[str, Any]]
+
+    def headers(self, purpose: str = "真实引擎上的机构查询", **extra: str) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {self.key}",
+            "X-Purpose": text(purpose),
+            "X-Officer": text("王五"),
+        } | extra
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Real]:
+    # module scope (settings_for is per test): one prefix, schema and indexes for the module
+    prefix = engines.unique_prefix("agency")
+    dsn = engines.postgres_dsn()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{prefix}"')
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("agency-real"),
+        today=TODAY,
+        prefix=prefix,
+        postgres_dsn=dsn,
+        postgres_schema=prefix,
+        elasticsearch_url=engines.elasticsearch_url(),
+        **GENEROUS_LIMITS,
+    )
+    container = build(settings)
+    envelopes = [*generate(40, 21, TODAY), *history_envelopes()]
+    try:
+        publish(container, [json.dumps(e, ensure_ascii=False).encode() for e in envelopes])
+        key = container.credentials.add(
+            Role.AGENCY, "TJ-TAX-REAL", name="真实引擎稽查局", scopes=AGENCY_SCOPES
+        )
+        admin_key = container.credentials.add(Role.ADMIN, "real-operator")
+        with TestClient(create_app(container)) as client:
+            yield Real(container, client, key, admin_key, envelopes)
+    finally:
+        _drop_indexes(settings)
+        _drop_schema(settings)
+
+
+def test_the_record_as_of_a_date_and_its_history_come_from_postgresql(real: Real) -> None:
+    response = real.client.get(
+        f"/api/v1/agency/entities/{HISTORY}", params={"as_of": "2024-05-01"}, headers=real.headers()
+    )
+    assert response.status_code == 200, response.text
+    record = response.json()
+    assert record["name"] == "天津星海云智科技有限公司" and sorted(record["flags"]) == ["abnormal", "penalty"]
+    [penalty] = record["penalties"]
+    history = real.client.get(f"/api/v1/agency/entities/{HISTORY}/history", headers=real.headers()).json()
+    positions = {e["publication_id"]: e["position"] for e in history["events"]}
+    assert penalty["decision_no"] == PENALTY
+    assert penalty["provenance"]["position"] == positions[penalty["publication_id"]]
+    assert len(history["events"]) == 7
+    before = real.client.get(
+        f"/api/v1/agency/entities/{HISTORY}", params={"as_of": "2021-01-01"}, headers=real.headers()
+    )
+    assert before.status_code == 404 and before.json()["code"] == "not_yet_registered"
+
+
+def test_the_internal_extract_is_in_the_postgresql_ledger(real: Real) -> None:
+    response = real.client.get(f"/api/v1/agency/entities/{HISTORY}/extract.pdf", headers=real.headers())
+    assert response.status_code == 200 and response.headers["x-classification"] == "internal"
+    found = real.container.extract_ledger.find(response.headers["x-verification-code"])
+    assert found is not None and found.uscc == HISTORY
+
+
+def test_every_call_is_on_the_postgresql_access_log(real: Real) -> None:
+    refused = real.client.get(
+        f"/api/v1/agency/entities/{HISTORY}", headers={"Authorization": f"Bearer {real.key}"}
+    )
+    assert refused.status_code == 400 and refused.json()["code"] == "purpose_required"
+    real.client.get(
+        f"/api/v1/agency/entities/{HISTORY}", headers=real.headers("保密调查第9号", **{"X-Confidential": "1"})
+    )
+    entries = real.container.access_log.entries(AccessLogQuery(uscc=HISTORY))
+    assert entries[0].purpose == "保密调查第9号" and entries[0].confidential and entries[0].officer == "王五"
+    assert all(e.agency == "TJ-TAX-REAL" for e in entries)
+    listed = real.client.get(
+        "/api/v1/admin/access-log",
+        params={"uscc": HISTORY},
+        headers={"Authorization": f"Bearer {real.admin_key}"},
+    )
+    assert listed.status_code == 200 and listed.json()["items"][0]["id"] == entries[0].id
+    assert (
+        real.container.access_log.reads_of(HISTORY, TODAY)[0].id != entries[0].id
+    )  # the confidential one waits
