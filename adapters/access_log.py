@@ -490,4 +490,3 @@ class PostgresAccessLog(AccessLog):
 
     def close(self) -> None:
         self._db.close()
-

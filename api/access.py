@@ -165,6 +165,10 @@ MATRIX: tuple[Access, ...] = (
     ),
     _row("GET", "/api/v1/agency/entities/{uscc}/history", AGENCY, "机构查询事件历史（含来源）", scope="read"),
     _row("GET", "/api/v1/agency/entities/{uscc}/extract.pdf", AGENCY, "内部信用信息报告 PDF", scope="read"),
+    _row("GET", "/api/v1/agency/measures", AGENCY, "联合惩戒措施及其依据（版本化）", scope="screen"),
+    _row("POST", "/api/v1/agency/screen", AGENCY, "联合惩戒筛查（一处失信、处处受限）", scope="screen"),
+    _row("POST", "/api/v1/agency/persons", AGENCY, "自然人任职情况与任职限制", scope="screen"),
+    _row("POST", "/api/v1/agency/feedback", AGENCY, "联合奖惩措施反馈", scope="screen"),
     # enterprises: login (open) and what needs the account
     _row("POST", "/api/v1/enterprise/token", ANYONE, "企业登录，换取令牌（失败按账户和地址递增延迟）"),
     _row("POST", "/api/v1/enterprise/activate", ANYONE, "以激活码设置企业账户密码"),

@@ -15,6 +15,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from adapters.access_log import AccessLog
 from adapters.credentials import CredentialStore
 from adapters.extract_ledger import ExtractLedger
+from adapters.feedback import FeedbackStore
 from adapters.publication_log.base import Headers, PublicationLog
 from adapters.search_index.base import SearchIndex
 from adapters.status_view import StatusView
@@ -327,3 +328,11 @@ def _history(container: _ContainerDep) -> EntityHistory:
 
 #: Entities' events with positions, and records as of a date (from the event store).
 HistoryDep = Annotated[EntityHistory, Depends(_history)]
+
+
+def _feedback(container: _ContainerDep) -> FeedbackStore:
+    return container.feedback
+
+
+#: Measures agencies reported applying (联合奖惩反馈), append-only.
+FeedbackDep = Annotated[FeedbackStore, Depends(_feedback)]

@@ -23,6 +23,7 @@ from adapters.credentials.signing import Signer, Verifier
 from adapters.enterprise_store import EnterpriseStore
 from adapters.event_store import events_with_positions, existing, postgres_env, sqlite_env
 from adapters.extract_ledger import ExtractLedger
+from adapters.feedback import FeedbackStore
 from adapters.leader_lock import FileLeaderLock, LeaderLock, PostgresLeaderLock
 from adapters.publication_log.base import Headers, LogAccess, NoLogAccess, PublicationLog
 from adapters.rate_limits import RateLimiter
@@ -526,6 +527,18 @@ class Container:
         return SQLiteAccessLog(s.data_dir / "access_log.sqlite3", confidential_delay_days=delay)
 
     @cached_property
+    def feedback(self) -> FeedbackStore:
+        """Measures agencies reported applying to entities (append-only), beside the event store."""
+        s = self.settings
+        if s.postgres_dsn:
+            from adapters.feedback import PostgresFeedbackStore
+
+            return PostgresFeedbackStore(s.postgres_dsn, schema=s.postgres_schema)
+        from adapters.feedback import SQLiteFeedbackStore
+
+        return SQLiteFeedbackStore(s.data_dir / "feedback.sqlite3")
+
+    @cached_property
     def tracking(self) -> TrackingStore:
         """Positions of the followers that write outside the event store, beside it."""
         s = self.settings
@@ -568,6 +581,7 @@ class Container:
             "tracking",
             "extract_ledger",
             "access_log",
+            "feedback",
             "status_view",
             "credentials",
             "rate_limiter",

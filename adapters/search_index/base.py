@@ -200,6 +200,18 @@ class SearchIndex(ABC):
     def get_sharing(self, uscc: str) -> dict[str, Any] | None:
         """The agency document (the `sharing` projection)."""
 
+    # --- agencies (issue 13): batched reads of the sharing projection -------------------------
+
+    @abstractmethod
+    def get_sharing_many(self, usccs: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The agency documents of those of `usccs` the index holds, by USCC (one round trip per
+        batch: Elasticsearch `mget`, SQLite `IN`)."""
+
+    @abstractmethod
+    def entities_of_person(self, id_number: str, limit: int = 1000) -> list[str]:
+        """The USCCs whose agency document names the natural person with this identity number
+        in a role (current or former legal representative), at most `limit`."""
+
     @abstractmethod
     def scan_public(self, page_size: int = 1000) -> AbstractContextManager[PublicScan]:
         """Every stored public document, by USCC ascending, from one consistent view (see

@@ -14,9 +14,10 @@ from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from adapters.extract_ledger import LedgerUnavailable
+from adapters.feedback import FeedbackUnavailable
 from adapters.search_index.base import SearchIndex
 from api.agency_log import AgencyCall, AgencyCallDep
-from api.deps import ClockDep, DepartmentsDep, HistoryDep, IndexDep, LedgerDep, PublicUrlDep
+from api.deps import ClockDep, DepartmentsDep, FeedbackDep, HistoryDep, IndexDep, LedgerDep, PublicUrlDep
 from api.errors import ApiError
 from api.lookup import find_entity
 from api.schemas import ERROR_RESPONSES, ErrorPublic
@@ -209,6 +210,7 @@ def get_entity(
     history: HistoryDep,
     index: IndexDep,
     clock: ClockDep,
+    store: FeedbackDep,
     as_of: AsOf = None,
     known_at: KnownAt = None,
 ) -> dict[str, Any]:
@@ -216,8 +218,12 @@ def get_entity(
     code = resolve_uscc(index, uscc, clock.today())
     call.read(code)
     record = _record(history, code, day, known_at)
+    try:
+        feedback = [f.public() for f in store.for_entity(code) if f.applied_on <= day]
+    except FeedbackUnavailable:
+        raise ApiError(503, "feedback_unavailable", "措施反馈暂时无法读取，请稍后再试") from None
     call.count(events=len(record.events))
-    return {**record.document, "skipped": record.skipped, "feedback": []}
+    return {**record.document, "skipped": record.skipped, "feedback": feedback}
 
 
 @router.get("/{uscc}/history", response_model=HistoryAgency, summary="事件历史（含来源）")

@@ -12,6 +12,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from elasticsearch import Elasticsearch
 from fastapi.testclient import TestClient
 
 from adapters.access_log import AccessLogQuery
@@ -22,7 +23,16 @@ from infra.datagen.generator import generate
 from infra.settings import Settings
 from tests import engines
 from tests.builders import GENEROUS_LIMITS, TODAY
-from tests.e2e.agency.conftest import HISTORY, PENALTY, history_envelopes, text
+from tests.e2e.agency.conftest import (
+    BOSS,
+    HISTORY,
+    PENALTY,
+    SERIOUS,
+    SHARED_B,
+    SHARED_C,
+    history_envelopes,
+    text,
+)
 from tests.e2e.conftest import publish
 from tests.integration.conftest import _drop_indexes, _drop_schema
 
@@ -65,6 +75,8 @@ def real(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Real]:
     envelopes = [*generate(40, 21, TODAY), *history_envelopes()]
     try:
         publish(container, [json.dumps(e, ensure_ascii=False).encode() for e in envelopes])
+        with Elasticsearch(settings.elasticsearch_url or "") as es:  # searches see every write
+            es.indices.refresh(index=f"{prefix}-*")
         key = container.credentials.add(
             Role.AGENCY, "TJ-TAX-REAL", name="真实引擎稽查局", scopes=AGENCY_SCOPES
         )
@@ -122,3 +134,31 @@ def test_every_call_is_on_the_postgresql_access_log(real: Real) -> None:
     assert (
         real.container.access_log.reads_of(HISTORY, TODAY)[0].id != entries[0].id
     )  # the confidential one waits
+
+
+def test_screening_persons_and_feedback_on_elasticsearch_and_postgresql(real: Real) -> None:
+    screened = real.client.post(
+        "/api/v1/agency/screen",
+        json={"measure": "government_procurement", "entities": [SERIOUS, SHARED_B]},
+        headers=real.headers(),
+    )
+    assert screened.status_code == 200, screened.text
+    assert [r["restricted"] for r in screened.json()["results"]] == [True, False]
+    persons = real.client.post(
+        "/api/v1/agency/persons",
+        json={"name": BOSS["name"], "id_number": BOSS["id_number"]},
+        headers=real.headers(),
+    )
+    assert persons.status_code == 200, persons.text
+    assert {r["uscc"] for r in persons.json()["roles"]} == {SERIOUS, SHARED_B, SHARED_C}
+    assert [r["code"] for r in persons.json()["restrictions"]] == ["serious_list_representative"]
+    created = real.client.post(
+        "/api/v1/agency/feedback",
+        json={"uscc": SERIOUS, "measure": "bidding", "action": "不予受理其投标", "applied_on": "2026-11-01"},
+        headers=real.headers(),
+    )
+    assert created.status_code == 201, created.text
+    record = real.client.get(f"/api/v1/agency/entities/{SERIOUS}", headers=real.headers()).json()
+    assert record["feedback"][0]["action"] == "不予受理其投标"
+    measures = real.client.get("/api/v1/agency/measures", headers=real.headers())
+    assert measures.status_code == 200 and len(measures.json()) >= 5

@@ -35,6 +35,7 @@ from adapters.search_index.base import (
     SearchIndex,
 )
 from adapters.search_index.elasticsearch import documents
+from adapters.search_index.elasticsearch.agency import AgencyReader
 from adapters.search_index.elasticsearch.client import connect
 from adapters.search_index.elasticsearch.lifecycle import Indices
 from adapters.search_index.elasticsearch.rebuild import Rebuilds
@@ -68,6 +69,7 @@ class ElasticsearchIndex(SearchIndex):
         self._writer = Writer(self.indices, refresh)
         self._reader = Reader(self.indices)
         self._rebuilds = Rebuilds(self.indices, self._writer)
+        self._agency = AgencyReader(self.indices)
 
     # --- names and setup -------------------------------------------------------------------------
 
@@ -134,6 +136,12 @@ class ElasticsearchIndex(SearchIndex):
 
     def scan_public(self, page_size: int = 1000) -> AbstractContextManager[PublicScan]:
         return scan_public(self.indices, lambda: self._writer.position("entities"), page_size)
+
+    def get_sharing_many(self, usccs: Sequence[str]) -> dict[str, dict[str, Any]]:
+        return self._agency.sharing_many(usccs)
+
+    def entities_of_person(self, id_number: str, limit: int = 1000) -> list[str]:
+        return self._agency.entities_of_person(id_number, limit)
 
     def records(self, query: RecordQuery, today: date, page: int = 1, size: int = 20) -> Page:
         return self._reader.records(query, today, page, size)

@@ -30,6 +30,7 @@ from adapters.search_index.base import (
     SearchFilters,
     SearchIndex,
 )
+from adapters.search_index.sqlite.agency import AgencyReader
 from adapters.search_index.sqlite.connection import Connections
 from adapters.search_index.sqlite.rebuild import Rebuilds
 from adapters.search_index.sqlite.scan import scan_public
@@ -45,6 +46,7 @@ class SQLiteSearchIndex(SearchIndex):
         self._writer = Writer(self.connections)
         self._reader = Reader(self.connections)
         self._rebuilds = Rebuilds(self.connections)
+        self._agency = AgencyReader(self.connections)
         migrate(self.connections.get())
 
     def position(self, projection: str) -> int | None:
@@ -66,6 +68,12 @@ class SQLiteSearchIndex(SearchIndex):
 
     def scan_public(self, page_size: int = 1000) -> AbstractContextManager[PublicScan]:
         return scan_public(self.path, page_size)
+
+    def get_sharing_many(self, usccs: Sequence[str]) -> dict[str, dict[str, Any]]:
+        return self._agency.sharing_many(usccs)
+
+    def entities_of_person(self, id_number: str, limit: int = 1000) -> list[str]:
+        return self._agency.entities_of_person(id_number, limit)
 
     def records(self, query: RecordQuery, today: date, page: int = 1, size: int = 20) -> Page:
         return self._reader.records(query, today, page, size)

@@ -25,7 +25,7 @@ SCHEMA_VERSION = 4
 TABLES = {
     "entities": ("entities", "entities_fts", "entities_grams"),
     "records": ("records", "records_entities"),
-    "sharing": ("sharing",),
+    "sharing": ("sharing", "sharing_persons"),
 }
 ALL_TABLES = tuple(t for tables in TABLES.values() for t in tables)
 #: The table holding one row per entity of each projection (what `count` counts).
@@ -102,6 +102,10 @@ CREATE TABLE IF NOT EXISTS records_entities{suffix} (uscc TEXT PRIMARY KEY, vers
 CREATE TABLE IF NOT EXISTS sharing{suffix} (
   uscc TEXT PRIMARY KEY, version INTEGER NOT NULL, sharing_doc TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sharing_persons{suffix} (
+  id_number TEXT NOT NULL, uscc TEXT NOT NULL, PRIMARY KEY (id_number, uscc)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sharing_persons{suffix}_by_uscc_{token} ON sharing_persons{suffix} (uscc);
 """
 
 
