@@ -110,6 +110,20 @@ class SearchFilters:
 
 
 @dataclass(frozen=True)
+class MatchProbe:
+    """What one row of an agency's list is looked up by (batch matching): exact USCCs (the row's
+    and, on a second pass, its one-character neighbours), a registration number, a name (its
+    forms from `domain.names.matching.name_forms`) and, to order candidates only, the legal
+    representative. A representative alone finds nothing."""
+
+    usccs: tuple[str, ...] = ()
+    registration_number: str | None = None
+    name: str | None = None
+    representative: str | None = None
+    size: int = 10
+
+
+@dataclass(frozen=True)
 class FilterField:
     """A field search can be narrowed by. Each entity stores one value of it (a string or None),
     computed by the `entities` projection into `IndexedEntity.filters[name]`; both engines derive
@@ -206,6 +220,13 @@ class SearchIndex(ABC):
     def get_sharing_many(self, usccs: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The agency documents of those of `usccs` the index holds, by USCC (one round trip per
         batch: Elasticsearch `mget`, SQLite `IN`)."""
+
+    @abstractmethod
+    def match_candidates(self, probes: Sequence[MatchProbe]) -> list[list[dict[str, Any]]]:
+        """For each probe, the public documents of its candidates (at most `probe.size`): the
+        entities with one of its USCCs or its registration number, its name (canonical, without
+        legal form or place prefix, former names), its name's pinyin, or enough of its name's
+        grams (typos). One round trip per batch where the engine allows (`_msearch`)."""
 
     @abstractmethod
     def entities_of_person(self, id_number: str, limit: int = 1000) -> list[str]:

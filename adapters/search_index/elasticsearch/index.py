@@ -28,6 +28,7 @@ from elasticsearch import ApiError, Elasticsearch
 from adapters.search_index.base import (
     NO_FILTERS,
     IndexedEntity,
+    MatchProbe,
     Page,
     PublicScan,
     RecordQuery,
@@ -35,7 +36,7 @@ from adapters.search_index.base import (
     SearchIndex,
 )
 from adapters.search_index.elasticsearch import documents
-from adapters.search_index.elasticsearch.agency import AgencyReader
+from adapters.search_index.elasticsearch.agency import AgencyReader, match_candidates
 from adapters.search_index.elasticsearch.client import connect
 from adapters.search_index.elasticsearch.lifecycle import Indices
 from adapters.search_index.elasticsearch.rebuild import Rebuilds
@@ -142,6 +143,9 @@ class ElasticsearchIndex(SearchIndex):
 
     def entities_of_person(self, id_number: str, limit: int = 1000) -> list[str]:
         return self._agency.entities_of_person(id_number, limit)
+
+    def match_candidates(self, probes: Sequence[MatchProbe]) -> list[list[dict[str, Any]]]:
+        return match_candidates(self.indices, probes)
 
     def records(self, query: RecordQuery, today: date, page: int = 1, size: int = 20) -> Page:
         return self._reader.records(query, today, page, size)

@@ -1,12 +1,18 @@
-"""Agencies' reads of the sharing projection: documents in batches, a person's entities."""
+"""Agencies' reads: agency documents in batches, a person's entities, and batch matching's
+candidates (one connection, a few indexed queries per row: SQLite has no network round trip to
+save, so there is no multi-search to batch them into)."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+from adapters.search_index.base import MatchProbe
 from adapters.search_index.sqlite.connection import Connections
+from domain import names
+from domain.names.matching import name_forms
 
 #: SQLite's default limit on bound parameters is 32,766; batches stay well below it.
 BATCH = 900
@@ -35,3 +41,86 @@ class AgencyReader:
             (id_number.strip().upper(), limit),
         )
         return [str(r[0]) for r in rows]
+
+    def match_candidates(self, probes: Sequence[MatchProbe]) -> list[list[dict[str, Any]]]:
+        c = self.connections.get()
+        return [probe_candidates(c, probe) for probe in probes]
+
+
+# --- batch matching ----------------------------------------------------------------------------------
+
+_E = "ESCAPE '\\'"
+
+
+def _phrase(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _like(term: str) -> str:
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def probe_candidates(c: sqlite3.Connection, probe: MatchProbe) -> list[dict[str, Any]]:
+    """The candidates of one row, best kinds first: codes, exact names, name phrases, grams."""
+    found: dict[str, dict[str, Any]] = {}
+
+    def take(sql: str, params: Sequence[Any]) -> None:
+        for uscc, doc in c.execute(sql, params):
+            if len(found) >= probe.size:
+                return
+            found.setdefault(str(uscc), json.loads(doc))
+
+    select = "SELECT e.uscc, e.public_doc FROM entities e"
+    if probe.usccs:
+        marks = ", ".join("?" * len(probe.usccs))
+        take(f"{select} WHERE e.uscc IN ({marks}) ORDER BY e.uscc", probe.usccs)
+    if probe.registration_number and len(probe.registration_number) >= 3:
+        take(
+            f"{select} WHERE e.uscc IN (SELECT uscc FROM entities_fts WHERE entities_fts MATCH ?)",
+            ("{codes} : " + _phrase(probe.registration_number),),
+        )
+    if probe.name:
+        query = names.analyse(probe.name)
+        if query.cjk:
+            forms = name_forms(probe.name)
+            core = names.core(probe.name)
+            bare = forms.bare.replace("分公司", "")
+            take(f"{select} WHERE e.name_canonical = ? ORDER BY e.uscc", (forms.canonical,))
+            if core:
+                take(f"{select} WHERE e.name_core = ? ORDER BY e.uscc", (core,))
+            for term in dict.fromkeys(t for t in (core, bare) if t):
+                if len(term) >= 3:
+                    take(
+                        f"{select} WHERE e.uscc IN "
+                        "(SELECT uscc FROM entities_fts WHERE entities_fts MATCH ?) "
+                        "ORDER BY length(e.name), e.uscc LIMIT 50",
+                        ("{name_core former_core} : " + _phrase(term),),
+                    )
+                elif len(found) < probe.size:
+                    take(
+                        f"{select} WHERE e.name_core LIKE ? {_E} OR e.former_core LIKE ? {_E} "
+                        "ORDER BY length(e.name), e.uscc LIMIT 50",
+                        (_like(term), _like(term)),
+                    )
+        elif len(query.squeezed) >= 3:
+            take(
+                f"{select} WHERE e.uscc IN (SELECT uscc FROM entities_fts WHERE entities_fts MATCH ?) "
+                "ORDER BY length(e.name), e.uscc LIMIT 50",
+                ("{pinyin} : " + _phrase(query.squeezed),),
+            )
+        grams = query.grams()
+        if grams and len(found) < probe.size:
+            rows = c.execute(
+                "SELECT e.uscc, e.public_doc, g.grams FROM entities_grams g "
+                "JOIN entities e ON e.uscc = g.uscc "
+                "WHERE entities_grams MATCH ? ORDER BY bm25(entities_grams) LIMIT ?",
+                (" OR ".join(_phrase(g) for g in grams), 5 * probe.size),
+            ).fetchall()
+            needed = names.min_shared(grams)
+            wanted = set(grams)
+            for uscc, doc, stored in rows:
+                if len(found) >= probe.size:
+                    break
+                if len(wanted.intersection(stored.split())) >= needed:
+                    found.setdefault(str(uscc), json.loads(doc))
+    return list(found.values())

@@ -24,6 +24,7 @@ from typing import Any
 from adapters.search_index.base import (
     NO_FILTERS,
     IndexedEntity,
+    MatchProbe,
     Page,
     PublicScan,
     RecordQuery,
@@ -74,6 +75,9 @@ class SQLiteSearchIndex(SearchIndex):
 
     def entities_of_person(self, id_number: str, limit: int = 1000) -> list[str]:
         return self._agency.entities_of_person(id_number, limit)
+
+    def match_candidates(self, probes: Sequence[MatchProbe]) -> list[list[dict[str, Any]]]:
+        return self._agency.match_candidates(probes)
 
     def records(self, query: RecordQuery, today: date, page: int = 1, size: int = 20) -> Page:
         return self._reader.records(query, today, page, size)

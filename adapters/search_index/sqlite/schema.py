@@ -67,12 +67,16 @@ def _entities(suffix: str, token: str) -> str:
     indexes = "".join(
         f"CREATE INDEX IF NOT EXISTS {e}_{f.name}_{token} ON {e} ({f.name});\n" for f in base.FILTER_FIELDS
     )
+    names = "".join(  # batch matching looks names up exactly
+        f"CREATE INDEX IF NOT EXISTS {e}_{column}_{token} ON {e} ({column});\n"
+        for column in ("name_canonical", "name_core")
+    )
     return f"""
 CREATE TABLE IF NOT EXISTS {e} (
   uscc TEXT PRIMARY KEY, version INTEGER NOT NULL, {text},
   {filters}flags TEXT NOT NULL, flags_as_of TEXT, penalty_windows TEXT NOT NULL, public_doc TEXT NOT NULL
 );
-{indexes}CREATE VIRTUAL TABLE IF NOT EXISTS entities_fts{suffix} USING fts5(
+{indexes}{names}CREATE VIRTUAL TABLE IF NOT EXISTS entities_fts{suffix} USING fts5(
   uscc UNINDEXED, {", ".join(FTS_FIELDS)}, tokenize='trigram'
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS entities_grams{suffix} USING fts5(
