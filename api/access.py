@@ -165,6 +165,13 @@ MATRIX: tuple[Access, ...] = (
     ),
     _row("GET", "/api/v1/agency/entities/{uscc}/history", AGENCY, "机构查询事件历史（含来源）", scope="read"),
     _row("GET", "/api/v1/agency/entities/{uscc}/extract.pdf", AGENCY, "内部信用信息报告 PDF", scope="read"),
+    _row(
+        "POST",
+        "/api/v1/agency/match",
+        AGENCY,
+        "批量比对（名单与登记主体交叉比对，至多 100,000 行）",
+        scope="match",
+    ),
     _row("GET", "/api/v1/agency/measures", AGENCY, "联合惩戒措施及其依据（版本化）", scope="screen"),
     _row("POST", "/api/v1/agency/screen", AGENCY, "联合惩戒筛查（一处失信、处处受限）", scope="screen"),
     _row("POST", "/api/v1/agency/persons", AGENCY, "自然人任职情况与任职限制", scope="screen"),
