@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from itertools import islice
 from typing import Any
@@ -23,7 +23,6 @@ from adapters.search_index.base import MatchProbe, SearchIndex
 from domain.errors import InvalidUSCC
 from domain.names.matching import Candidate, Decision, Matched, MatchRow, decide, uscc_neighbours
 from domain.uscc import USCC
-from projections.documents import flags
 
 __all__ = [
     "CSV_COLUMNS",
@@ -60,6 +59,9 @@ HEADER_ALIASES: dict[str, str] = {
 }
 CSV_COLUMNS = ("row", *FIELDS)
 MAX_FIELD = 400
+#: The name written as the register writes it (but for width, script and spaces): the exact
+#: lookups settle such a row; anything looser is looked up in full (a former name elsewhere …).
+WRITTEN_AS_REGISTERED = frozenset({"name_exact", "name_folded"})
 
 
 @dataclass
@@ -103,24 +105,49 @@ class Matcher:
         )
 
     def _batch(self, chunk: list[tuple[int, MatchRow]]) -> list[MatchResult]:
+        """Rows with a USCC are looked up by it first (one `mget`): found, and the row's name (if
+        any) agreeing, they are decided. Every other row is looked up by all it has — its code
+        and, when the code was not found, the code's one-character neighbours; its name; its
+        registration number — in one multi-search."""
         rows = [row.clean() for _, row in chunk]
-        found = self.index.match_candidates([self._probe(r, (r.uscc,) if r.uscc else ()) for r in rows])
-        retry = [
-            i
-            for i, (row, docs) in enumerate(zip(rows, found, strict=True))
-            if row.uscc and not any(d["uscc"] == row.uscc for d in docs)
-        ]
-        if retry:
-            probes = [
-                MatchProbe(usccs=tuple(uscc_neighbours(rows[i].uscc or "")[:40]), size=self.size)
-                for i in retry
-            ]
-            for i, more in zip(retry, self.index.match_candidates(probes), strict=True):
-                found[i] = [*found[i], *more]
+        found: list[list[dict[str, Any]]] = [[] for _ in rows]
+        settled: dict[int, tuple[Decision, list[Matched], list[str]]] = {}
+        coded = [i for i, r in enumerate(rows) if r.uscc]
+        if coded:
+            probes = [MatchProbe(usccs=(rows[i].uscc or "",), size=1) for i in coded]
+            for i, docs in zip(coded, self.index.match_candidates(probes), strict=True):
+                if not docs:
+                    continue
+                outcome = decide(rows[i], [Candidate.of(d, d["flags"]) for d in docs])
+                if outcome[0] == "match":
+                    settled[i] = outcome
+                else:
+                    found[i] = docs
+        named = [i for i, r in enumerate(rows) if i not in settled and r.name and not found[i]]
+        if named:  # the exact name lookups first: cheap, and they settle most named rows
+            probes = [replace(self._probe(rows[i], ()), exact=True) for i in named]
+            for i, docs in zip(named, self.index.match_candidates(probes), strict=True):
+                outcome = decide(rows[i], [Candidate.of(d, d["flags"]) for d in docs])
+                written = outcome[1] and {f.code for f in outcome[1][0].features} & WRITTEN_AS_REGISTERED
+                if outcome[0] == "match" and written and not rows[i].uscc and not rows[i].registration_number:
+                    settled[i] = outcome  # the name as registered: nothing a wider search could add
+                else:
+                    found[i] = docs
+        rest = [i for i in range(len(rows)) if i not in settled]
+        if rest:
+            probes = []
+            for i in rest:
+                code = rows[i].uscc
+                usccs = () if not code else (code,) if found[i] else (code, *uscc_neighbours(code)[:40])
+                probes.append(self._probe(rows[i], usccs))
+            for i, docs in zip(rest, self.index.match_candidates(probes), strict=True):
+                seen = {d["uscc"] for d in found[i]}
+                found[i] = [*found[i], *(d for d in docs if d["uscc"] not in seen)]
         results = []
-        for (number, _), row, docs in zip(chunk, rows, found, strict=True):
-            candidates = [Candidate.of(doc, flags(doc, self.today)) for doc in docs]
-            decision, ranked, row_flags = decide(row, candidates)
+        for n, ((number, _), row) in enumerate(zip(chunk, rows, strict=True)):
+            decision, ranked, row_flags = settled.get(n) or decide(
+                row, [Candidate.of(doc, doc["flags"]) for doc in found[n]]
+            )
             results.append(MatchResult(number, row, decision, ranked, row_flags))
         return results
 

@@ -121,6 +121,15 @@ class MatchProbe:
     name: str | None = None
     representative: str | None = None
     size: int = 10
+    #: only the cheap exact lookups (codes; the name canonical, without legal form, or a former
+    #: name's): the first pass, which settles most rows of most lists
+    exact: bool = False
+
+
+#: The top-level keys of a public document a match candidate carries (with, from the registration,
+#: the legal representative's name and the address, the former representatives' names, and the
+#: entity's stored `flags`).
+CANDIDATE_FIELDS = ("uscc", "name", "former_names", "registration_number", "status")
 
 
 @dataclass(frozen=True)
@@ -223,10 +232,12 @@ class SearchIndex(ABC):
 
     @abstractmethod
     def match_candidates(self, probes: Sequence[MatchProbe]) -> list[list[dict[str, Any]]]:
-        """For each probe, the public documents of its candidates (at most `probe.size`): the
-        entities with one of its USCCs or its registration number, its name (canonical, without
-        legal form or place prefix, former names), its name's pinyin, or enough of its name's
-        grams (typos). One round trip per batch where the engine allows (`_msearch`)."""
+        """For each probe, its candidates (at most `probe.size`): the entities with one of its
+        USCCs or its registration number, its name (canonical, without legal form or place
+        prefix, former names), its name's pinyin, or enough of its name's grams (typos). Each is
+        the part of its public document the matcher reads (`CANDIDATE_FIELDS`, the legal
+        representative's name and the address, former representatives) and its stored `flags`.
+        One round trip per batch where the engine allows (`_msearch`)."""
 
     @abstractmethod
     def entities_of_person(self, id_number: str, limit: int = 1000) -> list[str]:

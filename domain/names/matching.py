@@ -98,8 +98,6 @@ class NameForms:
     bare: str
     places: tuple[tuple[str, str], ...]  # (place dropped, what is left) for each way to drop one
     branch: bool
-    pinyin: str
-    initials: str
 
 
 def _place_variants(stem: str) -> tuple[tuple[str, str], ...]:
@@ -158,9 +156,21 @@ def name_forms(name: str) -> NameForms:
         bare=bare,
         places=places,
         branch="分公司" in c or c.endswith("分店"),
-        pinyin=full_pinyin(stem) if has_cjk(stem) else "",
-        initials=initials(stem) if has_cjk(stem) else "",
     )
+
+
+@lru_cache(maxsize=100_000)
+def name_pinyin(name: str) -> tuple[frozenset[str], str]:
+    """A registered name's full pinyin (of its stem, and of the stem without each place it may
+    drop) and the stem's initials: what a row typed in pinyin is compared with (computed only
+    for such rows)."""
+    forms = name_forms(name)
+    if not has_cjk(forms.stem):
+        return frozenset(), ""
+    spelled = frozenset(
+        {full_pinyin(forms.stem), *(full_pinyin(rest) for _, rest in forms.places if has_cjk(rest))}
+    )
+    return spelled, initials(forms.stem)
 
 
 def same_but_place(a: NameForms, b: NameForms) -> bool:
@@ -378,13 +388,12 @@ def _pinyin_score(typed: str, names: Sequence[str]) -> tuple[float, Feature | No
 
     for i, name in enumerate(names):
         damp = 1.0 if i == 0 else 0.95
-        c = name_forms(name)
-        if not c.pinyin:
+        spelled, name_initials = name_pinyin(name)
+        if not spelled:
             continue
-        spelled = {c.pinyin, *(full_pinyin(rest) for _, rest in c.places if has_cjk(rest))}
         if stem in spelled:
             keep(0.92 * damp, Feature("pinyin", "名称拼音一致", 0.92 * damp))
-        elif stem == c.initials:
+        elif stem == name_initials:
             keep(0.7 * damp, Feature("pinyin_initials", "名称拼音首字母一致", 0.7 * damp))
         else:
             ratio = max(fuzz.ratio(stem, form) for form in spelled) / 100

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from adapters.search_index.base import MatchProbe, SearchUnavailable
+from adapters.search_index.base import CANDIDATE_FIELDS, MatchProbe, SearchUnavailable
 from adapters.search_index.elasticsearch.client import translated
 from adapters.search_index.elasticsearch.lifecycle import Indices
 from domain import names
@@ -48,6 +48,18 @@ class AgencyReader:
 # --- batch matching: one _msearch per batch of probes -----------------------------------------------
 
 
+#: What the matcher reads of a candidate (the rest of its public document is left on the server:
+#: decoding whole documents cost more than the searches).
+CANDIDATE_SOURCE = [
+    *(f"public.{key}" for key in CANDIDATE_FIELDS),
+    "public.registration.legal_representative.name",
+    "public.registration.address",
+    "public.changes.changes.field",
+    "public.changes.changes.before.name",
+    "flags",
+]
+
+
 def probe_query(probe: MatchProbe) -> dict[str, Any]:
     """The candidates of one row: any code or name clause finds an entity (weighted so the exact
     ones come first); the legal representative only orders what was found."""
@@ -70,13 +82,35 @@ def probe_query(probe: MatchProbe) -> dict[str, Any]:
             if core:
                 weighted({"term": {"name_core.keyword": core}}, 700)
                 weighted({"match_phrase": {"former_core": core}}, 600)
-            if bare:
+            if probe.exact:
+                pass
+            elif bare:
                 weighted({"match_phrase": {"name_core": bare}}, 500)
                 weighted({"match_phrase": {"former_core": bare}}, 400)
-            grams = query.grams()
+            if probe.exact:
+                grams = []
+            elif len(forms.bare) >= 3:
+                # the bare name's bigrams (those of 天津, 有限, 公司 … match nearly every entity),
+                # all but two of them (one character typed wrong spoils two), and its syllables
+                # as a phrase: a homophone typed for a character (茂/贸) keeps its pinyin
+                grams = names.analyse(forms.bare).grams()
+                syllables = " ".join(s for s, _, _ in names.pinyin.syllables(forms.bare) if s)
+                weighted({"match_phrase": {"pinyin": syllables}}, 450)
+                if grams:
+                    clauses.append(
+                        {
+                            "bool": {
+                                "should": [{"term": {"grams": g}} for g in grams],
+                                "minimum_should_match": max(1, len(grams) - 2),
+                            }
+                        }
+                    )
+                grams = []
+            else:
+                grams = query.grams()
         else:
             weighted({"prefix": {"pinyin.words": query.squeezed}}, 300)
-            grams = query.grams()
+            grams = [] if probe.exact else query.grams()
         if grams:
             clauses.append(
                 {
@@ -89,7 +123,7 @@ def probe_query(probe: MatchProbe) -> dict[str, Any]:
     body: dict[str, Any] = {
         "query": {"bool": {"must": [{"bool": {"should": clauses, "minimum_should_match": 1}}]}},
         "size": probe.size,
-        "_source": ["public"],
+        "_source": CANDIDATE_SOURCE,
         "sort": ["_score", {"uscc": "asc"}],
     }
     if probe.representative:
@@ -100,22 +134,36 @@ def probe_query(probe: MatchProbe) -> dict[str, Any]:
     return body
 
 
+def _candidate(source: dict[str, Any]) -> dict[str, Any]:
+    return {**source["public"], "flags": source.get("flags", [])}
+
+
 def match_candidates(indices: Indices, probes: Sequence[MatchProbe]) -> list[list[dict[str, Any]]]:
-    if not probes:
-        return []
-    searches: list[dict[str, Any]] = []
-    asked: list[int] = []
-    for i, probe in enumerate(probes):
-        if probe.usccs or probe.registration_number or probe.name:
-            searches += [{}, probe_query(probe)]
-            asked.append(i)
+    """Probes that look up USCCs only (most rows of most lists) are answered by one `mget` (by
+    document id: real time, no scoring); the others by one `_msearch`."""
     out: list[list[dict[str, Any]]] = [[] for _ in probes]
-    if not asked:
-        return out
-    with translated("msearch"):
-        found = indices.ready().msearch(index=indices.alias("entities"), searches=searches)
-    for i, response in zip(asked, found["responses"], strict=True):
-        if "error" in response:
-            raise SearchUnavailable(f"Elasticsearch msearch failed: {response['error']}")
-        out[i] = [hit["_source"]["public"] for hit in response["hits"]["hits"]]
+    by_id = [i for i, p in enumerate(probes) if p.usccs and not p.name and not p.registration_number]
+    searched = [
+        i
+        for i, p in enumerate(probes)
+        if i not in set(by_id) and (p.usccs or p.registration_number or p.name)
+    ]
+    es = indices.ready()
+    if by_id:
+        ids = list(dict.fromkeys(u for i in by_id for u in probes[i].usccs))
+        with translated("mget"):
+            found = es.mget(index=indices.alias("entities"), ids=ids, source_includes=CANDIDATE_SOURCE)
+        docs = {str(d["_id"]): _candidate(d["_source"]) for d in found["docs"] if d.get("found")}
+        for i in by_id:
+            out[i] = [docs[u] for u in probes[i].usccs if u in docs][: probes[i].size]
+    if searched:
+        searches: list[dict[str, Any]] = []
+        for i in searched:
+            searches += [{}, probe_query(probes[i])]
+        with translated("msearch"):
+            answered = es.msearch(index=indices.alias("entities"), searches=searches)
+        for i, response in zip(searched, answered["responses"], strict=True):
+            if "error" in response:
+                raise SearchUnavailable(f"Elasticsearch msearch failed: {response['error']}")
+            out[i] = [_candidate(hit["_source"]) for hit in response["hits"]["hits"]]
     return out

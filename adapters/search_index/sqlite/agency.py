@@ -65,12 +65,13 @@ def probe_candidates(c: sqlite3.Connection, probe: MatchProbe) -> list[dict[str,
     found: dict[str, dict[str, Any]] = {}
 
     def take(sql: str, params: Sequence[Any]) -> None:
-        for uscc, doc in c.execute(sql, params):
+        for uscc, doc, flags in c.execute(sql, params):
             if len(found) >= probe.size:
                 return
-            found.setdefault(str(uscc), json.loads(doc))
+            if str(uscc) not in found:
+                found[str(uscc)] = {**json.loads(doc), "flags": str(flags).split()}
 
-    select = "SELECT e.uscc, e.public_doc FROM entities e"
+    select = "SELECT e.uscc, e.public_doc, e.flags FROM entities e"
     if probe.usccs:
         marks = ", ".join("?" * len(probe.usccs))
         take(f"{select} WHERE e.uscc IN ({marks}) ORDER BY e.uscc", probe.usccs)
@@ -88,6 +89,8 @@ def probe_candidates(c: sqlite3.Connection, probe: MatchProbe) -> list[dict[str,
             take(f"{select} WHERE e.name_canonical = ? ORDER BY e.uscc", (forms.canonical,))
             if core:
                 take(f"{select} WHERE e.name_core = ? ORDER BY e.uscc", (core,))
+            if probe.exact:
+                return list(found.values())
             for term in dict.fromkeys(t for t in (core, bare) if t):
                 if len(term) >= 3:
                     take(
@@ -102,25 +105,31 @@ def probe_candidates(c: sqlite3.Connection, probe: MatchProbe) -> list[dict[str,
                         "ORDER BY length(e.name), e.uscc LIMIT 50",
                         (_like(term), _like(term)),
                     )
+        elif probe.exact:
+            return list(found.values())
         elif len(query.squeezed) >= 3:
             take(
                 f"{select} WHERE e.uscc IN (SELECT uscc FROM entities_fts WHERE entities_fts MATCH ?) "
                 "ORDER BY length(e.name), e.uscc LIMIT 50",
                 ("{pinyin} : " + _phrase(query.squeezed),),
             )
-        grams = query.grams()
+        if query.cjk:
+            bare = name_forms(probe.name).bare  # bigrams and pinyin trigrams (homophone typos)
+            grams = names.name_grams([bare]) if len(bare) >= 3 else query.grams()
+        else:
+            grams = query.grams()
         if grams and len(found) < probe.size:
             rows = c.execute(
-                "SELECT e.uscc, e.public_doc, g.grams FROM entities_grams g "
+                "SELECT e.uscc, e.public_doc, e.flags, g.grams FROM entities_grams g "
                 "JOIN entities e ON e.uscc = g.uscc "
                 "WHERE entities_grams MATCH ? ORDER BY bm25(entities_grams) LIMIT ?",
                 (" OR ".join(_phrase(g) for g in grams), 5 * probe.size),
             ).fetchall()
             needed = names.min_shared(grams)
             wanted = set(grams)
-            for uscc, doc, stored in rows:
+            for uscc, doc, flags, stored in rows:
                 if len(found) >= probe.size:
                     break
-                if len(wanted.intersection(stored.split())) >= needed:
-                    found.setdefault(str(uscc), json.loads(doc))
+                if len(wanted.intersection(stored.split())) >= needed and str(uscc) not in found:
+                    found[str(uscc)] = {**json.loads(doc), "flags": str(flags).split()}
     return list(found.values())
