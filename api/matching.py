@@ -59,9 +59,6 @@ HEADER_ALIASES: dict[str, str] = {
 }
 CSV_COLUMNS = ("row", *FIELDS)
 MAX_FIELD = 400
-#: The name written as the register writes it (but for width, script and spaces): the exact
-#: lookups settle such a row; anything looser is looked up in full (a former name elsewhere …).
-WRITTEN_AS_REGISTERED = frozenset({"name_exact", "name_folded"})
 
 
 @dataclass
@@ -128,9 +125,8 @@ class Matcher:
             probes = [replace(self._probe(rows[i], ()), exact=True) for i in named]
             for i, docs in zip(named, self.index.match_candidates(probes), strict=True):
                 outcome = decide(rows[i], [Candidate.of(d, d["flags"]) for d in docs])
-                written = outcome[1] and {f.code for f in outcome[1][0].features} & WRITTEN_AS_REGISTERED
-                if outcome[0] == "match" and written and not rows[i].uscc and not rows[i].registration_number:
-                    settled[i] = outcome  # the name as registered: nothing a wider search could add
+                if outcome[0] == "match" and not rows[i].uscc and not rows[i].registration_number:
+                    settled[i] = outcome  # every entity of that name (or former name) was looked at
                 else:
                     found[i] = docs
         rest = [i for i in range(len(rows)) if i not in settled]

@@ -89,6 +89,12 @@ def probe_candidates(c: sqlite3.Connection, probe: MatchProbe) -> list[dict[str,
             take(f"{select} WHERE e.name_canonical = ? ORDER BY e.uscc", (forms.canonical,))
             if core:
                 take(f"{select} WHERE e.name_core = ? ORDER BY e.uscc", (core,))
+                if len(core) >= 3:  # former names, as Elasticsearch's exact pass reads them
+                    take(
+                        f"{select} WHERE e.uscc IN "
+                        "(SELECT uscc FROM entities_fts WHERE entities_fts MATCH ?) ORDER BY e.uscc LIMIT 50",
+                        ("{former_core} : " + _phrase(core),),
+                    )
             if probe.exact:
                 return list(found.values())
             for term in dict.fromkeys(t for t in (core, bare) if t):
