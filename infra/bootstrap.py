@@ -11,12 +11,14 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from adapters.access_log import AccessLog
 from adapters.casework_view import CaseworkView
+from adapters.change_store import ChangeStore
 from adapters.clock import FixedDateClock, SystemClock
 from adapters.credentials import CredentialStore
 from adapters.credentials.signing import Signer, Verifier
@@ -344,7 +346,9 @@ class Container:
     @cached_property
     def publicity(self) -> DailyPublicity:
         """The daily publicity job (penalty flags follow their windows)."""
-        return DailyPublicity(self.index, self.clock)
+        return DailyPublicity(
+            self.index, self.clock, announce=self.change_feed.announce_publicity, daily=self.purge_changes
+        )
 
     @property
     def department_names(self) -> dict[str, str]:
@@ -527,6 +531,23 @@ class Container:
         return SQLiteAccessLog(s.data_dir / "access_log.sqlite3", confidential_delay_days=delay)
 
     @cached_property
+    def change_store(self) -> ChangeStore:
+        """The change table and the agencies' watchlists, beside the event store."""
+        s = self.settings
+        if s.postgres_dsn:
+            from adapters.change_store.postgres import PostgresChangeStore
+
+            return PostgresChangeStore(s.postgres_dsn, schema=s.postgres_schema)
+        from adapters.change_store.sqlite import SQLiteChangeStore
+
+        return SQLiteChangeStore(s.data_dir / "changes.sqlite3")
+
+    def purge_changes(self, today: date) -> int:
+        """Drop the changes older than the retention (run daily with the publicity job)."""
+        days = self.settings.change_feed_retention_days
+        return self.change_store.purge(self.clock.now() - timedelta(days=days))
+
+    @cached_property
     def feedback(self) -> FeedbackStore:
         """Measures agencies reported applying to entities (append-only), beside the event store."""
         s = self.settings
@@ -560,9 +581,11 @@ class Container:
             self.log,
             s.changes_topic,
             self.tracking,
+            self.change_store,
             partitions=s.kafka_partitions if s.kafka_bootstrap else 1,
             batch_size=s.projection_batch_size,
             now=self.clock.now,
+            today=self.clock.today,
         )
 
     def close(self) -> None:
@@ -582,6 +605,7 @@ class Container:
             "extract_ledger",
             "access_log",
             "feedback",
+            "change_store",
             "status_view",
             "credentials",
             "rate_limiter",

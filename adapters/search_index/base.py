@@ -126,6 +126,18 @@ class MatchProbe:
     exact: bool = False
 
 
+@dataclass(frozen=True)
+class FlagChange:
+    """An entity whose stored flags change with the date (a penalty's publicity window began or
+    ended): its version, flags before and after, and its public document."""
+
+    uscc: str
+    version: int
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+    public: dict[str, Any]
+
+
 #: The top-level keys of a public document a match candidate carries (with, from the registration,
 #: the legal representative's name and the address, the former representatives' names, and the
 #: entity's stored `flags`).
@@ -259,6 +271,11 @@ class SearchIndex(ABC):
         """Number of entities `projection` holds documents of."""
 
     # --- the publicity job ---------------------------------------------------------------------
+
+    @abstractmethod
+    def flag_changes(self, today: date) -> list[FlagChange]:
+        """The entities whose stored `penalty` flag differs from what it is on `today` — what
+        `reevaluate_flags(today)` will rewrite (the publicity job announces them first)."""
 
     @abstractmethod
     def reevaluate_flags(self, today: date) -> int:

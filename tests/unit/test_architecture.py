@@ -105,6 +105,7 @@ LAYERS: dict[str, Layer] = {
             "adapters.status_view",
             "adapters.tracking",
             "adapters.casework_view",
+            "adapters.change_store.base",
             "eventsourcing.persistence",
             "eventsourcing.projection",
             "eventsourcing.utils",

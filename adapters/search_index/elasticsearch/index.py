@@ -27,6 +27,7 @@ from elasticsearch import ApiError, Elasticsearch
 
 from adapters.search_index.base import (
     NO_FILTERS,
+    FlagChange,
     IndexedEntity,
     MatchProbe,
     Page,
@@ -152,6 +153,9 @@ class ElasticsearchIndex(SearchIndex):
 
     def count(self, projection: str = "entities") -> int:
         return self._reader.count(projection)
+
+    def flag_changes(self, today: date) -> list[FlagChange]:
+        return self._writer.flag_changes(today)
 
     def reevaluate_flags(self, today: date) -> int:
         return self._writer.reevaluate_flags(today)

@@ -23,6 +23,7 @@ from typing import Any
 
 from adapters.search_index.base import (
     NO_FILTERS,
+    FlagChange,
     IndexedEntity,
     MatchProbe,
     Page,
@@ -84,6 +85,9 @@ class SQLiteSearchIndex(SearchIndex):
 
     def count(self, projection: str = "entities") -> int:
         return self._reader.count(projection)
+
+    def flag_changes(self, today: date) -> list[FlagChange]:
+        return self._writer.flag_changes(today)
 
     def reevaluate_flags(self, today: date) -> int:
         return self._writer.reevaluate_flags(today)
