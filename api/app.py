@@ -18,6 +18,7 @@ from api.request_limits import RequestLimits
 from api.routers import (
     access_log,
     admin,
+    agency_changes,
     agency_entities,
     agency_match,
     agency_screening,
@@ -83,6 +84,7 @@ def create_app(container: Container, *, run_background: bool = False, owns_conta
         agency_entities.router,
         agency_screening.router,
         agency_match.router,
+        agency_changes.router,
         extracts.router,
         open_data.router,
         admin.router,

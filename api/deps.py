@@ -13,6 +13,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from adapters.access_log import AccessLog
+from adapters.change_store import ChangeStore
 from adapters.credentials import CredentialStore
 from adapters.extract_ledger import ExtractLedger
 from adapters.feedback import FeedbackStore
@@ -336,3 +337,29 @@ def _feedback(container: _ContainerDep) -> FeedbackStore:
 
 #: Measures agencies reported applying (联合奖惩反馈), append-only.
 FeedbackDep = Annotated[FeedbackStore, Depends(_feedback)]
+
+
+def _change_store(container: _ContainerDep) -> ChangeStore:
+    return container.change_store
+
+
+class WebhookSecrets:
+    """A watchlist's webhook key (derived from the platform secret)."""
+
+    def __init__(self, secret_key: bytes) -> None:
+        self._secret_key = secret_key
+
+    def __call__(self, watchlist_id: str) -> str:
+        from projections.watchlists import webhook_secret
+
+        return webhook_secret(self._secret_key, watchlist_id)
+
+
+def _webhook_secret(container: _ContainerDep) -> WebhookSecrets:
+    return WebhookSecrets(container.secret_key)
+
+
+#: The change table and the agencies' watchlists.
+ChangeStoreDep = Annotated[ChangeStore, Depends(_change_store)]
+#: A watchlist's webhook signing key (derived from the platform secret; shown once).
+WebhookSecretDep = Annotated[WebhookSecrets, Depends(_webhook_secret)]

@@ -46,6 +46,7 @@ BODY_LIMITS: tuple[BodyLimit, ...] = (
     ),
     BodyLimit("POST", "/enterprise/evidence", 6 * MIB, "the same upload from the enterprise pages"),
     BodyLimit("POST", "/api/v1/agency/screen", 1 * MIB, "up to 10,000 USCCs to screen (≈ 22 bytes each)"),
+    BodyLimit("POST", "/api/v1/agency/watchlists", 4 * MIB, "a watchlist of up to 100,000 USCCs"),
     BodyLimit(
         "POST", "/api/v1/agency/match", 32 * MIB, "up to 100,000 rows of a list to match (JSON or CSV)"
     ),

@@ -53,6 +53,7 @@ from projections.history import EntityHistory
 from projections.publication_status import PublicationStatusProjection
 from projections.publicity import DailyPublicity
 from projections.runner import EntityProjection, index_projections
+from projections.watchlists import WebhookDispatcher, webhook_secret
 
 if TYPE_CHECKING:
     from adapters.publication_log.kafka import SaslLogin
@@ -541,6 +542,17 @@ class Container:
         from adapters.change_store.sqlite import SQLiteChangeStore
 
         return SQLiteChangeStore(s.data_dir / "changes.sqlite3")
+
+    @cached_property
+    def webhooks(self) -> WebhookDispatcher:
+        """Delivers watchlists' changes to their webhooks (a runner of `gongshi serve`)."""
+        from adapters.webhooks import AllowList, WebhookSender
+
+        def secret_for(watchlist_id: str) -> bytes:
+            return webhook_secret(self.secret_key, watchlist_id).encode()
+
+        sender = WebhookSender(AllowList.parse(self.settings.webhook_allowed_hosts))
+        return WebhookDispatcher(self.change_store, sender, secret_for, self.clock.now)
 
     def purge_changes(self, today: date) -> int:
         """Drop the changes older than the retention (run daily with the publicity job)."""

@@ -106,7 +106,8 @@ class SQLiteChangeStore(ChangeStore):
     def bounds(self) -> tuple[int | None, int, int]:
         oldest, newest = self._db.rows("SELECT MIN(position), MAX(position) FROM changes")[0]
         purged = self._db.rows("SELECT value FROM change_meta WHERE key = 'purged_through'")
-        return (None if oldest is None else int(oldest)), int(newest or 0), int(purged[0][0]) if purged else 0
+        through = int(purged[0][0]) if purged else 0
+        return (None if oldest is None else int(oldest)), max(int(newest or 0), through), through
 
     def purge(self, before: datetime) -> int:
         def work(conn: sqlite3.Connection) -> int:

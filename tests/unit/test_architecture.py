@@ -93,6 +93,7 @@ LAYERS: dict[str, Layer] = {
             "pwdlib",  # password hashing (argon2id)
             "cryptography",  # Ed25519 envelope signatures
             "limits",  # rate-limit counters (memory, Redis)
+            "httpx",  # watchlists' webhooks
         )
     ),
     "projections": Layer(
