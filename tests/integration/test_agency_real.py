@@ -162,3 +162,39 @@ def test_screening_persons_and_feedback_on_elasticsearch_and_postgresql(real: Re
     assert record["feedback"][0]["action"] == "不予受理其投标"
     measures = real.client.get("/api/v1/agency/measures", headers=real.headers())
     assert measures.status_code == 200 and len(measures.json()) >= 5
+
+
+def test_matching_on_elasticsearch_through_the_api(real: Real) -> None:
+    rows = [{"name": "天津德明建筑工程有限责任公司"}, {"uscc": HISTORY}, {"name": "不存在的某某有限公司"}]
+    response = real.client.post("/api/v1/agency/match", json={"rows": rows}, headers=real.headers())
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["decision"] for r in results] == ["match", "match", "none"]
+    assert results[0]["candidates"][0]["uscc"] == SERIOUS
+    streamed = real.client.post(
+        "/api/v1/agency/match",
+        content="名称\n天津德明建筑工程有限公司\n".encode(),
+        headers=real.headers(**{"Content-Type": "text/csv", "Accept": "application/x-ndjson"}),
+    )
+    assert [json.loads(line)["decision"] for line in streamed.text.splitlines()] == ["match"]
+
+
+def test_the_change_feed_and_watchlists_on_postgresql(real: Real) -> None:
+    feed = real.client.get("/api/v1/agency/changes", params={"limit": 20}, headers=real.headers())
+    assert feed.status_code == 200, feed.text
+    changes = [json.loads(line) for line in feed.text.splitlines()]
+    assert len(changes) == 20 and all(c["schema"] == "gongshi.change/2" for c in changes)
+    created = real.client.post(
+        "/api/v1/agency/watchlists", json={"name": "真实引擎关注", "usccs": [SERIOUS]}, headers=real.headers()
+    )
+    assert created.status_code == 201, created.text
+    mine = real.client.get(
+        f"/api/v1/agency/watchlists/{created.json()['id']}/changes", headers=real.headers()
+    )
+    assert {json.loads(line)["uscc"] for line in mine.text.splitlines()} == {SERIOUS}
+    sse = real.client.get(
+        "/api/v1/agency/changes",
+        params={"idle_timeout": 1, "after": changes[-1]["position"]},
+        headers=real.headers(Accept="text/event-stream"),
+    )
+    assert sse.status_code == 200 and "event: change" in sse.text
