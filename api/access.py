@@ -228,6 +228,7 @@ MATRIX: tuple[Access, ...] = (
     _own("POST", "/enterprise/annual-reports/{year}/submit", "报送年度报告（页面）", limit="pages"),
     _own("GET", "/enterprise/filings/{publication_id}/receipt.pdf", "报送回执 PDF（页面）", limit="pages"),
     _own("POST", "/enterprise/abnormal-removals", "申请移出经营异常名录（页面）", limit="pages"),
+    _row("GET", "/agency", ANYONE, "机构工作台（页面以机构密钥调用机构接口）", limit="pages"),
     # documentation and files
     _row("GET HEAD", "/open-data/{day}/{name}", ANYONE, "开放数据文件（原样提供，支持 Range 断点续传）"),
     _row("GET", "/openapi.json", ANYONE, "OpenAPI 文档", limit="pages"),
