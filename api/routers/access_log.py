@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.access_log import AccessLogQuery, AccessLogUnavailable
 from api.deps import AccessLogDep, ClockDep, EnterpriseDep
@@ -45,6 +45,39 @@ class AccessEntryAdmin(BaseModel):
 
 
 class AccessLogPageAdmin(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "id": 42,
+                            "at": "2026-11-22T02:30:00+00:00",
+                            "read_on": "2026-11-22",
+                            "agency": "TJ-TAX-JC1",
+                            "agency_name": "天津市税务局第一稽查局",
+                            "key_id": "ab12cd34",
+                            "officer": "张三",
+                            "method": "GET",
+                            "route": "/api/v1/agency/entities/{uscc}",
+                            "path": "/api/v1/agency/entities/91120116MA05JQ2X4L",
+                            "query": "as_of=2025-06-30",
+                            "purpose": "税务稽查 2026-17 号案",
+                            "confidential": True,
+                            "status": 200,
+                            "usccs": ["91120116MA05JQ2X4L"],
+                            "uscc_count": 1,
+                            "counts": {"events": 7},
+                            "completed": None,
+                            "ended_at": None,
+                        }
+                    ],
+                    "next_before": None,
+                }
+            ]
+        }
+    )
+
     items: list[AccessEntryAdmin]
     next_before: int | None = Field(description="pass as `before` for the next (older) page")
 
@@ -64,6 +97,31 @@ class AccessReadEnterprise(BaseModel):
 
 
 class AccessReadsEnterprise(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "uscc": "91120116MA05JQ2X4L",
+                    "as_of": "2026-11-22",
+                    "confidential_delay_days": 180,
+                    "items": [
+                        {
+                            "id": 41,
+                            "at": "2026-11-21T08:00:00+00:00",
+                            "read_on": "2026-11-21",
+                            "agency": "TJ-FIN-1",
+                            "agency_name": "天津市财政局政府采购处",
+                            "route": "/api/v1/agency/screen",
+                            "purpose": "政府采购资格审查",
+                            "confidential": False,
+                            "visible_from": "2026-11-21",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     uscc: str
     as_of: date
     confidential_delay_days: int

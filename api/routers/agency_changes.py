@@ -202,6 +202,23 @@ class WatchlistCreate(BaseModel):
 
 
 class WatchlistAgency(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "3f2c9a0d5b1e4c7a9e0f1a2b3c4d5e6f",
+                    "name": "滨海新区新列入严重失信",
+                    "kind": "filter",
+                    "uscc_count": 0,
+                    "filter": {"districts": ["120116"], "flags_entered": ["serious"]},
+                    "webhook_url": "https://hooks.example.gov.cn/gongshi",
+                    "created_at": "2026-11-22T01:00:00+00:00",
+                    "webhook_secret": "9b1c…（64 位十六进制，仅显示一次）",
+                }
+            ]
+        }
+    )
+
     id: str
     name: str
     kind: str = Field(description="usccs | filter")

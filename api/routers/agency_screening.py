@@ -85,6 +85,40 @@ class MeasureVersionAgency(BaseModel):
 
 
 class MeasureAgency(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "bidding",
+                    "name": "工程招投标",
+                    "versions": [
+                        {
+                            "version": "2014-10-01",
+                            "in_force_from": "2014-10-01",
+                            "note": None,
+                            "rules": [
+                                {
+                                    "kind": "serious_listing",
+                                    "label": "列入严重违法失信名单",
+                                    "within_years": None,
+                                    "measures": None,
+                                    "min_fine": None,
+                                    "in_window": False,
+                                    "basis": {
+                                        "document": "《企业信息公示暂行条例》（国务院令第654号）",
+                                        "articles": "第十八条",
+                                        "url": None,
+                                    },
+                                    "basis_confirmed": True,
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     code: str
     name: str
     versions: list[MeasureVersionAgency]
@@ -138,6 +172,45 @@ class ScreenedAgency(BaseModel):
 
 
 class ScreenAgency(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "measure": "government_procurement",
+                    "measure_name": "政府采购",
+                    "version": "2015-03-01",
+                    "as_of": "2026-11-20",
+                    "restricted": 1,
+                    "results": [
+                        {
+                            "uscc": "91120116MA05JQ2X4L",
+                            "found": True,
+                            "name": "天津德明建筑工程有限公司",
+                            "status": "存续",
+                            "restricted": True,
+                            "reasons": [
+                                {
+                                    "rule": "serious_listing",
+                                    "label": "列入严重违法失信名单",
+                                    "record": {
+                                        "decision_no": "津市监严〔2025〕2号",
+                                        "listed_on": "2025-02-01",
+                                    },
+                                    "basis": {
+                                        "document": "《企业信息公示暂行条例》",
+                                        "articles": "第十八条",
+                                        "url": None,
+                                    },
+                                    "basis_confirmed": True,
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     measure: str
     measure_name: str
     version: str | None
@@ -268,6 +341,52 @@ class PersonRestrictionAgency(BaseModel):
 
 
 class PersonAgency(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "赵德明",
+                    "id_number": "120101197505050774",
+                    "as_of": "2026-11-20",
+                    "roles": [
+                        {
+                            "uscc": "91120116MA05JQ2X4L",
+                            "entity_name": "天津德明建筑工程有限公司",
+                            "role": "法定代表人",
+                            "name": "赵德明",
+                            "since": "2019-05-20",
+                            "until": None,
+                            "current": True,
+                            "publication_id": "TJ-AMR-2019-000123",
+                            "entity_status": "存续",
+                            "name_differs": False,
+                        }
+                    ],
+                    "restrictions": [
+                        {
+                            "code": "serious_list_representative",
+                            "name": "严重违法企业名单企业的法定代表人，3年内不得担任其他企业的法定代表人",
+                            "uscc": "91120116MA05JQ2X4L",
+                            "entity_name": "天津德明建筑工程有限公司",
+                            "trigger": "serious_listed",
+                            "record": {"decision_no": "津市监严〔2025〕2号", "on": "2025-02-01"},
+                            "from": "2025-02-01",
+                            "until": "2028-02-01",
+                            "in_force": True,
+                            "requires_check": False,
+                            "basis": {
+                                "document": "《企业信息公示暂行条例》",
+                                "articles": "第十七条第二款",
+                                "url": None,
+                            },
+                        }
+                    ],
+                    "note": "登记信息中载有身份证件号码的自然人仅为法定代表人（负责人、经营者）",
+                }
+            ]
+        }
+    )
+
     name: str
     id_number: str
     as_of: str
@@ -341,6 +460,27 @@ class FeedbackCreate(BaseModel):
 
 
 class FeedbackAgency(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 7,
+                    "uscc": "91120116MA05JQ2X4L",
+                    "measure": "government_procurement",
+                    "action": "拒绝其参加本次政府采购活动",
+                    "applied_on": "2026-11-20",
+                    "basis": "《企业信息公示暂行条例》第十八条",
+                    "reference": "津财采〔2026〕88号",
+                    "note": None,
+                    "agency": "TJ-FIN-1",
+                    "agency_name": "天津市财政局政府采购处",
+                    "officer": "孙七",
+                    "recorded_at": "2026-11-21T01:02:03+00:00",
+                }
+            ]
+        }
+    )
+
     id: int
     uscc: str
     measure: str
