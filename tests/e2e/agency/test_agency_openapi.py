@@ -29,7 +29,9 @@ def _documented(spec: dict[str, Any], op: dict[str, Any]) -> bool:
     return any("examples" in p or "examples" in p.get("schema", {}) for p in op.get("parameters", []))
 
 
-def test_every_agency_route_documents_its_purpose_headers_and_an_example(agency_platform: AgencyPlatform) -> None:
+def test_every_agency_route_documents_its_purpose_headers_and_an_example(
+    agency_platform: AgencyPlatform,
+) -> None:
     spec = agency_platform.client.get("/openapi.json").json()
     agency_rows = [r for r in MATRIX if r.path.startswith("/api/v1/agency/")]
     assert len(agency_rows) >= 12
