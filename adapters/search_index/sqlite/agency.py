@@ -44,7 +44,11 @@ class AgencyReader:
 
     def match_candidates(self, probes: Sequence[MatchProbe]) -> list[list[dict[str, Any]]]:
         c = self.connections.get()
-        return [probe_candidates(c, probe) for probe in probes]
+        c.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS entities_grams_vocab USING fts5vocab(entities_grams, 'row')"
+        )
+        total = int(c.execute("SELECT COUNT(*) FROM entities").fetchone()[0])
+        return [probe_candidates(c, probe, total) for probe in probes]
 
 
 # --- batch matching ----------------------------------------------------------------------------------
@@ -60,7 +64,18 @@ def _like(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def probe_candidates(c: sqlite3.Connection, probe: MatchProbe) -> list[dict[str, Any]]:
+def _rare(c: sqlite3.Connection, grams: Sequence[str], total: int) -> list[str]:
+    """The grams to look candidates up by: those few entities carry (科技, 贸易 … are in a large
+    share of all names: ranking every entity that has one is what made this slow), or the two
+    rarest when every gram is common. Candidates must still share enough of all the grams."""
+    marks = ", ".join("?" * len(grams))
+    df = dict(c.execute(f"SELECT term, doc FROM entities_grams_vocab WHERE term IN ({marks})", tuple(grams)))
+    limit = max(200, total // 50)
+    rare = [g for g in grams if df.get(g, 0) <= limit]
+    return rare or sorted(grams, key=lambda g: df.get(g, 0))[:2]
+
+
+def probe_candidates(c: sqlite3.Connection, probe: MatchProbe, total: int = 0) -> list[dict[str, Any]]:
     """The candidates of one row, best kinds first: codes, exact names, name phrases, grams."""
     found: dict[str, dict[str, Any]] = {}
 
@@ -119,9 +134,23 @@ def probe_candidates(c: sqlite3.Connection, probe: MatchProbe) -> list[dict[str,
                 "ORDER BY length(e.name), e.uscc LIMIT 50",
                 ("{pinyin} : " + _phrase(query.squeezed),),
             )
+        needed: int | None = None
         if query.cjk:
-            bare = name_forms(probe.name).bare  # bigrams and pinyin trigrams (homophone typos)
-            grams = names.name_grams([bare]) if len(bare) >= 3 else query.grams()
+            bare = name_forms(probe.name).bare
+            if len(bare) >= 3:
+                # the bare name's bigrams, all but two (a typed-wrong character spoils two), as on
+                # Elasticsearch; and its full pinyin as a phrase (a homophone typed, 茂 for 贸)
+                grams = names.analyse(bare).grams()
+                needed = max(1, len(grams) - 2)
+                spelled = names.full_pinyin(bare)
+                if len(spelled) >= 3 and len(found) < probe.size:
+                    take(
+                        f"{select} WHERE e.uscc IN "
+                        "(SELECT uscc FROM entities_fts WHERE entities_fts MATCH ?) ORDER BY e.uscc LIMIT 50",
+                        ("{pinyin} : " + _phrase(spelled),),
+                    )
+            else:
+                grams = query.grams()
         else:
             grams = query.grams()
         if grams and len(found) < probe.size:
@@ -129,9 +158,9 @@ def probe_candidates(c: sqlite3.Connection, probe: MatchProbe) -> list[dict[str,
                 "SELECT e.uscc, e.public_doc, e.flags, g.grams FROM entities_grams g "
                 "JOIN entities e ON e.uscc = g.uscc "
                 "WHERE entities_grams MATCH ? ORDER BY bm25(entities_grams) LIMIT ?",
-                (" OR ".join(_phrase(g) for g in grams), 5 * probe.size),
+                (" OR ".join(_phrase(g) for g in _rare(c, grams, total)), 5 * probe.size),
             ).fetchall()
-            needed = names.min_shared(grams)
+            needed = needed or names.min_shared(grams)
             wanted = set(grams)
             for uscc, doc, flags, stored in rows:
                 if len(found) >= probe.size:
