@@ -2,11 +2,13 @@
 representative (with the dates), and the restrictions on serving again that follow from those
 entities' listings and revocations (任职限制), as dated data with their legal basis.
 
-The register's payloads name one natural person per entity with an identity number: the legal
-representative (负责人, 经营者 for an individual business), at registration and in each
-`registration.changed` of `legal_representative`. Shareholders and key staff are not among the
-facts departments publish here (`domain.publications` has no field for them), so `roles` finds
-legal representatives only; a role kind for each would be one more branch below once they are.
+The register names natural persons with an identity number in three roles: the legal
+representative (负责人, 经营者 for an individual business), the shareholders (股东; an
+organisation shareholder has no identity number and is left out) and the key staff (主要人员,
+with their position) — at registration and in each `registration.changed` of that field (a
+changed list is given whole: who is in it after the change). `roles` follows each through the
+changes: when the person took the role and when they left it. Restrictions on serving again are
+on the legal representative only (as the sources say).
 
 Restrictions (`RESTRICTIONS`), as read in LawRefBook/Laws:
 
@@ -83,6 +85,7 @@ class PersonRole:
     since: date
     until: date | None
     publication_id: str | None
+    kind: str = "legal_representative"  # | shareholder | key_staff
 
     def held_on(self, day: date) -> bool:
         return self.since <= day and (self.until is None or day < self.until)
@@ -92,6 +95,7 @@ class PersonRole:
             "uscc": self.uscc,
             "entity_name": self.entity_name,
             "role": self.role,
+            "kind": self.kind,
             "name": self.name,
             "since": self.since.isoformat(),
             "until": self.until.isoformat() if self.until else None,
@@ -104,37 +108,62 @@ def _day(value: Any) -> date:
     return date.fromisoformat(str(value))
 
 
-def representatives(doc: dict[str, Any]) -> list[tuple[dict[str, Any], date, date | None, str | None]]:
-    """Each legal representative an entity's agency document names, with when they took the role
-    and when they left it (None: still): the one at registration — the `before` of the first
-    change of `legal_representative`, or the current one when it never changed — then each
-    change's `after`."""
+ROLE_FIELDS = ("legal_representative", "shareholders", "key_staff")
+
+
+def versions(doc: dict[str, Any], field: str) -> list[tuple[Any, date, str | None]]:
+    """Each value a registration field held, with the date it began and the publication: at
+    registration — the `before` of the field's first change, or the current value when it never
+    changed — then each change's `after`."""
     changes = sorted(
-        (c for c in doc.get("changes") or [] if any(_is_rep(ch) for ch in c.get("changes", []))),
+        (c for c in doc.get("changes") or [] if any(ch.get("field") == field for ch in c.get("changes", []))),
         key=lambda c: str(c.get("occurred_on")),
     )
     registration = doc.get("registration") or {}
     if changes:
-        first = next(ch.get("before") for ch in changes[0]["changes"] if _is_rep(ch))
+        first = next(ch.get("before") for ch in changes[0]["changes"] if ch.get("field") == field)
     else:
-        first = registration.get("legal_representative")
-    holders: list[tuple[dict[str, Any], date, str | None]] = []
+        first = registration.get(field)
+    out: list[tuple[Any, date, str | None]] = []
     established = registration.get("established_on")
-    if isinstance(first, dict) and established:
-        holders.append((first, _day(established), (doc.get("registered_by") or {}).get("publication_id")))
+    if first is not None and established:
+        out.append((first, _day(established), (doc.get("registered_by") or {}).get("publication_id")))
     for change in changes:
-        after = next(ch.get("after") for ch in change["changes"] if _is_rep(ch))
-        if isinstance(after, dict):
-            holders.append((after, _day(change["occurred_on"]), change.get("publication_id")))
-    out = []
-    for i, (person, since, publication_id) in enumerate(holders):
-        until = holders[i + 1][1] if i + 1 < len(holders) else None
-        out.append((person, since, until, publication_id))
+        after = next(ch.get("after") for ch in change["changes"] if ch.get("field") == field)
+        out.append((after, _day(change["occurred_on"]), change.get("publication_id")))
     return out
 
 
-def _is_rep(change: dict[str, Any]) -> bool:
-    return change.get("field") == "legal_representative"
+def representatives(doc: dict[str, Any]) -> list[tuple[dict[str, Any], date, date | None, str | None]]:
+    """Each legal representative an entity's agency document names, with when they took the role
+    and when they left it (None: still)."""
+    held = [(v, since, pid) for v, since, pid in versions(doc, "legal_representative") if isinstance(v, dict)]
+    return [
+        (person, since, held[i + 1][1] if i + 1 < len(held) else None, pid)
+        for i, (person, since, pid) in enumerate(held)
+    ]
+
+
+def _number(person: dict[str, Any]) -> str:
+    return str(person.get("id_number") or "").strip().upper()
+
+
+def _members(doc: dict[str, Any], field: str) -> list[tuple[dict[str, Any], date, date | None, str | None]]:
+    """Each natural person in a list field (shareholders, key staff), with when they joined and
+    left it (a person's stretches in and out of the list each count)."""
+    out: list[tuple[dict[str, Any], date, date | None, str | None]] = []
+    open_: dict[str, tuple[dict[str, Any], date, str | None]] = {}
+    for value, since, pid in versions(doc, field):
+        present = {_number(p): p for p in value or [] if isinstance(p, dict) and _number(p)}
+        for number in list(open_):
+            if number not in present:
+                person, started, started_pid = open_.pop(number)
+                out.append((person, started, since, started_pid))
+        for number, person in present.items():
+            if number not in open_:
+                open_[number] = (person, since, pid)
+    out += [(person, started, None, pid) for person, started, pid in open_.values()]
+    return out
 
 
 def identity_numbers(doc: dict[str, Any]) -> list[str]:
@@ -142,30 +171,54 @@ def identity_numbers(doc: dict[str, Any]) -> list[str]:
     index finds a person's entities by), upper case, distinct."""
     found: dict[str, None] = {}
     for person, _, _, _ in representatives(doc):
-        number = str(person.get("id_number") or "").strip().upper()
-        if number:
-            found[number] = None
+        if _number(person):
+            found[_number(person)] = None
+    for field in ("shareholders", "key_staff"):
+        for person, _, _, _ in _members(doc, field):
+            found[_number(person)] = None
     current = (doc.get("registration") or {}).get("legal_representative")
-    if isinstance(current, dict) and current.get("id_number"):
-        found[str(current["id_number"]).strip().upper()] = None
+    if isinstance(current, dict) and _number(current):
+        found[_number(current)] = None
     return list(found)
 
 
 def roles(doc: dict[str, Any], id_number: str) -> list[PersonRole]:
     """The person's roles at the entity of `doc` (an agency document), oldest first."""
-    role = "经营者" if doc.get("registration", {}).get("entity_type") == "个体工商户" else "法定代表人"
-    return [
-        PersonRole(
-            doc["uscc"], doc["name"], role, str(person.get("name") or ""), since, until, publication_id
-        )
-        for person, since, until, publication_id in representatives(doc)
-        if str(person.get("id_number") or "").upper() == id_number.upper()
+    wanted = id_number.strip().upper()
+    rep_role = "经营者" if doc.get("registration", {}).get("entity_type") == "个体工商户" else "法定代表人"
+    found = [
+        PersonRole(doc["uscc"], doc["name"], rep_role, str(p.get("name") or ""), since, until, pid)
+        for p, since, until, pid in representatives(doc)
+        if _number(p) == wanted
     ]
+    found += [
+        PersonRole(
+            doc["uscc"], doc["name"], "股东", str(p.get("name") or ""), since, until, pid, "shareholder"
+        )
+        for p, since, until, pid in _members(doc, "shareholders")
+        if _number(p) == wanted
+    ]
+    found += [
+        PersonRole(
+            doc["uscc"],
+            doc["name"],
+            f"主要人员（{p.get('position') or '—'}）",
+            str(p.get("name") or ""),
+            since,
+            until,
+            pid,
+            "key_staff",
+        )
+        for p, since, until, pid in _members(doc, "key_staff")
+        if _number(p) == wanted
+    ]
+    return sorted(found, key=lambda r: r.since)
 
 
 def restrictions_for(doc: dict[str, Any], held: list[PersonRole], day: date) -> list[dict[str, Any]]:
     """The restrictions on the person that follow from this entity's record: each with the event
     that triggered it, the period, whether it is in force on `day`, and its basis."""
+    held = [r for r in held if r.kind == "legal_representative"]  # the sources bind this role only
     events: list[tuple[Trigger, date, dict[str, Any]]] = []
     for listing in doc.get("serious_listings") or []:
         events.append(("serious_listed", _day(listing["listed_on"]), listing))

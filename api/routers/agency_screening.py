@@ -314,7 +314,8 @@ class PersonCreate(BaseModel):
 class PersonRoleAgency(BaseModel):
     uscc: str
     entity_name: str
-    role: str
+    role: str = Field(description="法定代表人 / 经营者 / 股东 / 主要人员（职务）")
+    kind: str = Field(description="legal_representative | shareholder | key_staff")
     name: str = Field(description="the name the entity's record gives the person")
     since: str
     until: str | None
@@ -396,8 +397,8 @@ class PersonAgency(BaseModel):
 
 
 PERSONS_NOTE = (
-    "登记信息中载有身份证件号码的自然人仅为法定代表人（负责人、经营者）；"
-    "股东、主要人员未纳入本平台公示数据，故不在本结果之内"
+    "按身份证件号码查找：法定代表人（负责人、经营者）、自然人股东和主要人员，以登记及变更登记中载明的为准；"
+    "登记机关未报送股东或主要人员的主体，只能查到其法定代表人。任职限制仅依法适用于法定代表人（负责人）"
 )
 
 

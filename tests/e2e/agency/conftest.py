@@ -36,6 +36,8 @@ SHARED_B = uscc_for(903)
 SHARED_C = uscc_for(904)
 #: Registered 2026-03-01, clean.
 CLEAN = uscc_for(905)
+#: BOSS is a shareholder from registration until 2024-08-01, and its supervisor (监事).
+HOLDING = uscc_for(906)
 #: The person who represents SERIOUS, SHARED_B and (until 2025-06-01) SHARED_C.
 BOSS = person("赵德明", n=77)
 SUCCESSOR = person("钱立新", n=78)
@@ -107,6 +109,33 @@ def history_envelopes() -> list[dict[str, Any]]:
             occurred_on="2025-06-01",
         ),
         registered(uscc=CLEAN, name="天津清源环保科技有限公司", occurred_on="2026-03-01"),
+        registered(
+            uscc=HOLDING,
+            name="天津德明投资控股有限公司",
+            occurred_on="2017-04-01",
+            shareholders=[
+                {
+                    "name": BOSS["name"],
+                    "id_number": BOSS["id_number"],
+                    "subscribed": {"amount": "3000000.00"},
+                },
+                {"name": "天津德明建筑工程有限公司", "kind": "organisation", "uscc": SERIOUS},
+            ],
+            key_staff=[{"name": BOSS["name"], "id_number": BOSS["id_number"], "position": "监事"}],
+        ),
+        envelope(
+            "registration.changed",
+            change_payload(
+                "shareholders",
+                [
+                    {"name": BOSS["name"], "id_number": BOSS["id_number"]},
+                    {"name": "天津德明建筑工程有限公司", "kind": "organisation", "uscc": SERIOUS},
+                ],
+                [{"name": "天津德明建筑工程有限公司", "kind": "organisation", "uscc": SERIOUS}],
+            ),
+            uscc=HOLDING,
+            occurred_on="2024-08-01",
+        ),
     ]
 
 

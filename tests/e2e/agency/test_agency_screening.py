@@ -11,6 +11,7 @@ from tests.e2e.agency.conftest import (
     BOSS,
     CLEAN,
     HISTORY,
+    HOLDING,
     SERIOUS,
     SHARED_B,
     SHARED_C,
@@ -130,8 +131,15 @@ def test_a_person_is_found_at_every_entity_with_dates_and_the_restrictions_that_
         (SERIOUS, "2019-05-20", None),
         (SHARED_B, "2020-08-08", None),
         (SHARED_C, "2018-01-05", "2025-06-01"),
+        (HOLDING, "2017-04-01", "2024-08-01"),  # a shareholder until the change of shareholders
+        (HOLDING, "2017-04-01", None),  # and still its supervisor
     }
-    assert all(r["role"] == "法定代表人" and not r["name_differs"] for r in found["roles"])
+    by_kind = {(r["uscc"], r["kind"]): r["role"] for r in found["roles"]}
+    assert (
+        by_kind[(HOLDING, "shareholder")] == "股东" and by_kind[(HOLDING, "key_staff")] == "主要人员（监事）"
+    )
+    assert all(not r["name_differs"] for r in found["roles"])
+    assert {r["role"] for r in found["roles"] if r["uscc"] != HOLDING} == {"法定代表人"}
     [restriction] = found["restrictions"]
     assert restriction["code"] == "serious_list_representative" and restriction["uscc"] == SERIOUS
     assert (restriction["from"], restriction["until"], restriction["in_force"]) == (
@@ -201,3 +209,19 @@ def test_feedback_for_an_unknown_entity_is_404(agency_platform: AgencyPlatform) 
         "/api/v1/agency/feedback", json=body, headers=agency_platform.headers()
     )
     assert response.status_code == 404 and response.json()["code"] == "entity_not_found"
+
+
+def test_shareholders_and_key_staff_are_masked_in_public_and_whole_for_agencies(
+    agency_platform: AgencyPlatform,
+) -> None:
+    public = agency_platform.client.get(f"/api/v1/entities/{HOLDING}").json()
+    [staff] = public["registration"]["key_staff"]
+    assert staff["position"] == "监事" and "*" in staff["id_number"]
+    [organisation] = public["registration"]["shareholders"]  # after the change: only the company
+    assert organisation["uscc"] == SERIOUS
+    change = public["changes"][0]["changes"][0]
+    assert change["field"] == "shareholders" and "*" in change["before"][0]["id_number"]
+    agency = agency_platform.client.get(
+        f"/api/v1/agency/entities/{HOLDING}", headers=agency_platform.headers("read")
+    )
+    assert agency.json()["registration"]["key_staff"][0]["id_number"] == BOSS["id_number"]
