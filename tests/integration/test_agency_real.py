@@ -26,6 +26,7 @@ from tests.builders import GENEROUS_LIMITS, TODAY
 from tests.e2e.agency.conftest import (
     BOSS,
     HISTORY,
+    HOLDING,
     PENALTY,
     SERIOUS,
     SHARED_B,
@@ -150,7 +151,11 @@ def test_screening_persons_and_feedback_on_elasticsearch_and_postgresql(real: Re
         headers=real.headers(),
     )
     assert persons.status_code == 200, persons.text
-    assert {r["uscc"] for r in persons.json()["roles"]} == {SERIOUS, SHARED_B, SHARED_C}
+    assert {r["uscc"] for r in persons.json()["roles"]} == {SERIOUS, SHARED_B, SHARED_C, HOLDING}
+    assert {r["kind"] for r in persons.json()["roles"] if r["uscc"] == HOLDING} == {
+        "shareholder",
+        "key_staff",
+    }
     assert [r["code"] for r in persons.json()["restrictions"]] == ["serious_list_representative"]
     created = real.client.post(
         "/api/v1/agency/feedback",
