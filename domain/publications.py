@@ -56,7 +56,7 @@ class Person(Payload):
         return value
 
 
-class Shareholder(Payload):
+class RegisteredShareholder(Payload):
     """A shareholder (股东) or investor (出资人): a natural person, with an identity number, or an
     organisation, with its USCC where it has one."""
 
@@ -68,7 +68,7 @@ class Shareholder(Payload):
     subscribed: Money | None = None
 
     @model_validator(mode="after")
-    def _identified(self) -> Shareholder:
+    def _identified(self) -> RegisteredShareholder:
         if self.kind == "natural_person":
             if not self.id_number:
                 raise ValueError("自然人股东须有证件号码 id_number")
@@ -103,7 +103,7 @@ class RegistrationRegistered(Payload):
     operating_until: date | None = None
     phone: Annotated[str, Field(max_length=30)] | None = None
     shareholders: Annotated[
-        list[Shareholder], Field(max_length=500, description="股东（发起人）、出资人 (optional)")
+        list[RegisteredShareholder], Field(max_length=500, description="股东（发起人）、出资人 (optional)")
     ] = []
     key_staff: Annotated[
         list[KeyPerson], Field(max_length=200, description="主要人员: 董事、监事、经理 … (optional)")
@@ -141,7 +141,7 @@ class FieldChange(Payload):
         elif name in ("shareholders", "key_staff"):
             if not isinstance(value, list):
                 raise ValueError(f"{name} 的 after 必须是变更后的完整名单（列表）")
-            model = Shareholder if name == "shareholders" else KeyPerson
+            model = RegisteredShareholder if name == "shareholders" else KeyPerson
             for item in value:
                 model.model_validate(item)
         elif name == "registered_capital":

@@ -71,3 +71,13 @@ def test_a_change_of_key_staff_gives_the_whole_list_after() -> None:
         RegistrationChanged.model_validate(
             {"changes": [{"field": "key_staff", "after": {**A, "position": "董事"}}]}
         )
+
+
+def test_a_change_of_shareholders_is_checked_as_registered_shareholders() -> None:
+    """Not the annual report's shareholder (subscribed and paid amounts): a registration's."""
+    after = [{"name": "丙", "id_number": B["id_number"]}, {"name": "某公司", "kind": "organisation"}]
+    RegistrationChanged.model_validate({"changes": [{"field": "shareholders", "before": [], "after": after}]})
+    with pytest.raises(ValidationError):
+        RegistrationChanged.model_validate(
+            {"changes": [{"field": "shareholders", "after": [{"name": "丙", "subscribed_amount": "10"}]}]}
+        )
