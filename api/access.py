@@ -265,6 +265,11 @@ def lookup(method: str, path: str, matrix: tuple[Access, ...] = MATRIX) -> Acces
     return None
 
 
+def what_route(route: str, matrix: tuple[Access, ...] = MATRIX) -> str | None:
+    """What a route is, by its path as declared (as the access log keeps it)."""
+    return next((row.what for row in matrix if row.path == route), None)
+
+
 def caller_of(principal: Principal, *, metrics_token: bool = False) -> Caller:
     if metrics_token:
         return Caller.METRICS

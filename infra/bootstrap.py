@@ -16,7 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from adapters.access_log import AccessLog
+from adapters.access_log import AccessLog, AccessLogUnavailable
 from adapters.casework_view import CaseworkView
 from adapters.change_store import ChangeStore
 from adapters.clock import FixedDateClock, SystemClock
@@ -181,7 +181,19 @@ class Container:
             clock=self.clock,
             calendar=self.calendar,
             cases=self.applications.cases,
+            reads_of=self.enterprise_reads,
+            confidential_delay_days=self.settings.confidential_read_delay_days,
         )
+
+    def enterprise_reads(self, uscc: str, today: date, limit: int) -> list[dict[str, Any]] | None:
+        """The agencies' reads of `uscc`'s record its enterprise may see today (the access log);
+        None when the log cannot be read (the dashboard says so; the API answers 503)."""
+        log = self.access_log
+        try:
+            reads = log.reads_of(uscc, today, limit=limit)
+        except AccessLogUnavailable:
+            return None
+        return [read.for_enterprise(log.confidential_delay_days) for read in reads]
 
     @cached_property
     def applications(self) -> ApplicationDesk:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.access_log import AccessLogQuery, AccessLogUnavailable
+from api.access import what_route
 from api.deps import AccessLogDep, ClockDep, EnterpriseDep
 from api.errors import ApiError
 from api.schemas import ERROR_RESPONSES
@@ -91,6 +92,7 @@ class AccessReadEnterprise(BaseModel):
     agency: str
     agency_name: str | None
     route: str
+    what: str | None = Field(description="what the route is (its line in the authorisation matrix)")
     purpose: str | None
     confidential: bool = Field(description="the agency marked it confidential; shown after the delay")
     visible_from: date
@@ -112,6 +114,7 @@ class AccessReadsEnterprise(BaseModel):
                             "agency": "TJ-FIN-1",
                             "agency_name": "天津市财政局政府采购处",
                             "route": "/api/v1/agency/screen",
+                            "what": "联合惩戒筛查（一处失信、处处受限）",
                             "purpose": "政府采购资格审查",
                             "confidential": False,
                             "visible_from": "2026-11-21",
@@ -169,5 +172,5 @@ def enterprise_access_log(uscc: EnterpriseDep, log: AccessLogDep, clock: ClockDe
         uscc=uscc,
         as_of=today,
         confidential_delay_days=delay,
-        items=[AccessReadEnterprise(**r.for_enterprise(delay)) for r in reads],
+        items=[AccessReadEnterprise(**r.for_enterprise(delay), what=what_route(r.route)) for r in reads],
     )

@@ -203,3 +203,32 @@ def test_the_change_feed_and_watchlists_on_postgresql(real: Real) -> None:
         headers=real.headers(Accept="text/event-stream"),
     )
     assert sse.status_code == 200 and "event: change" in sse.text
+
+
+def test_an_enterprise_reads_who_read_its_record_on_postgresql(real: Real) -> None:
+    real.client.get(f"/api/v1/agency/entities/{SHARED_B}", headers=real.headers("采购资格审查（真实引擎）"))
+    real.client.get(
+        f"/api/v1/agency/entities/{SHARED_B}",
+        headers=real.headers("立案调查（真实引擎）", **{"X-Confidential": "1"}),
+    )
+    real.client.get(f"/api/v1/agency/entities/{SHARED_C}", headers=real.headers("另一企业的查询（真实引擎）"))
+    store = real.container.credentials
+    store.activate(SHARED_B, store.invite(SHARED_B), "enterprise-password-1")
+    token = {"Authorization": f"Bearer {store.login(SHARED_B, 'enterprise-password-1', 'test')}"}
+    reads = real.client.get("/api/v1/enterprise/access-log", headers=token)
+    assert reads.status_code == 200, reads.text
+    # newest first; earlier tests of the module read SHARED_B too (screening, persons)
+    purposes = [r["purpose"] for r in reads.json()["items"]]
+    assert purposes[0] == "采购资格审查（真实引擎）"
+    assert "立案调查（真实引擎）" not in purposes and "另一企业的查询（真实引擎）" not in purposes
+    assert reads.json()["items"][0]["agency_name"] == "真实引擎稽查局"
+    # the portal's dashboard reads the same log (on PostgreSQL)
+    me = real.client.get("/api/v1/enterprise/me", headers=token).json()["reads"]
+    assert me["available"] and [r["purpose"] for r in me["items"]] == purposes
+    # administrators see the confidential read at once
+    admin = real.client.get(
+        "/api/v1/admin/access-log",
+        params={"uscc": SHARED_B},
+        headers={"Authorization": f"Bearer {real.admin_key}"},
+    ).json()["items"]
+    assert {"采购资格审查（真实引擎）", "立案调查（真实引擎）"} <= {i["purpose"] for i in admin}

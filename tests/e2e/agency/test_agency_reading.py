@@ -14,7 +14,7 @@ from adapters.access_log import AccessLogQuery, AccessLogUnavailable
 from adapters.clock import FixedDateClock
 from domain.access import Role
 from tests.builders import uscc_for
-from tests.e2e.agency.conftest import HISTORY, PENALTY, AgencyPlatform, text
+from tests.e2e.agency.conftest import CLEAN, HISTORY, PENALTY, SHARED_B, SHARED_C, AgencyPlatform, text
 from tests.e2e.conftest import TODAY
 
 ENTITY = f"/api/v1/agency/entities/{HISTORY}"
@@ -136,6 +136,59 @@ def test_an_enterprise_sees_who_read_its_record_and_a_confidential_read_only_aft
     # administrators see it at once
     admin = client.get("/api/v1/admin/access-log", params={"uscc": HISTORY}, headers=agency_platform.admin)
     assert secret.id in [i["id"] for i in admin.json()["items"]]
+
+
+def test_an_enterprise_sees_only_the_reads_of_its_own_record(agency_platform: AgencyPlatform) -> None:
+    client = agency_platform.client
+    client.get(
+        f"/api/v1/agency/entities/{SHARED_C}", headers=agency_platform.headers(purpose="招标投标资格审查")
+    )
+    client.get(
+        f"/api/v1/agency/entities/{CLEAN}", headers=agency_platform.headers(purpose="财政资金支持审核")
+    )
+    reads = client.get("/api/v1/enterprise/access-log", headers=enterprise_token(agency_platform, CLEAN))
+    assert reads.status_code == 200 and reads.json()["uscc"] == CLEAN
+    [read] = [r for r in reads.json()["items"] if r["purpose"] == "财政资金支持审核"]
+    assert "招标投标资格审查" not in [r["purpose"] for r in reads.json()["items"]]
+    assert read["agency_name"] == "天津市税务局第一稽查局"
+    assert read["what"] == "机构查询完整记录（截至某一业务日期）"
+    # neither an agency key nor an anonymous caller reads it; the token names its own USCC only
+    assert client.get("/api/v1/enterprise/access-log", headers=agency_platform.headers()).status_code == 403
+    assert client.get("/api/v1/enterprise/access-log").status_code == 401
+    # a call the gate refused (no purpose) read nothing, so the enterprise is not told of it
+    client.get(f"/api/v1/agency/entities/{CLEAN}", headers=agency_platform.headers(purpose=None))
+    again = client.get("/api/v1/enterprise/access-log", headers=enterprise_token(agency_platform, CLEAN))
+    assert len(again.json()["items"]) == len(reads.json()["items"])
+
+
+def test_the_enterprise_dashboard_lists_who_read_the_record(agency_platform: AgencyPlatform) -> None:
+    client = agency_platform.client
+    client.get(
+        f"/api/v1/agency/entities/{SHARED_B}", headers=agency_platform.headers(purpose="政府采购供应商审查")
+    )
+    client.get(
+        f"/api/v1/agency/entities/{SHARED_B}",
+        headers=agency_platform.headers(purpose="立案调查 2026-9 号", confidential=True),
+    )
+    token = enterprise_token(agency_platform, SHARED_B)
+    page = client.get("/enterprise/", headers=token)
+    assert page.status_code == 200, page.text
+    section = page.text.split('id="reads-title"', 1)[1].split("</section>", 1)[0]
+    assert "天津市税务局第一稽查局" in section and "政府采购供应商审查" in section
+    assert "机构查询完整记录" in section and "立案调查 2026-9 号" not in section
+    me = client.get("/api/v1/enterprise/me", headers=token).json()["reads"]
+    assert me["available"] is True and me["confidential_delay_days"] == 180
+    assert me["items"][0]["purpose"] == "政府采购供应商审查"
+
+
+def test_the_dashboard_says_so_when_the_access_log_cannot_be_read(agency_platform: AgencyPlatform) -> None:
+    container, client = agency_platform.container, agency_platform.client
+    token = enterprise_token(agency_platform, SHARED_B)
+    with mock.patch.object(container.access_log, "_reads_of", side_effect=AccessLogUnavailable("down")):
+        page = client.get("/enterprise/", headers=token)
+        api = client.get("/api/v1/enterprise/access-log", headers=token)
+    assert page.status_code == 200 and "机构查阅记录暂时无法读取" in page.text
+    assert api.status_code == 503 and api.json()["code"] == "access_log_unavailable"
 
 
 # --- the record as of a date ----------------------------------------------------------------------
