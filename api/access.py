@@ -181,6 +181,7 @@ MATRIX: tuple[Access, ...] = (
         scope="feed",
     ),
     _row("GET", "/api/v1/agency/watchlists", AGENCY, "本机构的关注名单", scope="feed"),
+    _row("DELETE", "/api/v1/agency/watchlists/{watchlist_id}", AGENCY, "删除本机构的关注名单", scope="feed"),
     _row("GET", "/api/v1/agency/watchlists/{watchlist_id}/changes", AGENCY, "关注名单的变更", scope="feed"),
     _row("GET", "/api/v1/agency/measures", AGENCY, "联合惩戒措施及其依据（版本化）", scope="screen"),
     _row("POST", "/api/v1/agency/screen", AGENCY, "联合惩戒筛查（一处失信、处处受限）", scope="screen"),

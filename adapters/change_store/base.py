@@ -141,6 +141,11 @@ class ChangeStore(ABC):
         """An agency's watchlists (everyone's when None), oldest first."""
 
     @abstractmethod
+    def delete_watchlist(self, watchlist_id: str) -> bool:
+        """Drop a watchlist with its USCCs and webhook state (its feed and deliveries stop);
+        False when there was none. The changes themselves stay."""
+
+    @abstractmethod
     def webhook_state(self, watchlist_id: str) -> WebhookState: ...
 
     @abstractmethod

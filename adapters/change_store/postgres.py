@@ -206,6 +206,18 @@ class PostgresChangeStore(ChangeStore):
             rows = self._rows(self._WATCHLIST + " WHERE agency = %s ORDER BY created_at, id", (agency,))
         return [self._watchlist(r) for r in rows]
 
+    def delete_watchlist(self, watchlist_id: str) -> bool:
+        try:
+            with self._conn() as conn, conn.transaction():
+                conn.execute(
+                    self._q("DELETE FROM {watchlist_usccs} WHERE watchlist_id = %s"), (watchlist_id,)
+                )
+                conn.execute(self._q("DELETE FROM {webhook_state} WHERE watchlist_id = %s"), (watchlist_id,))
+                gone = conn.execute(self._q("DELETE FROM {watchlists} WHERE id = %s"), (watchlist_id,))
+                return bool(gone.rowcount > 0)
+        except (psycopg.Error, OSError) as err:
+            raise ChangeStoreUnavailable(str(err)) from err
+
     def webhook_state(self, watchlist_id: str) -> WebhookState:
         rows = self._rows(
             "SELECT position, attempts, next_attempt_at, last_error, delivered_at FROM {webhook_state} "

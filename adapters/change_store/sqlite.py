@@ -159,6 +159,14 @@ class SQLiteChangeStore(ChangeStore):
             rows = self._db.rows(f"{self._WATCHLIST} WHERE agency = ? ORDER BY created_at, id", (agency,))
         return [_watchlist(r) for r in rows]
 
+    def delete_watchlist(self, watchlist_id: str) -> bool:
+        def work(conn: sqlite3.Connection) -> bool:
+            conn.execute("DELETE FROM watchlist_usccs WHERE watchlist_id = ?", (watchlist_id,))
+            conn.execute("DELETE FROM webhook_state WHERE watchlist_id = ?", (watchlist_id,))
+            return conn.execute("DELETE FROM watchlists WHERE id = ?", (watchlist_id,)).rowcount > 0
+
+        return self._db.atomic(work)
+
     def webhook_state(self, watchlist_id: str) -> WebhookState:
         rows = self._db.rows(
             "SELECT position, attempts, next_attempt_at, last_error, delivered_at FROM webhook_state "

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -301,6 +301,28 @@ def list_watchlists(call: AgencyCallDep, store: ChangeStoreDep) -> list[Watchlis
     found = store.watchlists(call.agency)
     call.count(watchlists=len(found))
     return [_public(w) for w in found]
+
+
+@router.delete(
+    "/watchlists/{watchlist_id}",
+    status_code=204,
+    responses={404: {"model": ErrorPublic, "description": "not_found：本机构没有该关注名单"}},
+    summary="删除关注名单（其变更订阅与回调随之停止）",
+)
+def delete_watchlist(
+    watchlist_id: Annotated[str, Path(max_length=64, examples=["9f1c2d3e4b5a69788796a5b4c3d2e1f0"])],
+    call: AgencyCallDep,
+    store: ChangeStoreDep,
+) -> Response:
+    try:
+        watchlist = store.watchlist(watchlist_id)
+        if watchlist is None or watchlist.agency != call.agency:
+            raise ApiError(404, "not_found", "未找到该关注名单")
+        store.delete_watchlist(watchlist_id)
+    except ChangeStoreUnavailable:
+        raise UNAVAILABLE from None
+    call.count(watchlist=watchlist_id, deleted=1)
+    return Response(status_code=204)
 
 
 @router.get(

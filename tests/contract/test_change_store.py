@@ -63,6 +63,22 @@ def test_a_uscc_watchlist_reads_only_its_entities(store: ChangeStore) -> None:
     assert store.watchlists("TJ-TAX-1") == [watchlist] and store.watchlists("other") == []
 
 
+def test_a_deleted_watchlist_is_gone_with_its_uscc_list_and_webhook_state(store: ChangeStore) -> None:
+    store.append([change(1), change(2, B)])
+    kept = Watchlist("w3", "TJ-TAX-1", "保留", T0, uscc_count=1)
+    store.create_watchlist(Watchlist("w4", "TJ-TAX-1", "删除", T0, uscc_count=2), [A, B])
+    store.create_watchlist(kept, [A])
+    store.save_webhook_state(WebhookState("w4", position=1, attempts=2))
+    assert store.delete_watchlist("w4") is True
+    assert store.watchlist("w4") is None and store.watchlists("TJ-TAX-1") == [kept]
+    assert store.after_for_usccs("w4", 0, 10) == [] and store.webhook_state("w4") == WebhookState("w4")
+    assert [r.message["event_position"] for r in store.after_for_usccs("w3", 0, 10)] == [1]
+    assert store.delete_watchlist("w4") is False
+    # a new list may take the same id and starts empty
+    store.create_watchlist(Watchlist("w4", "TJ-TAX-1", "新的", T0, uscc_count=1), [B])
+    assert [r.message["event_position"] for r in store.after_for_usccs("w4", 0, 10)] == [2]
+
+
 def test_a_filter_watchlist_is_kept_with_its_filter(store: ChangeStore) -> None:
     wanted = WatchlistFilter(districts=("120116",), flags_entered=("serious",))
     store.create_watchlist(

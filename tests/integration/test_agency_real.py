@@ -197,6 +197,12 @@ def test_the_change_feed_and_watchlists_on_postgresql(real: Real) -> None:
         f"/api/v1/agency/watchlists/{created.json()['id']}/changes", headers=real.headers()
     )
     assert {json.loads(line)["uscc"] for line in mine.text.splitlines()} == {SERIOUS}
+    gone = real.client.delete(f"/api/v1/agency/watchlists/{created.json()['id']}", headers=real.headers())
+    assert gone.status_code == 204, gone.text
+    after = real.client.get(
+        f"/api/v1/agency/watchlists/{created.json()['id']}/changes", headers=real.headers()
+    )
+    assert after.status_code == 404
     sse = real.client.get(
         "/api/v1/agency/changes",
         params={"idle_timeout": 1, "after": changes[-1]["position"]},

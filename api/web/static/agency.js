@@ -196,9 +196,25 @@
         b.type = "button";
         b.addEventListener("click", function () { showChanges(w); });
         li.appendChild(b);
+        var d = text("button", "删除", "button secondary");
+        d.type = "button";
+        d.setAttribute("aria-label", "删除关注名单“" + w.name + "”");
+        d.addEventListener("click", function () { deleteWatchlist(w); });
+        li.appendChild(text("span", " "));
+        li.appendChild(d);
         ul.appendChild(li);
       });
     }).catch(function (e) { message($("watch-result"), e.message, true); });
+  }
+  function deleteWatchlist(w) {
+    var box = $("watch-result");
+    if (!purposeOk(box)) return;
+    if (!window.confirm("删除关注名单“" + w.name + "”？其变更订阅和回调将停止，无法恢复。")) return;
+    call("DELETE", "/api/v1/agency/watchlists/" + encodeURIComponent(w.id)).then(function () {
+      message(box, "已删除关注名单“" + w.name + "”");
+      $("watch-changes").textContent = "";
+      loadWatchlists();
+    }).catch(function (e) { message(box, e.message, true); });
   }
   function showChanges(w) {
     var box = $("watch-changes");

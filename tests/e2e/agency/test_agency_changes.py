@@ -145,6 +145,36 @@ def test_a_uscc_watchlist_has_a_feed_of_its_entities_only(agency_platform: Agenc
     assert other.status_code == 404
 
 
+def test_an_agency_deletes_its_watchlist_and_its_feed_and_webhook_stop(
+    agency_platform: AgencyPlatform, receiver: str
+) -> None:
+    container, client = agency_platform.container, agency_platform.client
+    with mock.patch.object(container.settings, "webhook_allowed_hosts", "127.0.0.1/32"):
+        container.__dict__.pop("webhooks", None)
+        created = client.post(
+            "/api/v1/agency/watchlists",
+            json={"name": "已结案企业", "usccs": [SERIOUS], "webhook_url": receiver},
+            headers=headers(agency_platform),
+        ).json()
+        path = f"/api/v1/agency/watchlists/{created['id']}"
+        # another agency can neither see nor delete it
+        assert client.delete(path, headers=agency_platform.headers("all")).status_code == 404
+        assert client.get(f"{path}/changes", headers=headers(agency_platform)).status_code == 200
+        deleted = client.delete(path, headers=headers(agency_platform))
+        assert deleted.status_code == 204, deleted.text
+        entry = container.access_log.entries(AccessLogQuery(limit=1))[0]
+        assert entry.method == "DELETE" and entry.purpose == "跟踪监管对象变动" and entry.status == 204
+        gone = client.get(f"{path}/changes", headers=headers(agency_platform))
+        assert gone.status_code == 404 and gone.json()["code"] == "not_found"
+        listed = client.get("/api/v1/agency/watchlists", headers=headers(agency_platform)).json()
+        assert created["id"] not in [w["id"] for w in listed]
+        assert client.delete(path, headers=headers(agency_platform)).status_code == 404
+        container.webhooks.run_once()
+        sent_for = [json.loads(body)["watchlist"] for _, body in Receiver.received]
+        assert created["id"] not in sent_for  # nothing sent for a deleted list
+    container.__dict__.pop("webhooks", None)
+
+
 def test_a_filter_watchlist_keeps_the_changes_that_match(agency_platform: AgencyPlatform) -> None:
     client = agency_platform.client
     created = client.post(

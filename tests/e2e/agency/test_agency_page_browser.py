@@ -120,6 +120,15 @@ def test_an_officer_works_through_the_agency_page(
         assert SERIOUS in page.locator("#watch-changes").inner_text()
         shot(page, "agency-03-watchlist")
 
+        # deleting it (after the confirmation) takes it off the list and off the store
+        before = page.locator("#watch-list li").count()
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.locator("#watch-list li").last.get_by_role("button", name="删除关注名单“页面关注名单”").click()
+        page.wait_for_selector("#watch-result >> text=已删除关注名单")
+        page.wait_for_function(f"document.querySelectorAll('#watch-list li').length === {before - 1}")
+        names = [w.name for w in agency_platform.container.change_store.watchlists("TJ-TAX-JC1")]
+        assert "页面关注名单" not in names
+
         assert page.evaluate("window.__csp") == []
         logged = agency_platform.container.access_log.entries(AccessLogQuery(agency="TJ-TAX-JC1", limit=20))
         purposes = {e.purpose for e in logged}
