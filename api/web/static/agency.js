@@ -158,10 +158,12 @@
     if (measuresLoaded) return;
     call("GET", "/api/v1/agency/measures", { purpose: "加载联合惩戒措施列表" }).then(function (r) { return r.json(); }).then(function (list) {
       measuresLoaded = true;
-      var select = $("screen-measure");
-      select.textContent = "";
-      list.forEach(function (m) {
-        var o = document.createElement("option"); o.value = m.code; o.textContent = m.name; select.appendChild(o);
+      ["screen-measure", "feedback-measure"].forEach(function (id) {
+        var select = $(id);
+        select.textContent = "";
+        list.forEach(function (m) {
+          var o = document.createElement("option"); o.value = m.code; o.textContent = m.name; select.appendChild(o);
+        });
       });
     }).catch(function () {});
   }
@@ -177,10 +179,44 @@
       .then(function (r) { return r.json(); }).then(function (res) {
         box.textContent = "";
         box.appendChild(text("p", res.measure_name + "（版本 " + (res.version || "—") + "）截至 " + res.as_of + "：受限 " + res.restricted + " 家"));
-        box.appendChild(table(["统一社会信用代码", "名称", "是否受限", "原因与依据"], res.results.map(function (r) {
+        var t = table(["统一社会信用代码", "名称", "是否受限", "原因与依据", ""], res.results.map(function (r) {
           return [r.uscc, r.name || (r.found ? "" : "本平台无该主体"), r.restricted ? "受限" : "不受限",
-            r.reasons.map(function (x) { return x.label + "：" + (x.record.decision_no || "") + "（" + x.basis.document + x.basis.articles + "）"; }).join("；")];
-        })));
+            r.reasons.map(function (x) { return x.label + "：" + (x.record.decision_no || "") + "（" + x.basis.document + x.basis.articles + "）"; }).join("；"), ""];
+        }));
+        var cells = t.querySelectorAll("tbody tr");
+        res.results.forEach(function (r, i) {
+          if (!r.restricted) return;
+          var b = text("button", "反馈措施", "button secondary");
+          b.type = "button";
+          b.setAttribute("aria-label", "反馈对 " + r.uscc + " 采取的措施");
+          b.addEventListener("click", function () {
+            $("feedback-uscc").value = r.uscc;
+            $("feedback-measure").value = res.measure;
+            var basis = (r.reasons[0] || {}).basis || {};
+            if (!$("feedback-basis").value) $("feedback-basis").value = (basis.document || "") + (basis.articles || "");
+            $("feedback-action").focus();
+          });
+          cells[i].lastChild.appendChild(b);
+        });
+        box.appendChild(t);
+      }).catch(function (e) { message(box, e.message, true); });
+  });
+
+  /* feedback: the measure applied to an entity (联合奖惩) */
+  $("feedback-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var box = $("feedback-result");
+    if (!purposeOk(box)) return;
+    var body = { uscc: $("feedback-uscc").value.trim(), measure: $("feedback-measure").value,
+      action: $("feedback-action").value.trim(), applied_on: $("feedback-date").value };
+    ["basis", "reference"].forEach(function (k) {
+      var v = $("feedback-" + k).value.trim();
+      if (v) body[k] = v;
+    });
+    call("POST", "/api/v1/agency/feedback", { body: JSON.stringify(body), headers: { "Content-Type": "application/json" } })
+      .then(function (r) { return r.json(); }).then(function (f) {
+        message(box, "已记录反馈：" + f.uscc + " · " + f.action + "（" + f.applied_on + "）");
+        $("feedback-action").value = "";
       }).catch(function (e) { message(box, e.message, true); });
   });
 

@@ -1,7 +1,7 @@
 """The agency page in Chromium, under the CSP: log in with an agency key, state the purpose, look
 an entity up as of a date, download the internal extract, upload a CSV to match and download the
-results, screen a list for a measure, make a watchlist and read its changes — every call on the
-access log."""
+results, screen a list for a measure and feed back the measure applied, make a watchlist, read its
+changes and delete it — every call on the access log."""
 
 from __future__ import annotations
 
@@ -110,6 +110,21 @@ def test_an_officer_works_through_the_agency_page(
         screened = page.locator("#screen-result").inner_text()
         assert "受限 1 家" in screened and "严重违法" in screened
         shot(page, "agency-02-screen")
+
+        # the measure applied goes back as feedback, and shows in the agency view of the entity
+        page.get_by_role("button", name=f"反馈对 {SERIOUS} 采取的措施").click()
+        assert page.locator("#feedback-uscc").input_value() == SERIOUS
+        assert page.locator("#feedback-measure").input_value() == "government_procurement"
+        page.get_by_label("采取的措施", exact=True).fill("拒绝其参加本次政府采购活动（页面）")
+        page.get_by_role("button", name="提交反馈").click()
+        page.wait_for_selector("#feedback-result >> text=已记录反馈")
+        shot(page, "agency-02b-feedback")
+        page.locator("#lookup-uscc").fill(SERIOUS)
+        page.get_by_label("截至日期").fill(page.locator("#feedback-date").input_value())
+        page.locator("#lookup-form").get_by_role("button", name="查询").click()
+        page.wait_for_selector("#lookup-result >> text=拒绝其参加本次政府采购活动（页面）")
+        kept = agency_platform.container.feedback.for_entity(SERIOUS)
+        assert any(f.action == "拒绝其参加本次政府采购活动（页面）" and f.officer == "张三" for f in kept)
 
         page.get_by_label("名单名称").fill("页面关注名单")
         page.locator("#watch-usccs").fill(SERIOUS)
