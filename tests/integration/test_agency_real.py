@@ -197,6 +197,8 @@ def test_the_change_feed_and_watchlists_on_postgresql(real: Real) -> None:
         f"/api/v1/agency/watchlists/{created.json()['id']}/changes", headers=real.headers()
     )
     assert {json.loads(line)["uscc"] for line in mine.text.splitlines()} == {SERIOUS}
+    listed = real.client.get("/api/v1/agency/watchlists", headers=real.headers()).json()
+    assert [w["name"] for w in listed if w["id"] == created.json()["id"]] == ["真实引擎关注"]
     gone = real.client.delete(f"/api/v1/agency/watchlists/{created.json()['id']}", headers=real.headers())
     assert gone.status_code == 204, gone.text
     after = real.client.get(
