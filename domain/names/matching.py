@@ -35,7 +35,7 @@ from rapidfuzz import fuzz
 from domain.errors import InvalidUSCC
 from domain.names.forms import canonical, has_cjk, simplified
 from domain.names.pinyin import full_pinyin, initials
-from domain.uscc import TIANJIN_DISTRICTS, USCC
+from domain.uscc import ALPHABET, CHECK_VALUES, CHECK_WEIGHTS, TIANJIN_DISTRICTS, USCC, is_valid_uscc
 
 __all__ = [
     "MATCH_AT",
@@ -84,7 +84,6 @@ _DISTRICT_OF: dict[str, str] = {
     for short in (full, full.removesuffix("新区").removesuffix("区"))
 }
 _PARENS_PLACE = re.compile(r"\((?:天津市?|" + "|".join(n for n, _ in TIANJIN_DISTRICTS.values()) + r")\)")
-_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 #: What sets a candidate apart from an equally scored runner-up (which lacks it).
 _DECISIVE = frozenset({"uscc_exact", "registration_number", "name_exact", "name_folded"})
 
@@ -208,23 +207,40 @@ def pinyin_stem(typed: str) -> str:
 
 def uscc_neighbours(raw: str) -> list[str]:
     """The valid USCCs one character away from `raw` (one substitution, or two neighbours
-    swapped) — the candidates for a mistyped code. Both check characters must hold, so few
-    survive (usually one or two)."""
+    swapped) — the candidates for a mistyped code, in position order. Both check characters must
+    hold, so few survive (usually one or two).
+
+    The check character settles most of it without trying every character: GB 32100's sum is
+    taken modulo 31 (a prime) with weights that are not multiples of it, so a substitution at
+    one of the first 17 positions has exactly one character that keeps the check character
+    right, and at the 18th only the computed one will do. A character outside the alphabet can
+    only be mended where it stands."""
     value = re.sub(r"[\s\-]", "", raw).upper()
     if len(value) != 18:
         return []
-    out: dict[str, None] = {}
-    variants = [value[:i] + ch + value[i + 1 :] for i in range(18) for ch in _USCC_CHARS if ch != value[i]]
-    variants += [
+    bad = [i for i, c in enumerate(value) if c not in CHECK_VALUES]
+    substitutions: list[str] = []
+    if len(bad) == 1:
+        i = bad[0]
+        substitutions = [value[:i] + ch + value[i + 1 :] for ch in ALPHABET]
+    elif not bad:
+        values = [CHECK_VALUES[c] for c in value]
+        total = sum(v * w for v, w in zip(values[:17], CHECK_WEIGHTS, strict=True))
+        wanted = (31 - values[17]) % 31  # the sum of the first 17 the check character asks for
+        for i in range(17):
+            weight = CHECK_WEIGHTS[i]
+            rest = (total - values[i] * weight) % 31
+            # the one v with (rest + v·weight) ≡ wanted (mod 31)
+            v = (wanted - rest) * pow(weight, -1, 31) % 31
+            if v != values[i]:
+                substitutions.append(value[:i] + ALPHABET[v] + value[i + 1 :])
+        check = ALPHABET[(31 - total) % 31]
+        if check != value[17]:
+            substitutions.append(value[:17] + check)
+    swaps = [
         value[:i] + value[i + 1] + value[i] + value[i + 2 :] for i in range(17) if value[i] != value[i + 1]
     ]
-    for variant in variants:
-        try:
-            USCC.parse(variant)
-        except InvalidUSCC:
-            continue
-        out[variant] = None
-    return list(out)
+    return list(dict.fromkeys(v for v in (*substitutions, *swaps) if is_valid_uscc(v)))
 
 
 @dataclass(frozen=True)

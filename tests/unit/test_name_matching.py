@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from domain.errors import InvalidUSCC
 from domain.names.matching import (
     MATCH_AT,
     POSSIBLE_AT,
@@ -20,7 +21,7 @@ from domain.names.matching import (
     score,
     uscc_neighbours,
 )
-from domain.uscc import USCC, make_uscc
+from domain.uscc import USCC, is_valid_uscc, make_uscc
 
 A = make_uscc("120116", "MA00000A").value
 
@@ -115,6 +116,65 @@ def test_a_one_character_typo_of_a_valid_uscc_finds_it_among_its_neighbours(posi
     assert A in neighbours
     for n in neighbours:
         USCC.parse(n)  # every neighbour is a valid code
+
+
+def _neighbours_by_trying_every_code(raw: str) -> list[str]:
+    """The reference: every substitution and swap, each checked by `USCC.parse`."""
+    value = raw.replace(" ", "").replace("-", "").upper()
+    if len(value) != 18:
+        return []
+    chars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    variants = [value[:i] + ch + value[i + 1 :] for i in range(18) for ch in chars if ch != value[i]]
+    variants += [
+        value[:i] + value[i + 1] + value[i] + value[i + 2 :] for i in range(17) if value[i] != value[i + 1]
+    ]
+    found = []
+    for variant in variants:
+        try:
+            USCC.parse(variant)
+        except InvalidUSCC:
+            continue
+        found.append(variant)
+    return list(dict.fromkeys(found))
+
+
+CODE_CHARS = st.sampled_from("0123456789ABCDEFGHJKLMNPQRTUWXYIOSVZ-a ")
+TIANJIN_REGIONS = ("120000", "120116", "120101", "110108", "330106", "100000")
+
+
+@given(
+    st.sampled_from(TIANJIN_REGIONS),
+    st.text("0123456789ABCDEFGHJKLMNPQRTUWXY", min_size=8, max_size=8),
+    st.sampled_from(("91", "92", "93", "11", "52", "Y1")),
+    st.lists(st.tuples(st.integers(0, 17), CODE_CHARS), max_size=2),
+    st.booleans(),
+)
+def test_the_neighbours_of_a_code_are_those_found_by_trying_every_code(
+    region: str, body: str, kind: str, edits: list[tuple[int, str]], swap: bool
+) -> None:
+    code = make_uscc(region, body, kind).value
+    for position, ch in edits:
+        code = code[:position] + ch + code[position + 1 :]
+    if swap:
+        code = code[1] + code[0] + code[2:]
+    assert uscc_neighbours(code) == _neighbours_by_trying_every_code(code)
+
+
+@given(st.text("0123456789ABCDEFGHJKLMNPQRTUWXYIOZ", min_size=16, max_size=19))
+def test_a_code_is_valid_exactly_when_it_parses(value: str) -> None:
+    try:
+        USCC.parse(value)
+        parses = True
+    except InvalidUSCC:
+        parses = False
+    assert is_valid_uscc(value) is parses
+
+
+def test_a_code_one_off_in_its_check_characters_is_valid_exactly_when_it_parses() -> None:
+    for i in (16, 17):
+        for ch in "0123456789ABCDEFGHJKLMNPQRTUWXY":
+            value = A[:i] + ch + A[i + 1 :]
+            assert is_valid_uscc(value) is (value == A)
 
 
 def test_a_uscc_one_off_corroborates_a_name_and_never_matches_alone() -> None:
