@@ -5,7 +5,8 @@ The register is bench/rebuild's synthetic one (template entities from the data g
 i = template i % K with a USCC and three trade characters of its own), written by the
 `entities` projection's own writes. Then, on rows sampled from it:
 
-1. rows with a USCC (exact) — rows/s;
+1. rows with a USCC (exact) — rows/s; and rows with a valid USCC the register does not hold
+   (another province's), whose codes one character off are looked up too — rows/s;
 2. name-only rows, written as lists write them (exact; traditional; another legal form; the
    place prefix dropped; a typo with the legal representative; pinyin) — rows/s, and the
    precision of `match` and the recall of `match`+`possible` against the known answer (the
@@ -40,6 +41,7 @@ from api.matching import Matcher
 from bench.rebuild import TODAY, batches, synthetic_uscc, templates
 from domain.names import full_pinyin
 from domain.names.matching import MatchRow
+from domain.uscc import make_uscc
 
 S2T = opencc.OpenCC("s2t")
 
@@ -131,6 +133,20 @@ def main() -> None:
     took = time.perf_counter() - started
     rate = len(uscc_rows) / took
     print(f"USCC rows: {len(uscc_rows):,} in {took:.2f} s = {rate:,.0f} rows/s; {dict(decided)}")
+
+    # valid codes of another province: not on the register, so their neighbours are looked up too
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    absent = [
+        MatchRow(uscc=make_uscc("330106", "".join(rng.choice(alphabet) for _ in range(8))).value)
+        for _ in range(args.rows)
+    ]
+    started = time.perf_counter()
+    decided = Counter(r.decision for r in matcher.match(absent))
+    took = time.perf_counter() - started
+    print(
+        f"USCC rows not on the register: {len(absent):,} in {took:.2f} s = "
+        f"{len(absent) / took:,.0f} rows/s; {dict(decided)}"
+    )
 
     named = variants(docs[: args.rows], rng)
     started = time.perf_counter()
