@@ -147,14 +147,18 @@ def document() -> dict[str, Any]:
                 "address": "gongshi.changes",
                 "title": "Changes",
                 "description": (
-                    "One message per change to an entity's public or sharing document, in the order "
-                    "the event store recorded them, keyed by USCC. Delivery is at least once: the feed "
-                    "records its position only after the messages are stored, so after a crash a batch "
-                    "can be announced again with the same `position` values — dedupe on `position` "
-                    "(unique per change, increasing). One entity's changes share a key, so their order "
-                    "is the partition's order; across entities there is no order. Events that change "
-                    "neither document are not announced. A change says which top-level keys of each "
-                    "document differ; read the record itself from the API."
+                    "gongshi.change/2: one message per change to an entity's public or sharing "
+                    "document — caused by an event (`cause: event`), or by the date when a penalty's "
+                    "publicity window began or ended (`cause: publicity`, from the daily publicity "
+                    "job) — keyed by USCC, with the changed keys' new values (`public` masked, "
+                    "`sharing` unmasked), the flags before and after, the district, entity type and "
+                    "record categories. `position` is the change table's (the same the agencies' HTTP "
+                    "feed pages by): unique, increasing, and kept when a batch is announced again "
+                    "after a crash — dedupe on it (delivery is at least once). One entity's changes "
+                    "share a key, so their order is the partition's order; across entities there is "
+                    "no order. The topic is readable by the platform only: agencies follow changes "
+                    "through `GET /api/v1/agency/changes` (NDJSON or server-sent events) and "
+                    "watchlists, where the stated purpose and the access log apply."
                 ),
                 "messages": {"change": {"$ref": "#/components/messages/Change"}},
             },

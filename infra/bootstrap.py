@@ -11,17 +11,21 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from adapters.access_log import AccessLog, AccessLogUnavailable
 from adapters.casework_view import CaseworkView
+from adapters.change_store import ChangeStore
 from adapters.clock import FixedDateClock, SystemClock
 from adapters.credentials import CredentialStore
 from adapters.credentials.signing import Signer, Verifier
 from adapters.enterprise_store import EnterpriseStore
-from adapters.event_store import existing, postgres_env, sqlite_env
+from adapters.event_store import events_with_positions, existing, postgres_env, sqlite_env
 from adapters.extract_ledger import ExtractLedger
+from adapters.feedback import FeedbackStore
 from adapters.leader_lock import FileLeaderLock, LeaderLock, PostgresLeaderLock
 from adapters.publication_log.base import Headers, LogAccess, NoLogAccess, PublicationLog
 from adapters.rate_limits import RateLimiter
@@ -45,9 +49,11 @@ from opendata.releases import Releases
 from projections.casework import CaseworkProjection
 from projections.changes import ChangeFeed
 from projections.following import Follower
+from projections.history import EntityHistory
 from projections.publication_status import PublicationStatusProjection
 from projections.publicity import DailyPublicity
 from projections.runner import EntityProjection, index_projections
+from projections.watchlists import WebhookDispatcher, webhook_secret
 
 if TYPE_CHECKING:
     from adapters.publication_log.kafka import SaslLogin
@@ -175,7 +181,19 @@ class Container:
             clock=self.clock,
             calendar=self.calendar,
             cases=self.applications.cases,
+            reads_of=self.enterprise_reads,
+            confidential_delay_days=self.settings.confidential_read_delay_days,
         )
+
+    def enterprise_reads(self, uscc: str, today: date, limit: int) -> list[dict[str, Any]] | None:
+        """The agencies' reads of `uscc`'s record its enterprise may see today (the access log);
+        None when the log cannot be read (the dashboard says so; the API answers 503)."""
+        log = self.access_log
+        try:
+            reads = log.reads_of(uscc, today, limit=limit)
+        except AccessLogUnavailable:
+            return None
+        return [read.for_enterprise(log.confidential_delay_days) for read in reads]
 
     @cached_property
     def applications(self) -> ApplicationDesk:
@@ -212,6 +230,17 @@ class Container:
             env=self.event_store_env,
             publicity=self.publicity_policy,
             calendar=self.calendar,
+        )
+
+    @cached_property
+    def history(self) -> EntityHistory:
+        """Entities' events with their positions, and records as of a date (agencies' reads),
+        through the read side's application object (its event store, never its cache)."""
+        reader = self.reader
+        return EntityHistory(
+            reader.mapper,
+            lambda originator_id: events_with_positions(reader.recorder, originator_id),
+            reader.publicity,
         )
 
     def kafka_login(self, *, admin: bool = False) -> SaslLogin | None:
@@ -330,7 +359,9 @@ class Container:
     @cached_property
     def publicity(self) -> DailyPublicity:
         """The daily publicity job (penalty flags follow their windows)."""
-        return DailyPublicity(self.index, self.clock)
+        return DailyPublicity(
+            self.index, self.clock, announce=self.change_feed.announce_publicity, daily=self.purge_changes
+        )
 
     @property
     def department_names(self) -> dict[str, str]:
@@ -500,6 +531,59 @@ class Container:
         return SQLiteExtractLedger(s.data_dir / "extracts.sqlite3")
 
     @cached_property
+    def access_log(self) -> AccessLog:
+        """Every agency call (append-only), beside the event store (its PostgreSQL schema)."""
+        s = self.settings
+        delay = s.confidential_read_delay_days
+        if s.postgres_dsn:
+            from adapters.access_log import PostgresAccessLog
+
+            return PostgresAccessLog(s.postgres_dsn, schema=s.postgres_schema, confidential_delay_days=delay)
+        from adapters.access_log import SQLiteAccessLog
+
+        return SQLiteAccessLog(s.data_dir / "access_log.sqlite3", confidential_delay_days=delay)
+
+    @cached_property
+    def change_store(self) -> ChangeStore:
+        """The change table and the agencies' watchlists, beside the event store."""
+        s = self.settings
+        if s.postgres_dsn:
+            from adapters.change_store.postgres import PostgresChangeStore
+
+            return PostgresChangeStore(s.postgres_dsn, schema=s.postgres_schema)
+        from adapters.change_store.sqlite import SQLiteChangeStore
+
+        return SQLiteChangeStore(s.data_dir / "changes.sqlite3")
+
+    @cached_property
+    def webhooks(self) -> WebhookDispatcher:
+        """Delivers watchlists' changes to their webhooks (a runner of `gongshi serve`)."""
+        from adapters.webhooks import AllowList, WebhookSender
+
+        def secret_for(watchlist_id: str) -> bytes:
+            return webhook_secret(self.secret_key, watchlist_id).encode()
+
+        sender = WebhookSender(AllowList.parse(self.settings.webhook_allowed_hosts))
+        return WebhookDispatcher(self.change_store, sender, secret_for, self.clock.now)
+
+    def purge_changes(self, today: date) -> int:
+        """Drop the changes older than the retention (run daily with the publicity job)."""
+        days = self.settings.change_feed_retention_days
+        return self.change_store.purge(self.clock.now() - timedelta(days=days))
+
+    @cached_property
+    def feedback(self) -> FeedbackStore:
+        """Measures agencies reported applying to entities (append-only), beside the event store."""
+        s = self.settings
+        if s.postgres_dsn:
+            from adapters.feedback import PostgresFeedbackStore
+
+            return PostgresFeedbackStore(s.postgres_dsn, schema=s.postgres_schema)
+        from adapters.feedback import SQLiteFeedbackStore
+
+        return SQLiteFeedbackStore(s.data_dir / "feedback.sqlite3")
+
+    @cached_property
     def tracking(self) -> TrackingStore:
         """Positions of the followers that write outside the event store, beside it."""
         s = self.settings
@@ -521,9 +605,11 @@ class Container:
             self.log,
             s.changes_topic,
             self.tracking,
+            self.change_store,
             partitions=s.kafka_partitions if s.kafka_bootstrap else 1,
             batch_size=s.projection_batch_size,
             now=self.clock.now,
+            today=self.clock.today,
         )
 
     def close(self) -> None:
@@ -541,6 +627,9 @@ class Container:
             "change_feed",
             "tracking",
             "extract_ledger",
+            "access_log",
+            "feedback",
+            "change_store",
             "status_view",
             "credentials",
             "rate_limiter",

@@ -199,6 +199,27 @@ class Settings(BaseSettings):
             ip_network(p.strip(), strict=False) for p in self.trusted_proxies.split(",") if p.strip()
         )
 
+    # agencies (issue 13): the access log, the change feed's table, webhooks
+    confidential_read_delay_days: int = Field(
+        180,
+        ge=0,
+        description="a read an agency marks confidential (X-Confidential: 1) is shown to the enterprise "
+        "whose record it read only this many days later (administrators see it at once)",
+    )
+    change_feed_retention_days: int = Field(
+        400,
+        ge=1,
+        description="how long the change table keeps each change (the agencies' feed and watchlists)",
+    )
+    sse_heartbeat_s: float = Field(
+        15.0, gt=0, description="seconds between heartbeats on an idle server-sent-events change stream"
+    )
+    webhook_allowed_hosts: str = Field(
+        "",
+        description="comma-separated host names and CIDRs watchlist webhooks may be sent to; nothing else, "
+        "and never a loopback, private or link-local address unless a CIDR here covers it",
+    )
+
     # web hardening (api/request_limits.py, api/headers.py)
     max_query_bytes: int = Field(
         2048, ge=256, description="longest query string accepted (bytes); longer → 414 query_too_long"

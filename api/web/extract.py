@@ -37,6 +37,15 @@ from domain.kinds import SECTIONS
 from projections.documents import public_view
 
 FONT_NAME = "WQY"
+#: How an internal extract names each penalty's state as of its date (projections.history).
+PENALTY_STATES = {
+    "public": "公示中",
+    "not_yet_public": "尚未公示",
+    "window_ended": "公示期满",
+    "repaired": "已信用修复",
+    "revoked": "已撤销",
+    "not_publicised": "依规不予公示",
+}
 #: The plain sections the extract draws with tables of their own; the others share one layout.
 _DRAWN_ABOVE = frozenset({"filings", "inspections"})
 FONT_FILES: tuple[tuple[Path, int], ...] = (
@@ -142,6 +151,14 @@ def _section(
         story.append(_p("无公示信息", st["small"]))
 
 
+def _penalty_until(penalty: dict[str, Any], internal: bool) -> str | None:
+    """A penalty's end of publicity; on an internal extract with its state on the extract's date."""
+    ends_on = (penalty.get("publicity") or {}).get("ends_on")
+    if not internal:
+        return ends_on
+    return f"{ends_on or '—'}（{PENALTY_STATES.get(penalty.get('state', ''), '')}）"
+
+
 def _story(
     view: dict[str, Any], st: dict[str, ParagraphStyle], names: dict[str, str], meta: dict[str, str]
 ) -> list[Flowable]:
@@ -150,27 +167,36 @@ def _story(
     def dept(code: str | None) -> str:
         return present.department_name(code, names)
 
+    internal = bool(meta.get("internal"))
+    heading = [
+        ("统一社会信用代码", view["uscc"]),
+        ("报告生成时间", meta["generated_at"]),
+        ("信息截至", meta["reflects"]),
+        ("验证码", meta["code"]),
+        ("验证方式", meta["verify"]),
+    ]
+    if internal:
+        heading += [
+            ("查询机构", meta["agency"]),
+            ("经办人", meta.get("officer") or "—"),
+            ("查询目的", meta["purpose"]),
+        ]
+    notice = (
+        "内部使用：本报告为机构依法履职所需的完整记录（截至所示业务日期），含未予公示、已超出公示期限、"
+        "已撤销或已修复的记录及未去标识化的个人信息，每项记录附其来源（公示部门、公示编号、签名密钥、事件位置）。"
+        "不得对外公开或提供给无关人员；本次查询已记入访问日志。"
+        if internal
+        else "本报告根据生成时本平台公示的信息自动生成，内容与网站公示信息一致。"
+        "自然人身份证件号码等个人信息已按规定去标识化；超出公示期限或经信用修复的行政处罚不再公示。"
+    )
     story: list[Flowable] = [
-        Paragraph("市场主体信用信息报告", st["title"]),
+        Paragraph("市场主体信用信息报告（内部）" if internal else "市场主体信用信息报告", st["title"]),
         Spacer(1, 2 * mm),
         Paragraph(escape(view["name"]), st["subtitle"]),
         Spacer(1, 4 * mm),
-        _pairs(
-            st,
-            [
-                ("统一社会信用代码", view["uscc"]),
-                ("报告生成时间", meta["generated_at"]),
-                ("信息截至", meta["reflects"]),
-                ("验证码", meta["code"]),
-                ("验证方式", meta["verify"]),
-            ],
-        ),
+        _pairs(st, heading),
         Spacer(1, 2 * mm),
-        Paragraph(
-            "本报告根据生成时本平台公示的信息自动生成，内容与网站公示信息一致。"
-            "自然人身份证件号码等个人信息已按规定去标识化；超出公示期限或经信用修复的行政处罚不再公示。",
-            st["small"],
-        ),
+        Paragraph(escape(notice), st["small"]),
     ]
     story.append(Paragraph("基础信息", st["h2"]))
     former = "、".join(f"{f['name']}（至 {f.get('until', '')}）" for f in view.get("former_names", []))
@@ -255,7 +281,7 @@ def _story(
                 p.get("content"),
                 p.get("decided_on"),
                 present.SEVERITY_LABELS.get(p.get("severity", ""), p.get("severity")),
-                (p.get("publicity") or {}).get("ends_on"),
+                _penalty_until(p, internal),
                 dept(p.get("department")),
             )
             for p in view.get("penalties", [])
@@ -350,6 +376,15 @@ def _on_page(meta: dict[str, str]) -> Callable[[Canvas, Any], None]:
         canvas.setFillColor(colors.HexColor("#555555"))
         canvas.drawString(18 * mm, 10 * mm, f"天津市市场主体信用信息公示系统 · 验证码 {meta['code']}")
         canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"第 {doc.page} 页")
+        if meta.get("internal"):  # marked on every page: a header line and a watermark
+            canvas.setFillColor(colors.HexColor("#b00020"))
+            canvas.setFont(FONT_NAME, 9)
+            canvas.drawString(18 * mm, A4[1] - 10 * mm, f"内部 · 仅限机构内部使用 · {meta['agency']}")
+            canvas.setFillColor(colors.Color(0.7, 0.1, 0.1, alpha=0.12))
+            canvas.setFont(FONT_NAME, 96)
+            canvas.translate(A4[0] / 2, A4[1] / 2)
+            canvas.rotate(35)
+            canvas.drawCentredString(0, 0, "内部")
         canvas.restoreState()
 
     return draw
@@ -369,7 +404,8 @@ def render_pdf(view: dict[str, Any], names: dict[str, str], meta: dict[str, str]
         title=f"信用信息报告 {view['name']}",
         author="天津市市场主体信用信息公示系统",
         subject=f"{view['uscc']} 验证码 {meta['code']}",
-        keywords=f"uscc:{view['uscc']} verification-code:{meta['code']}",
+        keywords=f"uscc:{view['uscc']} verification-code:{meta['code']}"
+        + (" classification:internal" if meta.get("internal") else ""),
         creator="Gongshi",
     )
     page = _on_page(meta)
@@ -421,3 +457,50 @@ def issue(
 
 def generated_at_text(when: datetime) -> str:
     return when.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def issue_internal(
+    view: dict[str, Any],
+    verify_url: str,
+    *,
+    clock: Clock,
+    position: int,
+    version: int,
+    departments: DepartmentRegistry,
+    ledger: ExtractLedger,
+    agency: str,
+    officer: str | None,
+    purpose: str,
+) -> tuple[bytes, IssuedExtract]:
+    """An internal (内部) extract of an agency's as-of record (`projections.history`): every
+    record, unmasked, each penalty's state on that date; marked 内部 on every page, with the
+    agency, officer and purpose printed. Recorded in the ledger like the public extract (so
+    `/verify` tells it is genuine), but never kept for reuse: each one names its reader."""
+    ensure_font()
+    generated_at = clock.now()
+    code = new_code()
+    local = generated_at.astimezone(CHINA)
+    meta = {
+        "internal": "1",
+        "code": code,
+        "generated_at": local.strftime("%Y-%m-%d %H:%M:%S（北京时间）"),
+        "reflects": f"业务日期 {view['as_of']} 日终"
+        + (f"，平台截至 {view['known_at']} 已记录的信息" if view.get("known_at") else "")
+        + f"（平台事件位置 {position}，该主体记录第 {version} 版）",
+        "verify": f"访问 {verify_url} 上传本文件或输入验证码 {code}",
+        "agency": agency,
+        "officer": officer or "",
+        "purpose": purpose,
+    }
+    names = {d.code: d.name for d in departments.all()}
+    pdf = render_pdf(view, names, meta)
+    issued = IssuedExtract(
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        code=code,
+        uscc=view["uscc"],
+        position=position,
+        version=version,
+        generated_at=generated_at,
+    )
+    ledger.record(issued)
+    return pdf, issued

@@ -93,6 +93,7 @@ LAYERS: dict[str, Layer] = {
             "pwdlib",  # password hashing (argon2id)
             "cryptography",  # Ed25519 envelope signatures
             "limits",  # rate-limit counters (memory, Redis)
+            "httpx",  # watchlists' webhooks
         )
     ),
     "projections": Layer(
@@ -105,6 +106,7 @@ LAYERS: dict[str, Layer] = {
             "adapters.status_view",
             "adapters.tracking",
             "adapters.casework_view",
+            "adapters.change_store.base",
             "eventsourcing.persistence",
             "eventsourcing.projection",
             "eventsourcing.utils",
