@@ -15,6 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from adapters.audit_trail import AuditTrail
 from adapters.casework_view import CaseworkView
 from adapters.clock import FixedDateClock, SystemClock
 from adapters.credentials import CredentialStore
@@ -500,6 +501,22 @@ class Container:
         return SQLiteExtractLedger(s.data_dir / "extracts.sqlite3")
 
     @cached_property
+    def audit(self) -> AuditTrail:
+        """Every administrative act, append-only, beside the event store."""
+        s = self.settings
+        if s.postgres_dsn:
+            from adapters.audit_trail import PostgresAuditTrail
+
+            return PostgresAuditTrail(s.postgres_dsn, schema=s.postgres_schema)
+        from adapters.audit_trail import SQLiteAuditTrail
+
+        return SQLiteAuditTrail(s.data_dir / "audit.sqlite3")
+
+    def record_act(self, actor: str, action: str, **arguments: Any) -> None:
+        """Write one administrative act to the audit trail, at the clock's instant."""
+        self.audit.record(self.clock.now(), actor, action, arguments)
+
+    @cached_property
     def tracking(self) -> TrackingStore:
         """Positions of the followers that write outside the event store, beside it."""
         s = self.settings
@@ -543,6 +560,7 @@ class Container:
             "extract_ledger",
             "status_view",
             "credentials",
+            "audit",
             "rate_limiter",
         )
         for name in names:

@@ -14,9 +14,18 @@ from rich.table import Table
 from adapters.credentials import AccountError, key_id_of
 from adapters.publication_log.base import LogUnavailable
 from adapters.search_index.base import PROJECTIONS
-from api.cli.console import console, open_container, out, progress, set_completed, set_total
+from api.cli.console import (
+    audited,
+    console,
+    open_container,
+    out,
+    progress,
+    set_completed,
+    set_total,
+)
 from domain.access import Role
 from domain.departments import DepartmentType
+from infra.bootstrap import Container
 
 
 def parked() -> None:
@@ -96,6 +105,15 @@ def departments_add_key(
                 f"[red]无法在 Kafka 上创建该部门的账号（已撤回本次签发的密钥）：{err}[/red]", soft_wrap=True
             )
             raise typer.Exit(1) from None
+        audited(
+            container,
+            "keys.created",
+            role=Role.DEPARTMENT.value,
+            subject=department,
+            key_id=key_id,
+            signing_key_id=signer.key_id,
+            kafka_username=login.username if login else None,
+        )
         issued = {
             "department": department,
             "api_key": api_key,
@@ -150,34 +168,45 @@ def departments_revoke_key(
     container = open_container()
     done: list[str] = []
     try:
-        credentials = container.credentials
-        if key_id.startswith("sk_"):
-            if credentials.revoke_signing_key(key_id):
-                done.append(f"signing key {key_id}")
-        else:
-            issued = next((k for k in credentials.list_keys() if k.key_id == key_id), None)
-            if issued is not None:
-                if credentials.revoke(key_id, Role.DEPARTMENT):
-                    done.append(f"API key {key_id}")
-                if (
-                    issued.name
-                    and issued.name.startswith("sk_")
-                    and credentials.revoke_signing_key(issued.name)
-                ):
-                    done.append(f"signing key {issued.name}")
-                user = kafka_username(issued.department, key_id)
-                try:
-                    if container.log_access.revoke_writer(user):
-                        done.append(f"Kafka user {user}")
-                except LogUnavailable as err:
-                    console.print(f"[red]Kafka 账号 {user} 未能删除：{err}[/red]", soft_wrap=True)
-                    raise typer.Exit(1) from None
+        try:
+            _revoke_department_key(container, key_id, done)
+        finally:
+            if done:  # what was revoked is recorded, also when the Kafka user could not be removed
+                audited(
+                    container,
+                    "keys.revoked",
+                    role="signing" if key_id.startswith("sk_") else Role.DEPARTMENT.value,
+                    key_id=key_id,
+                    revoked=done,
+                )
     finally:
         container.close()
     if not done:
         console.print(f"[red]没有编号为 {key_id} 的有效密钥[/red]")
         raise typer.Exit(2)
     console.print(f"revoked: {', '.join(done)}")
+
+
+def _revoke_department_key(container: Container, key_id: str, done: list[str]) -> None:
+    credentials = container.credentials
+    if key_id.startswith("sk_"):
+        if credentials.revoke_signing_key(key_id):
+            done.append(f"signing key {key_id}")
+        return
+    issued = next((k for k in credentials.list_keys() if k.key_id == key_id), None)
+    if issued is None:
+        return
+    if credentials.revoke(key_id, Role.DEPARTMENT):
+        done.append(f"API key {key_id}")
+    if issued.name and issued.name.startswith("sk_") and credentials.revoke_signing_key(issued.name):
+        done.append(f"signing key {issued.name}")
+    user = kafka_username(issued.department, key_id)
+    try:
+        if container.log_access.revoke_writer(user):
+            done.append(f"Kafka user {user}")
+    except LogUnavailable as err:
+        console.print(f"[red]Kafka 账号 {user} 未能删除：{err}[/red]", soft_wrap=True)
+        raise typer.Exit(1) from None
 
 
 dlq_app = typer.Typer(help="The dead-letter queue: publications that were not applied, and why.")
@@ -250,6 +279,13 @@ def projections_rebuild(
                     on_start=functools.partial(set_total, bar, task),
                     on_progress=functools.partial(set_completed, bar, task),
                 )
+            audited(
+                container,
+                "projections.rebuilt",
+                name=projection_name,
+                entities=report.entities,
+                target=report.target,
+            )
             console.print(
                 f"{projection_name}: {report.entities} entities → {report.target} (filled up to "
                 f"notification {report.started_from}; {report.replayed} later notifications re-projected)"
@@ -292,6 +328,7 @@ def jobs_run_publicity(
     try:
         day = day_given or container.clock.today()
         changed = run_publicity(container.index, day)
+        audited(container, "jobs.run", job="publicity", as_of=day.isoformat(), changed=changed)
     finally:
         container.close()
     console.print(f"publicity as of {day.isoformat()}: {changed} entities changed")
@@ -318,6 +355,7 @@ def _run_deadline_job(name: str, as_of: str | None) -> None:
             task = bar.add_task(f"{name} {day}", total=None)
             job = container.job(name, on_batch=lambda n: bar.advance(task, n))
             result = job.run(day)
+        audited(container, "jobs.run", job=name, as_of=day.isoformat(), published=result.published)
     finally:
         container.close()
     console.print(result.summary(), soft_wrap=True)
