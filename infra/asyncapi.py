@@ -51,6 +51,11 @@ SIGNATURE_HEADERS: dict[str, Any] = {
         "description": "who acted, when the platform signs on someone's behalf (`department:TJ-AMR/key:…`, "
         "`job:load`); a department may name a narrower principal of its own (`department:TJ-AMR/…`)",
     },
+    "gongshi-replay-of": {
+        "type": "string",
+        "description": "set by `gongshi dlq replay`: the dead-letter entry (`<dlq topic>[partition]@offset`) "
+        "this message replays; a replay rejected again keeps it on its new DLQ entry",
+    },
 }
 
 

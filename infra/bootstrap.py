@@ -26,6 +26,7 @@ from adapters.extract_ledger import ExtractLedger
 from adapters.leader_lock import FileLeaderLock, LeaderLock, PostgresLeaderLock
 from adapters.publication_log.base import Headers, LogAccess, NoLogAccess, PublicationLog
 from adapters.rate_limits import RateLimiter
+from adapters.replays import ReplayLedger
 from adapters.search_index.base import SearchIndex
 from adapters.status_view import StatusView
 from adapters.tracking import TrackingStore, open_tracking
@@ -512,6 +513,18 @@ class Container:
 
         return SQLiteAuditTrail(s.data_dir / "audit.sqlite3")
 
+    @cached_property
+    def replays(self) -> ReplayLedger:
+        """Which DLQ entries were replayed (each once), beside the event store."""
+        s = self.settings
+        if s.postgres_dsn:
+            from adapters.replays import PostgresReplays
+
+            return PostgresReplays(s.postgres_dsn, schema=s.postgres_schema)
+        from adapters.replays import SQLiteReplays
+
+        return SQLiteReplays(s.data_dir / "replays.sqlite3")
+
     def record_act(self, actor: str, action: str, **arguments: Any) -> None:
         """Write one administrative act to the audit trail, at the clock's instant."""
         self.audit.record(self.clock.now(), actor, action, arguments)
@@ -561,6 +574,7 @@ class Container:
             "status_view",
             "credentials",
             "audit",
+            "replays",
             "rate_limiter",
         )
         for name in names:

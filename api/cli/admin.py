@@ -4,25 +4,36 @@ from __future__ import annotations
 
 import functools
 import json
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from adapters.credentials import AccountError, key_id_of
 from adapters.publication_log.base import LogUnavailable
+from adapters.replays import Replay, ReplaysUnavailable
 from adapters.search_index.base import PROJECTIONS
 from api.cli.console import (
     audited,
     console,
     open_container,
+    operator,
     out,
     progress,
     set_completed,
     set_total,
 )
+from api.cli.dead_letters import (
+    DeadLetter,
+    all_dead_letters,
+    find_dead_letter,
+    purge_before,
+    recent_dead_letters,
+    replay,
+)
+from api.cli.keys import beijing
 from domain.access import Role
 from domain.departments import DepartmentType
 from infra.bootstrap import Container
@@ -212,35 +223,181 @@ def _revoke_department_key(container: Container, key_id: str, done: list[str]) -
 dlq_app = typer.Typer(help="The dead-letter queue: publications that were not applied, and why.")
 
 
-@dlq_app.command("list")
-def dlq_list(
-    limit: Annotated[int, typer.Option(min=1, help="the most recent N entries")] = 50,
-) -> None:
-    """The DLQ's most recent entries, oldest first: publication id, department, reason, message,
-    where the publication was read (topic[partition]@offset) and the key that signed it."""
-    from api.cli.dead_letters import recent_dead_letters
+Reason = Annotated[str | None, typer.Option("--reason", help="only entries with this reason code")]
+DepartmentOption = Annotated[
+    str | None, typer.Option("--department", help="only entries of this department's publications")
+]
 
-    container = open_container()
-    try:
-        entries = recent_dead_letters(container.log, container.settings.dlq_topic, limit)
-    except LogUnavailable as err:
-        console.print(f"[red]无法读取死信队列：{err}[/red]", soft_wrap=True)
-        raise typer.Exit(1) from None
-    finally:
-        container.close()
-    table = Table("publication_id", "department", "reason", "message", "source", "signing_key_id", "dlq")
+
+def _dlq_table(entries: list[DeadLetter], replays: dict[str, Replay]) -> Table:
+    table = Table(
+        "id", "publication_id", "department", "reason", "message", "source", "signing_key_id", "replay"
+    )
     for e in entries:
+        done = replays.get(e.entry)
+        state = f"已重放 {beijing(done.replayed_at)}" if done else ""
+        if e.replay_of:
+            state = f"重放后再次拒绝（{e.replay_of}）" + (f"；{state}" if state else "")
         table.add_row(
+            e.id,
             e.publication_id or "",
             e.department or "",
             e.reason,
             e.message,
             e.source,
             e.signing_key_id or "",
-            f"{e.partition}@{e.offset}",
+            state,
         )
-    out().print(table)
+    return table
+
+
+@dlq_app.command("list")
+def dlq_list(
+    limit: Annotated[int, typer.Option(min=1, help="the most recent N entries")] = 50,
+    reason: Reason = None,
+    department: DepartmentOption = None,
+) -> None:
+    """The DLQ's most recent entries, oldest first: id (PARTITION@OFFSET), publication id,
+    department, reason, message, where the publication was read (topic[partition]@offset), the key
+    that signed it, and whether it was replayed (or is a replay rejected again)."""
+    container = open_container()
+    try:
+        entries = recent_dead_letters(
+            container.log, container.settings.dlq_topic, limit, reason=reason, department=department
+        )
+        replays = container.replays.replays([e.entry for e in entries])
+    except LogUnavailable as err:
+        console.print(f"[red]无法读取死信队列：{err}[/red]", soft_wrap=True)
+        raise typer.Exit(1) from None
+    finally:
+        container.close()
+    out().print(_dlq_table(entries, replays))
     console.print(f"{len(entries)} entries ({container.settings.dlq_topic})")
+
+
+@dlq_app.command("show")
+def dlq_show(
+    ident: Annotated[
+        str, typer.Argument(metavar="ID", help="PARTITION@OFFSET, or a publication id (its latest entry)")
+    ],
+) -> None:
+    """One entry in full: its headers, the original message, whether and when it was replayed, and
+    where the publication stands now (applied, parked, or rejected again)."""
+    container = open_container()
+    try:
+        topic = container.settings.dlq_topic
+        letter = find_dead_letter(container.log, topic, ident)
+        if letter is None:
+            console.print(f"[red]死信队列中没有 {ident}[/red]")
+            raise typer.Exit(2)
+        done = container.replays.replays([letter.entry]).get(letter.entry)
+        again = (
+            [d for d in all_dead_letters(container.log, topic) if d.replay_of == letter.entry] if done else []
+        )
+        status = container.status_view.get(letter.publication_id) if letter.publication_id else None
+    except LogUnavailable as err:
+        console.print(f"[red]无法读取死信队列：{err}[/red]", soft_wrap=True)
+        raise typer.Exit(1) from None
+    finally:
+        container.close()
+    assert letter.record is not None
+    try:
+        original: Any = json.loads(letter.record.value)
+    except ValueError:
+        original = letter.record.value.decode("utf-8", "replace")
+    shown = {
+        "id": letter.id,
+        "entry": letter.entry,
+        "written_at": beijing(datetime.fromtimestamp(letter.timestamp_ms / 1000, UTC)),
+        "key": letter.record.key,
+        "headers": {k: v for k, v in letter.headers.items() if k != "gongshi-signature"},
+        "value": original,
+        "replayed": ({"at": done.replayed_at.isoformat(), "by": done.actor} if done is not None else None),
+        "rejected_again": [{"id": d.id, "reason": d.reason, "message": d.message} for d in again],
+        "status_now": status,
+    }
+    typer.echo(json.dumps(shown, ensure_ascii=False, indent=2, default=str))
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    ident: Annotated[
+        str | None,
+        typer.Argument(metavar="[ID]", help="PARTITION@OFFSET, or a publication id (its latest entry)"),
+    ] = None,
+    reason: Reason = None,
+    department: DepartmentOption = None,
+) -> None:
+    """Put rejected publications back on the publication log (after their mandate or key was fixed):
+    one entry by ID, or every entry with --reason [and --department]. The original bytes, key and
+    signature go back unchanged, each entry once; an entry replayed before is reported, not sent."""
+    if (ident is None) == (reason is None):
+        raise typer.BadParameter("请给出一个条目编号，或以 --reason 选择条目（二者择一）")
+    if ident is not None and department is not None:
+        raise typer.BadParameter("--department 只与 --reason 一起使用", param_hint="--department")
+    container = open_container()
+    try:
+        s = container.settings
+        if ident is not None:
+            found = find_dead_letter(container.log, s.dlq_topic, ident)
+            if found is None:
+                console.print(f"[red]死信队列中没有 {ident}[/red]")
+                raise typer.Exit(2)
+            letters = [found]
+        else:
+            letters = all_dead_letters(container.log, s.dlq_topic, reason=reason, department=department)
+        results = replay(
+            container.log,
+            s.publications_topic,
+            letters,
+            container.replays,
+            actor=operator(),
+            now=container.clock.now(),
+        )
+        sent = [r.letter for r in results if r.replayed]
+        if sent:
+            audited(
+                container,
+                "dlq.replayed",
+                entries=[d.id for d in sent],
+                publication_ids=[d.publication_id for d in sent],
+                reason=reason,
+                department=department,
+            )
+    except (LogUnavailable, ReplaysUnavailable) as err:
+        console.print(f"[red]重放失败（未重放的条目可再次重放）：{err}[/red]", soft_wrap=True)
+        raise typer.Exit(1) from None
+    finally:
+        container.close()
+    for r in results:
+        if r.replayed:
+            console.print(f"replayed {r.letter.id} ({r.letter.publication_id or '?'})")
+        else:
+            when = f"{beijing(r.earlier.replayed_at)} by {r.earlier.actor}" if r.earlier else ""
+            console.print(f"[yellow]{r.letter.id} 已于 {when} 重放过，不再重放[/yellow]", soft_wrap=True)
+    typer.echo(json.dumps({"replayed": len(sent), "already_replayed": len(results) - len(sent)}))
+
+
+@dlq_app.command("purge")
+def dlq_purge(
+    older_than: Annotated[int, typer.Option("--older-than", min=1, help="days, by the system date")],
+) -> None:
+    """Delete the DLQ's entries written more than DAYS days before the system date (their
+    replays stay recorded; offsets are never reused)."""
+    container = open_container()
+    try:
+        cutoff = container.clock.today() - timedelta(days=older_than)
+        deleted = purge_before(container.log, container.settings.dlq_topic, cutoff, container.clock.date_of)
+        audited(
+            container, "dlq.purged", older_than_days=older_than, before=cutoff.isoformat(), deleted=deleted
+        )
+    except LogUnavailable as err:
+        console.print(f"[red]清理失败：{err}[/red]", soft_wrap=True)
+        raise typer.Exit(1) from None
+    finally:
+        container.close()
+    console.print(f"deleted {deleted} entries written before {cutoff.isoformat()}")
+    typer.echo(json.dumps({"deleted": deleted, "before": cutoff.isoformat()}))
 
 
 projections_app = typer.Typer(help="The search-index projections: progress and rebuilds.")
