@@ -229,13 +229,7 @@ def document() -> dict[str, Any]:
                     "contentType": "application/octet-stream",
                     "headers": {
                         "type": "object",
-                        "required": [
-                            "reason",
-                            "message",
-                            "source_topic",
-                            "source_partition",
-                            "source_offset",
-                        ],
+                        "required": ["reason", "message"],
                         "properties": {
                             "reason": _header(
                                 "stable reason code: one of the envelope checks, or the code of the "
@@ -248,6 +242,11 @@ def document() -> dict[str, Any]:
                                 "the partition, as decimal digits", pattern="^[0-9]+$"
                             ),
                             "source_offset": _header("the offset, as decimal digits", pattern="^[0-9]+$"),
+                            "parked_on": _header(
+                                "reason parked_expired only (no source_*): the system date the publication "
+                                "was parked on; the value is its envelope as parked",
+                                pattern="^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+                            ),
                             **SIGNATURE_HEADERS,  # as the original carried them
                         },
                     },

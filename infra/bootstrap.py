@@ -41,6 +41,7 @@ from domain.registry import Registry
 from domain.signatures import PLATFORM
 from domain.workdays import WorkingDays, working_days
 from infra.settings import Settings
+from ingestion.parked_expiry import ParkedExpiry
 from ingestion.worker import IngestionWorker
 from opendata.daily import DailyOpenData, ReleasePolicy
 from opendata.releases import Releases
@@ -491,6 +492,21 @@ class Container:
         )
 
     @cached_property
+    def parked_expiry(self) -> ParkedExpiry:
+        """Parked publications past `GONGSHI_PARKED_EXPIRY_DAYS` → DLQ (`parked_expired`), with an
+        application object of its own (never the worker's cache)."""
+        s = self.settings
+        reader = Registry(
+            clock=self.clock,
+            departments=self.departments,
+            env=self.event_store_env,
+            publicity=self.publicity_policy,
+            calendar=self.calendar,
+        )
+        self.__dict__["parked_reader"] = reader  # closed with the container
+        return ParkedExpiry(reader, self.log, s.dlq_topic, s.parked_expiry_days, self.clock)
+
+    @cached_property
     def extract_ledger(self) -> ExtractLedger:
         s = self.settings
         if s.postgres_dsn:
@@ -567,6 +583,7 @@ class Container:
             "entity_reader",
             "enterprise_store",
             "casework_reader",
+            "parked_reader",
             "casework_view",
             "change_feed",
             "tracking",

@@ -39,20 +39,39 @@ from domain.departments import DepartmentType
 from infra.bootstrap import Container
 
 
-def parked() -> None:
-    """List publications waiting for their entity's registration."""
+def parked(
+    older_than: Annotated[
+        int | None,
+        typer.Option("--older-than", min=0, help="only those parked more than DAYS system days ago"),
+    ] = None,
+) -> None:
+    """List publications waiting for their entity's registration, with the system date each was
+    parked on (those past GONGSHI_PARKED_EXPIRY_DAYS go to the DLQ as parked_expired)."""
     container = open_container()
-    table = Table("publication_id", "uscc", "kind", "department", "occurred_on")
-    for envelope in container.registry.all_parked():
+    try:
+        today = container.clock.today()
+        before = today - timedelta(days=older_than) if older_than is not None else None
+        items = container.registry.parked_items(before=before)
+        expires_after = container.settings.parked_expiry_days
+    finally:
+        container.close()
+    table = Table(
+        "publication_id", "uscc", "kind", "department", "occurred_on", "parked_on", "days", "expires"
+    )
+    for item in items:
+        e = item.envelope
         table.add_row(
-            envelope["publication_id"],
-            envelope["uscc"],
-            envelope["kind"],
-            envelope["department"],
-            envelope["occurred_on"],
+            e["publication_id"],
+            e["uscc"],
+            e["kind"],
+            e["department"],
+            e["occurred_on"],
+            item.parked_on.isoformat(),
+            str((today - item.parked_on).days),
+            (item.parked_on + timedelta(days=expires_after + 1)).isoformat(),
         )
     out().print(table)
-    container.close()
+    console.print(f"{len(items)} parked publications")
 
 
 departments_app = typer.Typer(help="Connected departments.")
@@ -353,6 +372,7 @@ def dlq_replay(
             container.replays,
             actor=operator(),
             now=container.clock.now(),
+            platform_sign=lambda value, principal: container.signed_by_platform(principal)(value),
         )
         sent = [r.letter for r in results if r.replayed]
         if sent:
@@ -468,6 +488,33 @@ def projections_status() -> None:
 jobs_app = typer.Typer(help="Scheduled jobs (also run daily inside `gongshi serve`).")
 jobs_run_app = typer.Typer(help="Run one job now.")
 jobs_app.add_typer(jobs_run_app, name="run")
+
+
+@jobs_run_app.command("parked-expiry")
+def jobs_run_parked_expiry() -> None:
+    """Reject to the DLQ (reason parked_expired) every publication parked more than
+    GONGSHI_PARKED_EXPIRY_DAYS system days ago (also daily inside `gongshi serve`)."""
+    container = open_container()
+    try:
+        job = container.parked_expiry
+        today = container.clock.today()
+        try:
+            expired = job.run(today)
+        except LogUnavailable as err:
+            console.print(f"[red]无法写入死信队列，未作处理：{err}[/red]", soft_wrap=True)
+            raise typer.Exit(1) from None
+        audited(
+            container,
+            "jobs.run",
+            job=job.name,
+            as_of=today.isoformat(),
+            days=job.days,
+            expired=[o.publication_id for o in expired],
+        )
+    finally:
+        container.close()
+    console.print(f"parked before {job.cutoff(today).isoformat()}: {len(expired)} rejected to the DLQ")
+    typer.echo(json.dumps({"job": job.name, "as_of": today.isoformat(), "expired": len(expired)}))
 
 
 @jobs_run_app.command("publicity")

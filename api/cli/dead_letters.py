@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from adapters.credentials.signing import HEADER_KEY_ID
+from adapters.credentials.signing import HEADER_KEY_ID, HEADER_PRINCIPAL, HEADER_SIGNATURE
 from adapters.publication_log.base import Headers, LogRecord, LogUnavailable, PublicationLog
 from adapters.replays import Replay, ReplayLedger
+from domain.publications import REASON_PARKED_EXPIRED
 
 __all__ = [
     "REPLAY_HEADER",
@@ -39,6 +40,8 @@ __all__ = [
 
 #: On a replayed message (and on its DLQ entry if it is rejected again): the entry it replays.
 REPLAY_HEADER = "gongshi-replay-of"
+#: Signs a message value as the platform acting for a principal.
+PlatformSign = Callable[[bytes, str], Headers]
 _POSITION = re.compile(r"^(\d+)@(\d+)$")
 
 
@@ -168,14 +171,26 @@ def find_dead_letter(log: PublicationLog, topic: str, ident: str) -> DeadLetter 
     return matching[-1] if matching else None
 
 
-def replay_headers(letter: DeadLetter) -> Headers:
-    """The original's `gongshi-*` headers (its signature), and which entry this replays."""
+def replay_headers(letter: DeadLetter, platform_sign: PlatformSign | None = None) -> Headers:
+    """The original's `gongshi-*` headers (its signature), and which entry this replays.
+
+    An entry the platform wrote itself from a parked publication (`parked_expired`: its envelope
+    as parked, no signature — the signature was checked when it arrived) is signed anew by the
+    platform for the principal it carries (`platform_sign(value, principal)`)."""
     assert letter.record is not None
-    kept = tuple(
-        (name, value)
-        for name, value in letter.record.headers
-        if name.startswith("gongshi-") and name != REPLAY_HEADER
-    )
+    if (
+        platform_sign is not None
+        and letter.reason == REASON_PARKED_EXPIRED
+        and HEADER_SIGNATURE not in letter.headers
+    ):
+        principal = letter.headers.get(HEADER_PRINCIPAL) or f"department:{letter.department or '?'}"
+        kept = platform_sign(letter.record.value, principal)
+    else:
+        kept = tuple(
+            (name, value)
+            for name, value in letter.record.headers
+            if name.startswith("gongshi-") and name != REPLAY_HEADER
+        )
     return (*kept, (REPLAY_HEADER, letter.entry.encode()))
 
 
@@ -194,6 +209,7 @@ def replay(
     *,
     actor: str,
     now: datetime,
+    platform_sign: PlatformSign | None = None,
 ) -> list[ReplayResult]:
     """Put each entry's original bytes back on the publication log, each entry once: an entry
     replayed before is left alone and reported with that earlier replay. A claim whose message
@@ -211,7 +227,8 @@ def replay(
             continue
         claimed.append(letter)
         try:
-            log.produce(publications_topic, letter.record.value, letter.record.key, replay_headers(letter))
+            headers = replay_headers(letter, platform_sign)
+            log.produce(publications_topic, letter.record.value, letter.record.key, headers)
         except LogUnavailable:
             for c in claimed:
                 ledger.release(c.entry)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from api.cli.dead_letters import all_dead_letters
 from domain.uscc import partition_key
 from infra.bootstrap import Container
 from infra.settings import Settings
-from tests.builders import TODAY, envelope, registered, uscc_for
+from tests.builders import TODAY, envelope, penalty_payload, registered, uscc_for
 from tests.engines import kafka_bootstrap, kafka_settings, postgres_dsn, real, unique_prefix
 
 runner = CliRunner()
@@ -203,3 +204,43 @@ def test_purge_drops_the_entries_older_than_the_days_given(platform: Platform) -
         ("dlq.purged", 1),
         ("dlq.purged", 1),
     ]
+
+
+def test_a_publication_parked_too_long_goes_to_the_dlq_and_can_be_replayed_once_its_entity_registers(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signer = platform.container.credentials.add_signing_key("TJ-AMR")
+    uscc = uscc_for(9401)
+    penalty = envelope("penalty.imposed", penalty_payload(), uscc=uscc, publication_id="DLQ-PARK1")
+    platform.publish(penalty, signer)
+    platform.apply()
+    assert platform.status("DLQ-PARK1")["status"] == "parked"  # type: ignore[index]
+    listed = platform.cli("parked")
+    assert "DLQ-PARK1" in listed and TODAY.isoformat() in listed
+    assert "DLQ-PARK1" not in platform.cli("parked", "--older-than", "0")
+
+    monkeypatch.setenv("GONGSHI_TODAY", (TODAY + timedelta(days=90)).isoformat())
+    assert json.loads(platform.cli("jobs", "run", "parked-expiry").splitlines()[-1])["expired"] == 0
+    monkeypatch.setenv("GONGSHI_TODAY", (TODAY + timedelta(days=91)).isoformat())
+    assert "DLQ-PARK1" in platform.cli("parked", "--older-than", "90")
+    assert json.loads(platform.cli("jobs", "run", "parked-expiry").splitlines()[-1])["expired"] == 1
+    assert "DLQ-PARK1" not in platform.cli("parked")
+    [dead] = all_dead_letters(platform.container.log, platform.settings.dlq_topic)
+    assert (dead.publication_id, dead.reason, dead.department) == ("DLQ-PARK1", "parked_expired", "TJ-AMR")
+    assert dead.headers["parked_on"] == TODAY.isoformat() and dead.signing_key_id == signer.key_id
+    platform.container.status_projection.catch_up()
+    status = platform.status("DLQ-PARK1")
+    assert status is not None and (status["status"], status["code"]) == ("rejected", "parked_expired")
+    expired_acts = [a for a in acts(platform) if a["action"] == "jobs.run"]
+    assert [a["arguments"]["expired"] for a in expired_acts] == [[], ["DLQ-PARK1"]]
+
+    # the entity registers late; the operator replays the expired penalty (signed anew by the
+    # platform for the principal it carried) and it is applied
+    platform.publish(registered(uscc=uscc, publication_id="DLQ-PARK-R"), signer)
+    platform.apply()
+    assert list(platform.container.registry.get_entity(uscc).penalties) == []
+    platform.cli("dlq", "replay", "--reason", "parked_expired", "--department", "TJ-AMR")
+    platform.apply()
+    assert platform.status("DLQ-PARK1")["status"] == "applied"  # type: ignore[index]
+    platform.container.registry.forget_cached()
+    assert len(platform.container.registry.get_entity(uscc).penalties) == 1

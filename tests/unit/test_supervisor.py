@@ -152,7 +152,7 @@ def test_each_role_runs_its_runners(tmp_path: Path) -> None:
         followers = ["entities", "records", "sharing", "publication_status", "casework", "changes"]
         assert [r.name for r in runners_for(container, Role.ingest)] == ["ingest"]
         assert [r.name for r in runners_for(container, Role.projections)] == followers
-        serve = ["ingest", *followers, "publicity", "deadline-jobs", "open-data"]
+        serve = ["ingest", *followers, "publicity", "deadline-jobs", "parked-expiry", "open-data"]
         assert [r.name for r in runners_for(container, Role.serve)] == serve
     finally:
         container.close()
@@ -242,6 +242,7 @@ def test_serve_starts_its_threads_with_the_app_and_stops_them_on_shutdown(tmp_pa
                 "changes",
                 "publicity",
                 "deadline-jobs",
+                "parked-expiry",
                 "open-data",
             ]
         )
