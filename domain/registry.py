@@ -302,6 +302,7 @@ class Registry(Application[UUID]):
         platform's own in-process calls, which read nothing from the log.
         """
         try:
+            self.departments.refresh()  # a mandate changed in another process counts from this batch
             batch = _Batch(self)
             messages = list(messages)
             self._look_up_absent(batch, messages)

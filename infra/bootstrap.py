@@ -6,6 +6,7 @@ SQLite FTS5 index) under `GONGSHI_DATA_DIR`. Nothing connects at import time.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import time
@@ -20,6 +21,7 @@ from adapters.casework_view import CaseworkView
 from adapters.clock import FixedDateClock, SystemClock
 from adapters.credentials import CredentialStore
 from adapters.credentials.signing import Signer, Verifier
+from adapters.department_store import DepartmentStore, DepartmentsUnavailable
 from adapters.enterprise_store import EnterpriseStore
 from adapters.event_store import existing, postgres_env, sqlite_env
 from adapters.extract_ledger import ExtractLedger
@@ -35,7 +37,7 @@ from casework.desk import EnterpriseDesk
 from casework.jobs import AbnormalRemovalsJob, AnnualReportsJob, DailyJobs, SeriousEscalationJob
 from casework.publishing import LogPublisher
 from domain.clock import Clock
-from domain.departments import DepartmentRegistry
+from domain.departments import DepartmentRegistry, seed_changes
 from domain.publicity import PublicityPolicy, market_supervision_codes
 from domain.registry import Registry
 from domain.signatures import PLATFORM
@@ -83,8 +85,33 @@ class Container:
         return FixedDateClock(self.settings.today) if self.settings.today else SystemClock()
 
     @cached_property
+    def department_store(self) -> DepartmentStore:
+        """The department registry's history (changes made at run time), beside the event store."""
+        s = self.settings
+        if s.postgres_dsn:
+            from adapters.department_store import PostgresDepartmentStore
+
+            return PostgresDepartmentStore(s.postgres_dsn, schema=s.postgres_schema)
+        from adapters.department_store import SQLiteDepartmentStore
+
+        return SQLiteDepartmentStore(s.data_dir / "departments.sqlite3")
+
+    @cached_property
     def departments(self) -> DepartmentRegistry:
-        return DepartmentRegistry.load_default()
+        """The departments and their mandates over time: the shipped file seeded into the
+        department store once, and every change operators made since; re-read by the ingestion
+        worker when it moved (once per batch). When the store cannot be read on first use, the
+        shipped file stands in until the next refresh succeeds (logged)."""
+        shipped = DepartmentRegistry.load_default()
+        store = self.department_store
+        try:
+            store.seed(seed_changes(shipped.all()))
+            return DepartmentRegistry.from_source(store, today=self.clock.today)
+        except DepartmentsUnavailable as err:
+            logging.getLogger(__name__).warning(
+                "department store unavailable, using the shipped file: %s", err
+            )
+            return DepartmentRegistry(changes=shipped.changes, today=self.clock.today, source=store)
 
     @cached_property
     def publicity_policy(self) -> PublicityPolicy:
@@ -590,6 +617,7 @@ class Container:
             "extract_ledger",
             "status_view",
             "credentials",
+            "department_store",
             "audit",
             "replays",
             "rate_limiter",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from typing import Annotated, Any
@@ -35,7 +36,8 @@ from api.cli.dead_letters import (
 )
 from api.cli.keys import beijing
 from domain.access import Role
-from domain.departments import DepartmentType
+from domain.departments import DEPARTMENT_TYPE_LABELS, Department, DepartmentType
+from domain.kinds import PUBLICATION_KINDS
 from infra.bootstrap import Container
 
 
@@ -78,11 +80,172 @@ departments_app = typer.Typer(help="Connected departments.")
 
 
 @departments_app.command("list")
-def departments_list() -> None:
-    """The departments and the kinds each may publish."""
-    table = Table("code", "name", "kinds")
-    for d in open_container().departments.all():
-        table.add_row(d.code, d.name, ", ".join(sorted(d.kinds)))
+def departments_list(
+    on: Annotated[
+        str | None, typer.Option("--on", help="as in force on this date (default: the system date)")
+    ] = None,
+) -> None:
+    """The departments and the kinds each may publish, as in force on the system date (or --on)."""
+    container = open_container()
+    try:
+        registry = container.departments
+        day = _day(on, "--on") if on else container.clock.today()
+        table = Table("code", "name", "type", "kinds", "changes after")
+        for d in registry.all(on=day):
+            later = [c for c in registry.history(d.code) if c.effective_from > day]
+            table.add_row(
+                d.code,
+                d.name,
+                d.type.value,
+                ", ".join(sorted(d.kinds)),
+                "; ".join(f"{c.action} {c.effective_from}" for c in later),
+            )
+    finally:
+        container.close()
+    out().print(table)
+
+
+def _day(text: str, hint: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"不是日期（YYYY-MM-DD）：{text}", param_hint=hint) from None
+
+
+def _kinds(raw: str, department_type: DepartmentType) -> list[str]:
+    kinds = sorted({k.strip() for k in raw.split(",") if k.strip()})
+    if not kinds:
+        raise typer.BadParameter("至少给出一个公示类型", param_hint="--kinds")
+    unknown = [k for k in kinds if PUBLICATION_KINDS.get(k) is None]
+    if unknown:
+        raise typer.BadParameter(f"未知的公示类型：{', '.join(unknown)}", param_hint="--kinds")
+    outside = [k for k in kinds if k not in PUBLICATION_KINDS.allowed(department_type)]
+    if outside:
+        label = DEPARTMENT_TYPE_LABELS[department_type]
+        raise typer.BadParameter(f"{label}不能公示：{', '.join(outside)}", param_hint="--kinds")
+    return kinds
+
+
+def _record_change(
+    container: Container, code: str, action: str, effective_from: date, fields: dict[str, Any]
+) -> None:
+    actor = operator()
+    change = container.department_store.record(
+        code, action, effective_from, container.clock.now(), actor, fields
+    )
+    audited(
+        container,
+        f"departments.{action}",
+        department=code,
+        effective_from=effective_from.isoformat(),
+        change=change.number,
+        fields=fields,
+    )
+
+
+_CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,39}$")
+
+
+@departments_app.command("add")
+def departments_add(
+    code: Annotated[str, typer.Argument(help="the department's code, e.g. TJ-HRSS")],
+    name: Annotated[str, typer.Option("--name", help="its full name, e.g. 天津市人力资源和社会保障局")],
+    department_type: Annotated[DepartmentType, typer.Option("--type", help="what kind of body it is")],
+    kinds: Annotated[str, typer.Option("--kinds", help="comma-separated publication kinds it may publish")],
+    short_name: Annotated[str | None, typer.Option("--short-name", help="default: the name")] = None,
+    abbreviation: Annotated[str, typer.Option("--abbreviation", help="e.g. 津人社 (decision numbers)")] = "",
+    from_: Annotated[
+        str | None, typer.Option("--from", help="in force from this date (default: today)")
+    ] = None,
+) -> None:
+    """Connect a new department with its mandate (recorded with who and when; audited)."""
+    if not _CODE_PATTERN.match(code):
+        raise typer.BadParameter(f"部门代码“{code}”应为 2–40 个大写字母、数字、- 或 _", param_hint="CODE")
+    granted = _kinds(kinds, department_type)
+    container = open_container()
+    try:
+        if container.departments.known(code):
+            console.print(f"[red]部门“{code}”已存在[/red]（修改职权用 set-kinds）")
+            raise typer.Exit(2)
+        day = _day(from_, "--from") if from_ else container.clock.today()
+        department = Department(
+            code=code,
+            name=name.strip(),
+            short_name=(short_name or name).strip(),
+            abbreviation=abbreviation.strip(),
+            type=department_type,
+            kinds=frozenset(granted),
+            licence_names=(),
+        )
+        _record_change(container, code, "added", day, department.as_dict())
+    finally:
+        container.close()
+    console.print(f"added {code} {name} from {day}: {', '.join(granted)}", soft_wrap=True)
+
+
+@departments_app.command("set-kinds")
+def departments_set_kinds(
+    code: Annotated[str, typer.Argument(help="the department's code")],
+    kinds: Annotated[str, typer.Option("--kinds", help="comma-separated: its whole new mandate")],
+    from_: Annotated[
+        str | None, typer.Option("--from", help="in force from this date (default: today)")
+    ] = None,
+) -> None:
+    """Change a department's mandate from a date on: publications arriving from then are checked
+    against the new kinds, earlier ones were checked against the old (recorded; audited)."""
+    container = open_container()
+    try:
+        found = container.departments.latest(code)
+        if found is None:
+            console.print(f"[red]未登记的部门“{code}”[/red]")
+            raise typer.Exit(2)
+        granted = _kinds(kinds, found.type)
+        day = _day(from_, "--from") if from_ else container.clock.today()
+        _record_change(container, code, "kinds_set", day, {"kinds": granted})
+    finally:
+        container.close()
+    console.print(f"{code} from {day}: {', '.join(granted)}", soft_wrap=True)
+
+
+@departments_app.command("disable")
+def departments_disable(
+    code: Annotated[str, typer.Argument(help="the department's code")],
+    from_: Annotated[str | None, typer.Option("--from", help="from this date (default: today)")] = None,
+) -> None:
+    """Stop a department publishing from a date on (its publications are then rejected as
+    department_disabled; what it published stays). Its keys are revoked separately
+    (`departments revoke-key`)."""
+    container = open_container()
+    try:
+        if not container.departments.known(code):
+            console.print(f"[red]未登记的部门“{code}”[/red]")
+            raise typer.Exit(2)
+        day = _day(from_, "--from") if from_ else container.clock.today()
+        _record_change(container, code, "disabled", day, {})
+    finally:
+        container.close()
+    console.print(f"{code} disabled from {day}")
+
+
+@departments_app.command("history")
+def departments_history(code: Annotated[str, typer.Argument(help="the department's code")]) -> None:
+    """Every change of a department: what, in force from when, who recorded it and when."""
+    container = open_container()
+    try:
+        changes = container.departments.history(code)
+    finally:
+        container.close()
+    table = Table("#", "action", "from", "by", "at (北京时间)", "kinds")
+    for c in changes:
+        kinds = c.fields.get("kinds")
+        table.add_row(
+            str(c.number),
+            c.action,
+            "" if c.effective_from == date.min else c.effective_from.isoformat(),
+            c.actor,
+            beijing(c.at),
+            ", ".join(kinds) if isinstance(kinds, list) else "",
+        )
     out().print(table)
 
 
