@@ -7,6 +7,7 @@ import json
 import re
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -25,6 +26,7 @@ from api.cli.console import (
     progress,
     set_completed,
     set_total,
+    setup_logging,
 )
 from api.cli.dead_letters import (
     DeadLetter,
@@ -38,7 +40,8 @@ from api.cli.keys import beijing
 from domain.access import Role
 from domain.departments import DEPARTMENT_TYPE_LABELS, Department, DepartmentType
 from domain.kinds import PUBLICATION_KINDS
-from infra.bootstrap import Container
+from infra.bootstrap import Container, build
+from infra.settings import Settings
 
 
 def parked(
@@ -754,3 +757,80 @@ def jobs_run_serious_escalation(
     """Warn listings nearing three years on the abnormal list, and move those past it (warned in
     time) to the serious illegal and dishonest list."""
     _run_deadline_job("serious-escalation", as_of)
+
+
+def backup_command(
+    out: Annotated[Path, typer.Option("--out", help="a new or empty folder for the backup")],
+) -> None:
+    """Back up the event store and the platform's own tables (PostgreSQL: pg_dump of its schema;
+    SQLite: the online backup API), the embedded log and the key files; not the search index,
+    which `restore` rebuilds. The backup holds secrets: keep it as such."""
+    from infra.backup import BackupError, backup
+
+    container = open_container()
+    try:
+        notifications = container.registry.recorder.max_notification_id() or 0
+        try:
+            manifest = backup(container.settings, out, notifications=notifications, now=container.clock.now())
+        except BackupError as err:
+            console.print(f"[red]{err.message}[/red]", soft_wrap=True)
+            raise typer.Exit(1) from None
+        audited(
+            container,
+            "backup.made",
+            out=str(out.resolve()),
+            engine=manifest.engine,
+            notifications=notifications,
+            files=sorted(manifest.files),
+        )
+    finally:
+        container.close()
+    console.print(
+        f"backed up {len(manifest.files)} files to {out} (event store up to notification {notifications})"
+    )
+    typer.echo(json.dumps({"out": str(out), "engine": manifest.engine, "notifications": notifications}))
+
+
+def restore_command(
+    folder: Annotated[Path, typer.Argument(help="a folder written by `gongshi backup`")],
+) -> None:
+    """Restore a backup onto an empty data dir (and an empty PostgreSQL schema), then rebuild the
+    search indexes and bring every follower up to date."""
+    from infra.backup import BackupError, restore_files
+    from projections.rebuild import rebuild_projection
+
+    setup_logging()
+    settings = Settings()
+    try:
+        manifest = restore_files(settings, folder)
+    except BackupError as err:
+        console.print(f"[red]{err.message}[/red]", soft_wrap=True)
+        raise typer.Exit(1) from None
+    container = build(settings)
+    try:
+        entities = {}
+        for name, projection in container.projections.items():
+            with progress() as bar:
+                task = bar.add_task(f"重建索引 {name}", total=None)
+                report = rebuild_projection(
+                    projection,
+                    on_start=functools.partial(set_total, bar, task),
+                    on_progress=functools.partial(set_completed, bar, task),
+                )
+            entities[name] = report.entities
+        caught_up = container.catch_up()
+        audited(
+            container,
+            "backup.restored",
+            folder=str(folder.resolve()),
+            engine=manifest.engine,
+            created_at=manifest.created_at,
+            notifications=manifest.notifications,
+            rebuilt=entities,
+        )
+    finally:
+        container.close()
+    console.print(f"restored the backup of {manifest.created_at}; rebuilt {entities}; {caught_up} caught up")
+    typer.echo(
+        json.dumps({"restored": str(folder), "notifications": manifest.notifications, "rebuilt": entities})
+    )
