@@ -219,7 +219,7 @@ def test_serve_runs_its_daily_runners_under_leader_locks(tmp_path: Path) -> None
     container = build(Settings(data_dir=tmp_path, today=TODAY))
     try:
         daily = [r for r in runners_for(container, Role.serve) if isinstance(r, Exclusive)]
-        assert [r.name for r in daily] == ["publicity", "deadline-jobs", "open-data"]
+        assert [r.name for r in daily] == ["publicity", "deadline-jobs", "parked-expiry", "open-data"]
         assert all(isinstance(r.lock, FileLeaderLock) for r in daily)
     finally:
         container.close()
