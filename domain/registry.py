@@ -30,7 +30,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder, Tracking, Transcoding
+from eventsourcing.persistence import JSONTranscoder, Tracking, Transcoder, Transcoding
 from eventsourcing.utils import get_topic
 
 from domain import publications as pub
@@ -42,6 +42,7 @@ from domain.intake import Intake, Outcome, Publication, Status, unsupported_kind
 from domain.internals import LibraryInternals
 from domain.kinds import PUBLICATION_KINDS, KindTable
 from domain.parking import ParkedPublications
+from domain.personal_data import PersonalDataVault, SealingTranscoder
 from domain.publicity import PublicityPolicy, market_supervision_codes
 from domain.rejections import RejectionLog
 from domain.signatures import Provenance, Signed, Unsigned
@@ -139,7 +140,11 @@ class Registry(Application[UUID]):
         publicity: PublicityPolicy | None = None,
         calendar: WorkingDays | None = None,
         existence: Callable[[Any, set[UUID]], set[UUID]] | None = None,
+        vault: PersonalDataVault | None = None,
     ):
+        #: seals natural persons' personal fields in what is stored (None: stored as given)
+        self.vault = vault
+        self._erasure_epoch: int | None = None
         self.clock = clock
         #: `existence(recorder, ids)`: which of `ids` the store has, in one query (adapters);
         #: used before each batch when the aggregate cache is authoritative (see `process`)
@@ -157,13 +162,28 @@ class Registry(Application[UUID]):
         # A process recorder records the read position in the same transaction as the events.
         return self.factory.process_recorder()
 
+    def construct_transcoder(self) -> Transcoder:
+        transcoder = super().construct_transcoder()
+        return SealingTranscoder(transcoder, self.vault) if self.vault is not None else transcoder
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
 
     # --- reads --------------------------------------------------------------------------------
 
+    def check_erasures(self) -> None:
+        """When a person was erased since the last check, drop every cached aggregate (they hold
+        opened personal data); once per batch, and before a single read."""
+        if self.vault is None:
+            return
+        epoch = self.vault.epoch()
+        if self._erasure_epoch is not None and epoch != self._erasure_epoch:
+            self.forget_cached()
+        self._erasure_epoch = epoch
+
     def get_entity(self, uscc: str) -> MarketEntity:
+        self.check_erasures()
         try:
             entity: MarketEntity = self.repository.get(entity_id(uscc))
         except AggregateNotFoundError:
@@ -303,6 +323,7 @@ class Registry(Application[UUID]):
         """
         try:
             self.departments.refresh()  # a mandate changed in another process counts from this batch
+            self.check_erasures()
             batch = _Batch(self)
             messages = list(messages)
             self._look_up_absent(batch, messages)

@@ -26,6 +26,7 @@ from adapters.enterprise_store import EnterpriseStore
 from adapters.event_store import existing, postgres_env, sqlite_env
 from adapters.extract_ledger import ExtractLedger
 from adapters.leader_lock import FileLeaderLock, LeaderLock, PostgresLeaderLock
+from adapters.personal_data import PersonalDataVault
 from adapters.publication_log.base import Headers, LogAccess, NoLogAccess, PublicationLog
 from adapters.rate_limits import RateLimiter
 from adapters.replays import ReplayLedger
@@ -83,6 +84,19 @@ class Container:
     @cached_property
     def clock(self) -> Clock:
         return FixedDateClock(self.settings.today) if self.settings.today else SystemClock()
+
+    @cached_property
+    def personal_data(self) -> PersonalDataVault:
+        """One key per natural person, sealing their identity numbers, phones and addresses in the
+        stored events (crypto-shredding: `gongshi persons erase`), beside the event store."""
+        s = self.settings
+        if s.postgres_dsn:
+            from adapters.personal_data import PostgresVault
+
+            return PostgresVault(s.postgres_dsn, schema=s.postgres_schema, pepper=self.secret_key)
+        from adapters.personal_data import SQLiteVault
+
+        return SQLiteVault(s.data_dir / "personal.sqlite3", pepper=self.secret_key)
 
     @cached_property
     def department_store(self) -> DepartmentStore:
@@ -152,6 +166,7 @@ class Container:
             existence=existing,
             publicity=self.publicity_policy,
             calendar=self.calendar,
+            vault=self.personal_data,
         )
 
     @cached_property
@@ -165,6 +180,7 @@ class Container:
             env=self.event_store_env,
             publicity=self.publicity_policy,
             calendar=self.calendar,
+            vault=self.personal_data,
         )
 
     @cached_property
@@ -242,6 +258,7 @@ class Container:
             env=self.event_store_env,
             publicity=self.publicity_policy,
             calendar=self.calendar,
+            vault=self.personal_data,
         )
 
     def kafka_login(self, *, admin: bool = False) -> SaslLogin | None:
@@ -436,6 +453,7 @@ class Container:
             env=self.event_store_env,
             publicity=self.publicity_policy,
             calendar=self.calendar,
+            vault=self.personal_data,
         )
         self.__dict__["casework_reader"] = reader  # closed with the container
         return CaseworkProjection(reader, self.casework_view, batch_size=self.settings.projection_batch_size)
@@ -529,6 +547,7 @@ class Container:
             env=self.event_store_env,
             publicity=self.publicity_policy,
             calendar=self.calendar,
+            vault=self.personal_data,
         )
         self.__dict__["parked_reader"] = reader  # closed with the container
         return ParkedExpiry(reader, self.log, s.dlq_topic, s.parked_expiry_days, self.clock)
@@ -590,6 +609,7 @@ class Container:
                 env=self.event_store_env,
                 publicity=self.publicity_policy,
                 calendar=self.calendar,
+                vault=self.personal_data,
             ),
             self.log,
             s.changes_topic,
@@ -618,6 +638,7 @@ class Container:
             "status_view",
             "credentials",
             "department_store",
+            "personal_data",
             "audit",
             "replays",
             "rate_limiter",
