@@ -145,6 +145,7 @@ class Registry(Application[UUID]):
         #: seals natural persons' personal fields in what is stored (None: stored as given)
         self.vault = vault
         self._erasure_epoch: int | None = None
+        self._expiry_version: int | None = None
         self.clock = clock
         #: `existence(recorder, ids)`: which of `ids` the store has, in one query (adapters);
         #: used before each batch when the aggregate cache is authoritative (see `process`)
@@ -324,6 +325,7 @@ class Registry(Application[UUID]):
         try:
             self.departments.refresh()  # a mandate changed in another process counts from this batch
             self.check_erasures()
+            self._check_parked_expiries()
             batch = _Batch(self)
             messages = list(messages)
             self._look_up_absent(batch, messages)
@@ -348,6 +350,19 @@ class Registry(Application[UUID]):
             self.forget_cached()  # cached aggregates may hold changes that were never recorded
             raise
         return outcomes
+
+    def _check_parked_expiries(self) -> None:
+        """The parked expiry writes lots through an application object of its own: an
+        authoritative cache (the worker's, never fast-forwarded) drops what it holds when an
+        expiry was recorded since its last batch (one query: the expiry log's last version)."""
+        repository = self.repository
+        if repository.cache is None or repository.fastforward:
+            return
+        last = self.recorder.select_events(RejectionLog.id_for(PARKED_EXPIRY_SOURCE), desc=True, limit=1)
+        version = last[0].originator_version if last else 0
+        if self._expiry_version is not None and version != self._expiry_version:
+            self.forget_cached()
+        self._expiry_version = version
 
     def _look_up_absent(self, batch: _Batch, messages: Sequence[bytes | Mapping[str, Any]]) -> None:
         """With an authoritative cache (never fast-forwarded: the worker's), ask the store once

@@ -111,3 +111,21 @@ def test_the_dlq_headers_are_named_as_the_signing_adapter_names_them() -> None:
         SIGNING_PRINCIPAL,
     )
     assert Provenance("k", "p").as_meta() == {"signing_key_id": "k", "principal": "p"}
+
+
+def test_the_workers_cache_learns_of_an_expiry_made_by_another_application_object(tmp_path: Path) -> None:
+    """The worker's aggregate cache is authoritative (never fast-forwarded): a lot expired by the
+    expiry's own application object must not be read from that cache as still holding the
+    publication, or the publication sent again (a DLQ replay) would be taken for a duplicate."""
+    from adapters.event_store import sqlite_env
+
+    env = sqlite_env(tmp_path / "store")
+    worker = make_registry({**env, "AGGREGATE_CACHE_FASTFORWARD": "n"})
+    expirer = make_registry(env)
+    uscc = uscc_for(705)
+    assert worker.process([early_penalty(uscc, "PX-AGAIN")])[0].status == "parked"
+    job, _ = expiry(expirer, tmp_path)
+    assert [o.publication_id for o in job.run(TODAY + timedelta(days=91))] == ["PX-AGAIN"]
+    again = worker.process([early_penalty(uscc, "PX-AGAIN")])[0]
+    assert again.status == "parked", again
+    assert [i.publication_id for i in expirer.parked_items()] == ["PX-AGAIN"]
