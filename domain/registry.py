@@ -325,9 +325,9 @@ class Registry(Application[UUID]):
         try:
             self.departments.refresh()  # a mandate changed in another process counts from this batch
             self.check_erasures()
-            self._check_parked_expiries()
-            batch = _Batch(self)
             messages = list(messages)
+            self._check_parked_expiries(messages)
+            batch = _Batch(self)
             self._look_up_absent(batch, messages)
             if signatures is not None and len(signatures) != len(messages):
                 raise ValueError("signatures must give one signature check per message")
@@ -351,13 +351,18 @@ class Registry(Application[UUID]):
             raise
         return outcomes
 
-    def _check_parked_expiries(self) -> None:
+    def _check_parked_expiries(self, messages: Sequence[bytes | Mapping[str, Any]]) -> None:
         """The parked expiry writes lots through an application object of its own: an
         authoritative cache (the worker's, never fast-forwarded) drops what it holds when an
-        expiry was recorded since its last batch (one query: the expiry log's last version)."""
+        expiry was recorded since it last looked — which it does (one query: the expiry log's last
+        version) on its first batch and on a batch that names a lot it holds."""
         repository = self.repository
         if repository.cache is None or repository.fastforward:
             return
+        if self._expiry_version is not None:
+            lots = {ParkedPublications.id_for(u) for m in messages if (u := _uscc_of(m)) is not None}
+            if not lots & self.internals.cached():
+                return
         last = self.recorder.select_events(RejectionLog.id_for(PARKED_EXPIRY_SOURCE), desc=True, limit=1)
         version = last[0].originator_version if last else 0
         if self._expiry_version is not None and version != self._expiry_version:
