@@ -138,6 +138,7 @@ MATRIX: tuple[Access, ...] = (
     _row("GET", "/metrics", ADMIN | {Caller.METRICS}, "Prometheus 指标"),
     _row("GET", "/api/v1/admin/projections", ADMIN, "投影进度"),
     _row("GET", "/api/v1/admin/access-log", ADMIN, "机构访问日志（含保密查询）"),
+    _row("GET", "/api/v1/admin/audit", ADMIN, "运维操作审计记录（谁、何时、做了什么、参数）"),
     # the public API
     _row("GET", "/api/v1/entities", ANYONE, "查询市场主体"),
     _row("GET", "/api/v1/entities/{uscc}", ANYONE, "市场主体公示信息"),

@@ -13,6 +13,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from adapters.access_log import AccessLog
+from adapters.audit_trail import AuditTrail
 from adapters.change_store import ChangeStore
 from adapters.credentials import CredentialStore
 from adapters.extract_ledger import ExtractLedger
@@ -288,12 +289,18 @@ def _credentials(container: _ContainerDep) -> CredentialStore:
     return container.credentials
 
 
+def _audit(container: _ContainerDep) -> AuditTrail:
+    return container.audit
+
+
 def _settings(container: _ContainerDep) -> Settings:
     return container.settings
 
 
 #: The credential store (enterprise login and activation).
 CredentialsDep = Annotated[CredentialStore, Depends(_credentials)]
+#: The audit trail of administrative acts.
+AuditDep = Annotated[AuditTrail, Depends(_audit)]
 #: The platform's settings (read-only).
 SettingsDep = Annotated[Settings, Depends(_settings)]
 #: The calling department's key itself (its id names who acted, in what the gateway signs).

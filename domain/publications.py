@@ -583,6 +583,8 @@ REASON_OUTSIDE_MANDATE = "outside_mandate"
 REASON_ALREADY_REGISTERED = "already_registered"
 REASON_FUTURE_DATE = "future_date"
 REASON_BAD_SIGNATURE = "bad_signature"
+REASON_PARKED_EXPIRED = "parked_expired"
+REASON_DEPARTMENT_DISABLED = "department_disabled"
 
 # the dates of a payload that say when something was decided, done or reported; none may lie
 # after the system date (validity dates such as a licence's `valid_from` may)

@@ -51,6 +51,11 @@ SIGNATURE_HEADERS: dict[str, Any] = {
         "description": "who acted, when the platform signs on someone's behalf (`department:TJ-AMR/key:…`, "
         "`job:load`); a department may name a narrower principal of its own (`department:TJ-AMR/…`)",
     },
+    "gongshi-replay-of": {
+        "type": "string",
+        "description": "set by `gongshi dlq replay`: the dead-letter entry (`<dlq topic>[partition]@offset`) "
+        "this message replays; a replay rejected again keeps it on its new DLQ entry",
+    },
 }
 
 
@@ -228,13 +233,7 @@ def document() -> dict[str, Any]:
                     "contentType": "application/octet-stream",
                     "headers": {
                         "type": "object",
-                        "required": [
-                            "reason",
-                            "message",
-                            "source_topic",
-                            "source_partition",
-                            "source_offset",
-                        ],
+                        "required": ["reason", "message"],
                         "properties": {
                             "reason": _header(
                                 "stable reason code: one of the envelope checks, or the code of the "
@@ -247,6 +246,11 @@ def document() -> dict[str, Any]:
                                 "the partition, as decimal digits", pattern="^[0-9]+$"
                             ),
                             "source_offset": _header("the offset, as decimal digits", pattern="^[0-9]+$"),
+                            "parked_on": _header(
+                                "reason parked_expired only (no source_*): the system date the publication "
+                                "was parked on; the value is its envelope as parked",
+                                pattern="^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+                            ),
                             **SIGNATURE_HEADERS,  # as the original carried them
                         },
                     },

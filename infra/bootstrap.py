@@ -6,6 +6,7 @@ SQLite FTS5 index) under `GONGSHI_DATA_DIR`. Nothing connects at import time.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import time
@@ -17,18 +18,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from adapters.access_log import AccessLog, AccessLogUnavailable
+from adapters.audit_trail import AuditTrail
 from adapters.casework_view import CaseworkView
 from adapters.change_store import ChangeStore
 from adapters.clock import FixedDateClock, SystemClock
 from adapters.credentials import CredentialStore
 from adapters.credentials.signing import Signer, Verifier
+from adapters.department_store import DepartmentStore, DepartmentsUnavailable
 from adapters.enterprise_store import EnterpriseStore
 from adapters.event_store import events_with_positions, existing, postgres_env, sqlite_env
 from adapters.extract_ledger import ExtractLedger
 from adapters.feedback import FeedbackStore
 from adapters.leader_lock import FileLeaderLock, LeaderLock, PostgresLeaderLock
+from adapters.personal_data import PersonalDataVault
 from adapters.publication_log.base import Headers, LogAccess, NoLogAccess, PublicationLog
 from adapters.rate_limits import RateLimiter
+from adapters.replays import ReplayLedger
 from adapters.search_index.base import SearchIndex
 from adapters.status_view import StatusView
 from adapters.tracking import TrackingStore, open_tracking
@@ -37,12 +42,13 @@ from casework.desk import EnterpriseDesk
 from casework.jobs import AbnormalRemovalsJob, AnnualReportsJob, DailyJobs, SeriousEscalationJob
 from casework.publishing import LogPublisher
 from domain.clock import Clock
-from domain.departments import DepartmentRegistry
+from domain.departments import DepartmentRegistry, seed_changes
 from domain.publicity import PublicityPolicy, market_supervision_codes
 from domain.registry import Registry
 from domain.signatures import PLATFORM
 from domain.workdays import WorkingDays, working_days
 from infra.settings import Settings
+from ingestion.parked_expiry import ParkedExpiry
 from ingestion.worker import IngestionWorker
 from opendata.daily import DailyOpenData, ReleasePolicy
 from opendata.releases import Releases
@@ -86,8 +92,46 @@ class Container:
         return FixedDateClock(self.settings.today) if self.settings.today else SystemClock()
 
     @cached_property
+    def personal_data(self) -> PersonalDataVault:
+        """One key per natural person, sealing their identity numbers, phones and addresses in the
+        stored events (crypto-shredding: `gongshi persons erase`), beside the event store."""
+        s = self.settings
+        if s.postgres_dsn:
+            from adapters.personal_data import PostgresVault
+
+            return PostgresVault(s.postgres_dsn, schema=s.postgres_schema, pepper=self.secret_key)
+        from adapters.personal_data import SQLiteVault
+
+        return SQLiteVault(s.data_dir / "personal.sqlite3", pepper=self.secret_key)
+
+    @cached_property
+    def department_store(self) -> DepartmentStore:
+        """The department registry's history (changes made at run time), beside the event store."""
+        s = self.settings
+        if s.postgres_dsn:
+            from adapters.department_store import PostgresDepartmentStore
+
+            return PostgresDepartmentStore(s.postgres_dsn, schema=s.postgres_schema)
+        from adapters.department_store import SQLiteDepartmentStore
+
+        return SQLiteDepartmentStore(s.data_dir / "departments.sqlite3")
+
+    @cached_property
     def departments(self) -> DepartmentRegistry:
-        return DepartmentRegistry.load_default()
+        """The departments and their mandates over time: the shipped file seeded into the
+        department store once, and every change operators made since; re-read by the ingestion
+        worker when it moved (once per batch). When the store cannot be read on first use, the
+        shipped file stands in until the next refresh succeeds (logged)."""
+        shipped = DepartmentRegistry.load_default()
+        store = self.department_store
+        try:
+            store.seed(seed_changes(shipped.all()))
+            return DepartmentRegistry.from_source(store, today=self.clock.today)
+        except DepartmentsUnavailable as err:
+            logging.getLogger(__name__).warning(
+                "department store unavailable, using the shipped file: %s", err
+            )
+            return DepartmentRegistry(changes=shipped.changes, today=self.clock.today, source=store)
 
     @cached_property
     def publicity_policy(self) -> PublicityPolicy:
@@ -128,6 +172,7 @@ class Container:
             existence=existing,
             publicity=self.publicity_policy,
             calendar=self.calendar,
+            vault=self.personal_data,
         )
 
     @cached_property
@@ -141,6 +186,7 @@ class Container:
             env=self.event_store_env,
             publicity=self.publicity_policy,
             calendar=self.calendar,
+            vault=self.personal_data,
         )
 
     @cached_property
@@ -230,6 +276,7 @@ class Container:
             env=self.event_store_env,
             publicity=self.publicity_policy,
             calendar=self.calendar,
+            vault=self.personal_data,
         )
 
     @cached_property
@@ -437,6 +484,7 @@ class Container:
             env=self.event_store_env,
             publicity=self.publicity_policy,
             calendar=self.calendar,
+            vault=self.personal_data,
         )
         self.__dict__["casework_reader"] = reader  # closed with the container
         return CaseworkProjection(reader, self.casework_view, batch_size=self.settings.projection_batch_size)
@@ -520,6 +568,22 @@ class Container:
         )
 
     @cached_property
+    def parked_expiry(self) -> ParkedExpiry:
+        """Parked publications past `GONGSHI_PARKED_EXPIRY_DAYS` → DLQ (`parked_expired`), with an
+        application object of its own (never the worker's cache)."""
+        s = self.settings
+        reader = Registry(
+            clock=self.clock,
+            departments=self.departments,
+            env=self.event_store_env,
+            publicity=self.publicity_policy,
+            calendar=self.calendar,
+            vault=self.personal_data,
+        )
+        self.__dict__["parked_reader"] = reader  # closed with the container
+        return ParkedExpiry(reader, self.log, s.dlq_topic, s.parked_expiry_days, self.clock)
+
+    @cached_property
     def extract_ledger(self) -> ExtractLedger:
         s = self.settings
         if s.postgres_dsn:
@@ -584,6 +648,34 @@ class Container:
         return SQLiteFeedbackStore(s.data_dir / "feedback.sqlite3")
 
     @cached_property
+    def audit(self) -> AuditTrail:
+        """Every administrative act, append-only, beside the event store."""
+        s = self.settings
+        if s.postgres_dsn:
+            from adapters.audit_trail import PostgresAuditTrail
+
+            return PostgresAuditTrail(s.postgres_dsn, schema=s.postgres_schema)
+        from adapters.audit_trail import SQLiteAuditTrail
+
+        return SQLiteAuditTrail(s.data_dir / "audit.sqlite3")
+
+    @cached_property
+    def replays(self) -> ReplayLedger:
+        """Which DLQ entries were replayed (each once), beside the event store."""
+        s = self.settings
+        if s.postgres_dsn:
+            from adapters.replays import PostgresReplays
+
+            return PostgresReplays(s.postgres_dsn, schema=s.postgres_schema)
+        from adapters.replays import SQLiteReplays
+
+        return SQLiteReplays(s.data_dir / "replays.sqlite3")
+
+    def record_act(self, actor: str, action: str, **arguments: Any) -> None:
+        """Write one administrative act to the audit trail, at the clock's instant."""
+        self.audit.record(self.clock.now(), actor, action, arguments)
+
+    @cached_property
     def tracking(self) -> TrackingStore:
         """Positions of the followers that write outside the event store, beside it."""
         s = self.settings
@@ -601,6 +693,7 @@ class Container:
                 env=self.event_store_env,
                 publicity=self.publicity_policy,
                 calendar=self.calendar,
+                vault=self.personal_data,
             ),
             self.log,
             s.changes_topic,
@@ -623,6 +716,7 @@ class Container:
             "entity_reader",
             "enterprise_store",
             "casework_reader",
+            "parked_reader",
             "casework_view",
             "change_feed",
             "tracking",
@@ -632,6 +726,10 @@ class Container:
             "change_store",
             "status_view",
             "credentials",
+            "department_store",
+            "personal_data",
+            "audit",
+            "replays",
             "rate_limiter",
         )
         for name in names:

@@ -94,6 +94,13 @@ class Settings(BaseSettings):
         None, description="a bearer token that may read /metrics only (a Prometheus scraper)"
     )
 
+    parked_expiry_days: int = Field(
+        90,
+        ge=1,
+        description="a publication parked for an entity not yet registered is rejected to the DLQ "
+        "(reason parked_expired) once it has waited more than this many system days",
+    )
+
     signing_key: SecretStr | None = Field(
         None,
         description="the platform's own Ed25519 signing key (base64 of the 32-byte private key), for "

@@ -293,6 +293,11 @@ class KafkaLog(PublicationLog):
             return []
         tool = self._tool_consumer()
         tp = TopicPartition(topic, partition)
+        with self._lock, self.translated(f"reading where {topic}[{partition}] starts"):
+            begin = int(tool.beginning_offsets([tp], timeout_ms=int(self.request_timeout_s * 1000))[tp])
+        offset = max(offset, begin)  # below the start: records deleted (delete_before)
+        if offset >= end:
+            return []
         out: list[LogRecord] = []
         deadline = time.monotonic() + self.request_timeout_s
         with self._lock, self.translated(f"reading {topic}[{partition}]"):
@@ -304,6 +309,15 @@ class KafkaLog(PublicationLog):
                 batch = tool.poll(timeout_ms=200, max_records=limit - len(out))
                 out.extend(to_record(r) for r in batch.get(tp, []))
         return out[:limit]
+
+    def delete_before(self, topic: str, offsets: dict[int, int]) -> None:
+        self._ensure_known(topic)
+        wanted = {TopicPartition(topic, p): o for p, o in offsets.items() if o > 0}
+        if not wanted:
+            return
+        admin = self._admin_client()
+        with self.translated(f"deleting records of {topic}"):
+            admin.delete_records(wanted, timeout_ms=int(self.request_timeout_s * 1000))
 
     def close(self) -> None:
         with self._lock:
