@@ -69,6 +69,8 @@ ENTERPRISE = frozenset({Caller.ENTERPRISE})
 DEPARTMENT = frozenset({Caller.DEPARTMENT})
 AGENCY = frozenset({Caller.AGENCY})
 ADMIN = frozenset({Caller.ADMIN})
+#: The keyed readers of public data: a public API key, and agencies and administrators.
+KEYED = frozenset({Caller.PUBLIC, Caller.AGENCY, Caller.ADMIN})
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,7 @@ MATRIX: tuple[Access, ...] = (
     _row("GET", "/api/v1/departments", ANYONE, "已接入部门"),
     _row("GET", "/api/v1/extracts/{key}", ANYONE, "验证信用信息报告"),
     _row("GET", "/api/v1/open-data", ANYONE, "开放数据：各次发布的文件及清单"),
+    _row("GET", "/api/v1/changes", KEYED, "公开变更订阅（NDJSON 或 SSE；需公众密钥，按密钥限流）"),
     _row("GET", "/api/v1/receipts/{code}", ANYONE, "验证企业报送回执"),
     # departments' gateway
     _row("POST", "/api/v1/publications", DEPARTMENT, "部门发布公示信息（本部门名义）"),

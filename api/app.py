@@ -32,6 +32,7 @@ from api.routers import (
     extracts,
     health,
     open_data,
+    public_changes,
     publications,
     records,
 )
@@ -87,6 +88,7 @@ def create_app(container: Container, *, run_background: bool = False, owns_conta
         agency_changes.router,
         extracts.router,
         open_data.router,
+        public_changes.router,
         admin.router,
         access_log.admin_router,
         access_log.enterprise_router,

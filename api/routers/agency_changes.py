@@ -79,11 +79,14 @@ def _note(call: AgencyCall, rows: list[ChangeRow]) -> None:
 Reader = Callable[[int, int], tuple[list[ChangeRow], int]]
 
 
+Note = Callable[[list[ChangeRow]], None]
+
+
 def _answer(
     request: Request,
     reader: Reader,
     store: ChangeStore,
-    call: AgencyCall,
+    note: Note,
     after: int,
     limit: int,
     idle_timeout: float | None,
@@ -94,23 +97,24 @@ def _answer(
     if SSE in accept:
         start = int(last_event_id) if last_event_id and last_event_id.strip().isdigit() else after
         _expired(store, start)
-        return EventSourceResponse(_events(reader, call, start, idle_timeout), ping=heartbeat_s)
+        response: Response = EventSourceResponse(_events(reader, note, start, idle_timeout), ping=heartbeat_s)
+        return response
     _expired(store, after)
     rows, cursor = reader(after, limit)
-    _note(call, rows)
+    note(rows)
     body = "".join(json.dumps(r.message, ensure_ascii=False) + "\n" for r in rows)
     return Response(body, media_type=NDJSON, headers={"X-Next-After": str(cursor)})
 
 
 async def _events(
-    reader: Reader, call: AgencyCall, after: int, idle_timeout: float | None
+    reader: Reader, note: Note, after: int, idle_timeout: float | None
 ) -> AsyncIterator[dict[str, Any]]:
     cursor, idle = after, 0.0
     while idle_timeout is None or idle < idle_timeout:
         rows, cursor = await run_in_threadpool(reader, cursor, 200)
         if rows:
             idle = 0.0
-            _note(call, rows)
+            note(rows)
             for row in rows:
                 yield {
                     "id": str(row.position),
@@ -152,7 +156,15 @@ def changes(
 
     try:
         return _answer(
-            request, reader, store, call, after, limit, idle_timeout, last_event_id, settings.sse_heartbeat_s
+            request,
+            reader,
+            store,
+            lambda rows: _note(call, rows),
+            after,
+            limit,
+            idle_timeout,
+            last_event_id,
+            settings.sse_heartbeat_s,
         )
     except ChangeStoreUnavailable:
         raise UNAVAILABLE from None
@@ -351,7 +363,15 @@ def watchlist_feed(
             return watchlist_changes(store, watchlist, position, count)
 
         return _answer(
-            request, reader, store, call, after, limit, idle_timeout, last_event_id, settings.sse_heartbeat_s
+            request,
+            reader,
+            store,
+            lambda rows: _note(call, rows),
+            after,
+            limit,
+            idle_timeout,
+            last_event_id,
+            settings.sse_heartbeat_s,
         )
     except ChangeStoreUnavailable:
         raise UNAVAILABLE from None
