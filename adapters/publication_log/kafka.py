@@ -135,6 +135,10 @@ class KafkaLog(PublicationLog):
             "max_poll_interval_ms": self.max_poll_interval_ms,
             # must stay below request_timeout_ms (kafka-python checks it)
             "fetch_max_wait_ms": min(500, int(self.request_timeout_s * 1000) - 1),
+            # a member that joined before the topic's partitions were in its metadata is assigned
+            # none until the metadata is refreshed (kafka-python: every 5 min); 10 s also sees
+            # partitions soon after they appear (seen: a worker idle past a test's 90-s wait)
+            "metadata_max_age_ms": 10_000,
         }
 
     def _admin_client(self) -> KafkaAdminClient:
