@@ -390,6 +390,10 @@ class KafkaLogConsumer(LogConsumer):
         self._first_poll = True
         with log_.translated(f"joining group {group} on {topic}"):
             self._consumer = KafkaConsumer(**log_.consumer_config(), group_id=group)
+            # Have the topic's partitions in the metadata BEFORE joining: a leader that assigns
+            # without them assigns nothing ("No partition metadata for topic"), and in CI such a
+            # member once stayed without partitions for the whole 180-s wait of a test.
+            self._consumer.partitions_for_topic(topic)
             self._consumer.subscribe([topic], listener=_Listener(self))
 
     def on_assign(self, callback: Callable[[list[int]], None]) -> None:
