@@ -127,8 +127,7 @@ def departments_add(
     container = open_container()
     try:
         with acting():
-            done = operations.add_department(
-                container,
+            done = operations.Operations(container).add_department(
                 operator(),
                 code=code,
                 name=name,
@@ -158,7 +157,7 @@ def departments_set_kinds(
     container = open_container()
     try:
         with acting():
-            done = operations.set_department_kinds(container, operator(), code, kinds, day)
+            done = operations.Operations(container).set_department_kinds(operator(), code, kinds, day)
     finally:
         container.close()
     console.print(f"{code} from {done.effective_from}: {', '.join(done.kinds)}", soft_wrap=True)
@@ -176,7 +175,7 @@ def departments_disable(
     container = open_container()
     try:
         with acting():
-            done = operations.disable_department(container, operator(), code, day)
+            done = operations.Operations(container).disable_department(operator(), code, day)
     finally:
         container.close()
     console.print(f"{code} disabled from {done.effective_from}")
@@ -311,7 +310,7 @@ def departments_revoke_key(
     container = open_container()
     try:
         with acting():
-            done = operations.revoke_department_key(container, operator(), key_id)
+            done = operations.Operations(container).revoke_department_key(operator(), key_id)
     except LogUnavailable as err:
         console.print(f"[red]Kafka 账号未能删除（其余已撤销并记录）：{err}[/red]", soft_wrap=True)
         raise typer.Exit(1) from None
@@ -441,8 +440,8 @@ def dlq_replay(
     container = open_container()
     try:
         with acting():
-            results = operations.replay_dead_letters(
-                container, operator(), ident, reason=reason, department=department
+            results = operations.Operations(container).replay_dead_letters(
+                operator(), ident, reason=reason, department=department
             )
     except (LogUnavailable, ReplaysUnavailable) as err:
         console.print(f"[red]重放失败（未重放的条目可再次重放）：{err}[/red]", soft_wrap=True)
@@ -468,7 +467,7 @@ def dlq_purge(
     container = open_container()
     try:
         with acting():
-            deleted, cutoff = operations.purge_dead_letters(container, operator(), older_than)
+            deleted, cutoff = operations.Operations(container).purge_dead_letters(operator(), older_than)
     except LogUnavailable as err:
         console.print(f"[red]清理失败：{err}[/red]", soft_wrap=True)
         raise typer.Exit(1) from None
@@ -555,7 +554,7 @@ def jobs_run_parked_expiry() -> None:
     container = open_container()
     try:
         with acting():
-            run = operations.run_job(container, operator(), operations.PARKED_EXPIRY)
+            run = operations.Operations(container).run_job(operator(), operations.PARKED_EXPIRY)
     except LogUnavailable as err:
         console.print(f"[red]无法写入死信队列，未作处理：{err}[/red]", soft_wrap=True)
         raise typer.Exit(1) from None
@@ -577,7 +576,7 @@ def jobs_run_publicity(
     container = open_container()
     try:
         with acting():
-            run = operations.run_job(container, operator(), operations.PUBLICITY, day_given)
+            run = operations.Operations(container).run_job(operator(), operations.PUBLICITY, day_given)
     finally:
         container.close()
     console.print(run.summary)
@@ -593,8 +592,7 @@ def _run_deadline_job(name: str, as_of: str | None) -> None:
     try:
         with progress() as bar, acting():
             task = bar.add_task(f"{name} {day_given or container.clock.today()}", total=None)
-            run = operations.run_job(
-                container,
+            run = operations.Operations(container).run_job(
                 operator(),
                 name,
                 day_given,

@@ -57,8 +57,8 @@ def _issue(
     container = open_container()
     try:
         with acting():
-            key = operations.issue_key(
-                container, operator(), role, subject, name=name, scopes=scopes, limit=limit
+            key = operations.Operations(container).issue_key(
+                operator(), role, subject, name=name, scopes=scopes, limit=limit
             )
     finally:
         container.close()
@@ -96,7 +96,7 @@ def _revoke(role: Role, key_id: str) -> None:
     container = open_container()
     try:
         with acting():
-            revoked = operations.revoke_api_key(container, operator(), key_id, role)
+            revoked = operations.Operations(container).revoke_api_key(operator(), key_id, role)
     finally:
         container.close()
     if not revoked:
