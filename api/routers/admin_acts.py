@@ -14,7 +14,8 @@ from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.audit_trail import AuditUnavailable
-from adapters.credentials import key_id_of
+from adapters.credentials import CredentialsUnavailable, key_id_of
+from adapters.department_store import DepartmentsUnavailable
 from adapters.publication_log.base import LogUnavailable
 from adapters.rate_limits import parse_limit
 from adapters.replays import ReplaysUnavailable
@@ -36,7 +37,8 @@ ACT_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorPublic, "description": "参数有误（附 code，如 unknown_kind、kind_not_allowed）"},
     503: {
         "model": ErrorPublic,
-        "description": "引擎暂不可用（log_unavailable），或操作已完成但未能写入审计记录（audit_unavailable）",
+        "description": "引擎暂不可用（log_unavailable、store_unavailable），"
+        "或操作已完成但未能写入审计记录（audit_unavailable）",
     },
 }
 
@@ -51,7 +53,11 @@ def _answered() -> Iterator[None]:
     except AuditUnavailable as err:
         raise ApiError(503, "audit_unavailable", f"操作已完成，但未能写入审计记录：{err}") from None
     except (LogUnavailable, ReplaysUnavailable) as err:
-        raise ApiError(503, "log_unavailable", f"消息队列暂时不可用，操作未完成（可重试）：{err}") from None
+        done = "操作未完成或只完成了一部分（已完成的部分已记入审计记录），可重试"
+        message = f"消息队列暂时不可用，{done}：{err}"
+        raise ApiError(503, "log_unavailable", message) from None
+    except (DepartmentsUnavailable, CredentialsUnavailable) as err:
+        raise ApiError(503, "store_unavailable", f"数据库暂时不可用，操作未完成（可重试）：{err}") from None
 
 
 def _act(run: Callable[[], T]) -> T:

@@ -336,3 +336,26 @@ def test_only_admin_keys_may_act(ops: Ops) -> None:
         ops.client.put(path, json=body, headers={"Authorization": f"Bearer {ops.agency_key}"}).status_code
         == 403
     )
+
+
+def test_an_engine_that_is_down_is_a_503_with_a_stable_code(
+    ops: Ops, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adapters.department_store import DepartmentsUnavailable
+    from adapters.publication_log.base import LogUnavailable
+
+    def log_down(*_: object, **__: object) -> None:
+        raise LogUnavailable("broker down")
+
+    def store_down(*_: object, **__: object) -> None:
+        raise DepartmentsUnavailable("database down")
+
+    monkeypatch.setattr("api.operations.replay", log_down)
+    answer = ops.client.post(
+        "/api/v1/admin/dlq/replay", json={"reason": "outside_mandate"}, headers=ops.admin
+    )
+    assert answer.status_code == 503 and answer.json()["code"] == "log_unavailable"
+    assert "可重试" in answer.json()["message"]
+    monkeypatch.setattr(type(ops.container.department_store), "record", store_down)
+    answer = ops.client.post("/api/v1/admin/departments/TJ-EE/disable", json={}, headers=ops.admin)
+    assert answer.status_code == 503 and answer.json()["code"] == "store_unavailable"
