@@ -13,11 +13,13 @@ version is added.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from importlib import metadata
+from threading import Lock
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import Application, LRUCache, ProcessingEvent
+from eventsourcing.application import Application, Cache, LRUCache, ProcessingEvent
 
 
 class LibraryInternals:
@@ -51,7 +53,9 @@ class LibraryInternals:
         """Drop every cached aggregate. `LRUCache.clear()` resets only its recency list, not the
         entries, and leaves `full` set."""
         cache: Any = self._app.repository.cache
-        if isinstance(cache, LRUCache):
+        if isinstance(cache, MemoryBoundedCache):
+            cache.clear_all()
+        elif isinstance(cache, LRUCache):
             with cache.lock:
                 cache.cache.clear()
                 cache.clear()
@@ -64,7 +68,79 @@ class LibraryInternals:
         cache: Any = self._app.repository.cache
         if cache is None:
             return set()
-        if isinstance(cache, LRUCache):
+        if isinstance(cache, (LRUCache, MemoryBoundedCache)):
             with cache.lock:
                 return set(cache.cache)
         return set(cache.cache)
+
+
+#: What a cached aggregate is estimated to hold, in bytes: `BASE` plus `PER_EVENT` for each event
+#: it has applied (an aggregate *is* its record, so it grows with its history). Measured with
+#: tracemalloc by bench/aggregate_memory.py (docs/BENCHMARKS.md), set so the estimate is above the
+#: measured size for nearly every aggregate: a budget in bytes then bounds the real memory.
+ESTIMATE_BASE_BYTES = 2_000
+ESTIMATE_PER_EVENT_BYTES = 4_000
+
+
+def estimated_bytes(aggregate: Any) -> int:
+    """The memory a cached aggregate is taken to hold (see `ESTIMATE_BASE_BYTES`)."""
+    return ESTIMATE_BASE_BYTES + ESTIMATE_PER_EVENT_BYTES * max(0, int(getattr(aggregate, "version", 0)))
+
+
+class MemoryBoundedCache(Cache[UUID, Any]):
+    """An LRU aggregate cache bounded by the estimated memory of what it holds (and, optionally,
+    by a count): eventsourcing's `LRUCache` counts entries only, and an entity with 1,000 events
+    weighs as much as a few hundred new ones.
+
+    It keeps eventsourcing's cache protocol (`get(key, evict=)` raising KeyError on a miss, `put`
+    after every save of an uncached-fast-forward repository, which re-weighs an aggregate that
+    grew) and the `cache` and `lock` attributes `LibraryInternals` reads. No `__len__`: the
+    repository tests the cache for truth (`if self.cache and ...`), and an empty one must stay
+    on."""
+
+    def __init__(self, max_bytes: int, max_entries: int | None = None) -> None:
+        super().__init__()
+        self.max_bytes = max_bytes
+        self.max_entries = max_entries
+        self.cache: OrderedDict[UUID, Any] = OrderedDict()
+        self.weights: dict[UUID, int] = {}
+        self.total_bytes = 0
+        self.lock = Lock()
+
+    def get(self, key: UUID, *, evict: bool = False) -> Any:
+        with self.lock:
+            if evict:
+                value = self.cache.pop(key)
+                self.total_bytes -= self.weights.pop(key)
+                return value
+            value = self.cache[key]
+            self.cache.move_to_end(key)
+            return value
+
+    def put(self, key: UUID, value: Any) -> Any:
+        if value is None:
+            return None
+        weight = estimated_bytes(value)
+        evicted = None
+        with self.lock:
+            if key in self.cache:
+                self.total_bytes -= self.weights[key]
+                self.cache.move_to_end(key)
+            self.cache[key] = value
+            self.weights[key] = weight
+            self.total_bytes += weight
+            # the newest entry stays even when it alone is over the budget: it is in use now
+            while len(self.cache) > 1 and (
+                self.total_bytes > self.max_bytes
+                or (self.max_entries is not None and len(self.cache) > self.max_entries)
+            ):
+                old_key, old_value = self.cache.popitem(last=False)
+                self.total_bytes -= self.weights.pop(old_key)
+                evicted = (old_key, old_value)
+        return evicted
+
+    def clear_all(self) -> None:
+        with self.lock:
+            self.cache.clear()
+            self.weights.clear()
+            self.total_bytes = 0

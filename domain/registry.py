@@ -39,7 +39,7 @@ from domain.departments import DepartmentRegistry
 from domain.entity import MarketEntity, entity_id
 from domain.errors import DomainError, EntityNotFound
 from domain.intake import Intake, Outcome, Publication, Status, unsupported_kind_message
-from domain.internals import LibraryInternals
+from domain.internals import LibraryInternals, MemoryBoundedCache
 from domain.kinds import PUBLICATION_KINDS, KindTable
 from domain.parking import ParkedPublications
 from domain.personal_data import PersonalDataVault, SealingTranscoder
@@ -158,6 +158,22 @@ class Registry(Application[UUID]):
         self.intake = Intake(clock=clock, departments=departments, kinds=kinds)
         super().__init__(env=dict(env or {}))
         self.internals = LibraryInternals(self)
+
+    #: the event-store setting that bounds the aggregate cache by memory (bytes; empty = by count)
+    AGGREGATE_CACHE_MAX_BYTES = "AGGREGATE_CACHE_MAX_BYTES"
+
+    def construct_repository(self) -> Any:
+        """eventsourcing's repository, with its aggregate cache bounded by the estimated memory of
+        what it holds when `AGGREGATE_CACHE_MAX_BYTES` is set (`AGGREGATE_CACHE_MAXSIZE` stays a
+        bound on the count)."""
+        repository = super().construct_repository()
+        max_bytes = self.env.get(self.AGGREGATE_CACHE_MAX_BYTES)
+        if repository.cache is not None and max_bytes:
+            count = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
+            repository.cache = MemoryBoundedCache(
+                int(max_bytes), int(count) if count and int(count) > 0 else None
+            )
+        return repository
 
     def construct_recorder(self) -> Any:
         # A process recorder records the read position in the same transaction as the events.

@@ -148,8 +148,12 @@ class Container:
     def event_store_env(self) -> dict[str, str]:
         s = self.settings
         if s.postgres_dsn:
-            return postgres_env(s.postgres_dsn, schema=s.postgres_schema)
-        return sqlite_env(s.data_dir)
+            env = postgres_env(s.postgres_dsn, schema=s.postgres_schema)
+        else:
+            env = sqlite_env(s.data_dir)
+        if s.aggregate_cache_mb:
+            env["AGGREGATE_CACHE_MAX_BYTES"] = str(s.aggregate_cache_mb * 2**20)
+        return env
 
     @cached_property
     def worker_store_env(self) -> dict[str, str]:

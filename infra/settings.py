@@ -54,6 +54,13 @@ class Settings(BaseSettings):
         None, description="e.g. postgresql://gongshi:gongshi@127.0.0.1:5432/gongshi"
     )
     postgres_schema: str | None = None
+    aggregate_cache_mb: int = Field(
+        96,
+        ge=0,
+        description="memory, in MiB, that each application object's cache of aggregates may hold "
+        "(estimated from each aggregate's number of events, bench/aggregate_memory.py); 0 = bounded "
+        "by count only (20,000 aggregates)",
+    )
     elasticsearch_url: str | None = Field(None, description="e.g. http://127.0.0.1:9200")
     elasticsearch_shards: int = Field(
         1,
