@@ -22,6 +22,7 @@ from adapters.credentials.signing import Signer, Verifier
 from adapters.enterprise_store import EnterpriseStore
 from adapters.event_store import existing, postgres_env, sqlite_env
 from adapters.extract_ledger import ExtractLedger
+from adapters.extract_seal import ExtractSeal
 from adapters.leader_lock import FileLeaderLock, LeaderLock, PostgresLeaderLock
 from adapters.publication_log.base import Headers, LogAccess, NoLogAccess, PublicationLog
 from adapters.rate_limits import RateLimiter
@@ -498,6 +499,17 @@ class Container:
         from adapters.extract_ledger import SQLiteExtractLedger
 
         return SQLiteExtractLedger(s.data_dir / "extracts.sqlite3")
+
+    @cached_property
+    def extract_seal(self) -> ExtractSeal:
+        """The key and certificate the PDF extracts are sealed with (`adapters/extract_seal.py`):
+        the operator's files when both are configured, else made once under the data dir."""
+        s = self.settings
+        key = s.extract_seal_key_file or s.data_dir / "extract-seal.key"
+        cert = s.extract_seal_cert_file or s.data_dir / "extract-seal.crt"
+        if s.extract_seal_key_file is not None and s.extract_seal_cert_file is not None:
+            return ExtractSeal.from_files(key, cert)
+        return ExtractSeal.load_or_create(key, cert)
 
     @cached_property
     def tracking(self) -> TrackingStore:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from adapters.extract_ledger import IssuedExtract, LedgerUnavailable, is_sha256
+from adapters.extract_seal import SealUnavailable
 from adapters.search_index.base import SearchIndex
 from api.deps import (
     ClockDep,
@@ -19,6 +20,7 @@ from api.deps import (
     LedgerDep,
     PublicProjectionDep,
     PublicUrlDep,
+    SealDep,
 )
 from api.limits import limited
 from api.lookup import find_entity
@@ -38,6 +40,7 @@ def extract_pdf(
     ledger: LedgerDep,
     projection: PublicProjectionDep,
     public_url: PublicUrlDep,
+    seal: SealDep,
 ) -> Response:
     doc = find_entity(index, uscc, clock.today())
     verify_url = f"{public_url}/verify"
@@ -49,8 +52,9 @@ def extract_pdf(
             position=projection.position(),
             departments=departments,
             ledger=ledger,
+            seal=seal,
         )
-    except (ExtractFontMissing, LedgerUnavailable) as err:
+    except (ExtractFontMissing, LedgerUnavailable, SealUnavailable) as err:
         context = {
             "title": "信用信息报告暂时无法生成",
             "message": "信用信息报告暂时无法生成，请稍后再试；您仍可在网页上查看该主体的全部公示信息。",
