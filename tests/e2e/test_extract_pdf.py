@@ -17,7 +17,13 @@ from typing import Any
 
 import pikepdf
 import pytest
+from pyhanko.keys import load_cert_from_pemder
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
 
+from adapters.extract_seal import FIELD_NAME, ExtractSeal
 from api.web.extract import render_pdf
 from projections.documents import public_view
 from tests.e2e.conftest import TODAY, Platform
@@ -278,3 +284,54 @@ def test_verapdf_passes_the_public_and_the_sealed_extract_as_pdf_ua_1(
     assert f"PASS {plain} ua1" in report, report[-2000:]
     assert f"PASS {sealed} ua1" in report, report[-2000:]
     assert f"FAIL {broken} ua1" in report, report[-2000:]
+
+
+# --- offline verification: the published certificate is all a reader needs -----------------------
+
+
+def test_a_downloaded_extract_verifies_offline_with_only_the_published_certificate(
+    platform: Platform, tmp_path: Path
+) -> None:
+    require_font()
+    doc = any_doc(platform)
+    downloaded = platform.client.get(f"/entity/{doc['uscc']}/extract.pdf")
+    published = platform.client.get("/api/v1/extracts/certificate")
+    assert published.status_code == 200 and published.headers["content-type"] == "application/x-pem-file"
+    (tmp_path / "extract.pdf").write_bytes(downloaded.content)
+    (tmp_path / "seal.pem").write_bytes(published.content)
+    fingerprint = published.headers["x-certificate-sha256"]
+
+    # from here on, only the two files: no client, no container, nothing fetched
+    certificate = load_cert_from_pemder(str(tmp_path / "seal.pem"))
+    assert certificate.sha256.hex().upper() == fingerprint
+    status = offline_status(tmp_path / "extract.pdf", certificate)
+    assert status.bottom_line and status.trusted and status.intact and status.valid
+    assert status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    assert status.signing_cert.sha256 == certificate.sha256
+
+    # the same check fails on a file changed after sealing, and with another certificate
+    (tmp_path / "appended.pdf").write_bytes(downloaded.content + b"\n% added later\n")
+    assert (
+        offline_status(tmp_path / "appended.pdf", certificate).coverage != SignatureCoverageLevel.ENTIRE_FILE
+    )
+    stranger = ExtractSeal.load_or_create(tmp_path / "x.key", tmp_path / "x.crt")
+    other = load_cert_from_pemder(str(tmp_path / "x.crt"))
+    assert stranger.fingerprint != fingerprint
+    assert not offline_status(tmp_path / "extract.pdf", other).trusted
+
+
+def offline_status(path: Path, trusted: Any) -> Any:
+    context = ValidationContext(trust_roots=[trusted], allow_fetching=False)
+    with path.open("rb") as file:
+        signatures = PdfFileReader(file, strict=False).embedded_signatures
+        assert len(signatures) == 1 and signatures[0].field_name == FIELD_NAME
+        return validate_pdf_signature(signatures[0], context)
+
+
+def test_the_certificate_route_is_not_taken_for_a_verification_key(platform: Platform) -> None:
+    """`/api/v1/extracts/certificate` is declared before `/api/v1/extracts/{key}`."""
+    paths = list(platform.client.get("/openapi.json").json()["paths"])
+    assert paths.index("/api/v1/extracts/certificate") < paths.index("/api/v1/extracts/{key}")
+    pem = platform.client.get("/api/v1/extracts/certificate").text
+    assert pem.startswith("-----BEGIN CERTIFICATE-----")
+    assert platform.client.get("/api/v1/extracts/certificat").json()["code"] == "not_found"

@@ -17,10 +17,11 @@ import pikepdf
 import pytest
 
 from adapters.search_index.base import RecordQuery
-from api.web.extract import FONT_FILES
+from api.web.extract import FONT_FILES, render_pdf
 from api.web.present import highlight
 from domain.masking import contains_unmasked_resident_id
 from domain.uscc import make_uscc
+from projections.documents import public_view
 from tests.e2e.conftest import TODAY, Platform
 from tests.engines import in_ci
 
@@ -347,7 +348,8 @@ def test_extract_pdf_carries_its_code_and_is_recorded_by_hash(platform: Platform
     by_hash = platform.client.get(f"/api/v1/extracts/{sha256}")
     assert by_hash.status_code == 200
     body = by_hash.json()
-    assert set(body) == {"uscc", "position", "generated_at", "code", "sha256"}
+    assert set(body) == {"uscc", "as_of", "position", "version", "generated_at", "code", "sha256"}
+    assert body["as_of"] == TODAY.isoformat() and body["version"] == int(doc["version"])
     assert body["uscc"] == doc["uscc"] and body["code"] == code and body["sha256"] == sha256
     assert body["position"] == platform.container.projection.position()
     generated_at = datetime.fromisoformat(body["generated_at"])
@@ -384,6 +386,22 @@ def test_verify_page_tells_a_genuine_extract_from_an_altered_one(platform: Platf
         "/verify", data=token, files={"file": ("report.pdf", altered, "application/pdf")}
     )
     assert "未通过验证" in forged.text and "真实" not in forged.text
+    at = len(pdf) // 3  # a byte inside a compressed stream, which the seal covers
+    inside = pdf[:at] + bytes([pdf[at] ^ 1]) + pdf[at + 1 :]
+    flipped = platform.client.post(
+        "/verify", data=token, files={"file": ("report.pdf", inside, "application/pdf")}
+    )
+    assert "未通过验证" in flipped.text and "电子签章无效" in flipped.text
+    assert "电子签章有效" in genuine.text and f"<dt>信息截至</dt><dd>{TODAY.isoformat()}</dd>" in genuine.text
+    appended = platform.client.post(
+        "/verify", data=token, files={"file": ("report.pdf", pdf + b"\n% added later\n", "application/pdf")}
+    )
+    assert "未通过验证" in appended.text and "加盖电子签章之后被改动" in appended.text
+    unsealed = render_pdf(public_view(doc, TODAY), {}, {"code": code, "verify": "", "reflects": ""})
+    other = platform.client.post(
+        "/verify", data=token, files={"file": ("report.pdf", unsealed, "application/pdf")}
+    )
+    assert "未通过验证" in other.text and "文件没有电子签章" in other.text
     assert "真实" in html(platform, "/verify", params={"code": code})
     assert "未通过验证" in html(platform, "/verify", params={"code": "AAAA-BBBB-CCCC"})
     typed = platform.client.post("/verify", data={**token, "code": code.lower()})
