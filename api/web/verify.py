@@ -153,7 +153,7 @@ def verify_submit(
     # the body's size is bounded before this runs (api/limits.py: 413 body_too_large)
     data = file.file.read() if file is not None and file.filename else b""
     if data:
-        outcome = _file_outcome(index, clock, ledger, seal, data, file.filename if file else "")
+        outcome = _file_outcome(index, clock, ledger, seal, data, (file.filename or "") if file else "")
     elif code:
         how = "sha256" if is_sha256(code) else "code"
         outcome = _outcome(index, clock, ledger.find(code), how, code)
