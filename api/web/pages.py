@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from adapters.search_index.base import RecordQuery
-from api.deps import ClockDep, DepartmentsDep, IndexDep, PublicProjectionDep
+from api.deps import ClockDep, DepartmentsDep, IndexDep
 from api.lookup import find_entity
 from api.paging import MAX_ROWS, PageDepth, depth
 from api.web import present, queries, timeline
@@ -160,7 +160,6 @@ def entity(
     index: IndexDep,
     clock: ClockDep,
     departments: DepartmentsDep,
-    projection: PublicProjectionDep,
     tab: str = "",
 ) -> HTMLResponse:
     today = clock.today()
@@ -181,7 +180,6 @@ def entity(
         "timeline": timeline.svg(view, today) + timeline.svg(view, today, timeline.COMPACT),
         "events": events,
         "legend": timeline.legend(events),
-        "position": projection.position(),
         "title": view["name"],
     }
     return render(request, "entity.html", context)

@@ -158,6 +158,19 @@ def test_entity_page_has_every_tab_as_an_anchored_section_and_a_timeline(platfor
     assert "成立" in svg.group(0)
 
 
+def test_entity_page_tells_the_public_a_date_not_internal_positions(platform: Platform) -> None:
+    doc = any_doc(platform)
+    page = html(platform, f"/entity/{doc['uscc']}")
+    assert f'信息截至 <time datetime="{TODAY.isoformat()}">{TODAY.isoformat()}</time>' in page
+    assert "事件位置" not in page and "记录第" not in page
+    # the JSON API lives in a developers' corner at the foot of the page, not beside the report
+    start = page.index('<div class="entity-actions">')
+    actions = page[start : page.index("</header>", start)]
+    assert "下载信用信息报告（PDF）" in actions and "/api/v1/entities/" not in actions
+    corner = page[page.index('<aside class="developers"') :]
+    assert f'href="/api/v1/entities/{doc["uscc"]}"' in corner and "数据接口（JSON）" in corner
+
+
 def test_entity_tab_parameter_shows_that_section_only(platform: Platform) -> None:
     doc = any_doc(platform)
     page = html(platform, f"/entity/{doc['uscc']}", params={"tab": "penalties"})
