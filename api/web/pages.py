@@ -16,14 +16,20 @@ from fastapi.responses import HTMLResponse
 
 from adapters.search_index.base import RecordQuery
 from api.deps import ClockDep, DepartmentsDep, IndexDep
-from api.lookup import find_entity
+from api.lookup import did_you_mean, find_entity
 from api.paging import MAX_ROWS, PageDepth, depth
 from api.web import present, queries, timeline
 from api.web.rendering import markdown_page, render
 from domain.departments import Department, DepartmentRegistry
 from domain.errors import InvalidRegistrationNumber, InvalidUSCC
 from domain.kinds import CATEGORIES
-from domain.uscc import USCC, looks_like_registration_number, looks_like_uscc, validate_registration_number
+from domain.uscc import (
+    USCC,
+    check_failed,
+    looks_like_registration_number,
+    looks_like_uscc,
+    validate_registration_number,
+)
 from projections.documents import public_view, summary
 
 router = APIRouter(include_in_schema=False)
@@ -109,6 +115,7 @@ def search(
     status = status if status in present.STATUSES else ""
     district = district if district in dict(present.DISTRICTS) else ""
     problem = None
+    candidates: list[dict[str, str]] = []
     compact = "".join(q.split()).upper()
     try:
         if looks_like_uscc(compact):
@@ -117,6 +124,8 @@ def search(
             validate_registration_number(compact)
     except (InvalidUSCC, InvalidRegistrationNumber) as err:
         problem = err.message
+        if check_failed(err):
+            candidates = did_you_mean(index, compact, today)
     found = queries.Results(0)
     if q or status or district:
         found = queries.search(
@@ -148,6 +157,7 @@ def search(
         "pages": _pages(at),
         "params": params,
         "problem": problem,
+        "candidates": candidates,
         "title": f"“{q}”的查询结果" if q else "筛选结果" if status or district else "信用信息查询",
     }
     return render(request, "search.html", context, status=404 if at.beyond else 200)

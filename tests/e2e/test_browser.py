@@ -239,12 +239,15 @@ def test_pdf_download_then_verify_upload(page: Any, platform: Platform, tmp_path
 
 
 def test_invalid_uscc_page_in_the_browser(page: Any, platform: Platform) -> None:
-    uscc = penalised(platform)["uscc"]
-    wrong = uscc[:17] + ("0" if uscc[17] != "0" else "1")
-    response = page.goto(f"/entity/{wrong}")
+    doc = penalised(platform)
+    uscc = doc["uscc"]
+    eleventh = next(c for c in "0123456789ABCDEFGHJKLMNPQRTUWXY" if c != uscc[10])
+    response = page.goto(f"/entity/{uscc[:10]}{eleventh}{uscc[11:]}")
     assert response is not None and response.status == 422
-    assert "第18位校验码错误" in page.locator(".error-message").inner_text()
+    assert "校验未通过" in page.locator(".error-message").inner_text()
     shot(page, "08-invalid-uscc")
+    page.locator(".did-you-mean").get_by_role("link", name=doc["name"]).click()
+    page.wait_for_url(f"**/entity/{uscc}")
 
 
 def test_phone_width(browser: Any, base_url: str, platform: Platform) -> None:

@@ -129,11 +129,13 @@ def test_search_without_results_explains_what_to_try(platform: Platform) -> None
     assert "拼音" in page and "18 位" in page
 
 
-def test_search_with_a_mistyped_uscc_names_the_wrong_character(platform: Platform) -> None:
-    uscc = any_doc(platform)["uscc"]
-    wrong = uscc[:17] + ("0" if uscc[17] != "0" else "1")
+def test_search_with_a_mistyped_uscc_offers_the_entity_meant(platform: Platform) -> None:
+    doc = any_doc(platform)
+    uscc = doc["uscc"]
+    wrong = uscc[:10] + uscc[11] + uscc[10] + uscc[12:] if uscc[10] != uscc[11] else uscc[:17] + "0"
     page = html(platform, "/search", params={"q": wrong})
-    assert "第18位校验码错误" in page
+    assert "统一社会信用代码校验未通过" in page and "应为" not in page
+    assert "您是否要找" in page and f'href="/entity/{uscc}"' in page
 
 
 def test_empty_search_page_shows_how_to_search(platform: Platform) -> None:
@@ -213,13 +215,41 @@ def test_entity_page_accepts_a_registration_number(platform: Platform) -> None:
 
 def test_invalid_uscc_is_a_422_page_naming_the_wrong_character(platform: Platform) -> None:
     uscc = any_doc(platform)["uscc"]
-    wrong_check = "0" if uscc[17] != "0" else "1"
-    page = html(platform, f"/entity/{uscc[:17]}{wrong_check}", status=422)
-    assert "统一社会信用代码有误" in page
-    assert f"第18位校验码错误：应为“{uscc[17]}”，实为“{wrong_check}”" in page
-    assert '<span class="wrong">' in page
     page = html(platform, f"/entity/{uscc[:5]}I{uscc[6:]}", status=422)
-    assert "第6位“I”不是有效字符" in page
+    assert "统一社会信用代码有误" in page
+    assert "第6位“I”不是有效字符" in page and '<span class="wrong">' in page
+
+
+def test_a_code_that_fails_its_check_names_no_position_and_offers_candidates(platform: Platform) -> None:
+    doc = any_doc(platform)
+    uscc = doc["uscc"]
+    # the 11th character changed: the checks fail at 17/18, which is not where the typo is
+    eleventh = next(c for c in "0123456789ABCDEFGHJKLMNPQRTUWXY" if c != uscc[10])
+    wrong = uscc[:10] + eleventh + uscc[11:]
+    page = unescape(html(platform, f"/entity/{wrong}", status=422))
+    assert "统一社会信用代码校验未通过" in page
+    assert "第17位" not in page and "第18位" not in page and "应为" not in page
+    assert '<span class="wrong">' not in page
+    offered = re.findall(r'<div class="did-you-mean">.*?</div>', page, re.S)
+    assert offered and f'<a href="/entity/{uscc}">{doc["name"]}</a>' in offered[0]
+    api = platform.client.get(f"/api/v1/entities/{wrong}")
+    assert api.status_code == 422 and api.json()["code"] == "invalid_uscc"
+    assert uscc in [c["uscc"] for c in api.json()["candidates"]]
+    # a registration number likewise
+    numbered = next(
+        d
+        for d in (platform.container.index.get_public(r["uscc"]) for r in platform.envelopes)
+        if d and d.get("registration_number")
+    )
+    number = numbered["registration_number"]
+    swapped = next(
+        number[:i] + number[i + 1] + number[i] + number[i + 2 :]
+        for i in range(2, 14)
+        if number[i] != number[i + 1]
+    )
+    page = unescape(html(platform, f"/entity/{swapped}", status=422))
+    assert "注册号校验未通过" in page and "第15位" not in page
+    assert f'<a href="/entity/{numbered["uscc"]}">{numbered["name"]}</a>' in page
 
 
 def test_unknown_entity_is_a_404_page(platform: Platform) -> None:
