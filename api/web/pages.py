@@ -23,6 +23,7 @@ from api.web.rendering import markdown_page, render
 from domain.departments import Department, DepartmentRegistry
 from domain.errors import InvalidRegistrationNumber, InvalidUSCC
 from domain.kinds import CATEGORIES
+from domain.names.query import MIN_QUERY_LENGTH, clean
 from domain.uscc import (
     USCC,
     check_failed,
@@ -115,8 +116,15 @@ def search(
     status = status if status in present.STATUSES else ""
     district = district if district in dict(present.DISTRICTS) else ""
     problem = None
+    problem_title = "请核对您输入的代码："
     candidates: list[dict[str, str]] = []
-    compact = "".join(q.split()).upper()
+    compact = clean(q).replace(" ", "").upper()
+    q_searched = q
+    is_code = looks_like_uscc(compact) or looks_like_registration_number(compact)
+    if q and not is_code and len(compact) < MIN_QUERY_LENGTH:  # as the hints say: 2 characters
+        problem_title = "查询内容过短："
+        problem = f"请至少输入 {MIN_QUERY_LENGTH} 个字（名称关键字或拼音），或完整的代码"
+        q_searched = ""
     try:
         if looks_like_uscc(compact):
             USCC.parse(compact)
@@ -127,10 +135,10 @@ def search(
         if check_failed(err):
             candidates = did_you_mean(index, compact, today)
     found = queries.Results(0)
-    if q or status or district:
+    if q_searched or status or district:
         found = queries.search(
             index,
-            q,
+            q_searched,
             today,
             _probe(number, MAX_PAGE),
             PAGE_SIZE,
@@ -157,6 +165,7 @@ def search(
         "pages": _pages(at),
         "params": params,
         "problem": problem,
+        "problem_title": problem_title,
         "candidates": candidates,
         "title": f"“{q}”的查询结果" if q else "筛选结果" if status or district else "信用信息查询",
     }

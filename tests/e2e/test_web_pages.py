@@ -129,6 +129,28 @@ def test_search_without_results_explains_what_to_try(platform: Platform) -> None
     assert "拼音" in page and "18 位" in page
 
 
+def result_count(page: str) -> int:
+    found = re.search(r"共找到 <strong>(\d+)</strong> 户", page)
+    return int(found.group(1)) if found else 0
+
+
+def test_search_ignores_stray_punctuation_and_full_width_forms(platform: Platform) -> None:
+    plain = result_count(html(platform, "/search", params={"q": "天津"}))
+    assert plain > 0
+    for typed in ('"天津', "天津*", "＂天津＂", "(天津", "“天津”"):
+        assert result_count(html(platform, "/search", params={"q": typed})) == plain, typed
+    api = platform.client.get("/api/v1/entities", params={"q": "天津*"}).json()
+    assert api["total"] == plain
+
+
+def test_a_one_character_query_is_answered_as_the_hint_says(platform: Platform) -> None:
+    assert "至少 2 个字" in html(platform, "/")
+    page = html(platform, "/search", params={"q": "天"})
+    assert "查询内容过短" in page and "请至少输入 2 个字" in page
+    assert result_count(page) == 0 and "没有找到" not in page
+    assert result_count(html(platform, "/search", params={"q": "天津"})) > 0
+
+
 def test_search_with_a_mistyped_uscc_offers_the_entity_meant(platform: Platform) -> None:
     doc = any_doc(platform)
     uscc = doc["uscc"]
