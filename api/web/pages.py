@@ -235,13 +235,17 @@ def publicity(
     at = depth(number, found.total, PAGE_SIZE, limit)
     if at.beyond:
         found = queries.Results(found.total)
-    params = {"category": category, "department": department, "from": raw_from, "to": raw_to}
+    # only dates that were read reach the result line, the form and the page links; a bad one is
+    # named once, in its error
+    shown_from = date_from.isoformat() if date_from else ""
+    shown_to = date_to.isoformat() if date_to else ""
+    params = {"category": category, "department": department, "from": shown_from, "to": shown_to}
     context = {
         "nav_active": "publicity",
         "category": category,
         "department": department,
-        "date_from": raw_from,
-        "date_to": raw_to,
+        "date_from": shown_from,
+        "date_to": shown_to,
         "categories": PUBLICITY_CATEGORIES,
         "departments": usable,
         "errors": errors,

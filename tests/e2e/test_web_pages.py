@@ -316,8 +316,11 @@ def test_publicity_lists_licences_and_inspections_and_explains_a_bad_date(platfo
     for category in ("licence", "inspection"):
         row = first_row(platform, category)
         assert row["record_id"] in unescape(html(platform, "/publicity", params={"category": category}))
-    page = html(platform, "/publicity", params={"from": "2024-13-01"})
+    page = html(platform, "/publicity", params={"from": "2024-13-01", "to": "2025-01-31"})
     assert "不是有效日期" in page
+    assert page.count("2024-13-01") == 1  # named in its error only: not in the result line, form or links
+    line = re.search(r'<p class="result-count"[^>]*>.*?</p>', page, re.S)
+    assert line is not None and "日期 不限 至 2025-01-31" in line.group(0)
 
 
 def test_announcements_list_entries_removals_and_inspections(platform: Platform) -> None:
