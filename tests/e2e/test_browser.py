@@ -139,11 +139,21 @@ def test_search_then_entity_tabs_and_timeline(page: Any, platform: Platform) -> 
     assert svg.is_visible()
     box = svg.bounding_box()
     assert box is not None and box["width"] > 300 and box["height"] > 60
-    assert svg.get_attribute("role") == "img"
+    assert svg.get_attribute("role") == "group"
     assert (svg.get_attribute("aria-label") or "").startswith("时间轴：")
     assert page.locator("svg.timeline-wide g.tl-penalty").count() >= 1
     assert page.locator("svg.timeline-compact").is_hidden()
     shot(page, "03-entity")
+    # a marker takes the keyboard's focus, is named by its text, and leads to its record
+    marker = page.locator("svg.timeline-wide a.tl-link:has(g.tl-penalty)").first
+    marker.focus()
+    assert page.evaluate("document.activeElement.getAttribute('class')") == "tl-link"
+    assert (marker.get_attribute("aria-label") or "")[:4].isdigit()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**tab=penalties*")
+    assert page.locator("section#penalties").is_visible()
+    page.go_back()
+    page.wait_for_url(f"**/entity/{doc['uscc']}")
 
     page.locator("nav.tabs").get_by_role("link", name="行政处罚").click()
     page.wait_for_url("**tab=penalties*")
@@ -236,6 +246,7 @@ def test_pdf_download_then_verify_upload(page: Any, platform: Platform, tmp_path
     page.get_by_label("选择 PDF 文件").set_input_files(str(altered))
     page.get_by_role("button", name="验证文件").click()
     assert "未通过验证" in page.locator("section.verdict").inner_text()
+    shot(page, "07-verify-altered")
 
 
 def test_invalid_uscc_page_in_the_browser(page: Any, platform: Platform) -> None:
@@ -469,6 +480,7 @@ def test_on_a_phone_the_selected_tab_is_in_view_and_empty_tabs_fold_behind_more(
         more = tab.locator("details.tabs-more")
         assert more.is_visible() and not more.locator("ul a").first.is_visible()
         audit(tab, "phone-entity-penalties-tab")
+        tab.locator("section#penalties").scroll_into_view_if_needed()
         shot(tab, "16-phone-entity-penalties-tab", full_page=False)
         more.locator("summary").click()
         first_folded = more.locator("ul a").first

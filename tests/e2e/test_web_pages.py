@@ -177,7 +177,8 @@ def test_entity_page_has_every_tab_as_an_anchored_section_and_a_timeline(platfor
         assert f"?tab={anchor}#{anchor}" in page
     svg = re.search(r"<svg class=\"timeline timeline-wide\".*?</svg>", page, re.S)
     assert svg is not None
-    assert 'role="img"' in svg.group(0) and 'aria-label="时间轴：' in svg.group(0)
+    assert 'role="group"' in svg.group(0) and 'aria-label="时间轴：' in svg.group(0)
+    assert svg.group(0).count('class="tl-link"') == svg.group(0).count('class="tl-event')  # each a link
     assert svg.group(0).count("<title>") >= 3  # the picture's title and one per event
     assert "成立" in svg.group(0)
 
@@ -476,6 +477,9 @@ def test_verify_page_tells_a_genuine_extract_from_an_altered_one(platform: Platf
     assert "真实" in typed.text
     empty = platform.client.post("/verify", data={**token, "code": ""})
     assert "请选择要验证的报告文件" in empty.text
+    # the three states share one look: a verdict box, ok, bad or warn
+    assert 'class="verdict ok"' in genuine.text and 'class="verdict bad"' in forged.text
+    assert 'class="verdict warn"' in empty.text and "notice" not in empty.text.split("<main", 1)[1]
 
 
 def test_extract_of_an_invalid_uscc_is_the_422_page(platform: Platform) -> None:
