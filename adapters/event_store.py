@@ -11,6 +11,8 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 from uuid import UUID
 
+from eventsourcing.persistence import StoredEvent
+
 # Aggregates stay in a repository cache and are fast-forwarded with their new events instead
 # of being replayed from the start at every batch (the projection reloads each touched entity).
 CACHE = {"AGGREGATE_CACHE_MAXSIZE": "20000", "AGGREGATE_CACHE_FASTFORWARD": "y"}
@@ -78,3 +80,48 @@ def existing(recorder: Any, ids: set[UUID]) -> set[UUID]:
                 curs.execute(statement, [i.hex for i in chunk])
                 found.update(UUID(row["originator_id"]) for row in curs.fetchall())
     return found
+
+
+def events_with_positions(recorder: Any, originator_id: UUID) -> list[tuple[int, StoredEvent]]:
+    """Every stored event of one aggregate, in version order, with its notification id (the
+    event's position in the store's one sequence) — what an agency's history shows as each
+    fact's position. eventsourcing's `select_events` leaves the notification id out, so this reads
+    the events table itself: `rowid` on SQLite, `notification_id` on PostgreSQL; an in-memory
+    recorder (tests) is scanned through its notifications."""
+    from eventsourcing.postgres import PostgresApplicationRecorder
+    from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        with recorder.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid, originator_version, topic, state FROM {recorder.events_table_name} "
+                "WHERE originator_id = ? ORDER BY originator_version",
+                (originator_id.hex,),
+            )
+            rows = c.fetchall()
+        return [(int(r[0]), StoredEvent(originator_id, int(r[1]), str(r[2]), bytes(r[3]))) for r in rows]
+    if isinstance(recorder, PostgresApplicationRecorder):
+        from psycopg.sql import SQL, Identifier
+
+        statement = SQL(
+            "SELECT notification_id, originator_version, topic, state FROM {schema}.{table} "
+            "WHERE originator_id = %s ORDER BY originator_version"
+        ).format(schema=Identifier(recorder.datastore.schema), table=Identifier(recorder.events_table_name))
+        with recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(statement, (originator_id,))
+            rows = curs.fetchall()
+        return [
+            (
+                int(r["notification_id"]),
+                StoredEvent(originator_id, int(r["originator_version"]), str(r["topic"]), bytes(r["state"])),
+            )
+            for r in rows
+        ]
+    found: list[tuple[int, StoredEvent]] = []
+    start = 1
+    while notifications := recorder.select_notifications(start, 1000):
+        for n in notifications:
+            if str(n.originator_id) == str(originator_id):
+                found.append((n.id, StoredEvent(originator_id, n.originator_version, n.topic, n.state)))
+        start = notifications[-1].id + 1
+    return sorted(found, key=lambda item: item[1].originator_version)

@@ -27,7 +27,7 @@ from psycopg_pool import ConnectionPool
 
 from adapters.event_store import postgres_env
 
-__all__ = ["PgTable", "postgres_datastore"]
+__all__ = ["PgTable", "drop_empty_schema", "postgres_datastore", "tables_in_schema"]
 
 Rows = list[tuple[Any, ...]]
 
@@ -138,3 +138,19 @@ def postgres_datastore(dsn: str, *, schema: str | None = None, pool_size: int = 
         pool_size=pool_size,
         connect_timeout=float(env["POSTGRES_CONNECT_TIMEOUT"]),
     )
+
+
+def tables_in_schema(dsn: str, schema: str) -> int:
+    """How many tables `schema` holds (0 also when it does not exist): backup's restore checks it."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = %s", (schema,)
+        ).fetchone()
+    return int(row[0]) if row is not None else 0
+
+
+def drop_empty_schema(dsn: str, schema: str) -> None:
+    """Drop `schema` if it exists — never with what it holds (no CASCADE: anything in it fails
+    the statement, raised as psycopg's error)."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {}").format(sql.Identifier(schema)))

@@ -69,6 +69,8 @@ ENTERPRISE = frozenset({Caller.ENTERPRISE})
 DEPARTMENT = frozenset({Caller.DEPARTMENT})
 AGENCY = frozenset({Caller.AGENCY})
 ADMIN = frozenset({Caller.ADMIN})
+#: The keyed readers of public data: a public API key, and agencies and administrators.
+KEYED = frozenset({Caller.PUBLIC, Caller.AGENCY, Caller.ADMIN})
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,8 @@ MATRIX: tuple[Access, ...] = (
     _row("GET", "/healthz", ANYONE, "存活检查：只答 ok / degraded 和系统日期", limit=None),
     _row("GET", "/metrics", ADMIN | {Caller.METRICS}, "Prometheus 指标"),
     _row("GET", "/api/v1/admin/projections", ADMIN, "投影进度"),
+    _row("GET", "/api/v1/admin/access-log", ADMIN, "机构访问日志（含保密查询）"),
+    _row("GET", "/api/v1/admin/audit", ADMIN, "运维操作审计记录（谁、何时、做了什么、参数）"),
     # the public API
     _row("GET", "/api/v1/entities", ANYONE, "查询市场主体"),
     _row("GET", "/api/v1/entities/{uscc}", ANYONE, "市场主体公示信息"),
@@ -145,6 +149,7 @@ MATRIX: tuple[Access, ...] = (
     _row("GET", "/api/v1/extracts/certificate", ANYONE, "信用信息报告电子签章的证书（PEM，离线验证用）"),
     _row("GET", "/api/v1/extracts/{key}", ANYONE, "验证信用信息报告"),
     _row("GET", "/api/v1/open-data", ANYONE, "开放数据：各次发布的文件及清单"),
+    _row("GET", "/api/v1/changes", KEYED, "公开变更订阅（NDJSON 或 SSE；需公众密钥，按密钥限流）"),
     _row("GET", "/api/v1/receipts/{code}", ANYONE, "验证企业报送回执"),
     # departments' gateway
     _row("POST", "/api/v1/publications", DEPARTMENT, "部门发布公示信息（本部门名义）"),
@@ -159,6 +164,34 @@ MATRIX: tuple[Access, ...] = (
     ),
     _dept("GET", "/api/v1/departments/{code}/objections", "本部门待答复的异议"),
     _dept("POST", "/api/v1/departments/{code}/objections/{number}/decision", "答复异议"),
+    # agencies: every call states its purpose and is written to the access log (api/agency_log.py)
+    _row(
+        "GET", "/api/v1/agency/entities/{uscc}", AGENCY, "机构查询完整记录（截至某一业务日期）", scope="read"
+    ),
+    _row("GET", "/api/v1/agency/entities/{uscc}/history", AGENCY, "机构查询事件历史（含来源）", scope="read"),
+    _row("GET", "/api/v1/agency/entities/{uscc}/extract.pdf", AGENCY, "内部信用信息报告 PDF", scope="read"),
+    _row(
+        "POST",
+        "/api/v1/agency/match",
+        AGENCY,
+        "批量比对（名单与登记主体交叉比对，至多 100,000 行）",
+        scope="match",
+    ),
+    _row("GET", "/api/v1/agency/changes", AGENCY, "变更订阅（NDJSON 或 SSE，可断点续读）", scope="feed"),
+    _row(
+        "POST",
+        "/api/v1/agency/watchlists",
+        AGENCY,
+        "新建关注名单（信用代码列表或筛选条件，可设回调）",
+        scope="feed",
+    ),
+    _row("GET", "/api/v1/agency/watchlists", AGENCY, "本机构的关注名单", scope="feed"),
+    _row("DELETE", "/api/v1/agency/watchlists/{watchlist_id}", AGENCY, "删除本机构的关注名单", scope="feed"),
+    _row("GET", "/api/v1/agency/watchlists/{watchlist_id}/changes", AGENCY, "关注名单的变更", scope="feed"),
+    _row("GET", "/api/v1/agency/measures", AGENCY, "联合惩戒措施及其依据（版本化）", scope="screen"),
+    _row("POST", "/api/v1/agency/screen", AGENCY, "联合惩戒筛查（一处失信、处处受限）", scope="screen"),
+    _row("POST", "/api/v1/agency/persons", AGENCY, "自然人任职情况与任职限制", scope="screen"),
+    _row("POST", "/api/v1/agency/feedback", AGENCY, "联合奖惩措施反馈", scope="screen"),
     # enterprises: login (open) and what needs the account
     _row("POST", "/api/v1/enterprise/token", ANYONE, "企业登录，换取令牌（失败按账户和地址递增延迟）"),
     _row("POST", "/api/v1/enterprise/activate", ANYONE, "以激活码设置企业账户密码"),
@@ -177,6 +210,7 @@ MATRIX: tuple[Access, ...] = (
     _own("POST", "/api/v1/enterprise/objections", "提出异议"),
     _own("GET", "/api/v1/enterprise/cases", "本企业的申请与异议"),
     _own("POST", "/api/v1/enterprise/disclosures", "公示即时信息"),
+    _own("GET", "/api/v1/enterprise/access-log", "本企业信息被机构查询的记录（保密查询延迟显示）"),
     # the website
     _row("GET", "/", ANYONE, "首页", limit="pages"),
     _row("GET", "/search", ANYONE, "查询结果页", limit="pages"),
@@ -200,6 +234,7 @@ MATRIX: tuple[Access, ...] = (
     _own("POST", "/enterprise/annual-reports/{year}/submit", "报送年度报告（页面）", limit="pages"),
     _own("GET", "/enterprise/filings/{publication_id}/receipt.pdf", "报送回执 PDF（页面）", limit="pages"),
     _own("POST", "/enterprise/abnormal-removals", "申请移出经营异常名录（页面）", limit="pages"),
+    _row("GET", "/agency", ANYONE, "机构工作台（页面以机构密钥调用机构接口）", limit="pages"),
     # documentation and files
     _row("GET HEAD", "/open-data/{day}/{name}", ANYONE, "开放数据文件（原样提供，支持 Range 断点续传）"),
     _row("GET", "/openapi.json", ANYONE, "OpenAPI 文档", limit="pages"),
@@ -234,6 +269,11 @@ def lookup(method: str, path: str, matrix: tuple[Access, ...] = MATRIX) -> Acces
         if group.matches(path):
             return group
     return None
+
+
+def what_route(route: str, matrix: tuple[Access, ...] = MATRIX) -> str | None:
+    """What a route is, by its path as declared (as the access log keeps it)."""
+    return next((row.what for row in matrix if row.path == route), None)
 
 
 def caller_of(principal: Principal, *, metrics_token: bool = False) -> Caller:

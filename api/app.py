@@ -12,11 +12,17 @@ from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddle
 
 from api import errors, metrics, web
 from api.access import MATRIX
+from api.agency_log import AgencyAccessLog
 from api.gate import Gate, confirm_route, document_refusals
 from api.headers import SecurityHeaders
 from api.request_limits import RequestLimits
 from api.routers import (
+    access_log,
     admin,
+    agency_changes,
+    agency_entities,
+    agency_match,
+    agency_screening,
     department_cases,
     departments,
     enterprise,
@@ -27,6 +33,7 @@ from api.routers import (
     extracts,
     health,
     open_data,
+    public_changes,
     publications,
     records,
 )
@@ -62,6 +69,7 @@ def create_app(container: Container, *, run_background: bool = False, owns_conta
     )
     app.state.container = container
     app.state.matrix = MATRIX  # who may call what (api/access.py), applied by the gate
+    app.add_middleware(AgencyAccessLog)  # inside the gate: every agency call written down first
     app.add_middleware(Gate)
     errors.install(app)
     for router in (
@@ -77,9 +85,16 @@ def create_app(container: Container, *, run_background: bool = False, owns_conta
         enterprise_reports.router,
         enterprise_reports.public_router,
         enterprise_cases.router,
+        agency_entities.router,
+        agency_screening.router,
+        agency_match.router,
+        agency_changes.router,
         extracts.router,
         open_data.router,
+        public_changes.router,
         admin.router,
+        access_log.admin_router,
+        access_log.enterprise_router,
         metrics.router,
     ):
         app.include_router(router)

@@ -12,9 +12,13 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from adapters.access_log import AccessLog
+from adapters.audit_trail import AuditTrail
+from adapters.change_store import ChangeStore
 from adapters.credentials import CredentialStore
 from adapters.extract_ledger import ExtractLedger
 from adapters.extract_seal import ExtractSeal
+from adapters.feedback import FeedbackStore
 from adapters.publication_log.base import Headers, PublicationLog
 from adapters.search_index.base import SearchIndex
 from adapters.status_view import StatusView
@@ -33,6 +37,7 @@ from ingestion.worker import IngestionWorker
 from opendata.daily import ReleasePolicy
 from opendata.releases import Releases
 from projections.following import Follower
+from projections.history import EntityHistory
 from projections.runner import EntityProjection
 
 
@@ -290,12 +295,18 @@ def _credentials(container: _ContainerDep) -> CredentialStore:
     return container.credentials
 
 
+def _audit(container: _ContainerDep) -> AuditTrail:
+    return container.audit
+
+
 def _settings(container: _ContainerDep) -> Settings:
     return container.settings
 
 
 #: The credential store (enterprise login and activation).
 CredentialsDep = Annotated[CredentialStore, Depends(_credentials)]
+#: The audit trail of administrative acts.
+AuditDep = Annotated[AuditTrail, Depends(_audit)]
 #: The platform's settings (read-only).
 SettingsDep = Annotated[Settings, Depends(_settings)]
 #: The calling department's key itself (its id names who acted, in what the gateway signs).
@@ -315,3 +326,53 @@ def _decisions(container: _ContainerDep) -> DecisionDesk:
 #: Enterprises' applications and objections; departments' decisions (casework/applications.py).
 ApplicationsDep = Annotated[ApplicationDesk, Depends(_applications)]
 DecisionsDep = Annotated[DecisionDesk, Depends(_decisions)]
+
+
+def _access_log(container: _ContainerDep) -> AccessLog:
+    return container.access_log
+
+
+#: The access log of agency calls (append-only; api/agency_log.py writes it).
+AccessLogDep = Annotated[AccessLog, Depends(_access_log)]
+
+
+def _history(container: _ContainerDep) -> EntityHistory:
+    return container.history
+
+
+#: Entities' events with positions, and records as of a date (from the event store).
+HistoryDep = Annotated[EntityHistory, Depends(_history)]
+
+
+def _feedback(container: _ContainerDep) -> FeedbackStore:
+    return container.feedback
+
+
+#: Measures agencies reported applying (联合奖惩反馈), append-only.
+FeedbackDep = Annotated[FeedbackStore, Depends(_feedback)]
+
+
+def _change_store(container: _ContainerDep) -> ChangeStore:
+    return container.change_store
+
+
+class WebhookSecrets:
+    """A watchlist's webhook key (derived from the platform secret)."""
+
+    def __init__(self, secret_key: bytes) -> None:
+        self._secret_key = secret_key
+
+    def __call__(self, watchlist_id: str) -> str:
+        from projections.watchlists import webhook_secret
+
+        return webhook_secret(self._secret_key, watchlist_id)
+
+
+def _webhook_secret(container: _ContainerDep) -> WebhookSecrets:
+    return WebhookSecrets(container.secret_key)
+
+
+#: The change table and the agencies' watchlists.
+ChangeStoreDep = Annotated[ChangeStore, Depends(_change_store)]
+#: A watchlist's webhook signing key (derived from the platform secret; shown once).
+WebhookSecretDep = Annotated[WebhookSecrets, Depends(_webhook_secret)]

@@ -45,6 +45,11 @@ BODY_LIMITS: tuple[BodyLimit, ...] = (
         "POST", "/api/v1/enterprise/evidence", 6 * MIB, "one evidence file of at most 5 MB, as multipart"
     ),
     BodyLimit("POST", "/enterprise/evidence", 6 * MIB, "the same upload from the enterprise pages"),
+    BodyLimit("POST", "/api/v1/agency/screen", 1 * MIB, "up to 10,000 USCCs to screen (≈ 22 bytes each)"),
+    BodyLimit("POST", "/api/v1/agency/watchlists", 4 * MIB, "a watchlist of up to 100,000 USCCs"),
+    BodyLimit(
+        "POST", "/api/v1/agency/match", 32 * MIB, "up to 100,000 rows of a list to match (JSON or CSV)"
+    ),
 )
 #: Every other request, forms included (the enterprise forms' fields are short text).
 DEFAULT_BODY_BYTES = 64 * KIB

@@ -53,10 +53,11 @@ def runners_for(container: Container, role: Role) -> list[Runner]:
         return [container.worker]
     if role is Role.projections:
         return list(container.followers)
-    daily: list[Runner] = [container.publicity, container.deadline_jobs]
+    daily: list[Runner] = [container.publicity, container.deadline_jobs, container.parked_expiry]
     if container.settings.open_data_daily:
         daily.append(container.open_data)
-    exclusive = [Exclusive(r, container.leader_lock(r.name)) for r in daily]
+    # one process at a time runs the daily jobs and delivers the webhooks (two would send twice)
+    exclusive = [Exclusive(r, container.leader_lock(r.name)) for r in (*daily, container.webhooks)]
     return [container.worker, *container.followers, *exclusive]
 
 

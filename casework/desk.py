@@ -30,9 +30,14 @@ from domain.workdays import WorkingDays
 
 __all__ = ["READS_HOOK", "EnterpriseDesk", "FilingStatus"]
 
-#: "Who read my record": agencies' reads come from the agency issue's access log (issue 13).
-#: Until it exists, the dashboard says so; `EnterpriseDesk.reads` is where it plugs in.
-READS_HOOK = {"available": False, "message": "机构查阅记录将在机构访问日志上线后显示", "items": []}
+#: "Who read my record" when no access log is plugged in (a desk built without one).
+READS_HOOK = {"available": False, "message": "本平台未启用机构访问日志", "items": []}
+#: The reads of an entity's record an enterprise may see on a date (the agency access log's view:
+#: agency, when, stated purpose; confidential reads only after their delay), newest first, at
+#: most `limit`; None when the log cannot be read just now.
+ReadsOf = Callable[[str, date, int], "list[dict[str, Any]] | None"]
+#: How many reads the dashboard shows (the API `/api/v1/enterprise/access-log` gives them all).
+DASHBOARD_READS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +76,11 @@ class EnterpriseDesk:
         clock: Clock,
         calendar: WorkingDays,
         cases: Callable[[MarketEntity], list[dict[str, Any]]] | None = None,
+        reads_of: ReadsOf | None = None,
+        confidential_delay_days: int | None = None,
     ) -> None:
+        self.reads_of = reads_of  # agencies' reads of the record (the access log)
+        self.confidential_delay_days = confidential_delay_days
         self.cases = cases  # the applications and objections (casework.applications)
         self.reader = reader
         self.store = store
@@ -139,10 +148,20 @@ class EnterpriseDesk:
             "reads": self.reads(uscc),
         }
 
-    def reads(self, uscc: str) -> dict[str, Any]:
-        """Agencies' reads of the record (agency, date, stated purpose): the hook for the agency
-        issue's access log, which does not exist yet."""
-        return dict(READS_HOOK)
+    def reads(self, uscc: str, limit: int = DASHBOARD_READS) -> dict[str, Any]:
+        """Agencies' reads of the record (agency, date, stated purpose), newest first, from the
+        access log; a confidential read (an open investigation) only after its delay."""
+        if self.reads_of is None:
+            return dict(READS_HOOK)
+        items = self.reads_of(uscc, self.clock.today(), limit)
+        if items is None:
+            return {"available": False, "message": "机构查阅记录暂时无法读取，请稍后再试", "items": []}
+        return {
+            "available": True,
+            "items": items,
+            "more": len(items) >= limit,
+            "confidential_delay_days": self.confidential_delay_days,
+        }
 
     # --- annual reports -----------------------------------------------------------------------------
 

@@ -3,18 +3,37 @@
 Each department has a type from a small fixed vocabulary (`DepartmentType`); the table of
 publication kinds (`domain.kinds`) says which types may publish each kind. What is enforced is
 the department's own explicit list of kinds, which must stay within what its type allows.
+
+The registry is data with its history: a list of `MandateChange`s (a department added, its kinds
+set from a date, disabled from a date; the first ones seeded from `data/departments.json`),
+recorded by the operators' commands in a store beside the event store. Folded in order, they
+give every department's versions, each in force from a system date; a publication is checked
+against the version in force on the date it arrives (`get(code, on=today)`). A registry built
+from a `MandateSource` re-reads it when the source's version moves (`refresh()`, once per
+ingestion batch), so a change made by `gongshi departments …` in another process is seen by the
+worker's next batch.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from enum import StrEnum
 from importlib import resources
-from typing import Any
+from typing import Any, Protocol
 
-__all__ = ["DEPARTMENT_TYPE_LABELS", "ENTERPRISE", "Department", "DepartmentRegistry", "DepartmentType"]
+__all__ = [
+    "DEPARTMENT_TYPE_LABELS",
+    "ENTERPRISE",
+    "Department",
+    "DepartmentRegistry",
+    "DepartmentType",
+    "MandateChange",
+    "MandateSource",
+    "seed_changes",
+]
 
 #: The enterprise's own channel (annual reports, instant disclosures).
 ENTERPRISE = "ENTERPRISE"
@@ -56,6 +75,17 @@ class Department:
     def may_publish(self, kind: str) -> bool:
         return kind in self.kinds
 
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "short_name": self.short_name,
+            "abbreviation": self.abbreviation,
+            "type": self.type.value,
+            "kinds": sorted(self.kinds),
+            "licence_names": list(self.licence_names),
+        }
+
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Department:
         return cls(
@@ -69,15 +99,123 @@ class Department:
         )
 
 
-class DepartmentRegistry:
-    """Departments by code, in the order given."""
+#: What a change does: `seeded` / `added` (the whole department), `kinds_set` (its kinds),
+#: `disabled` (it may publish nothing from then on).
+ACTIONS = ("seeded", "added", "kinds_set", "disabled")
 
-    def __init__(self, departments: Iterable[Department]) -> None:
-        self._by_code: dict[str, Department] = {}
-        for department in departments:
-            if department.code in self._by_code:
-                raise ValueError(f"部门代码“{department.code}”重复")
-            self._by_code[department.code] = department
+
+@dataclass(frozen=True, slots=True)
+class MandateChange:
+    """One recorded change of the registry: what, in force from which system date, who, when."""
+
+    number: int
+    code: str
+    action: str
+    effective_from: date
+    at: datetime | None
+    actor: str
+    fields: dict[str, Any]  # seeded/added: the department (`as_dict`); kinds_set: {"kinds": [...]}
+
+
+class MandateSource(Protocol):
+    """Where the changes are kept (adapters.department_store)."""
+
+    def version(self) -> int:
+        """The number of the last change (0: none)."""
+        ...
+
+    def changes(self) -> list[MandateChange]:
+        """Every change, in the order recorded."""
+        ...
+
+
+def seed_changes(departments: Iterable[Department]) -> list[MandateChange]:
+    """The shipped file as the first changes: each department in force since always."""
+    return [
+        MandateChange(0, d.code, "seeded", date.min, None, "seed:departments.json", d.as_dict())
+        for d in departments
+    ]
+
+
+Version = tuple[date, int, "Department | None"]
+
+
+def _fold(changes: Sequence[MandateChange]) -> tuple[list[str], dict[str, list[Version]]]:
+    order: list[str] = []
+    versions: dict[str, list[Version]] = {}
+    latest: dict[str, Department] = {}
+    for n, change in enumerate(changes):
+        if change.action in ("seeded", "added"):
+            department: Department | None = Department.from_dict(change.fields)
+            assert department is not None
+            latest[change.code] = department
+        elif change.action == "kinds_set":
+            base = latest.get(change.code)
+            if base is None:
+                continue
+            department = replace(base, kinds=frozenset(str(k) for k in change.fields["kinds"]))
+            latest[change.code] = department
+        elif change.action == "disabled":
+            department = None
+        else:
+            continue
+        if change.code not in versions:
+            order.append(change.code)
+            versions[change.code] = []
+        versions[change.code].append((change.effective_from, n, department))
+    for found in versions.values():
+        found.sort(key=lambda v: (v[0], v[1]))
+    return order, versions
+
+
+class DepartmentRegistry:
+    """Departments by code, in the order given, each with its versions over time.
+
+    `today` (a function) is the system date for the calls that name no date; without it they
+    read the latest version (a registry of fixed departments has one version each)."""
+
+    def __init__(
+        self,
+        departments: Iterable[Department] = (),
+        *,
+        changes: Sequence[MandateChange] | None = None,
+        today: Callable[[], date] | None = None,
+        source: MandateSource | None = None,
+    ) -> None:
+        if changes is None:
+            given = list(departments)
+            codes = [d.code for d in given]
+            for code in codes:
+                if codes.count(code) > 1:
+                    raise ValueError(f"部门代码“{code}”重复")
+            changes = seed_changes(given)
+        self._today = today
+        self._source = source
+        self._version = -1
+        self._load(changes)
+
+    def _load(self, changes: Sequence[MandateChange]) -> None:
+        order, versions = _fold(changes)
+        self.changes, self._order, self._versions = list(changes), order, versions
+
+    @classmethod
+    def from_source(
+        cls, source: MandateSource, *, today: Callable[[], date] | None = None
+    ) -> DepartmentRegistry:
+        registry = cls(changes=[], today=today, source=source)
+        registry.refresh()
+        return registry
+
+    def refresh(self) -> bool:
+        """Re-read the source when it has changed since the last read; True if it had."""
+        if self._source is None:
+            return False
+        version = self._source.version()
+        if version == self._version:
+            return False
+        self._load(self._source.changes())
+        self._version = version
+        return True
 
     @classmethod
     def from_json(cls, text: str) -> DepartmentRegistry:
@@ -90,19 +228,44 @@ class DepartmentRegistry:
         text = resources.files("domain").joinpath("data/departments.json").read_text(encoding="utf-8")
         return cls.from_json(text)
 
-    def get(self, code: str) -> Department | None:
-        return self._by_code.get(code)
+    def _on(self, on: date | None) -> date:
+        if on is not None:
+            return on
+        return self._today() if self._today is not None else date.max
 
-    def may_publish(self, code: str, kind: str) -> bool:
-        """False for an unknown department or a kind outside its mandate."""
-        department = self._by_code.get(code)
+    def get(self, code: str, on: date | None = None) -> Department | None:
+        """The department as in force on `on` (default: the system date); None when unknown,
+        not yet added, or disabled then."""
+        found: Department | None = None
+        for effective_from, _, department in self._versions.get(code, ()):
+            if effective_from > self._on(on):
+                break
+            found = department
+        return found
+
+    def known(self, code: str) -> bool:
+        """Whether the code was ever added (disabled or not, in force yet or not)."""
+        return code in self._versions
+
+    def latest(self, code: str) -> Department | None:
+        """The department's latest definition (also when disabled or not yet in force)."""
+        found = [d for _, _, d in self._versions.get(code, ()) if d is not None]
+        return found[-1] if found else None
+
+    def history(self, code: str) -> list[MandateChange]:
+        return [c for c in self.changes if c.code == code]
+
+    def may_publish(self, code: str, kind: str, on: date | None = None) -> bool:
+        """False for an unknown or disabled department or a kind outside its mandate."""
+        department = self.get(code, on)
         return department is not None and department.may_publish(kind)
 
-    def all(self) -> list[Department]:
-        return list(self._by_code.values())
+    def all(self, on: date | None = None) -> list[Department]:
+        """The departments in force on `on` (default: the system date), in the order added."""
+        return [d for code in self._order if (d := self.get(code, on)) is not None]
 
     def __contains__(self, code: object) -> bool:
-        return code in self._by_code
+        return isinstance(code, str) and self.get(code) is not None
 
     def __len__(self) -> int:
-        return len(self._by_code)
+        return len(self.all())

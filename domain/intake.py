@@ -162,8 +162,14 @@ class Intake:
         except InvalidUSCC as err:
             return rejected(pub.REASON_INVALID_USCC, err.message)
         ids["uscc"] = uscc
-        department = self.departments.get(envelope.department)
+        # the mandate in force on the date the publication arrives
+        department = self.departments.get(envelope.department, on=self.clock.today())
         if department is None:
+            if self.departments.known(envelope.department):
+                return rejected(
+                    pub.REASON_DEPARTMENT_DISABLED,
+                    f"部门“{envelope.department}”已停用或尚未启用，不能公示信息",
+                )
             return rejected(pub.REASON_UNKNOWN_DEPARTMENT, f"未登记的部门“{envelope.department}”")
         if not department.may_publish(envelope.kind):
             return rejected(pub.REASON_OUTSIDE_MANDATE, f"{department.name}无权公示“{envelope.kind}”类信息")

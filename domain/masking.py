@@ -8,6 +8,8 @@ from typing import Any
 
 from stdnum.cn import ric as _stdnum_ric
 
+from domain.personal_data import ERASED
+
 __all__ = [
     "contains_unmasked_resident_id",
     "mask_address",
@@ -27,8 +29,11 @@ _RESIDENT_ID = re.compile(r"(?<![0-9])([0-9]{17}[0-9Xx])(?![0-9])")
 
 
 def mask_id_number(value: str) -> str:
-    """Keep the first 4 and last 4 characters (short values: only the last 2)."""
+    """Keep the first 4 and last 4 characters (short values: only the last 2); an erased number
+    stays 已删除."""
     value = value.strip()
+    if value == ERASED:
+        return value
     if len(value) < 9:
         return "*" * max(len(value) - 2, 0) + value[-2:]
     return value[:4] + "*" * (len(value) - 8) + value[-4:]
@@ -37,6 +42,8 @@ def mask_id_number(value: str) -> str:
 def mask_phone(value: str) -> str:
     """`13812345678` → `138****5678`; `022-23456789` → `022-****6789`; else keep last 4."""
     value = value.strip()
+    if value == ERASED:
+        return value
     compact = re.sub(r"[\s\-]", "", value)
     mobile = _MOBILE.match(compact)
     if mobile:
@@ -53,6 +60,8 @@ def mask_phone(value: str) -> str:
 def mask_address(value: str) -> str:
     """Keep up to the district/county (…市…区/县), else the first 6 characters before any digit."""
     value = value.strip()
+    if value == ERASED:
+        return value
     match = _DISTRICT.match(value)
     if match:
         kept = match.group(0)

@@ -64,8 +64,23 @@ class ParkedPublications(Aggregate):
                 w for w in aggregate.waiting if w["publication_id"] not in self.publication_ids
             ]
 
+    class Expired(Aggregate.Event):
+        """Publications that waited longer than the platform allows: rejected as `parked_expired`
+        (their rejection is recorded in a `RejectionLog`, and they are on the DLQ)."""
+
+        TOPIC = f"{_TOPIC}.Expired"
+        publication_ids: list[str]
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.waiting = [
+                w for w in aggregate.waiting if w["publication_id"] not in self.publication_ids
+            ]
+
     def park(self, envelope: dict[str, Any]) -> None:
         self.trigger_event(self.Parked, envelope=envelope)
 
     def release(self, publication_ids: list[str]) -> None:
         self.trigger_event(self.Released, publication_ids=publication_ids)
+
+    def expire(self, publication_ids: list[str]) -> None:
+        self.trigger_event(self.Expired, publication_ids=publication_ids)

@@ -56,6 +56,36 @@ class Person(Payload):
         return value
 
 
+class RegisteredShareholder(Payload):
+    """A shareholder (股东) or investor (出资人): a natural person, with an identity number, or an
+    organisation, with its USCC where it has one."""
+
+    name: ShortText
+    kind: Literal["natural_person", "organisation"] = "natural_person"
+    id_type: Literal["resident_id", "passport", "other"] = "resident_id"
+    id_number: Annotated[str, Field(min_length=5, max_length=40)] | None = None
+    uscc: Annotated[str, Field(min_length=18, max_length=18)] | None = None
+    subscribed: Money | None = None
+
+    @model_validator(mode="after")
+    def _identified(self) -> RegisteredShareholder:
+        if self.kind == "natural_person":
+            if not self.id_number:
+                raise ValueError("自然人股东须有证件号码 id_number")
+            if self.id_type == "resident_id":
+                try:
+                    validate_resident_id(self.id_number)
+                except InvalidIdentityNumber as err:
+                    raise ValueError(err.message) from None
+        return self
+
+
+class KeyPerson(Person):
+    """A member of the key staff (主要人员: 董事、监事、经理 …), with the position held."""
+
+    position: ShortText
+
+
 # --- registration ---------------------------------------------------------------------------
 
 
@@ -72,6 +102,12 @@ class RegistrationRegistered(Payload):
     industry: ShortText | None = None
     operating_until: date | None = None
     phone: Annotated[str, Field(max_length=30)] | None = None
+    shareholders: Annotated[
+        list[RegisteredShareholder], Field(max_length=500, description="股东（发起人）、出资人 (optional)")
+    ] = []
+    key_staff: Annotated[
+        list[KeyPerson], Field(max_length=200, description="主要人员: 董事、监事、经理 … (optional)")
+    ] = []
 
 
 ChangeableField = Literal[
@@ -85,13 +121,15 @@ ChangeableField = Literal[
     "industry",
     "operating_until",
     "phone",
+    "shareholders",
+    "key_staff",
 ]
 
 
 class FieldChange(Payload):
     field: ChangeableField
-    before: str | dict[str, Any] | None = None
-    after: str | dict[str, Any] | None = None
+    before: str | dict[str, Any] | list[dict[str, Any]] | None = None
+    after: str | dict[str, Any] | list[dict[str, Any]] | None = None
 
     @model_validator(mode="after")
     def _after_shape(self) -> FieldChange:
@@ -100,6 +138,12 @@ class FieldChange(Payload):
             if not isinstance(value, dict):
                 raise ValueError("legal_representative 的 after 必须是人员对象 {name, id_number}")
             Person.model_validate(value)
+        elif name in ("shareholders", "key_staff"):
+            if not isinstance(value, list):
+                raise ValueError(f"{name} 的 after 必须是变更后的完整名单（列表）")
+            model = RegisteredShareholder if name == "shareholders" else KeyPerson
+            for item in value:
+                model.model_validate(item)
         elif name == "registered_capital":
             if not isinstance(value, dict):
                 raise ValueError("registered_capital 的 after 必须是金额对象 {amount, currency}")
@@ -539,6 +583,8 @@ REASON_OUTSIDE_MANDATE = "outside_mandate"
 REASON_ALREADY_REGISTERED = "already_registered"
 REASON_FUTURE_DATE = "future_date"
 REASON_BAD_SIGNATURE = "bad_signature"
+REASON_PARKED_EXPIRED = "parked_expired"
+REASON_DEPARTMENT_DISABLED = "department_disabled"
 
 # the dates of a payload that say when something was decided, done or reported; none may lie
 # after the system date (validity dates such as a licence's `valid_from` may)

@@ -22,14 +22,15 @@ parked publication keeps its provenance in its lot and is applied with it when r
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder, Tracking, Transcoding
+from eventsourcing.persistence import JSONTranscoder, Tracking, Transcoder, Transcoding
 from eventsourcing.utils import get_topic
 
 from domain import publications as pub
@@ -41,6 +42,7 @@ from domain.intake import Intake, Outcome, Publication, Status, unsupported_kind
 from domain.internals import LibraryInternals
 from domain.kinds import PUBLICATION_KINDS, KindTable
 from domain.parking import ParkedPublications
+from domain.personal_data import PersonalDataVault, SealingTranscoder
 from domain.publicity import PublicityPolicy, market_supervision_codes
 from domain.rejections import RejectionLog
 from domain.signatures import Provenance, Signed, Unsigned
@@ -49,6 +51,26 @@ from domain.workdays import WorkingDays, working_days
 
 #: Where a parked publication keeps its provenance (beside the envelope's fields).
 PROVENANCE_KEY = "provenance"
+#: Where a parked publication keeps the system date it was parked on (ISO); lots parked before it
+#: was kept read the date of their `Parked` event's instant.
+PARKED_ON_KEY = "parked_on"
+#: The platform's own fields of a parked publication (not the envelope's).
+PARKED_FIELDS = (PROVENANCE_KEY, PARKED_ON_KEY)
+#: The source whose `RejectionLog` records expired parked publications.
+PARKED_EXPIRY_SOURCE = "parked-expiry"
+
+
+@dataclass(frozen=True, slots=True)
+class ParkedItem:
+    """A publication waiting for its entity's registration, and since which system date."""
+
+    envelope: dict[str, Any]  # the envelope's fields only
+    parked_on: date
+    provenance: Provenance | None
+
+    @property
+    def publication_id(self) -> str:
+        return str(self.envelope["publication_id"])
 
 
 class DateAsISO(Transcoding):
@@ -118,7 +140,12 @@ class Registry(Application[UUID]):
         publicity: PublicityPolicy | None = None,
         calendar: WorkingDays | None = None,
         existence: Callable[[Any, set[UUID]], set[UUID]] | None = None,
+        vault: PersonalDataVault | None = None,
     ):
+        #: seals natural persons' personal fields in what is stored (None: stored as given)
+        self.vault = vault
+        self._erasure_epoch: int | None = None
+        self._expiry_version: int | None = None
         self.clock = clock
         #: `existence(recorder, ids)`: which of `ids` the store has, in one query (adapters);
         #: used before each batch when the aggregate cache is authoritative (see `process`)
@@ -136,13 +163,28 @@ class Registry(Application[UUID]):
         # A process recorder records the read position in the same transaction as the events.
         return self.factory.process_recorder()
 
+    def construct_transcoder(self) -> Transcoder:
+        transcoder = super().construct_transcoder()
+        return SealingTranscoder(transcoder, self.vault) if self.vault is not None else transcoder
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
 
     # --- reads --------------------------------------------------------------------------------
 
+    def check_erasures(self) -> None:
+        """When a person was erased since the last check, drop every cached aggregate (they hold
+        opened personal data); once per batch, and before a single read."""
+        if self.vault is None:
+            return
+        epoch = self.vault.epoch()
+        if self._erasure_epoch is not None and epoch != self._erasure_epoch:
+            self.forget_cached()
+        self._erasure_epoch = epoch
+
     def get_entity(self, uscc: str) -> MarketEntity:
+        self.check_erasures()
         try:
             entity: MarketEntity = self.repository.get(entity_id(uscc))
         except AggregateNotFoundError:
@@ -170,15 +212,96 @@ class Registry(Application[UUID]):
 
     def all_parked(self) -> list[dict[str, Any]]:
         """Every publication still waiting for its entity's registration, oldest lot first."""
-        topics = [get_topic(ParkedPublications.Opened)]
         waiting: list[dict[str, Any]] = []
+        for lot in self._lots():
+            waiting.extend(lot.waiting)
+        return waiting
+
+    def parked_items(self, *, before: date | None = None) -> list[ParkedItem]:
+        """Every publication waiting for its entity's registration with the system date it was
+        parked on — only those parked before `before`, when given — oldest lot first."""
+        items: list[ParkedItem] = []
+        for lot in self._lots():
+            if not lot.waiting:
+                continue
+            dates: dict[str, date] | None = None
+            for waiting in lot.waiting:
+                raw = waiting.get(PARKED_ON_KEY)
+                if raw:
+                    day = date.fromisoformat(str(raw))
+                else:  # parked before the date was kept: the date of its Parked event
+                    if dates is None:
+                        dates = self._parked_dates(lot.id)
+                    day = dates.get(str(waiting["publication_id"]), self.clock.today())
+                if before is not None and day >= before:
+                    continue
+                envelope = {k: v for k, v in waiting.items() if k not in PARKED_FIELDS}
+                items.append(ParkedItem(envelope, day, Provenance.from_meta(waiting.get(PROVENANCE_KEY))))
+        return items
+
+    def _lots(self) -> Iterator[ParkedPublications]:
+        topics = [get_topic(ParkedPublications.Opened)]
         start = 1
         while notifications := self.recorder.select_notifications(start, 1000, topics=topics):
             for n in notifications:
-                lot: ParkedPublications = self.repository.get(UUID(str(n.originator_id)))
-                waiting.extend(lot.waiting)
+                yield self.repository.get(UUID(str(n.originator_id)))
             start = notifications[-1].id + 1
-        return waiting
+
+    def _parked_dates(self, lot_id: UUID) -> dict[str, date]:
+        found: dict[str, date] = {}
+        for event in self.repository.event_store.get(lot_id):
+            if isinstance(event, ParkedPublications.Parked):
+                found[str(event.envelope["publication_id"])] = self.clock.date_of(event.timestamp)
+        return found
+
+    def expire_parked(
+        self,
+        before: date,
+        on_decided: Callable[[list[tuple[ParkedItem, Outcome]]], None] | None = None,
+    ) -> list[Outcome]:
+        """Reject every publication parked before the system date `before` as `parked_expired`:
+        it leaves its lot (`Expired`) and its rejection is recorded (`RejectionLog` of
+        `parked-expiry`), in one transaction. `on_decided` runs before anything is recorded (the
+        caller puts them on the DLQ there, so a crash loses none: the next run finds them again)."""
+        try:
+            batch = _Batch(self)
+            decided: list[tuple[ParkedItem, Outcome]] = []
+            by_lot: dict[UUID, list[str]] = {}
+            for item in self.parked_items(before=before):
+                envelope = item.envelope
+                uscc = str(envelope.get("uscc"))
+                decided.append(
+                    (
+                        item,
+                        Outcome(
+                            "rejected",
+                            publication_id=item.publication_id,
+                            uscc=uscc,
+                            kind=envelope.get("kind"),
+                            department=envelope.get("department"),
+                            code=pub.REASON_PARKED_EXPIRED,
+                            message=f"自 {item.parked_on.isoformat()} 起暂存，该主体逾期仍未登记，已退回",
+                        ),
+                    )
+                )
+                by_lot.setdefault(ParkedPublications.id_for(uscc), []).append(item.publication_id)
+            if not decided:
+                return []
+            for lot_id, ids in by_lot.items():
+                lot = batch.get(lot_id)
+                assert isinstance(lot, ParkedPublications)
+                lot.expire(ids)
+            if on_decided is not None:
+                on_decided(decided)
+            outcomes = [o for _, o in decided]
+            self._log_rejections(batch, outcomes, None, None, source=PARKED_EXPIRY_SOURCE)
+            processing: ProcessingEvent[UUID] = ProcessingEvent()
+            processing.collect_events(*batch.touched())
+            self.internals.record(processing)
+        except BaseException:
+            self.forget_cached()
+            raise
+        return outcomes
 
     # --- the use case ---------------------------------------------------------------------------
 
@@ -200,8 +323,11 @@ class Registry(Application[UUID]):
         platform's own in-process calls, which read nothing from the log.
         """
         try:
-            batch = _Batch(self)
+            self.departments.refresh()  # a mandate changed in another process counts from this batch
+            self.check_erasures()
             messages = list(messages)
+            self._check_parked_expiries(messages)
+            batch = _Batch(self)
             self._look_up_absent(batch, messages)
             if signatures is not None and len(signatures) != len(messages):
                 raise ValueError("signatures must give one signature check per message")
@@ -224,6 +350,24 @@ class Registry(Application[UUID]):
             self.forget_cached()  # cached aggregates may hold changes that were never recorded
             raise
         return outcomes
+
+    def _check_parked_expiries(self, messages: Sequence[bytes | Mapping[str, Any]]) -> None:
+        """The parked expiry writes lots through an application object of its own: an
+        authoritative cache (the worker's, never fast-forwarded) drops what it holds when an
+        expiry was recorded since it last looked — which it does (one query: the expiry log's last
+        version) on its first batch and on a batch that names a lot it holds."""
+        repository = self.repository
+        if repository.cache is None or repository.fastforward:
+            return
+        if self._expiry_version is not None:
+            lots = {ParkedPublications.id_for(u) for m in messages if (u := _uscc_of(m)) is not None}
+            if not lots & self.internals.cached():
+                return
+        last = self.recorder.select_events(RejectionLog.id_for(PARKED_EXPIRY_SOURCE), desc=True, limit=1)
+        version = last[0].originator_version if last else 0
+        if self._expiry_version is not None and version != self._expiry_version:
+            self.forget_cached()
+        self._expiry_version = version
 
     def _look_up_absent(self, batch: _Batch, messages: Sequence[bytes | Mapping[str, Any]]) -> None:
         """With an authoritative cache (never fast-forwarded: the worker's), ask the store once
@@ -255,6 +399,8 @@ class Registry(Application[UUID]):
         outcomes: Sequence[Outcome],
         tracking: Tracking | None,
         positions: Sequence[int] | None,
+        *,
+        source: str | None = None,
     ) -> None:
         """One `PublicationRejected` per rejection, also of parked publications released and
         then rejected (with the position of the message that released them)."""
@@ -266,7 +412,8 @@ class Registry(Application[UUID]):
         ]
         if not rejected:
             return
-        source = tracking.application_name if tracking is not None else "direct"
+        if source is None:
+            source = tracking.application_name if tracking is not None else "direct"
         log = batch.get(RejectionLog.id_for(source))
         if log is None:
             log = RejectionLog.open(source)
@@ -341,6 +488,7 @@ class Registry(Application[UUID]):
         if lot.holds(publication.envelope.publication_id):
             return publication.outcome("duplicate", message="已暂存，等待该主体登记")
         parked = {**publication.envelope.to_json_dict(), "uscc": uscc}
+        parked[PARKED_ON_KEY] = self.clock.today().isoformat()
         if publication.provenance is not None:
             parked[PROVENANCE_KEY] = publication.provenance.as_meta()
         lot.park(parked)
@@ -353,7 +501,7 @@ class Registry(Application[UUID]):
         outcomes = []
         for waiting in list(lot.waiting):
             # its signature was checked when it arrived; it keeps the provenance it had then
-            envelope = {k: v for k, v in waiting.items() if k != PROVENANCE_KEY}
+            envelope = {k: v for k, v in waiting.items() if k not in PARKED_FIELDS}
             checked = self.intake.check(envelope)
             if isinstance(checked, Outcome):
                 outcomes.append(checked)
@@ -366,6 +514,7 @@ class Registry(Application[UUID]):
 
 __all__ = [
     "Outcome",
+    "ParkedItem",
     "Registry",
     "Status",
 ]

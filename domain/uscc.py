@@ -24,10 +24,13 @@ __all__ = [
     "ALPHABET",
     "AUTHORITY_CATEGORIES",
     "AUTHORITY_NAMES",
+    "CHECK_VALUES",
+    "CHECK_WEIGHTS",
     "PROVINCE_CODES",
     "TIANJIN_DISTRICTS",
     "USCC",
     "district_name",
+    "is_valid_uscc",
     "looks_like_registration_number",
     "looks_like_uscc",
     "make_registration_number",
@@ -138,6 +141,38 @@ def _fail(
     message: str, position: int | None = None, character: str | None = None, expected: str | None = None
 ) -> InvalidUSCC:
     return InvalidUSCC(message, position=position, character=character, expected=expected)
+
+
+#: GB 32100's weights of the first 17 characters for the check character.
+CHECK_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+#: A character's value in the check sums (GB 32100: the alphabet's order; GB 11714: A = 10 …).
+CHECK_VALUES: Mapping[str, int] = MappingProxyType({c: i for i, c in enumerate(ALPHABET)})
+_ORG_VALUE = {c: i for i, c in enumerate(_ORG_VALUES)}
+
+
+def is_valid_uscc(value: str) -> bool:
+    """Whether an already normalised value is a valid USCC: what `USCC.parse` accepts, as a
+    boolean without building a message (the matcher tries dozens of near codes per row)."""
+    if len(value) != 18:
+        return False
+    values = CHECK_VALUES
+    if any(c not in values for c in value):
+        return False
+    allowed = AUTHORITY_CATEGORIES.get(value[0])
+    if allowed is None or value[1] not in allowed:
+        return False
+    region = value[2:8]
+    if not region.isdigit():
+        return False
+    if region != "100000" and region[:2] not in PROVINCE_CODES:
+        return False
+    if region[:2] == "12" and region != _TIANJIN_CITY and region not in TIANJIN_DISTRICTS:
+        return False
+    org = 11 - sum(_ORG_VALUE[c] * w for c, w in zip(value[8:16], _ORG_WEIGHTS, strict=True)) % 11
+    if value[16] != ("X" if org == 10 else "0" if org == 11 else str(org)):
+        return False
+    total = sum(values[c] * w for c, w in zip(value[:17], CHECK_WEIGHTS, strict=True))
+    return value[17] == ALPHABET[(31 - total) % 31]
 
 
 def _check(value: str) -> None:

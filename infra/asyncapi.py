@@ -51,6 +51,11 @@ SIGNATURE_HEADERS: dict[str, Any] = {
         "description": "who acted, when the platform signs on someone's behalf (`department:TJ-AMR/key:…`, "
         "`job:load`); a department may name a narrower principal of its own (`department:TJ-AMR/…`)",
     },
+    "gongshi-replay-of": {
+        "type": "string",
+        "description": "set by `gongshi dlq replay`: the dead-letter entry (`<dlq topic>[partition]@offset`) "
+        "this message replays; a replay rejected again keeps it on its new DLQ entry",
+    },
 }
 
 
@@ -147,14 +152,18 @@ def document() -> dict[str, Any]:
                 "address": "gongshi.changes",
                 "title": "Changes",
                 "description": (
-                    "One message per change to an entity's public or sharing document, in the order "
-                    "the event store recorded them, keyed by USCC. Delivery is at least once: the feed "
-                    "records its position only after the messages are stored, so after a crash a batch "
-                    "can be announced again with the same `position` values — dedupe on `position` "
-                    "(unique per change, increasing). One entity's changes share a key, so their order "
-                    "is the partition's order; across entities there is no order. Events that change "
-                    "neither document are not announced. A change says which top-level keys of each "
-                    "document differ; read the record itself from the API."
+                    "gongshi.change/2: one message per change to an entity's public or sharing "
+                    "document — caused by an event (`cause: event`), or by the date when a penalty's "
+                    "publicity window began or ended (`cause: publicity`, from the daily publicity "
+                    "job) — keyed by USCC, with the changed keys' new values (`public` masked, "
+                    "`sharing` unmasked), the flags before and after, the district, entity type and "
+                    "record categories. `position` is the change table's (the same the agencies' HTTP "
+                    "feed pages by): unique, increasing, and kept when a batch is announced again "
+                    "after a crash — dedupe on it (delivery is at least once). One entity's changes "
+                    "share a key, so their order is the partition's order; across entities there is "
+                    "no order. The topic is readable by the platform only: agencies follow changes "
+                    "through `GET /api/v1/agency/changes` (NDJSON or server-sent events) and "
+                    "watchlists, where the stated purpose and the access log apply."
                 ),
                 "messages": {"change": {"$ref": "#/components/messages/Change"}},
             },
@@ -224,13 +233,7 @@ def document() -> dict[str, Any]:
                     "contentType": "application/octet-stream",
                     "headers": {
                         "type": "object",
-                        "required": [
-                            "reason",
-                            "message",
-                            "source_topic",
-                            "source_partition",
-                            "source_offset",
-                        ],
+                        "required": ["reason", "message"],
                         "properties": {
                             "reason": _header(
                                 "stable reason code: one of the envelope checks, or the code of the "
@@ -243,6 +246,11 @@ def document() -> dict[str, Any]:
                                 "the partition, as decimal digits", pattern="^[0-9]+$"
                             ),
                             "source_offset": _header("the offset, as decimal digits", pattern="^[0-9]+$"),
+                            "parked_on": _header(
+                                "reason parked_expired only (no source_*): the system date the publication "
+                                "was parked on; the value is its envelope as parked",
+                                pattern="^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+                            ),
                             **SIGNATURE_HEADERS,  # as the original carried them
                         },
                     },

@@ -6,26 +6,35 @@ SQLite FTS5 index) under `GONGSHI_DATA_DIR`. Nothing connects at import time.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from adapters.access_log import AccessLog, AccessLogUnavailable
+from adapters.audit_trail import AuditTrail
 from adapters.casework_view import CaseworkView
+from adapters.change_store import ChangeStore
 from adapters.clock import FixedDateClock, SystemClock
 from adapters.credentials import CredentialStore
 from adapters.credentials.signing import Signer, Verifier
+from adapters.department_store import DepartmentStore, DepartmentsUnavailable
 from adapters.enterprise_store import EnterpriseStore
-from adapters.event_store import existing, postgres_env, sqlite_env
+from adapters.event_store import events_with_positions, existing, postgres_env, sqlite_env
 from adapters.extract_ledger import ExtractLedger
 from adapters.extract_seal import ExtractSeal
+from adapters.feedback import FeedbackStore
 from adapters.leader_lock import FileLeaderLock, LeaderLock, PostgresLeaderLock
+from adapters.personal_data import PersonalDataVault
 from adapters.publication_log.base import Headers, LogAccess, NoLogAccess, PublicationLog
 from adapters.rate_limits import RateLimiter
+from adapters.replays import ReplayLedger
 from adapters.search_index.base import SearchIndex
 from adapters.status_view import StatusView
 from adapters.tracking import TrackingStore, open_tracking
@@ -34,21 +43,24 @@ from casework.desk import EnterpriseDesk
 from casework.jobs import AbnormalRemovalsJob, AnnualReportsJob, DailyJobs, SeriousEscalationJob
 from casework.publishing import LogPublisher
 from domain.clock import Clock
-from domain.departments import DepartmentRegistry
+from domain.departments import DepartmentRegistry, seed_changes
 from domain.publicity import PublicityPolicy, market_supervision_codes
 from domain.registry import Registry
 from domain.signatures import PLATFORM
 from domain.workdays import WorkingDays, working_days
 from infra.settings import Settings
+from ingestion.parked_expiry import ParkedExpiry
 from ingestion.worker import IngestionWorker
 from opendata.daily import DailyOpenData, ReleasePolicy
 from opendata.releases import Releases
 from projections.casework import CaseworkProjection
 from projections.changes import ChangeFeed
 from projections.following import Follower
+from projections.history import EntityHistory
 from projections.publication_status import PublicationStatusProjection
 from projections.publicity import DailyPublicity
 from projections.runner import EntityProjection, index_projections
+from projections.watchlists import WebhookDispatcher, webhook_secret
 
 if TYPE_CHECKING:
     from adapters.publication_log.kafka import SaslLogin
@@ -81,8 +93,46 @@ class Container:
         return FixedDateClock(self.settings.today) if self.settings.today else SystemClock()
 
     @cached_property
+    def personal_data(self) -> PersonalDataVault:
+        """One key per natural person, sealing their identity numbers, phones and addresses in the
+        stored events (crypto-shredding: `gongshi persons erase`), beside the event store."""
+        s = self.settings
+        if s.postgres_dsn:
+            from adapters.personal_data import PostgresVault
+
+            return PostgresVault(s.postgres_dsn, schema=s.postgres_schema, pepper=self.secret_key)
+        from adapters.personal_data import SQLiteVault
+
+        return SQLiteVault(s.data_dir / "personal.sqlite3", pepper=self.secret_key)
+
+    @cached_property
+    def department_store(self) -> DepartmentStore:
+        """The department registry's history (changes made at run time), beside the event store."""
+        s = self.settings
+        if s.postgres_dsn:
+            from adapters.department_store import PostgresDepartmentStore
+
+            return PostgresDepartmentStore(s.postgres_dsn, schema=s.postgres_schema)
+        from adapters.department_store import SQLiteDepartmentStore
+
+        return SQLiteDepartmentStore(s.data_dir / "departments.sqlite3")
+
+    @cached_property
     def departments(self) -> DepartmentRegistry:
-        return DepartmentRegistry.load_default()
+        """The departments and their mandates over time: the shipped file seeded into the
+        department store once, and every change operators made since; re-read by the ingestion
+        worker when it moved (once per batch). When the store cannot be read on first use, the
+        shipped file stands in until the next refresh succeeds (logged)."""
+        shipped = DepartmentRegistry.load_default()
+        store = self.department_store
+        try:
+            store.seed(seed_changes(shipped.all()))
+            return DepartmentRegistry.from_source(store, today=self.clock.today)
+        except DepartmentsUnavailable as err:
+            logging.getLogger(__name__).warning(
+                "department store unavailable, using the shipped file: %s", err
+            )
+            return DepartmentRegistry(changes=shipped.changes, today=self.clock.today, source=store)
 
     @cached_property
     def publicity_policy(self) -> PublicityPolicy:
@@ -123,6 +173,7 @@ class Container:
             existence=existing,
             publicity=self.publicity_policy,
             calendar=self.calendar,
+            vault=self.personal_data,
         )
 
     @cached_property
@@ -136,6 +187,7 @@ class Container:
             env=self.event_store_env,
             publicity=self.publicity_policy,
             calendar=self.calendar,
+            vault=self.personal_data,
         )
 
     @cached_property
@@ -176,7 +228,19 @@ class Container:
             clock=self.clock,
             calendar=self.calendar,
             cases=self.applications.cases,
+            reads_of=self.enterprise_reads,
+            confidential_delay_days=self.settings.confidential_read_delay_days,
         )
+
+    def enterprise_reads(self, uscc: str, today: date, limit: int) -> list[dict[str, Any]] | None:
+        """The agencies' reads of `uscc`'s record its enterprise may see today (the access log);
+        None when the log cannot be read (the dashboard says so; the API answers 503)."""
+        log = self.access_log
+        try:
+            reads = log.reads_of(uscc, today, limit=limit)
+        except AccessLogUnavailable:
+            return None
+        return [read.for_enterprise(log.confidential_delay_days) for read in reads]
 
     @cached_property
     def applications(self) -> ApplicationDesk:
@@ -213,6 +277,18 @@ class Container:
             env=self.event_store_env,
             publicity=self.publicity_policy,
             calendar=self.calendar,
+            vault=self.personal_data,
+        )
+
+    @cached_property
+    def history(self) -> EntityHistory:
+        """Entities' events with their positions, and records as of a date (agencies' reads),
+        through the read side's application object (its event store, never its cache)."""
+        reader = self.reader
+        return EntityHistory(
+            reader.mapper,
+            lambda originator_id: events_with_positions(reader.recorder, originator_id),
+            reader.publicity,
         )
 
     def kafka_login(self, *, admin: bool = False) -> SaslLogin | None:
@@ -331,7 +407,9 @@ class Container:
     @cached_property
     def publicity(self) -> DailyPublicity:
         """The daily publicity job (penalty flags follow their windows)."""
-        return DailyPublicity(self.index, self.clock)
+        return DailyPublicity(
+            self.index, self.clock, announce=self.change_feed.announce_publicity, daily=self.purge_changes
+        )
 
     @property
     def department_names(self) -> dict[str, str]:
@@ -407,6 +485,7 @@ class Container:
             env=self.event_store_env,
             publicity=self.publicity_policy,
             calendar=self.calendar,
+            vault=self.personal_data,
         )
         self.__dict__["casework_reader"] = reader  # closed with the container
         return CaseworkProjection(reader, self.casework_view, batch_size=self.settings.projection_batch_size)
@@ -490,6 +569,22 @@ class Container:
         )
 
     @cached_property
+    def parked_expiry(self) -> ParkedExpiry:
+        """Parked publications past `GONGSHI_PARKED_EXPIRY_DAYS` → DLQ (`parked_expired`), with an
+        application object of its own (never the worker's cache)."""
+        s = self.settings
+        reader = Registry(
+            clock=self.clock,
+            departments=self.departments,
+            env=self.event_store_env,
+            publicity=self.publicity_policy,
+            calendar=self.calendar,
+            vault=self.personal_data,
+        )
+        self.__dict__["parked_reader"] = reader  # closed with the container
+        return ParkedExpiry(reader, self.log, s.dlq_topic, s.parked_expiry_days, self.clock)
+
+    @cached_property
     def extract_ledger(self) -> ExtractLedger:
         s = self.settings
         if s.postgres_dsn:
@@ -512,6 +607,87 @@ class Container:
         return ExtractSeal.load_or_create(key, cert)
 
     @cached_property
+    def access_log(self) -> AccessLog:
+        """Every agency call (append-only), beside the event store (its PostgreSQL schema)."""
+        s = self.settings
+        delay = s.confidential_read_delay_days
+        if s.postgres_dsn:
+            from adapters.access_log import PostgresAccessLog
+
+            return PostgresAccessLog(s.postgres_dsn, schema=s.postgres_schema, confidential_delay_days=delay)
+        from adapters.access_log import SQLiteAccessLog
+
+        return SQLiteAccessLog(s.data_dir / "access_log.sqlite3", confidential_delay_days=delay)
+
+    @cached_property
+    def change_store(self) -> ChangeStore:
+        """The change table and the agencies' watchlists, beside the event store."""
+        s = self.settings
+        if s.postgres_dsn:
+            from adapters.change_store.postgres import PostgresChangeStore
+
+            return PostgresChangeStore(s.postgres_dsn, schema=s.postgres_schema)
+        from adapters.change_store.sqlite import SQLiteChangeStore
+
+        return SQLiteChangeStore(s.data_dir / "changes.sqlite3")
+
+    @cached_property
+    def webhooks(self) -> WebhookDispatcher:
+        """Delivers watchlists' changes to their webhooks (a runner of `gongshi serve`)."""
+        from adapters.webhooks import AllowList, WebhookSender
+
+        def secret_for(watchlist_id: str) -> bytes:
+            return webhook_secret(self.secret_key, watchlist_id).encode()
+
+        sender = WebhookSender(AllowList.parse(self.settings.webhook_allowed_hosts))
+        return WebhookDispatcher(self.change_store, sender, secret_for, self.clock.now)
+
+    def purge_changes(self, today: date) -> int:
+        """Drop the changes older than the retention (run daily with the publicity job)."""
+        days = self.settings.change_feed_retention_days
+        return self.change_store.purge(self.clock.now() - timedelta(days=days))
+
+    @cached_property
+    def feedback(self) -> FeedbackStore:
+        """Measures agencies reported applying to entities (append-only), beside the event store."""
+        s = self.settings
+        if s.postgres_dsn:
+            from adapters.feedback import PostgresFeedbackStore
+
+            return PostgresFeedbackStore(s.postgres_dsn, schema=s.postgres_schema)
+        from adapters.feedback import SQLiteFeedbackStore
+
+        return SQLiteFeedbackStore(s.data_dir / "feedback.sqlite3")
+
+    @cached_property
+    def audit(self) -> AuditTrail:
+        """Every administrative act, append-only, beside the event store."""
+        s = self.settings
+        if s.postgres_dsn:
+            from adapters.audit_trail import PostgresAuditTrail
+
+            return PostgresAuditTrail(s.postgres_dsn, schema=s.postgres_schema)
+        from adapters.audit_trail import SQLiteAuditTrail
+
+        return SQLiteAuditTrail(s.data_dir / "audit.sqlite3")
+
+    @cached_property
+    def replays(self) -> ReplayLedger:
+        """Which DLQ entries were replayed (each once), beside the event store."""
+        s = self.settings
+        if s.postgres_dsn:
+            from adapters.replays import PostgresReplays
+
+            return PostgresReplays(s.postgres_dsn, schema=s.postgres_schema)
+        from adapters.replays import SQLiteReplays
+
+        return SQLiteReplays(s.data_dir / "replays.sqlite3")
+
+    def record_act(self, actor: str, action: str, **arguments: Any) -> None:
+        """Write one administrative act to the audit trail, at the clock's instant."""
+        self.audit.record(self.clock.now(), actor, action, arguments)
+
+    @cached_property
     def tracking(self) -> TrackingStore:
         """Positions of the followers that write outside the event store, beside it."""
         s = self.settings
@@ -529,13 +705,16 @@ class Container:
                 env=self.event_store_env,
                 publicity=self.publicity_policy,
                 calendar=self.calendar,
+                vault=self.personal_data,
             ),
             self.log,
             s.changes_topic,
             self.tracking,
+            self.change_store,
             partitions=s.kafka_partitions if s.kafka_bootstrap else 1,
             batch_size=s.projection_batch_size,
             now=self.clock.now,
+            today=self.clock.today,
         )
 
     def close(self) -> None:
@@ -549,12 +728,20 @@ class Container:
             "entity_reader",
             "enterprise_store",
             "casework_reader",
+            "parked_reader",
             "casework_view",
             "change_feed",
             "tracking",
             "extract_ledger",
+            "access_log",
+            "feedback",
+            "change_store",
             "status_view",
             "credentials",
+            "department_store",
+            "personal_data",
+            "audit",
+            "replays",
             "rate_limiter",
         )
         for name in names:

@@ -18,6 +18,7 @@ from domain.kinds import PAYLOADS, PUBLICATION_KINDS
 from domain.publications import envelope_json_schema
 from infra import asyncapi, reasons
 from opendata.models import file_schemas
+from projections.changes import change_json_schema
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "docs" / "schemas"
 #: Relative to SCHEMA_DIR: the AsyncAPI document lives at docs/asyncapi.yaml.
@@ -63,7 +64,10 @@ def events_catalogue(current: str) -> str:
 
 def rendered() -> dict[str, str]:
     """File name → exact file text."""
-    files: dict[str, Any] = {"publication.schema.json": envelope_json_schema(PAYLOADS)}
+    files: dict[str, Any] = {
+        "publication.schema.json": envelope_json_schema(PAYLOADS),
+        "change.schema.json": change_json_schema(),  # gongshi.change/2 (projections/changes.py)
+    }
     for kind, model in PAYLOADS.items():
         files[f"payloads/{kind}.schema.json"] = model.model_json_schema()
     for name, schema in file_schemas().items():  # the open-data files (opendata/models.py)

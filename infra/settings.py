@@ -94,6 +94,13 @@ class Settings(BaseSettings):
         None, description="a bearer token that may read /metrics only (a Prometheus scraper)"
     )
 
+    parked_expiry_days: int = Field(
+        90,
+        ge=1,
+        description="a publication parked for an entity not yet registered is rejected to the DLQ "
+        "(reason parked_expired) once it has waited more than this many system days",
+    )
+
     signing_key: SecretStr | None = Field(
         None,
         description="the platform's own Ed25519 signing key (base64 of the 32-byte private key), for "
@@ -210,6 +217,27 @@ class Settings(BaseSettings):
         return tuple(
             ip_network(p.strip(), strict=False) for p in self.trusted_proxies.split(",") if p.strip()
         )
+
+    # agencies (issue 13): the access log, the change feed's table, webhooks
+    confidential_read_delay_days: int = Field(
+        180,
+        ge=0,
+        description="a read an agency marks confidential (X-Confidential: 1) is shown to the enterprise "
+        "whose record it read only this many days later (administrators see it at once)",
+    )
+    change_feed_retention_days: int = Field(
+        400,
+        ge=1,
+        description="how long the change table keeps each change (the agencies' feed and watchlists)",
+    )
+    sse_heartbeat_s: float = Field(
+        15.0, gt=0, description="seconds between heartbeats on an idle server-sent-events change stream"
+    )
+    webhook_allowed_hosts: str = Field(
+        "",
+        description="comma-separated host names and CIDRs watchlist webhooks may be sent to; nothing else, "
+        "and never a loopback, private or link-local address unless a CIDR here covers it",
+    )
 
     # web hardening (api/request_limits.py, api/headers.py)
     max_query_bytes: int = Field(

@@ -1,18 +1,28 @@
-"""The change feed: announces each change to an entity's public or sharing document on the
-publication log (topic `{prefix}.changes`, key = USCC), for agencies that follow the register.
+"""The change feed: every change to an entity's public or sharing document, kept in the change
+table beside the event store (`adapters.change_store`, for the agencies' HTTP feed and
+watchlists) and announced on the publication log (topic `{prefix}.changes`, key = USCC).
+
+A change (`gongshi.change/2`) has a cause: an `event` (one MarketEntity event that changed either
+document), or `publicity` (a penalty's publicity window began or ended with the date: the daily
+publicity job announces those, `ChangeFeed.announce_publicity`). Each says what changed — the
+top-level keys of each document (`changed`), and their new values: `public` (masked, as the
+public reads them) and `sharing` (unmasked, the agency view) — the entity's flags before and
+after, its district and type, and the record categories the change touches.
 
 Each pass reads a batch of notifications after the feed's recorded position. For every
-MarketEntity event it compares the entity's sharing document (agency view) and public document
-before and after the event, and announces the event if either changed, naming the top-level keys
-that differ. The entity is loaded once per batch, at the version just before the batch's first
-event for it (a versioned read: never the repository's cached object), then moved on event by
-event with the stored domain events. Events that change neither document, and notifications of
-other aggregates (parked publications, rejection logs), move the position on without a message.
+MarketEntity event it compares the entity's documents before and after the event. The entity is
+loaded once per batch, at the version just before the batch's first event for it (a versioned
+read: never the repository's cached object), then moved on event by event with the stored domain
+events. Events that change neither document, and notifications of other aggregates (parked
+publications, rejection logs), move the position on without a change.
 
-Delivery is at least once: the batch's messages are produced and flushed, and only then is the
-batch's last notification id recorded (an eventsourcing tracking recorder). A crash between the
-two announces the batch again with the same `position` values; consumers dedupe on `position`
-(unique per change). One entity's changes share a key, so they keep their order in a partition.
+Positions: the change table gives each change its `position` (one sequence for both causes,
+increasing, never reused); `event_position` is the event's notification id. A batch is written
+to the table (idempotent per event: written again, it keeps its positions), then produced and
+flushed, and only then is the batch's last notification id recorded (an eventsourcing tracking
+recorder). A crash between any two steps announces the batch again with the same positions;
+consumers dedupe on `position`. One entity's changes share a key, so they keep their order in a
+partition.
 """
 
 from __future__ import annotations
@@ -30,17 +40,20 @@ import orjson
 from eventsourcing.persistence import IntegrityError, Notification, Tracking, TrackingRecorder
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from adapters.change_store.base import ChangeStore, NewChange
 from adapters.publication_log.base import Headers, PublicationLog
+from adapters.search_index.base import FlagChange
 from domain.entity import MarketEntity
+from domain.kinds import PUBLICATION_KINDS
 from domain.publicity import PublicityPolicy
 from domain.registry import Registry
-from projections.documents import public_document, sharing_document
+from projections.documents import flags, public_document, public_view, sharing_document
 from projections.following import Follower
 from projections.runner import ENTITY_TOPIC_PREFIX
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_ID: Literal["gongshi.change/1"] = "gongshi.change/1"
+SCHEMA_ID: Literal["gongshi.change/2"] = "gongshi.change/2"
 HEADERS: Headers = (("content-type", b"application/json"),)
 #: Keys every event changes (the aggregate version): left out of the comparison, the message
 #: carries `entity_version` instead.
@@ -69,13 +82,26 @@ class ChangedKeys(BaseModel):
 
 
 class ChangeMessage(BaseModel):
-    """One change to an entity's documents: the value of a message on `{prefix}.changes`."""
+    """One change to an entity's documents: the value of a message on `{prefix}.changes`, and a
+    line of the agencies' feed (`GET /api/v1/agency/changes`)."""
 
     model_config = ConfigDict(
         extra="forbid", frozen=True, title="ChangeMessage", json_schema_serialization_defaults_required=True
     )
 
-    schema_: Annotated[Literal["gongshi.change/1"], Field(alias="schema")] = SCHEMA_ID
+    schema_: Annotated[Literal["gongshi.change/2"], Field(alias="schema")] = SCHEMA_ID
+    position: Annotated[
+        int,
+        Field(
+            ge=1,
+            description="the change's position in the change feed: unique, increasing, one sequence for "
+            "every cause; consumers dedupe on it (delivery is at least once); `after=` of the HTTP feed",
+        ),
+    ]
+    event_position: Annotated[
+        int | None,
+        Field(ge=1, description="the event's notification id in the event store (null: a publicity change)"),
+    ]
     uscc: Annotated[
         str,
         Field(
@@ -84,29 +110,54 @@ class ChangeMessage(BaseModel):
             examples=["91110108MA01K3P20A"],
         ),
     ]
-    position: Annotated[
-        int,
+    entity_version: Annotated[int, Field(ge=1, description="the entity's version after the change")]
+    cause: Annotated[
+        Literal["event", "publicity"],
         Field(
-            ge=1,
-            description="the event's notification id in the event store: unique per change and "
-            "increasing; consumers dedupe on it (delivery is at least once)",
+            description="`event`: an event changed the record; `publicity`: a penalty's publicity window "
+            "began or ended with the date (the daily publicity job)"
         ),
     ]
-    entity_version: Annotated[int, Field(ge=1, description="the entity's version after the event")]
     event: Annotated[
-        str,
-        Field(description="the event's class name", json_schema_extra={"enum": list(EVENT_NAMES)}),
+        str | None,
+        Field(
+            description="the event's class name (null for a publicity change)",
+            json_schema_extra={"enum": [*EVENT_NAMES, None]},
+        ),
     ]
-    department: Annotated[str, Field(description="the department that published it")]
-    publication_id: Annotated[str, Field(description="the department's own record id")]
-    occurred_on: Annotated[date, Field(description="the business date it happened")]
+    department: Annotated[str | None, Field(description="the department that published it")]
+    publication_id: Annotated[str | None, Field(description="the department's own record id")]
+    occurred_on: Annotated[
+        date, Field(description="the business date it happened (a publicity change: the date)")
+    ]
+    district: Annotated[
+        str | None, Field(description="the entity's district: division code (digits 3–8 of the USCC)")
+    ]
+    district_name: Annotated[str | None, Field(description="the district's name")]
+    entity_type: Annotated[str | None, Field(description="the entity's type (主体类型)")]
+    flags_before: Annotated[list[str], Field(description="abnormal | serious | penalty, before the change")]
+    flags_after: Annotated[list[str], Field(description="the flags after the change")]
+    categories: Annotated[
+        list[str],
+        Field(description="the record categories the change touches (penalty, abnormal, licence …)"),
+    ]
     changed: ChangedKeys
+    public: Annotated[
+        dict[str, Any],
+        Field(
+            description="each changed key of the public document with its new value, masked (null: removed)"
+        ),
+    ]
+    sharing: Annotated[
+        dict[str, Any],
+        Field(description="each changed key of the agency (sharing) document with its new value, unmasked"),
+    ]
     timestamp: Annotated[datetime, Field(description="when the change was announced (ISO-8601, UTC)")]
 
     @field_validator("event")
     @classmethod
-    def _known_event(cls, value: str) -> str:
-        if value not in EVENT_NAMES:
+    def _known_event(cls, value: str | None) -> str | None:
+        if value is not None and value not in EVENT_NAMES:
             raise ValueError(f"unknown event {value!r}")
         return value
 
@@ -114,6 +165,13 @@ class ChangeMessage(BaseModel):
         """The message value: UTF-8 JSON, Chinese kept as is."""
         body = self.model_dump(mode="json", by_alias=True)
         return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    def public_part(self) -> dict[str, Any]:
+        """The change as anyone may read it (open data): without the agency view."""
+        body = self.model_dump(mode="json", by_alias=True)
+        body.pop("sharing")
+        body["changed"] = {"public": body["changed"]["public"]}
+        return body
 
 
 def change_json_schema() -> dict[str, Any]:
@@ -160,15 +218,29 @@ def changed_keys(before: dict[str, bytes], after: dict[str, bytes]) -> list[str]
 @dataclass
 class _Followed:
     """One entity the feed follows: its state after the last event read (`version`: 0 before
-    its registration) and the fingerprint of its views."""
+    its registration), the fingerprint of its views and its flags."""
 
     entity: MarketEntity | None
     version: int
     views: Fingerprint = field(default_factory=dict)
+    flags: list[str] = field(default_factory=list)
+
+
+#: Record categories by event class (the kind's category), for watchlists filtering on them.
+_CATEGORY_OF_EVENT: dict[str, str] = {
+    event.__name__: kind.category for kind in PUBLICATION_KINDS for event in kind.events if kind.category
+}
+
+
+def _json_ready(value: Any) -> Any:
+    """A deep copy of a document's value, JSON-ready (the documents share objects with the
+    aggregate, which later events go on mutating)."""
+    return orjson.loads(orjson.dumps(value, default=str))
 
 
 class ChangeFeed(Follower):
-    """Follows the notification log and announces document changes on `topic`.
+    """Follows the notification log, keeps each document change in the change table (`store`)
+    and announces it on `topic`.
 
     Give it its own `Registry` (its versioned reads bypass, and so never disturb, the aggregate
     cache the other projections share); `close()` closes that registry.
@@ -182,18 +254,22 @@ class ChangeFeed(Follower):
         log: PublicationLog,
         topic: str,
         tracking: TrackingRecorder,
+        store: ChangeStore,
         *,
         partitions: int = 1,
         batch_size: int = 500,
         now: Callable[[], datetime] | None = None,
+        today: Callable[[], date] | None = None,
     ) -> None:
         self.registry = registry
         self.log = log
         self.topic = topic
         self.tracking = tracking
+        self.store = store
         self.partitions = partitions
         self.batch_size = batch_size
         self.now = now or (lambda: datetime.now(UTC))
+        self.today = today or (lambda: self.now().date())
         self._topic_ready = False
         self._followed: dict[UUID, _Followed] = {}
         super().__init__()
@@ -213,12 +289,7 @@ class ChangeFeed(Follower):
         )
         if not notifications:
             return 0
-        messages = self.changes(notifications)
-        if messages:
-            self._ensure_topic()
-            for message in messages:
-                self.log.produce(self.topic, message.encode(), key=message.uscc, headers=HEADERS)
-            self.log.flush()  # every message stored before the position moves on
+        self.publish(self.changes(notifications))
         last = notifications[-1].id
         try:
             self.tracking.insert_tracking(Tracking(notification_id=last, application_name=self.name))
@@ -226,10 +297,26 @@ class ChangeFeed(Follower):
             logger.warning("change feed: position %s was already recorded", last)
         return len(notifications)
 
-    def changes(self, notifications: Sequence[Notification]) -> list[ChangeMessage]:
-        """The messages a batch of notifications announces, in notification order."""
+    def publish(self, pending: Sequence[NewChange]) -> list[ChangeMessage]:
+        """Keep `pending` in the change table (their positions), then produce and flush them."""
+        if not pending:
+            return []
+        positions = self.store.append(pending)
+        messages = [
+            ChangeMessage.model_validate({**c.message, "position": p})
+            for c, p in zip(pending, positions, strict=True)
+        ]
+        self._ensure_topic()
+        for message in messages:
+            self.log.produce(self.topic, message.encode(), key=message.uscc, headers=HEADERS)
+        self.log.flush()  # every message stored before the position moves on
+        return messages
+
+    def changes(self, notifications: Sequence[Notification]) -> list[NewChange]:
+        """The changes a batch of notifications makes, in notification order (not yet kept)."""
         followed = self._followed
-        messages: list[ChangeMessage] = []
+        out: list[NewChange] = []
+        today = self.today()
         for n in notifications:
             if not n.topic.startswith(ENTITY_TOPIC_PREFIX):
                 continue
@@ -238,20 +325,57 @@ class ChangeFeed(Follower):
             if current is None or current.version != n.originator_version - 1:
                 # not followed yet, or moved on by a batch that was not announced: from the store
                 entity = self._load(entity_id, n.originator_version - 1)
-                current = _Followed(entity, n.originator_version - 1, self._fingerprint(entity))
+                docs = None if entity is None else self.documents(entity)
+                current = _Followed(
+                    entity, n.originator_version - 1, fingerprint(docs), self._flags(docs, today)
+                )
             followed[entity_id] = current  # most recently followed last
             if len(followed) > FOLLOWED_MAX:
                 del followed[next(iter(followed))]
             event: Any = self.registry.mapper.to_domain_event(n)
             current.entity = event.mutate(current.entity)
             current.version = n.originator_version
-            after = self._fingerprint(current.entity)
+            assert current.entity is not None
+            docs = self.documents(current.entity)
+            after = fingerprint(docs)
             changed = {view: changed_keys(current.views[view], after[view]) for view in VIEWS}
-            current.views = after
+            flags_before, current.views = current.flags, after
+            current.flags = self._flags(docs, today)
             if any(changed.values()):
-                assert current.entity is not None
-                messages.append(self._message(n, event, current.entity, changed))
-        return messages
+                out.append(self._change(n, event, current.entity, docs, changed, flags_before, current.flags))
+        return out
+
+    def announce_publicity(self, day: date, found: Sequence[FlagChange]) -> list[ChangeMessage]:
+        """The publicity job's changes of `day`: each entity whose flags change with the date,
+        with the public document's penalties as public on that date."""
+        pending = []
+        for f in found:
+            view = public_view(f.public, day)
+            pending.append(
+                NewChange(
+                    key=f"publicity:{f.uscc}:{day.isoformat()}",
+                    uscc=f.uscc,
+                    recorded_at=self.now().astimezone(UTC),
+                    message=self._body(
+                        uscc=f.uscc,
+                        event_position=None,
+                        entity_version=f.version,
+                        cause="publicity",
+                        event=None,
+                        department=None,
+                        publication_id=None,
+                        occurred_on=day.isoformat(),
+                        public_doc=f.public,
+                        flags_before=list(f.before),
+                        flags_after=list(f.after),
+                        categories=["penalty"],
+                        changed={"public": ["flags", "penalties"], "sharing": []},
+                        public={"flags": list(f.after), "penalties": _json_ready(view["penalties"])},
+                        sharing={},
+                    ),
+                )
+            )
+        return self.publish(pending)
 
     def documents(self, entity: MarketEntity) -> dict[str, dict[str, Any]]:
         """The documents compared before and after each event, by view (`public`, `sharing`)."""
@@ -260,8 +384,9 @@ class ChangeFeed(Follower):
     def close(self) -> None:
         self.registry.close()
 
-    def _fingerprint(self, entity: MarketEntity | None) -> Fingerprint:
-        return fingerprint(None if entity is None else self.documents(entity))
+    @staticmethod
+    def _flags(docs: dict[str, dict[str, Any]] | None, today: date) -> list[str]:
+        return [] if docs is None else flags(docs["public"], today)
 
     def _load(self, entity_id: UUID, version: int) -> MarketEntity | None:
         """The entity at `version` (None before its registration): rebuilt from the store, so
@@ -272,19 +397,51 @@ class ChangeFeed(Follower):
         assert isinstance(entity, MarketEntity)
         return entity
 
-    def _message(
-        self, n: Notification, event: Any, entity: MarketEntity, changed: dict[str, list[str]]
-    ) -> ChangeMessage:
-        return ChangeMessage(
+    def _body(self, *, public_doc: dict[str, Any], **fields: Any) -> dict[str, Any]:
+        registration = public_doc.get("registration") or {}
+        return {
+            "schema": SCHEMA_ID,
+            **fields,
+            "district": public_doc.get("district_code"),
+            "district_name": public_doc.get("district_name"),
+            "entity_type": registration.get("entity_type"),
+            "timestamp": self.now().astimezone(UTC).isoformat(),
+        }
+
+    def _change(
+        self,
+        n: Notification,
+        event: Any,
+        entity: MarketEntity,
+        docs: dict[str, dict[str, Any]],
+        changed: dict[str, list[str]],
+        flags_before: list[str],
+        flags_after: list[str],
+    ) -> NewChange:
+        name = type(event).__name__
+        values = {view: {k: _json_ready(docs[view].get(k)) for k in changed[view]} for view in VIEWS}
+        category = _CATEGORY_OF_EVENT.get(name)
+        return NewChange(
+            key=f"event:{n.id}",
             uscc=entity.uscc,
-            position=n.id,
-            entity_version=n.originator_version,
-            event=type(event).__name__,
-            department=event.department,
-            publication_id=event.publication_id,
-            occurred_on=event.occurred_on,
-            changed=ChangedKeys(public=changed["public"], sharing=changed["sharing"]),
-            timestamp=self.now().astimezone(UTC),
+            recorded_at=self.now().astimezone(UTC),
+            message=self._body(
+                uscc=entity.uscc,
+                event_position=n.id,
+                entity_version=n.originator_version,
+                cause="event",
+                event=name,
+                department=event.department,
+                publication_id=event.publication_id,
+                occurred_on=event.occurred_on.isoformat(),
+                public_doc=docs["public"],
+                flags_before=flags_before,
+                flags_after=flags_after,
+                categories=[category] if category else [],
+                changed={"public": changed["public"], "sharing": changed["sharing"]},
+                public=values["public"],
+                sharing=values["sharing"],
+            ),
         )
 
     def _ensure_topic(self) -> None:
@@ -293,4 +450,12 @@ class ChangeFeed(Follower):
             self._topic_ready = True
 
 
-__all__ = ["EVENT_NAMES", "SCHEMA_ID", "ChangeFeed", "ChangeMessage", "ChangedKeys", "change_json_schema"]
+__all__ = [
+    "EVENT_NAMES",
+    "SCHEMA_ID",
+    "ChangeFeed",
+    "ChangeMessage",
+    "ChangedKeys",
+    "FlagChange",
+    "change_json_schema",
+]

@@ -39,6 +39,17 @@ from domain.uscc import USCC
 RECORD_CATEGORIES: tuple[str, ...] = tuple(c.key for c in CATEGORIES)
 _SECTION_FIELDS: dict[str, str | None] = {s.key: s.field for s in SECTIONS}
 PERSON_FIELDS = ("legal_representative",)
+#: Registration fields holding lists of persons (shareholders may be organisations: their USCC is
+#: kept, a natural person's identity number, phone and address are masked).
+PERSON_LIST_FIELDS = ("shareholders", "key_staff")
+
+
+def _mask_people(value: Any) -> Any:
+    if isinstance(value, dict):
+        return mask_person(value)
+    if isinstance(value, list):
+        return [mask_person(v) if isinstance(v, dict) else v for v in value]
+    return value
 
 
 @lru_cache(maxsize=65536)
@@ -99,8 +110,8 @@ def sharing_document(entity: MarketEntity, policy: PublicityPolicy | None = None
 def _mask_change(change: dict[str, Any]) -> dict[str, Any]:
     masked = dict(change)
     masked["changes"] = [
-        {**c, **{k: mask_person(c[k]) for k in ("before", "after") if isinstance(c.get(k), dict)}}
-        if c.get("field") in PERSON_FIELDS
+        {**c, **{k: _mask_people(c[k]) for k in ("before", "after") if isinstance(c.get(k), dict | list)}}
+        if c.get("field") in PERSON_FIELDS + PERSON_LIST_FIELDS
         else c
         for c in change.get("changes", [])
     ]
@@ -144,9 +155,9 @@ def public_document(sharing: dict[str, Any]) -> dict[str, Any]:
     """The masked public document stored in the public index (not yet filtered by date)."""
     sharing = _without_provenance(sharing)
     registration = dict(sharing["registration"])
-    for key in PERSON_FIELDS:
-        if isinstance(registration.get(key), dict):
-            registration[key] = mask_person(registration[key])
+    for key in PERSON_FIELDS + PERSON_LIST_FIELDS:
+        if isinstance(registration.get(key), dict | list):
+            registration[key] = _mask_people(registration[key])
     doc: dict[str, Any] = {
         "uscc": sharing["uscc"],
         "version": sharing["version"],

@@ -14,16 +14,27 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import date
 
-from adapters.search_index.base import SearchIndex
+from adapters.search_index.base import FlagChange, SearchIndex
 from domain.clock import Clock
 
 log = logging.getLogger(__name__)
 
 
-def run_publicity(index: SearchIndex, as_of: date) -> int:
-    """Re-evaluate the publicity windows as of `as_of`; returns how many entities changed."""
+#: Announces the entities whose flags change with the date (`ChangeFeed.announce_publicity`).
+Announce = Callable[[date, list[FlagChange]], object]
+
+
+def run_publicity(index: SearchIndex, as_of: date, announce: Announce | None = None) -> int:
+    """Re-evaluate the publicity windows as of `as_of`; returns how many entities changed. With
+    `announce`, the changes are announced first (the change feed, cause `publicity`): a crash
+    between the two announces them again on the next run (same keys, same positions)."""
+    if announce is not None:
+        found = index.flag_changes(as_of)
+        if found:
+            announce(as_of, found)
     changed = index.reevaluate_flags(as_of)
     log.info("publicity as of %s: %d entities changed", as_of, changed)
     return changed
@@ -32,8 +43,18 @@ def run_publicity(index: SearchIndex, as_of: date) -> int:
 class DailyPublicity:
     name = "publicity"
 
-    def __init__(self, index: SearchIndex, clock: Clock, check_every_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        index: SearchIndex,
+        clock: Clock,
+        check_every_s: float = 60.0,
+        *,
+        announce: Announce | None = None,
+        daily: Callable[[date], object] | None = None,
+    ) -> None:
         self.index = index
+        self.announce = announce
+        self.daily = daily
         self.clock = clock
         self.check_every_s = check_every_s
         self.last_run: date | None = None
@@ -45,7 +66,9 @@ class DailyPublicity:
         today = self.clock.today()
         if today == self.last_run:
             return None
-        changed = run_publicity(self.index, today)
+        changed = run_publicity(self.index, today, self.announce)
+        if self.daily is not None:
+            self.daily(today)
         self.last_run = today
         return changed
 

@@ -117,6 +117,7 @@ class EntityProjection(Follower):
 
     def _project(self, after: int) -> tuple[int, int]:
         """One batch after notification `after`: (notifications read, the last one's id)."""
+        self.registry.check_erasures()  # a person erased meanwhile: no cached aggregate holds them
         notifications = self.registry.recorder.select_notifications(start=after + 1, limit=self.batch_size)
         if not notifications:
             return 0, after

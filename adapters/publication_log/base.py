@@ -97,6 +97,12 @@ class PublicationLog(ABC):
     def read(self, topic: str, partition: int, offset: int, limit: int) -> Sequence[LogRecord]:
         """Records of one partition from `offset` on (for tools and tests)."""
 
+    @abstractmethod
+    def delete_before(self, topic: str, offsets: dict[int, int]) -> None:
+        """Remove the records of each partition below its offset (Kafka's DeleteRecords: the log
+        now starts there). Offsets are never reused: `end_offsets` is unchanged and later records
+        continue the numbering."""
+
     def close(self) -> None:
         """Release connections."""
 

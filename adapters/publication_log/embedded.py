@@ -24,6 +24,10 @@ CREATE TABLE IF NOT EXISTS records (
   key TEXT, value BLOB NOT NULL, headers TEXT NOT NULL DEFAULT '[]', ts INTEGER NOT NULL,
   PRIMARY KEY (topic, partition, offset)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS log_starts (
+  topic TEXT NOT NULL, partition INTEGER NOT NULL, start_offset INTEGER NOT NULL,
+  PRIMARY KEY (topic, partition)
+);
 CREATE TABLE IF NOT EXISTS group_offsets (
   grp TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL,
   PRIMARY KEY (grp, topic, partition)
@@ -99,10 +103,7 @@ class EmbeddedLog(PublicationLog):
             for key, value, headers in items:
                 p = partition_for(key, partitions)
                 if p not in nexts:
-                    row = c.execute(
-                        "SELECT MAX(offset) FROM records WHERE topic=? AND partition=?", (topic, p)
-                    ).fetchone()
-                    nexts[p] = 0 if row[0] is None else int(row[0]) + 1
+                    nexts[p] = self._next_offset(c, topic, p)
                 hdrs = json.dumps([[k, b64encode(v).decode()] for k, v in headers])
                 rows.append((topic, p, nexts[p], key, bytes(value), hdrs, now))
                 nexts[p] += 1
@@ -113,6 +114,17 @@ class EmbeddedLog(PublicationLog):
             raise
         return len(items)
 
+    @staticmethod
+    def _next_offset(c: sqlite3.Connection, topic: str, partition: int) -> int:
+        """After the last record, and never below where a deletion left the log's start."""
+        row = c.execute(
+            "SELECT MAX(offset) FROM records WHERE topic=? AND partition=?", (topic, partition)
+        ).fetchone()
+        start = c.execute(
+            "SELECT start_offset FROM log_starts WHERE topic=? AND partition=?", (topic, partition)
+        ).fetchone()
+        return max(0 if row[0] is None else int(row[0]) + 1, 0 if start is None else int(start[0]))
+
     def end_offsets(self, topic: str) -> dict[int, int]:
         c = self._conn()
         partitions = self._partitions(c, topic)
@@ -121,7 +133,29 @@ class EmbeddedLog(PublicationLog):
             "SELECT partition, MAX(offset) FROM records WHERE topic=? GROUP BY partition", (topic,)
         ):
             out[int(p)] = int(mx) + 1
+        for p, start in c.execute("SELECT partition, start_offset FROM log_starts WHERE topic=?", (topic,)):
+            out[int(p)] = max(out.get(int(p), 0), int(start))
         return out
+
+    def delete_before(self, topic: str, offsets: dict[int, int]) -> None:
+        c = self._conn()
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            for partition, offset in offsets.items():
+                start = min(offset, self._next_offset(c, topic, partition))
+                c.execute(
+                    "INSERT INTO log_starts VALUES (?, ?, ?) ON CONFLICT (topic, partition) "
+                    "DO UPDATE SET start_offset = MAX(start_offset, excluded.start_offset)",
+                    (topic, partition, start),
+                )
+                c.execute(
+                    "DELETE FROM records WHERE topic=? AND partition=? AND offset<?",
+                    (topic, partition, start),
+                )
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
 
     def read(self, topic: str, partition: int, offset: int, limit: int) -> list[LogRecord]:
         rows = (

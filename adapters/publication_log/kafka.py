@@ -135,6 +135,10 @@ class KafkaLog(PublicationLog):
             "max_poll_interval_ms": self.max_poll_interval_ms,
             # must stay below request_timeout_ms (kafka-python checks it)
             "fetch_max_wait_ms": min(500, int(self.request_timeout_s * 1000) - 1),
+            # a member that joined before the topic's partitions were in its metadata is assigned
+            # none until the metadata is refreshed (kafka-python: every 5 min); 10 s also sees
+            # partitions soon after they appear (seen: a worker idle past a test's 90-s wait)
+            "metadata_max_age_ms": 10_000,
         }
 
     def _admin_client(self) -> KafkaAdminClient:
@@ -293,6 +297,11 @@ class KafkaLog(PublicationLog):
             return []
         tool = self._tool_consumer()
         tp = TopicPartition(topic, partition)
+        with self._lock, self.translated(f"reading where {topic}[{partition}] starts"):
+            begin = int(tool.beginning_offsets([tp], timeout_ms=int(self.request_timeout_s * 1000))[tp])
+        offset = max(offset, begin)  # below the start: records deleted (delete_before)
+        if offset >= end:
+            return []
         out: list[LogRecord] = []
         deadline = time.monotonic() + self.request_timeout_s
         with self._lock, self.translated(f"reading {topic}[{partition}]"):
@@ -304,6 +313,15 @@ class KafkaLog(PublicationLog):
                 batch = tool.poll(timeout_ms=200, max_records=limit - len(out))
                 out.extend(to_record(r) for r in batch.get(tp, []))
         return out[:limit]
+
+    def delete_before(self, topic: str, offsets: dict[int, int]) -> None:
+        self._ensure_known(topic)
+        wanted = {TopicPartition(topic, p): o for p, o in offsets.items() if o > 0}
+        if not wanted:
+            return
+        admin = self._admin_client()
+        with self.translated(f"deleting records of {topic}"):
+            admin.delete_records(wanted, timeout_ms=int(self.request_timeout_s * 1000))
 
     def close(self) -> None:
         with self._lock:
@@ -372,6 +390,10 @@ class KafkaLogConsumer(LogConsumer):
         self._first_poll = True
         with log_.translated(f"joining group {group} on {topic}"):
             self._consumer = KafkaConsumer(**log_.consumer_config(), group_id=group)
+            # Have the topic's partitions in the metadata BEFORE joining: a leader that assigns
+            # without them assigns nothing ("No partition metadata for topic"), and in CI such a
+            # member once stayed without partitions for the whole 180-s wait of a test.
+            self._consumer.partitions_for_topic(topic)
             self._consumer.subscribe([topic], listener=_Listener(self))
 
     def on_assign(self, callback: Callable[[list[int]], None]) -> None:

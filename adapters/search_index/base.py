@@ -110,6 +110,41 @@ class SearchFilters:
 
 
 @dataclass(frozen=True)
+class MatchProbe:
+    """What one row of an agency's list is looked up by (batch matching): exact USCCs (the row's
+    and, on a second pass, its one-character neighbours), a registration number, a name (its
+    forms from `domain.names.matching.name_forms`) and, to order candidates only, the legal
+    representative. A representative alone finds nothing."""
+
+    usccs: tuple[str, ...] = ()
+    registration_number: str | None = None
+    name: str | None = None
+    representative: str | None = None
+    size: int = 10
+    #: only the cheap exact lookups (codes; the name canonical, without legal form, or a former
+    #: name's): the first pass, which settles most rows of most lists
+    exact: bool = False
+
+
+@dataclass(frozen=True)
+class FlagChange:
+    """An entity whose stored flags change with the date (a penalty's publicity window began or
+    ended): its version, flags before and after, and its public document."""
+
+    uscc: str
+    version: int
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+    public: dict[str, Any]
+
+
+#: The top-level keys of a public document a match candidate carries (with, from the registration,
+#: the legal representative's name and the address, the former representatives' names, and the
+#: entity's stored `flags`).
+CANDIDATE_FIELDS = ("uscc", "name", "former_names", "registration_number", "status")
+
+
+@dataclass(frozen=True)
 class FilterField:
     """A field search can be narrowed by. Each entity stores one value of it (a string or None),
     computed by the `entities` projection into `IndexedEntity.filters[name]`; both engines derive
@@ -200,6 +235,27 @@ class SearchIndex(ABC):
     def get_sharing(self, uscc: str) -> dict[str, Any] | None:
         """The agency document (the `sharing` projection)."""
 
+    # --- agencies (issue 13): batched reads of the sharing projection -------------------------
+
+    @abstractmethod
+    def get_sharing_many(self, usccs: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The agency documents of those of `usccs` the index holds, by USCC (one round trip per
+        batch: Elasticsearch `mget`, SQLite `IN`)."""
+
+    @abstractmethod
+    def match_candidates(self, probes: Sequence[MatchProbe]) -> list[list[dict[str, Any]]]:
+        """For each probe, its candidates (at most `probe.size`): the entities with one of its
+        USCCs or its registration number, its name (canonical, without legal form or place
+        prefix, former names), its name's pinyin, or enough of its name's grams (typos). Each is
+        the part of its public document the matcher reads (`CANDIDATE_FIELDS`, the legal
+        representative's name and the address, former representatives) and its stored `flags`.
+        One round trip per batch where the engine allows (`_msearch`)."""
+
+    @abstractmethod
+    def entities_of_person(self, id_number: str, limit: int = 1000) -> list[str]:
+        """The USCCs whose agency document names the natural person with this identity number
+        in a role (current or former legal representative), at most `limit`."""
+
     @abstractmethod
     def scan_public(self, page_size: int = 1000) -> AbstractContextManager[PublicScan]:
         """Every stored public document, by USCC ascending, from one consistent view (see
@@ -215,6 +271,11 @@ class SearchIndex(ABC):
         """Number of entities `projection` holds documents of."""
 
     # --- the publicity job ---------------------------------------------------------------------
+
+    @abstractmethod
+    def flag_changes(self, today: date) -> list[FlagChange]:
+        """The entities whose stored `penalty` flag differs from what it is on `today` — what
+        `reevaluate_flags(today)` will rewrite (the publicity job announces them first)."""
 
     @abstractmethod
     def reevaluate_flags(self, today: date) -> int:

@@ -14,8 +14,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from api.cli.console import console, open_container, out
+from api.cli.console import audited, console, open_container, out
 from domain.errors import DomainError
+from infra.bootstrap import Container
 
 repairs_app = typer.Typer(help="Credit repair and abnormal-list removal applications a department decides.")
 objections_app = typer.Typer(help="Objections to records a department answers.")
@@ -65,12 +66,19 @@ def _list(department: str, endpoint: str, status: str) -> None:
     out().print(_table(rows))
 
 
-def _decide(work: object) -> None:
+def _decide(container: Container, work: object, **arguments: object) -> None:
     try:
         accepted = work()  # type: ignore[operator]
     except DomainError as err:
         console.print(f"[red]{err.code}: {err.message}[/red]")
         raise typer.Exit(1) from None
+    audited(
+        container,
+        "cases.decided",
+        publication_id=accepted["publication_id"],
+        kind=accepted["kind"],
+        **arguments,
+    )
     console.print(f"published {accepted['kind']} {accepted['publication_id']} for {accepted['uscc']}")
 
 
@@ -97,9 +105,14 @@ def repairs_decide(
     try:
         container.casework_projection.catch_up()
         _decide(
+            container,
             lambda: container.decisions.decide_application(
                 department, number, _KIND[kind], approve, reason, f"department:{department}/cli"
-            )
+            ),
+            department=department,
+            number=number,
+            approve=approve,
+            reason=reason,
         )
     finally:
         container.close()
@@ -123,9 +136,14 @@ def objections_decide(
     try:
         container.casework_projection.catch_up()
         _decide(
+            container,
             lambda: container.decisions.decide_objection(
                 department, number, upheld, reason, f"department:{department}/cli"
-            )
+            ),
+            department=department,
+            number=number,
+            upheld=upheld,
+            reason=reason,
         )
     finally:
         container.close()

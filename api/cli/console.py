@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
+import pwd
 import sys
+from typing import Any
 
+import typer
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -15,6 +19,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from adapters.audit_trail import AuditUnavailable
 from infra.bootstrap import Container, build
 from infra.settings import Settings
 
@@ -36,6 +41,26 @@ def setup_logging() -> None:
 def open_container() -> Container:
     setup_logging()
     return build(Settings())
+
+
+def operator() -> str:
+    """Who runs this command, for the audit trail: `cli:` and the operating-system user (from the
+    process's real uid, not from an environment variable anyone can set)."""
+    try:
+        name = pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        name = f"uid{os.getuid()}"
+    return f"cli:{name}"
+
+
+def audited(container: Container, action: str, **arguments: Any) -> None:
+    """Record an act just done in the audit trail; when the trail cannot take it, say so and exit 1
+    (the act stands, unrecorded: the operator must know)."""
+    try:
+        container.record_act(operator(), action, **arguments)
+    except AuditUnavailable as err:
+        console.print(f"[red]操作已完成，但未能写入审计记录：{err}[/red]", soft_wrap=True)
+        raise typer.Exit(1) from None
 
 
 def progress() -> Progress:

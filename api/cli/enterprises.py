@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from api.cli.console import console, open_container, out
+from api.cli.console import audited, console, open_container, out
 from api.cli.keys import beijing
 from domain.errors import EntityNotFound, InvalidUSCC
 from domain.uscc import USCC
@@ -52,6 +52,7 @@ def enterprises_invite(
             name = "（尚未登记）"
         code = container.credentials.invite(value)
         account = container.credentials.account(value)
+        audited(container, "enterprises.invited", uscc=value, force=force)
     finally:
         container.close()
     expires = account.activation_expires_on.isoformat() if account and account.activation_expires_on else "?"
@@ -69,6 +70,8 @@ def enterprises_disable(uscc: Annotated[str, typer.Argument(help="the enterprise
     container = open_container()
     try:
         changed = container.credentials.disable(value)
+        if changed:
+            audited(container, "enterprises.disabled", uscc=value)
     finally:
         container.close()
     if not changed:

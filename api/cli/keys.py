@@ -12,23 +12,24 @@ standard output (what to say about it goes to standard error), so a script can t
 
 from __future__ import annotations
 
+import json
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from adapters.credentials import ApiKey
+from adapters.credentials import ApiKey, key_id_of
 from adapters.rate_limits import parse_limit
-from api.cli.console import console, open_container, out
+from api.cli.console import audited, console, open_container, out
 from domain.access import Role, parse_scopes
 from domain.clock import CHINA
 
 agencies_app = typer.Typer(help="Agencies' API keys (scopes read, match, screen, feed).")
 admins_app = typer.Typer(help="Operators' API keys (/api/v1/admin, /metrics).")
 public_keys_app = typer.Typer(help="Public API keys (a higher rate limit, nothing else).")
-audit_app = typer.Typer(help="What the platform refused, and to whom.")
+audit_app = typer.Typer(help="What operators did (the audit trail), and what the platform refused.")
 
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,39}$")
 _NAME_MAX = 80
@@ -55,6 +56,15 @@ def _issue(
     container = open_container()
     try:
         key = container.credentials.add(role, subject, name=name, scopes=scopes, rate_limit=limit)
+        audited(
+            container,
+            "keys.created",
+            role=role.value,
+            subject=subject,
+            key_id=key_id_of(key),
+            scopes=list(scopes),
+            limit=limit,
+        )
     finally:
         container.close()
     console.print(f"{role.value} key for {subject} (shown once; keep it secret; only its hash is kept):")
@@ -91,6 +101,8 @@ def _revoke(role: Role, key_id: str) -> None:
     container = open_container()
     try:
         revoked = container.credentials.revoke(key_id, role)
+        if revoked:
+            audited(container, "keys.revoked", role=role.value, key_id=key_id)
     finally:
         container.close()
     if not revoked:
@@ -210,3 +222,57 @@ def audit_refusals(
     out().print(table)
     if not found:
         console.print(f"no key refused {at_least} times or more in the last {hours} h")
+
+
+def parse_since(text: str) -> datetime:
+    """`--since`: a date (from 00:00 Beijing time) or an instant (ISO 8601; Beijing time when it
+    names no zone)."""
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time(), tzinfo=CHINA)
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"“{text}”不是日期（YYYY-MM-DD）或时间（YYYY-MM-DDTHH:MM[:SS][+08:00]）", param_hint="--since"
+        ) from None
+    return instant if instant.tzinfo else instant.replace(tzinfo=CHINA)
+
+
+@audit_app.command("list")
+def audit_list(
+    since: Annotated[
+        str | None,
+        typer.Option(help="from this date (00:00 Beijing time) or instant (ISO 8601) on"),
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="the most recent N acts")] = 200,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
+) -> None:
+    """Every administrative act recorded (who, what, when, the arguments), oldest first."""
+    start = parse_since(since) if since else None
+    container = open_container()
+    try:
+        entries = container.audit.entries(since=start, limit=limit)
+    finally:
+        container.close()
+    if as_json:
+        for e in entries:
+            typer.echo(
+                json.dumps(
+                    {
+                        "number": e.number,
+                        "at": e.at.isoformat(),
+                        "actor": e.actor,
+                        "action": e.action,
+                        "arguments": e.arguments,
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        return
+    table = Table("#", "at (北京时间)", "actor", "action", "arguments")
+    for e in entries:
+        table.add_row(
+            str(e.number), beijing(e.at), e.actor, e.action, json.dumps(e.arguments, ensure_ascii=False)
+        )
+    out().print(table)
+    console.print(f"{len(entries)} acts")

@@ -46,7 +46,9 @@ class MePublic(BaseModel):
         "department, filed_on, due_on (due_warning when an estimate), status, decision"
     )
     filings: list[dict[str, Any]] = Field(description="the latest filings and where each stands")
-    reads: dict[str, Any] = Field(description="agencies' reads of the record (after the agency access log)")
+    reads: dict[str, Any] = Field(
+        description="agencies' reads of the record (the access log: agency, when, purpose; the latest 20)"
+    )
 
 
 class UserCreate(BaseModel):

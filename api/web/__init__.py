@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 def install(app: FastAPI) -> None:
     """Add the page routers, `/static`, and HTML error pages for page routes (after `api.errors`)."""
-    from api.web import docs, enterprise, errors, feed, open_data, pages, portal, verify
+    from api.web import agency, docs, enterprise, errors, feed, open_data, pages, portal, verify
     from api.web.rendering import STATIC
     from api.web.static_files import HashedStaticFiles
 
@@ -18,6 +18,7 @@ def install(app: FastAPI) -> None:
     app.include_router(verify.router)
     app.include_router(enterprise.router)
     app.include_router(portal.router)
+    app.include_router(agency.router)
     docs.install(app)
     app.mount("/static", HashedStaticFiles(directory=str(STATIC)), name="static")
     errors.install(app)

@@ -173,3 +173,55 @@ def issue(
 
 def generated_at_text(when: datetime) -> str:
     return when.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def issue_internal(
+    view: dict[str, Any],
+    verify_url: str,
+    *,
+    clock: Clock,
+    position: int,
+    version: int,
+    departments: DepartmentRegistry,
+    ledger: ExtractLedger,
+    seal: ExtractSeal,
+    agency: str,
+    officer: str | None,
+    purpose: str,
+) -> tuple[bytes, IssuedExtract]:
+    """An internal (内部) extract of an agency's as-of record (`projections.history`): every
+    record, unmasked, each penalty's state on that date; marked 内部 on every page (a header line
+    and a watermark), with the agency, officer and purpose printed. Sealed and recorded in the
+    ledger like the public extract (so `/verify` tells it is genuine, and the seal checks
+    offline), but never kept for reuse: each one names its reader."""
+    ensure_font()
+    generated_at = clock.now()
+    code = new_code()
+    local = generated_at.astimezone(CHINA)
+    meta = {
+        "internal": "1",
+        "code": code,
+        "generated_at": local.strftime("%Y-%m-%d %H:%M:%S（北京时间）"),
+        "reflects": f"业务日期 {view['as_of']} 日终"
+        + (f"，平台截至 {view['known_at']} 已记录的信息" if view.get("known_at") else "")
+        + f"（平台事件位置 {position}，该主体记录第 {version} 版）",
+        "verify": f"访问 {verify_url} 上传本文件或输入验证码 {code}",
+        "agency": agency,
+        "officer": officer or "",
+        "purpose": purpose,
+        "created": generated_at.isoformat(timespec="seconds"),
+        "position": str(position),
+        "version": str(version),
+    }
+    names = {d.code: d.name for d in departments.all()}
+    pdf = seal.seal(render_pdf(view, names, meta), reason="内部信用信息报告")
+    issued = IssuedExtract(
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        code=code,
+        uscc=view["uscc"],
+        position=position,
+        version=version,
+        generated_at=generated_at,
+    )
+    ledger.record(issued)
+    return pdf, issued

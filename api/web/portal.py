@@ -2,7 +2,7 @@
 
 - `/enterprise/` — the dashboard: each year's annual report with its window and state, listings
   (with the application to leave the list), applications and objections with their deadlines,
-  disclosures, the latest filings with their receipts, and who read the record (a hook);
+  disclosures, the latest filings with their receipts, and the agencies that read the record (the access log);
 - `/enterprise/annual-reports/{year}` — the report form: the saved draft (or the filed version)
   filled in, a publish choice beside each optional figure, the errors beside their fields, the
   cross-checks it fails; "保存草稿" keeps it, "检查并报送" saves it and shows the confirmation;
@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from adapters.credentials import AccountError
+from api.access import what_route
 from api.deps import ApplicationsDep, CredentialsDep, CsrfDep, DeskDep, EnterprisePrincipalDep, PublicUrlDep
 from api.routers.enterprise import normalise_uscc, user_name
 from api.web.receipt import render_receipt
@@ -182,6 +183,8 @@ def dashboard(
             "reads": {"available": False, "message": "登记信息记入本平台后显示"},
             "next_report": None,
         }
+    for read in me["reads"].get("items", []):
+        read["what"] = what_route(read["route"])
     context = {
         "title": "企业首页",
         "me": me,

@@ -15,6 +15,7 @@ import pytest
 
 from adapters.publication_log.base import PublicationLog
 from adapters.publication_log.embedded import EmbeddedLog
+from tests.contract.operating import Platform, operated_platform
 from tests.engines import kafka_bootstrap, kafka_login, real, unique_prefix
 
 PARTITIONS = 3
@@ -54,3 +55,11 @@ def topic(log: PublicationLog) -> Iterator[str]:
     delete_topics = getattr(log, "delete_topics", None)
     if delete_topics is not None:
         delete_topics([name])
+
+
+@pytest.fixture(params=["embedded", real("kafka+postgres")])
+def operated(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Platform]:
+    """A platform for the operators' commands (tests/contract/operating.py)."""
+    yield from operated_platform(request, tmp_path, monkeypatch)

@@ -214,3 +214,21 @@ def test_an_unreachable_log_raises_log_unavailable(log: PublicationLog) -> None:
             unreachable.consumer("anything", "group")
     finally:
         unreachable.close()
+
+
+def test_deleting_before_an_offset_removes_older_records_and_keeps_the_numbering(
+    log: PublicationLog, topic: str
+) -> None:
+    for i in range(5):
+        log.produce(topic, f"dlq-{i}".encode(), key=USCC_A)
+    log.flush()
+    [(partition, end)] = [(p, e) for p, e in log.end_offsets(topic).items() if e]
+    log.delete_before(topic, {partition: 3})
+    assert [r.offset for r in log.read(topic, partition, 0, 100)] == [3, 4]
+    assert log.end_offsets(topic)[partition] == end == 5
+    log.delete_before(topic, {partition: 5})  # everything: the next record is still number 5
+    assert log.read(topic, partition, 0, 100) == []
+    log.produce(topic, b"dlq-5", key=USCC_A)
+    log.flush()
+    assert [(r.offset, r.value) for r in log.read(topic, partition, 0, 100)] == [(5, b"dlq-5")]
+    assert log.end_offsets(topic)[partition] == 6

@@ -148,6 +148,7 @@ def sample_path(row: Access, uscc: str) -> str:
         "number": "MATRIX-NONE",
         "code": "TJ-AMR",
         "sha256": "0" * 64,
+        "watchlist_id": "0" * 32,
     }
     path = row.path + "/{rest}" if row.mount else row.path
     return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: values[m.group(1)], path)

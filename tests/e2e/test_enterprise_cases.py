@@ -234,6 +234,9 @@ def test_the_department_desk_on_the_command_line(
     assert entity.applications[number]["status"] == "approved"
     assert entity.applications[number]["decision"]["principal"] == "department:TJ-AMR/cli"
     assert entity.objections[objection]["resolution"]["upheld"] is True
+    # the operator's two decisions are in the audit trail (the refused one is not)
+    decided_acts = [(e.action, e.arguments["number"]) for e in ep.container.audit.entries()]
+    assert decided_acts == [("cases.decided", number), ("cases.decided", objection)]
 
 
 def test_an_instant_disclosure_later_than_twenty_working_days_is_marked_late(ep: EnterprisePlatform) -> None:

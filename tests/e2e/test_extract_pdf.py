@@ -219,16 +219,80 @@ def test_page_one_is_rendered_to_png_and_kept(crowded: tuple[dict[str, Any], byt
     assert len(data) > 40_000  # text, not a blank page
 
 
-def test_the_internal_variant_is_marked_on_every_page(platform: Platform, tmp_path: Path) -> None:
-    require_font()
+INTERNAL_META = {
+    **META,
+    "internal": "1",
+    "agency": "天津市税务局稽查局",
+    "officer": "张三",
+    "purpose": "税务稽查",
+}
+
+
+def internal_view(platform: Platform) -> dict[str, Any]:
+    """The crowded view as an agency reads it: each penalty with its state on the extract's date."""
     view = crowded_view(platform)
-    meta = {**META, "internal": "1", "agency": "天津市税务局稽查局", "officer": "张三", "purpose": "税务稽查"}
-    pdf = render_pdf(view, NAMES, meta)
-    pages = page_texts(pdf, tmp_path)
+    states = ("public", "window_ended", "revoked", "repaired")
+    for i, p in enumerate(view["penalties"]):
+        p["state"] = states[i % len(states)]
+    return view
+
+
+@pytest.fixture(scope="module")
+def internal(platform: Platform) -> bytes:
+    require_font()
+    return render_pdf(internal_view(platform), NAMES, INTERNAL_META)
+
+
+def test_the_internal_variant_is_marked_on_every_page(internal: bytes, tmp_path: Path) -> None:
+    pages = page_texts(internal, tmp_path)
+    assert len(pages) >= 4
     assert all("内部 · 仅限机构内部使用 · 天津市税务局稽查局" in text for text in pages)
-    assert "税务稽查" in pages[0] and "市场主体信用信息报告（内部）" in pages[0]
-    with pikepdf.open(io.BytesIO(pdf)) as doc:
+    first = pages[0]
+    assert "市场主体信用信息报告（内部）" in first and "内部使用：本报告为机构依法履职所需的完整记录" in first
+    for label, value in (("查询机构", "天津市税务局稽查局"), ("经办人", "张三"), ("查询目的", "税务稽查")):
+        assert label in first and value in first
+    text = "".join(pages)
+    for state in ("（公示中）", "（公示期满）", "（已撤销）", "（已信用修复）"):
+        assert state in text, f"no penalty state {state}"
+    with pikepdf.open(io.BytesIO(internal)) as doc:
         assert "classification:internal" in str(doc.docinfo["/Keywords"])
+    # the watermark (rotated, so not in pdftotext's text): red ink in the middle of every page
+    tinted = [red_in_the_middle(internal, n, tmp_path) for n in range(1, len(pages) + 1)]
+    assert all(count > 50 for count in tinted), tinted
+
+
+def test_the_public_extract_has_no_internal_marking(
+    crowded: tuple[dict[str, Any], bytes], tmp_path: Path
+) -> None:
+    _, pdf = crowded
+    pages = page_texts(pdf, tmp_path)
+    assert not any("内部" in text for text in pages)
+    assert red_in_the_middle(pdf, 1, tmp_path) == 0
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        assert "classification" not in str(doc.docinfo["/Keywords"])
+
+
+def red_in_the_middle(pdf: bytes, page: int, tmp_path: Path) -> int:
+    """How many pixels of the page's middle (half its width, a third of its height), rendered at
+    30 dpi, are tinted red."""
+    pdftoppm = need("pdftoppm")
+    source = tmp_path / "tint.pdf"
+    source.write_bytes(pdf)
+    ppm = subprocess.run(
+        [pdftoppm, "-r", "30", "-f", str(page), "-l", str(page), "-singlefile", str(source)],
+        capture_output=True,
+        check=True,
+    ).stdout
+    magic, width, height, _, pixels = ppm.split(maxsplit=4)  # P6, binary RGB, maxval 255
+    assert magic == b"P6"
+    w, h = int(width), int(height)
+    count = 0
+    for y in range(h // 3, 2 * h // 3):
+        row = pixels[3 * w * y : 3 * w * (y + 1)]
+        for x in range(w // 4, 3 * w // 4):
+            r, g, b = row[3 * x], row[3 * x + 1], row[3 * x + 2]
+            count += r - g > 12 and r - b > 12
+    return count
 
 
 # --- veraPDF: the PDF/UA-1 anchor ------------------------------------------------------------------
@@ -268,21 +332,24 @@ def verapdf(*paths: Path) -> str:
     return result.stdout + result.stderr
 
 
-def test_verapdf_passes_the_public_and_the_sealed_extract_as_pdf_ua_1(
-    crowded: tuple[dict[str, Any], bytes], platform: Platform, tmp_path: Path
+def test_verapdf_passes_the_public_the_sealed_and_the_internal_extract_as_pdf_ua_1(
+    crowded: tuple[dict[str, Any], bytes], internal: bytes, platform: Platform, tmp_path: Path
 ) -> None:
     _, pdf = crowded
     plain = tmp_path / "plain.pdf"
     plain.write_bytes(pdf)
     sealed = tmp_path / "sealed.pdf"
     sealed.write_bytes(platform.container.extract_seal.seal(pdf))
+    marked = tmp_path / "internal.pdf"  # its marking and watermark are artifacts, outside the tags
+    marked.write_bytes(platform.container.extract_seal.seal(internal, reason="内部信用信息报告"))
     broken = tmp_path / "untagged.pdf"
     with pikepdf.open(io.BytesIO(pdf)) as doc:  # the check can fail: the same file without its tags
         del doc.Root["/StructTreeRoot"]
         doc.save(broken)
-    report = verapdf(plain, sealed, broken)
+    report = verapdf(plain, sealed, marked, broken)
     assert f"PASS {plain} ua1" in report, report[-2000:]
     assert f"PASS {sealed} ua1" in report, report[-2000:]
+    assert f"PASS {marked} ua1" in report, report[-2000:]
     assert f"FAIL {broken} ua1" in report, report[-2000:]
 
 

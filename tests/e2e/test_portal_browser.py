@@ -138,7 +138,8 @@ def test_the_portal_from_activation_to_a_filed_report(
         # the dashboard: each year's report with its state
         row = tab.locator("tr", has_text=f"{year} 年度")
         assert before in row.inner_text()
-        assert "机构访问日志" in tab.locator("main").inner_text()  # the hook for who read the record
+        reads = tab.locator("section", has=tab.get_by_role("heading", name="谁查阅了本企业的信用记录"))
+        assert "尚无机构查阅本企业的信用记录" in reads.inner_text()  # the agency access log, empty here
         fits(tab, "the dashboard")
         shot(tab, f"20-{name}-enterprise-dashboard")
         # the form: a wrong postal code is told beside its field; the draft keeps what was typed

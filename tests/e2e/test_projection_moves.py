@@ -33,6 +33,7 @@ def fresh(container: Container) -> Registry:
         env=container.event_store_env,
         publicity=container.publicity_policy,
         calendar=container.calendar,
+        vault=container.personal_data,
     )
 
 

@@ -375,7 +375,11 @@ def test_worker_outlives_an_event_store_outage_longer_than_the_library_retries(s
         while not done() and thread.is_alive() and time.monotonic() < deadline:
             time.sleep(0.2)
         assert thread.is_alive(), "the worker died during the outage"
-        assert done(), "the worker did not catch up after the outage"
+        assert done(), (
+            "the worker did not catch up after the outage: "
+            f"assigned {worker.consumer.assignment()}, counts {dict(worker.counts)}, outage {outage}, "
+            f"recorded {worker.recorded(ends)}, ends {ends}"
+        )
         worker.stop()
         thread.join(timeout=60)
         assert outage == {"process": 0, "position": 0, "seen": 2}

@@ -119,8 +119,11 @@ def test_two_workers_and_two_apis_lose_nothing_and_double_nothing_when_one_of_ea
     settings_for: SettingsFactory, worker_processes: StartWorker, apis: list[ApiProcess], tmp_path: Path
 ) -> None:
     settings = settings_for("scaleproc", partitions=PARTITIONS, elasticsearch=True, **GENEROUS_LIMITS)
-    main = Container(settings)  # creates the tables before the processes start
+    main = Container(settings)
     try:
+        # the tables, before four processes race to create them
+        main.registry.position("log:none:0")
+        main.status_view  # noqa: B018
         key = main.credentials.add_key("TJ-AMR")
         bodies: list[dict] = []
         for n in range(ENTITIES):
@@ -198,7 +201,14 @@ def test_two_workers_and_two_apis_lose_nothing_and_double_nothing_when_one_of_ea
                 record = client.get(f"/api/v1/entities/{uscc_for(7_000 + n)}").json()
                 assert record["name"] == f"天津扩展{n}号科技有限公司"
                 assert [p["decision_no"] for p in record["penalties"]] == [f"津市监罚〔2026〕{n}号"]
-            found = client.get("/api/v1/entities", params={"q": "天津扩展", "size": 1}).json()
-            assert found["total"] == ENTITIES
+            # searchable once Elasticsearch has refreshed (within a second)
+            wait_for(
+                lambda: (
+                    client.get("/api/v1/entities", params={"q": "天津扩展", "size": 1}).json()["total"]
+                    == ENTITIES
+                ),
+                "every entity to be found by name",
+                WAIT_S,
+            )
     finally:
         main.close()

@@ -96,6 +96,7 @@ LAYERS: dict[str, Layer] = {
             "pyhanko",  # the extracts' PAdES seal
             "pyhanko_certvalidator",
             "asn1crypto",
+            "httpx",  # watchlists' webhooks
         )
     ),
     "projections": Layer(
@@ -108,6 +109,7 @@ LAYERS: dict[str, Layer] = {
             "adapters.status_view",
             "adapters.tracking",
             "adapters.casework_view",
+            "adapters.change_store.base",
             "eventsourcing.persistence",
             "eventsourcing.projection",
             "eventsourcing.utils",

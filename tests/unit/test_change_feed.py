@@ -18,6 +18,7 @@ import pytest
 import yaml
 from eventsourcing.persistence import Tracking
 
+from adapters.change_store.sqlite import SQLiteChangeStore
 from adapters.event_store import sqlite_env
 from adapters.publication_log.base import LogRecord
 from adapters.publication_log.embedded import EmbeddedLog
@@ -67,9 +68,18 @@ def tracking(tmp_path: Path) -> Iterator[SQLiteTrackingStore]:
 
 
 @pytest.fixture
-def feed(env: dict[str, str], log: EmbeddedLog, tracking: SQLiteTrackingStore) -> Iterator[ChangeFeed]:
+def store(tmp_path: Path) -> Iterator[SQLiteChangeStore]:
+    change_store = SQLiteChangeStore(tmp_path / "changes.sqlite3")
+    yield change_store
+    change_store.close()
+
+
+@pytest.fixture
+def feed(
+    env: dict[str, str], log: EmbeddedLog, tracking: SQLiteTrackingStore, store: SQLiteChangeStore
+) -> Iterator[ChangeFeed]:
     """The feed, with an application object of its own on the same store."""
-    change_feed = ChangeFeed(make_registry(env), log, TOPIC, tracking, batch_size=500, now=lambda: NOW)
+    change_feed = ChangeFeed(make_registry(env), log, TOPIC, tracking, store, batch_size=500, now=lambda: NOW)
     yield change_feed
     change_feed.close()
 
@@ -117,20 +127,37 @@ def test_a_registration_then_a_penalty_are_announced_in_order_keyed_by_uscc(
     assert [r.key for r in found] == [USCC, USCC]
     assert all(r.headers == (("content-type", b"application/json"),) for r in found)
     first, second = (json.loads(r.value) for r in found)
-    assert first == {
-        "schema": "gongshi.change/1",
+    assert {
+        k: first[k] for k in ("schema", "uscc", "position", "event_position", "entity_version", "cause")
+    } == {
+        "schema": "gongshi.change/2",
         "uscc": USCC,
-        "position": registration,
+        "position": 1,
+        "event_position": registration,
         "entity_version": 1,
-        "event": "Registered",
-        "department": "TJ-AMR",
-        "publication_id": "R-1",
-        "occurred_on": "2020-03-15",
-        "changed": keys_of(writer.get_entity(USCC)),
-        "timestamp": "2026-11-22T02:30:00Z",
+        "cause": "event",
     }
+    assert (first["event"], first["department"], first["publication_id"]) == ("Registered", "TJ-AMR", "R-1")
+    assert (first["occurred_on"], first["timestamp"]) == ("2020-03-15", "2026-11-22T02:30:00Z")
+    assert first["changed"] == keys_of(writer.get_entity(USCC))
+    assert (first["district"], first["district_name"], first["entity_type"]) == (
+        "120116",
+        "滨海新区",
+        "有限责任公司",
+    )
+    assert first["flags_before"] == first["flags_after"] == [] and first["categories"] == []
+    assert first["public"]["name"] == first["sharing"]["name"] == "天津滨海星海科技有限公司"
+    rep = first["sharing"]["registration"]["legal_representative"]["id_number"]
+    assert "*" not in rep and "*" in first["public"]["registration"]["legal_representative"]["id_number"]
     assert "version" not in first["changed"]["public"] and "name" in first["changed"]["public"]
-    assert (second["position"], second["entity_version"], second["event"]) == (imposed, 2, "PenaltyImposed")
+    assert (second["position"], second["event_position"], second["entity_version"], second["event"]) == (
+        2,
+        imposed,
+        2,
+        "PenaltyImposed",
+    )
+    assert second["categories"] == ["penalty"] and second["flags_after"] == ["penalty"]
+    assert second["public"]["penalties"][0]["decision_no"] == "津市监罚〔2025〕1号"
     assert (second["publication_id"], second["occurred_on"]) == ("P-1", "2024-05-01")
     assert second["changed"] == {"public": ["penalties"], "sharing": ["penalties", "last_occurred_on"]}
     assert (feed.position(), feed.lag()) == (imposed, 0)
@@ -147,7 +174,8 @@ def test_changes_read_across_batches_are_the_same_as_in_one_batch(
     writer.process([amendment("A-1"), amendment("A-2", uscc=other)])
 
     trackers = [SQLiteTrackingStore.open(tmp_path / f"{name}.sqlite3") for name in ("a", "b")]
-    one_batch = ChangeFeed(make_registry(env), log, TOPIC, trackers[0], now=lambda: NOW)
+    stores = [SQLiteChangeStore(tmp_path / f"{name}-changes.sqlite3") for name in ("a", "b")]
+    one_batch = ChangeFeed(make_registry(env), log, TOPIC, trackers[0], stores[0], now=lambda: NOW)
     assert one_batch.catch_up() == 6
     other_log = EmbeddedLog(tmp_path / "other-log.sqlite3")
     small = ChangeFeed(
@@ -155,6 +183,7 @@ def test_changes_read_across_batches_are_the_same_as_in_one_batch(
         other_log,
         TOPIC,
         trackers[1],
+        stores[1],
         batch_size=1,
         now=lambda: NOW,
     )
@@ -170,17 +199,21 @@ def test_changes_read_across_batches_are_the_same_as_in_one_batch(
         (USCC, "PenaltyAmended", ["penalties"]),
         (other, "PenaltyAmended", ["penalties"]),
     ]
-    for closable in (one_batch, small, *trackers):
+    for closable in (one_batch, small, *trackers, *stores):
         closable.close()
 
 
 def test_an_entity_past_its_snapshot_is_loaded_at_the_right_version(
-    env: dict[str, str], writer: Registry, log: EmbeddedLog, tracking: SQLiteTrackingStore
+    env: dict[str, str],
+    writer: Registry,
+    log: EmbeddedLog,
+    tracking: SQLiteTrackingStore,
+    store: SQLiteChangeStore,
 ) -> None:
     """Registry snapshots every 100 versions: a versioned read starts from the snapshot below."""
     writer.process([registered(publication_id="R-1"), *(performance(f"Y-{n}") for n in range(120))])
     assert writer.snapshots is not None and list(writer.snapshots.get(entity_id(USCC)))
-    feed = ChangeFeed(make_registry(env), log, TOPIC, tracking, batch_size=7, now=lambda: NOW)
+    feed = ChangeFeed(make_registry(env), log, TOPIC, tracking, store, batch_size=7, now=lambda: NOW)
 
     assert feed.catch_up() == 121
 
@@ -201,10 +234,14 @@ class NarrowFeed(ChangeFeed):
 
 
 def test_an_event_that_changes_neither_document_is_not_announced_and_the_position_moves_on(
-    env: dict[str, str], writer: Registry, log: EmbeddedLog, tracking: SQLiteTrackingStore
+    env: dict[str, str],
+    writer: Registry,
+    log: EmbeddedLog,
+    tracking: SQLiteTrackingStore,
+    store: SQLiteChangeStore,
 ) -> None:
     writer.process([registered(publication_id="R-1"), performance("Y-1")])
-    narrow = NarrowFeed(make_registry(env), log, TOPIC, tracking, now=lambda: NOW)
+    narrow = NarrowFeed(make_registry(env), log, TOPIC, tracking, store, now=lambda: NOW)
 
     assert narrow.catch_up() == 2
 
@@ -285,7 +322,8 @@ def test_a_crash_between_the_flush_and_the_position_announces_the_batch_again_wi
     writer.process([registered(publication_id="R-1"), penalty("P-1")])
     crashing = CrashOnce.open(tmp_path / "crash.sqlite3")
     assert isinstance(crashing, CrashOnce)
-    feed = ChangeFeed(make_registry(env), log, TOPIC, crashing, now=lambda: NOW)
+    store = SQLiteChangeStore(tmp_path / "crash-changes.sqlite3")
+    feed = ChangeFeed(make_registry(env), log, TOPIC, crashing, store, now=lambda: NOW)
 
     with pytest.raises(RuntimeError):
         feed.run_once()
@@ -293,13 +331,15 @@ def test_a_crash_between_the_flush_and_the_position_announces_the_batch_again_wi
     assert feed.catch_up() == 2  # the restarted feed reads the batch again
 
     messages = announced(log)
-    assert [m["position"] for m in messages] == positions(writer) * 2
+    assert [m["event_position"] for m in messages] == positions(writer) * 2
+    assert [m["position"] for m in messages] == [1, 2, 1, 2]  # the table kept them
     deduped = {m["position"]: m for m in messages}  # what a consumer keeps
     assert [m["event"] for m in deduped.values()] == ["Registered", "PenaltyImposed"]
     assert feed.position() == positions(writer)[-1]
     assert feed.catch_up() == 0
     feed.close()
     crashing.close()
+    store.close()
 
 
 def test_every_message_validates_against_the_asyncapi_schema(
@@ -326,14 +366,14 @@ def test_every_message_validates_against_the_asyncapi_schema(
 
 
 def test_the_feed_leaves_the_cached_aggregate_alone(
-    writer: Registry, log: EmbeddedLog, tracking: SQLiteTrackingStore
+    writer: Registry, log: EmbeddedLog, tracking: SQLiteTrackingStore, store: SQLiteChangeStore
 ) -> None:
     """Versioned reads rebuild the entity from the store: the object in the cache is not moved."""
     writer.process([registered(publication_id="R-1"), penalty("P-1"), amendment("A-1")])
     cached = writer.repository.get(entity_id(USCC), deepcopy_from_cache=False)
     state = json.dumps(documents(cached), sort_keys=True, default=str)
 
-    shared = ChangeFeed(writer, log, TOPIC, tracking, now=lambda: NOW)
+    shared = ChangeFeed(writer, log, TOPIC, tracking, store, now=lambda: NOW)
     assert shared.catch_up() == 3
 
     assert writer.repository.get(entity_id(USCC), deepcopy_from_cache=False) is cached

@@ -152,7 +152,7 @@ def test_each_role_runs_its_runners(tmp_path: Path) -> None:
         followers = ["entities", "records", "sharing", "publication_status", "casework", "changes"]
         assert [r.name for r in runners_for(container, Role.ingest)] == ["ingest"]
         assert [r.name for r in runners_for(container, Role.projections)] == followers
-        serve = ["ingest", *followers, "publicity", "deadline-jobs", "open-data"]
+        serve = ["ingest", *followers, "publicity", "deadline-jobs", "parked-expiry", "open-data", "webhooks"]
         assert [r.name for r in runners_for(container, Role.serve)] == serve
     finally:
         container.close()
@@ -215,11 +215,17 @@ def test_a_lost_lock_stops_the_job_and_is_reported(tmp_path: Path) -> None:
     supervisor.stop()
 
 
-def test_serve_runs_its_daily_runners_under_leader_locks(tmp_path: Path) -> None:
+def test_serve_runs_its_daily_runners_and_the_webhooks_under_leader_locks(tmp_path: Path) -> None:
     container = build(Settings(data_dir=tmp_path, today=TODAY))
     try:
         daily = [r for r in runners_for(container, Role.serve) if isinstance(r, Exclusive)]
-        assert [r.name for r in daily] == ["publicity", "deadline-jobs", "open-data"]
+        assert [r.name for r in daily] == [
+            "publicity",
+            "deadline-jobs",
+            "parked-expiry",
+            "open-data",
+            "webhooks",
+        ]
         assert all(isinstance(r.lock, FileLeaderLock) for r in daily)
     finally:
         container.close()
@@ -242,7 +248,9 @@ def test_serve_starts_its_threads_with_the_app_and_stops_them_on_shutdown(tmp_pa
                 "changes",
                 "publicity",
                 "deadline-jobs",
+                "parked-expiry",
                 "open-data",
+                "webhooks",
             ]
         )
     assert supervisor.running() == []

@@ -15,6 +15,7 @@ from typing import Any
 from adapters.search_index import base
 from adapters.search_index.base import IndexedEntity
 from domain import names
+from domain.persons import identity_numbers
 
 #: Records-index documents that are not rows: the per-entity manifests.
 NOT_A_MANIFEST: dict[str, Any] = {"bool": {"must_not": {"term": {"kind": "entity"}}}}
@@ -68,7 +69,14 @@ def _pinyin_words(pinyin: str, written: list[str]) -> list[str]:
 
 
 def sharing_doc(e: IndexedEntity) -> dict[str, Any]:
-    return {"uscc": e.uscc, "version": e.version, "sharing": e.sharing}
+    """The agency document, and the identity numbers of the persons it names in a role
+    (`persons`: how agencies find a person's entities)."""
+    return {
+        "uscc": e.uscc,
+        "version": e.version,
+        "persons": identity_numbers(e.sharing),
+        "sharing": e.sharing,
+    }
 
 
 def record_id(uscc: str, category: str, record: str) -> str:

@@ -27,7 +27,9 @@ from elasticsearch import ApiError, Elasticsearch
 
 from adapters.search_index.base import (
     NO_FILTERS,
+    FlagChange,
     IndexedEntity,
+    MatchProbe,
     Page,
     PublicScan,
     RecordQuery,
@@ -35,6 +37,7 @@ from adapters.search_index.base import (
     SearchIndex,
 )
 from adapters.search_index.elasticsearch import documents
+from adapters.search_index.elasticsearch.agency import AgencyReader, match_candidates
 from adapters.search_index.elasticsearch.client import connect
 from adapters.search_index.elasticsearch.lifecycle import Indices
 from adapters.search_index.elasticsearch.rebuild import Rebuilds
@@ -68,6 +71,7 @@ class ElasticsearchIndex(SearchIndex):
         self._writer = Writer(self.indices, refresh)
         self._reader = Reader(self.indices)
         self._rebuilds = Rebuilds(self.indices, self._writer)
+        self._agency = AgencyReader(self.indices)
 
     # --- names and setup -------------------------------------------------------------------------
 
@@ -135,11 +139,23 @@ class ElasticsearchIndex(SearchIndex):
     def scan_public(self, page_size: int = 1000) -> AbstractContextManager[PublicScan]:
         return scan_public(self.indices, lambda: self._writer.position("entities"), page_size)
 
+    def get_sharing_many(self, usccs: Sequence[str]) -> dict[str, dict[str, Any]]:
+        return self._agency.sharing_many(usccs)
+
+    def entities_of_person(self, id_number: str, limit: int = 1000) -> list[str]:
+        return self._agency.entities_of_person(id_number, limit)
+
+    def match_candidates(self, probes: Sequence[MatchProbe]) -> list[list[dict[str, Any]]]:
+        return match_candidates(self.indices, probes)
+
     def records(self, query: RecordQuery, today: date, page: int = 1, size: int = 20) -> Page:
         return self._reader.records(query, today, page, size)
 
     def count(self, projection: str = "entities") -> int:
         return self._reader.count(projection)
+
+    def flag_changes(self, today: date) -> list[FlagChange]:
+        return self._writer.flag_changes(today)
 
     def reevaluate_flags(self, today: date) -> int:
         return self._writer.reevaluate_flags(today)

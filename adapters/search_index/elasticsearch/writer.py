@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from elasticsearch import ApiError, NotFoundError
 
-from adapters.search_index.base import IndexedEntity, check_projection
+from adapters.search_index.base import FlagChange, IndexedEntity, check_projection
 from adapters.search_index.elasticsearch import documents
 from adapters.search_index.elasticsearch.client import MAX_RESULT_WINDOW, bulk, translated
 from adapters.search_index.elasticsearch.documents import NOT_A_MANIFEST, Manifests
@@ -106,22 +106,48 @@ class Writer:
 
     # --- the publicity job ----------------------------------------------------------------------
 
+    def flag_changes(self, today: date) -> list[FlagChange]:
+        """What `reevaluate_flags(today)` will rewrite (the same query), without writing."""
+        entities = self.indices.alias("entities")
+        out: list[FlagChange] = []
+        after: list[Any] | None = None
+        with translated("flag_changes"):
+            es = self.indices.ready()
+            es.indices.refresh(index=entities)
+            while True:
+                extra: dict[str, Any] = {"search_after": after} if after else {}
+                res = es.search(
+                    index=entities,
+                    query=_stale(today),
+                    size=500,
+                    sort=[{"uscc": "asc"}],
+                    source_includes=["flags", "version", "public"],
+                    **extra,
+                )
+                hits = res["hits"]["hits"]
+                if not hits:
+                    break
+                for hit in hits:
+                    doc = hit["_source"]
+                    before = set(doc.get("flags") or ())
+                    out.append(
+                        FlagChange(
+                            str(hit["_id"]),
+                            int(doc.get("version") or 0),
+                            tuple(sorted(before)),
+                            tuple(sorted(before ^ {"penalty"})),
+                            doc["public"],
+                        )
+                    )
+                after = hits[-1]["sort"]
+        return out
+
     def reevaluate_flags(self, today: date) -> int:
         """Entities whose `penalty` flag is wrong for `today` are found by one query on the stored
         windows and re-indexed at their own version (`external_gte`: a newer version written by
         the projection meanwhile wins)."""
         day = today.isoformat()
-        in_window = {"term": {"penalty_windows": day}}
-        flagged = {"term": {"flags": "penalty"}}
-        stale = {
-            "bool": {
-                "minimum_should_match": 1,
-                "should": [
-                    {"bool": {"filter": [flagged], "must_not": [in_window]}},
-                    {"bool": {"filter": [in_window], "must_not": [flagged]}},
-                ],
-            }
-        }
+        stale = _stale(today)
         entities = self.indices.alias("entities")
         changed = 0
         after: list[Any] | None = None
@@ -148,3 +174,18 @@ class Writer:
                 after = hits[-1]["sort"]
             es.indices.refresh(index=entities)
         return changed
+
+
+def _stale(today: date) -> dict[str, Any]:
+    """Entities whose stored `penalty` flag is wrong for `today`."""
+    in_window = {"term": {"penalty_windows": today.isoformat()}}
+    flagged = {"term": {"flags": "penalty"}}
+    return {
+        "bool": {
+            "minimum_should_match": 1,
+            "should": [
+                {"bool": {"filter": [flagged], "must_not": [in_window]}},
+                {"bool": {"filter": [in_window], "must_not": [flagged]}},
+            ],
+        }
+    }

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 from adapters.search_index.base import IndexedEntity
 from adapters.search_index.sqlite.schema import FTS_FIELDS, TABLES, entity_columns
+from domain.persons import identity_numbers
 
 Upsert = Callable[[sqlite3.Connection, IndexedEntity, str], None]
 
@@ -84,12 +85,20 @@ def upsert_records(c: sqlite3.Connection, e: IndexedEntity, suffix: str) -> None
 
 
 def upsert_sharing(c: sqlite3.Connection, e: IndexedEntity, suffix: str) -> None:
-    c.execute(
+    """The agency document, and the identity numbers of the persons it names in a role
+    (`sharing_persons`: how agencies find a person's entities), both version-guarded."""
+    written = c.execute(
         f"INSERT INTO sharing{suffix} VALUES (?, ?, ?) ON CONFLICT (uscc) DO UPDATE "
         f"SET version=excluded.version, sharing_doc=excluded.sharing_doc "
         f"WHERE excluded.version > sharing{suffix}.version",
         (e.uscc, e.version, json.dumps(e.sharing, ensure_ascii=False)),
-    )
+    ).rowcount
+    if written:
+        c.execute(f"DELETE FROM sharing_persons{suffix} WHERE uscc=?", (e.uscc,))
+        c.executemany(
+            f"INSERT OR IGNORE INTO sharing_persons{suffix} (id_number, uscc) VALUES (?, ?)",
+            [(number, e.uscc) for number in identity_numbers(e.sharing)],
+        )
 
 
 UPSERTS: dict[str, Upsert] = {"entities": upsert_entity, "records": upsert_records, "sharing": upsert_sharing}

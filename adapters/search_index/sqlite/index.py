@@ -23,13 +23,16 @@ from typing import Any
 
 from adapters.search_index.base import (
     NO_FILTERS,
+    FlagChange,
     IndexedEntity,
+    MatchProbe,
     Page,
     PublicScan,
     RecordQuery,
     SearchFilters,
     SearchIndex,
 )
+from adapters.search_index.sqlite.agency import AgencyReader
 from adapters.search_index.sqlite.connection import Connections
 from adapters.search_index.sqlite.rebuild import Rebuilds
 from adapters.search_index.sqlite.scan import scan_public
@@ -45,6 +48,7 @@ class SQLiteSearchIndex(SearchIndex):
         self._writer = Writer(self.connections)
         self._reader = Reader(self.connections)
         self._rebuilds = Rebuilds(self.connections)
+        self._agency = AgencyReader(self.connections)
         migrate(self.connections.get())
 
     def position(self, projection: str) -> int | None:
@@ -67,11 +71,23 @@ class SQLiteSearchIndex(SearchIndex):
     def scan_public(self, page_size: int = 1000) -> AbstractContextManager[PublicScan]:
         return scan_public(self.path, page_size)
 
+    def get_sharing_many(self, usccs: Sequence[str]) -> dict[str, dict[str, Any]]:
+        return self._agency.sharing_many(usccs)
+
+    def entities_of_person(self, id_number: str, limit: int = 1000) -> list[str]:
+        return self._agency.entities_of_person(id_number, limit)
+
+    def match_candidates(self, probes: Sequence[MatchProbe]) -> list[list[dict[str, Any]]]:
+        return self._agency.match_candidates(probes)
+
     def records(self, query: RecordQuery, today: date, page: int = 1, size: int = 20) -> Page:
         return self._reader.records(query, today, page, size)
 
     def count(self, projection: str = "entities") -> int:
         return self._reader.count(projection)
+
+    def flag_changes(self, today: date) -> list[FlagChange]:
+        return self._writer.flag_changes(today)
 
     def reevaluate_flags(self, today: date) -> int:
         return self._writer.reevaluate_flags(today)

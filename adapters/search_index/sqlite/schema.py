@@ -25,7 +25,7 @@ SCHEMA_VERSION = 4
 TABLES = {
     "entities": ("entities", "entities_fts", "entities_grams"),
     "records": ("records", "records_entities"),
-    "sharing": ("sharing",),
+    "sharing": ("sharing", "sharing_persons"),
 }
 ALL_TABLES = tuple(t for tables in TABLES.values() for t in tables)
 #: The table holding one row per entity of each projection (what `count` counts).
@@ -67,12 +67,16 @@ def _entities(suffix: str, token: str) -> str:
     indexes = "".join(
         f"CREATE INDEX IF NOT EXISTS {e}_{f.name}_{token} ON {e} ({f.name});\n" for f in base.FILTER_FIELDS
     )
+    names = "".join(  # batch matching looks names up exactly
+        f"CREATE INDEX IF NOT EXISTS {e}_{column}_{token} ON {e} ({column});\n"
+        for column in ("name_canonical", "name_core")
+    )
     return f"""
 CREATE TABLE IF NOT EXISTS {e} (
   uscc TEXT PRIMARY KEY, version INTEGER NOT NULL, {text},
   {filters}flags TEXT NOT NULL, flags_as_of TEXT, penalty_windows TEXT NOT NULL, public_doc TEXT NOT NULL
 );
-{indexes}CREATE VIRTUAL TABLE IF NOT EXISTS entities_fts{suffix} USING fts5(
+{indexes}{names}CREATE VIRTUAL TABLE IF NOT EXISTS entities_fts{suffix} USING fts5(
   uscc UNINDEXED, {", ".join(FTS_FIELDS)}, tokenize='trigram'
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS entities_grams{suffix} USING fts5(
@@ -102,6 +106,10 @@ CREATE TABLE IF NOT EXISTS records_entities{suffix} (uscc TEXT PRIMARY KEY, vers
 CREATE TABLE IF NOT EXISTS sharing{suffix} (
   uscc TEXT PRIMARY KEY, version INTEGER NOT NULL, sharing_doc TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sharing_persons{suffix} (
+  id_number TEXT NOT NULL, uscc TEXT NOT NULL, PRIMARY KEY (id_number, uscc)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sharing_persons{suffix}_by_uscc_{token} ON sharing_persons{suffix} (uscc);
 """
 
 

@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import date
 
-from adapters.search_index.base import IndexedEntity, check_projection
+from adapters.search_index.base import FlagChange, IndexedEntity, check_projection
 from adapters.search_index.sqlite.connection import Connections, transaction
 from adapters.search_index.sqlite.documents import UPSERTS, flags_text
 
@@ -37,6 +37,27 @@ class Writer:
             for entity in entities:
                 upsert(c, entity, "")
             record_position(c, projection, position)
+
+    def flag_changes(self, today: date) -> list[FlagChange]:
+        rows = (
+            self.connections.get()
+            .execute(
+                "SELECT uscc, version, flags, penalty_windows, public_doc FROM entities "
+                "WHERE penalty_windows != '[]' OR flags LIKE '% penalty %' ORDER BY uscc"
+            )
+            .fetchall()
+        )
+        out = []
+        for uscc, version, stored, windows, doc in rows:
+            flags = set(stored.split())
+            if _in_window(json.loads(windows), today) != ("penalty" in flags):
+                after = flags ^ {"penalty"}
+                out.append(
+                    FlagChange(
+                        uscc, int(version), tuple(sorted(flags)), tuple(sorted(after)), json.loads(doc)
+                    )
+                )
+        return out
 
     def reevaluate_flags(self, today: date) -> int:
         with transaction(self.connections.get()) as c:

@@ -1,0 +1,106 @@
+"""The change table and watchlists, one suite for SQLite and PostgreSQL: positions increase and
+are kept for a key written again; a USCC watchlist reads only its entities' changes; purging
+old changes is remembered; webhook state is kept."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from adapters.change_store import ChangeStore, NewChange, Watchlist, WatchlistFilter, WebhookState
+from adapters.change_store.postgres import PostgresChangeStore
+from adapters.change_store.sqlite import SQLiteChangeStore
+from tests.engines import postgres_dsn, real, unique_prefix
+
+A, B = "91120116MA05JQ2X4L", "91110108MA01K3P20A"
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def change(n: int, uscc: str = A, at: datetime = T0) -> NewChange:
+    return NewChange(
+        f"event:{n}", uscc, at, {"schema": "gongshi.change/2", "uscc": uscc, "event_position": n}
+    )
+
+
+@pytest.fixture(params=["sqlite", real("postgres")])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ChangeStore]:
+    if request.param == "sqlite":
+        s: ChangeStore = SQLiteChangeStore(tmp_path / "changes.sqlite3")
+        yield s
+        s.close()
+        return
+    dsn = postgres_dsn()
+    schema = unique_prefix(f"cs_{request.node.name[5:25]}").replace("[", "_").replace("]", "")
+    s = PostgresChangeStore(dsn, schema=schema)
+    yield s
+    s.close()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def test_positions_increase_and_a_key_written_again_keeps_its_position(store: ChangeStore) -> None:
+    first = store.append([change(1), change(2, B)])
+    again = store.append([change(2, B), change(3)])
+    assert first[0] < first[1] and again[0] == first[1] and again[1] > first[1]
+    rows = store.after(0, 10)
+    assert [r.message["event_position"] for r in rows] == [1, 2, 3]
+    assert [r.position for r in rows] == sorted(r.position for r in rows)
+    assert all(r.message["position"] == r.position for r in rows)
+    assert [r.message["event_position"] for r in store.after(rows[0].position, 1)] == [2]
+    assert store.bounds() == (rows[0].position, rows[-1].position, 0)
+
+
+def test_a_uscc_watchlist_reads_only_its_entities(store: ChangeStore) -> None:
+    store.append([change(1), change(2, B), change(3)])
+    watchlist = Watchlist("w1", "TJ-TAX-1", "重点企业", T0, uscc_count=1)
+    store.create_watchlist(watchlist, [A])
+    assert store.watchlist("w1") == watchlist
+    assert [r.message["event_position"] for r in store.after_for_usccs("w1", 0, 10)] == [1, 3]
+    assert store.watchlists("TJ-TAX-1") == [watchlist] and store.watchlists("other") == []
+
+
+def test_a_deleted_watchlist_is_gone_with_its_uscc_list_and_webhook_state(store: ChangeStore) -> None:
+    store.append([change(1), change(2, B)])
+    kept = Watchlist("w3", "TJ-TAX-1", "保留", T0, uscc_count=1)
+    store.create_watchlist(Watchlist("w4", "TJ-TAX-1", "删除", T0, uscc_count=2), [A, B])
+    store.create_watchlist(kept, [A])
+    store.save_webhook_state(WebhookState("w4", position=1, attempts=2))
+    assert store.delete_watchlist("w4") is True
+    assert store.watchlist("w4") is None and store.watchlists("TJ-TAX-1") == [kept]
+    assert store.after_for_usccs("w4", 0, 10) == [] and store.webhook_state("w4") == WebhookState("w4")
+    assert [r.message["event_position"] for r in store.after_for_usccs("w3", 0, 10)] == [1]
+    assert store.delete_watchlist("w4") is False
+    # a new list may take the same id and starts empty
+    store.create_watchlist(Watchlist("w4", "TJ-TAX-1", "新的", T0, uscc_count=1), [B])
+    assert [r.message["event_position"] for r in store.after_for_usccs("w4", 0, 10)] == [2]
+
+
+def test_a_filter_watchlist_is_kept_with_its_filter(store: ChangeStore) -> None:
+    wanted = WatchlistFilter(districts=("120116",), flags_entered=("serious",))
+    store.create_watchlist(
+        Watchlist("w2", "TJ-TAX-1", "滨海新区新列严重失信", T0, wanted, 0, "https://hooks.example/x"), []
+    )
+    found = store.watchlist("w2")
+    assert found is not None and found.filter == wanted and found.webhook_url == "https://hooks.example/x"
+    assert wanted.holds({"district": "120116", "flags_before": [], "flags_after": ["serious"]})
+    assert not wanted.holds({"district": "120116", "flags_before": ["serious"], "flags_after": ["serious"]})
+
+
+def test_old_changes_are_purged_and_the_purge_remembered(store: ChangeStore) -> None:
+    positions = store.append(
+        [change(1, at=T0), change(2, at=T0 + timedelta(days=1)), change(3, at=T0 + timedelta(days=5))]
+    )
+    assert store.purge(T0 + timedelta(days=2)) == 2
+    assert store.bounds() == (positions[2], positions[2], positions[1])
+    assert [r.position for r in store.after(0, 10)] == [positions[2]]
+
+
+def test_webhook_state_is_kept(store: ChangeStore) -> None:
+    assert store.webhook_state("w9") == WebhookState("w9")
+    state = WebhookState("w9", 42, 3, T0, "503", None)
+    store.save_webhook_state(state)
+    assert store.webhook_state("w9") == state
