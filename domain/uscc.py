@@ -246,14 +246,7 @@ def near_misses(raw: str) -> list[str]:
     value = _normalise(raw)
     if len(value) != 18:
         return []
-    found = []
-    for candidate in _one_typo_away(value, ALPHABET):
-        try:
-            _check(candidate)
-        except InvalidUSCC:
-            continue
-        found.append(candidate)
-    return found
+    return [candidate for candidate in _one_typo_away(value, ALPHABET) if is_valid_uscc(candidate)]
 
 
 def registration_near_misses(raw: str) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum.cn import uscc as stdnum_uscc
 
@@ -88,6 +88,7 @@ def test_a_typo_in_the_middle_is_blamed_on_no_position() -> None:
     assert good in near_misses(typo)
 
 
+@settings(deadline=None)  # no test asserts on timing (a loaded CI machine took 410 ms for one example)
 @given(st.integers(min_value=0, max_value=10**8 - 1), st.integers(min_value=0, max_value=16), st.data())
 def test_the_code_meant_is_among_the_near_misses_of_any_single_typo(
     seq: int, at: int, data: st.DataObject
