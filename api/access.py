@@ -141,6 +141,17 @@ MATRIX: tuple[Access, ...] = (
     _row("GET", "/api/v1/admin/projections", ADMIN, "投影进度"),
     _row("GET", "/api/v1/admin/access-log", ADMIN, "机构访问日志（含保密查询）"),
     _row("GET", "/api/v1/admin/audit", ADMIN, "运维操作审计记录（谁、何时、做了什么、参数）"),
+    # operators' acts (api/operations.py, the same as the CLI's; audited with the admin key)
+    _row("POST", "/api/v1/admin/departments", ADMIN, "接入新部门及其职权（审计）"),
+    _row("PUT", "/api/v1/admin/departments/{code}/kinds", ADMIN, "变更部门职权，自某日起（审计）"),
+    _row("POST", "/api/v1/admin/departments/{code}/disable", ADMIN, "停用部门，自某日起（审计）"),
+    _row("POST", "/api/v1/admin/keys", ADMIN, "签发机构密钥或公众密钥（仅显示一次；审计）"),
+    _row(
+        "DELETE", "/api/v1/admin/keys/{key_id}", ADMIN, "撤销密钥（部门密钥连同签名密钥与 Kafka 账号；审计）"
+    ),
+    _row("POST", "/api/v1/admin/dlq/replay", ADMIN, "重放死信队列条目（每条一次；审计）"),
+    _row("POST", "/api/v1/admin/dlq/purge", ADMIN, "清理死信队列中的旧条目（审计）"),
+    _row("POST", "/api/v1/admin/jobs/{name}", ADMIN, "手动运行作业（审计）"),
     # the public API
     _row("GET", "/api/v1/entities", ANYONE, "查询市场主体"),
     _row("GET", "/api/v1/entities/{uscc}", ANYONE, "市场主体公示信息"),

@@ -19,6 +19,7 @@ from api.request_limits import RequestLimits
 from api.routers import (
     access_log,
     admin,
+    admin_acts,
     agency_changes,
     agency_entities,
     agency_match,
@@ -93,6 +94,7 @@ def create_app(container: Container, *, run_background: bool = False, owns_conta
         open_data.router,
         public_changes.router,
         admin.router,
+        admin_acts.router,
         access_log.admin_router,
         access_log.enterprise_router,
         metrics.router,

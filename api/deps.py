@@ -25,6 +25,7 @@ from adapters.status_view import StatusView
 from api.conditional import EntityVersions
 from api.csrf import check_csrf
 from api.errors import ApiError, Refusal
+from api.operations import Operations
 from casework.applications import ApplicationDesk, DecisionDesk
 from casework.desk import EnterpriseDesk
 from domain.access import Principal, Role
@@ -269,6 +270,24 @@ def authenticated_agency(principal: PrincipalDep, _bearer: _BearerDoc) -> Princi
     """The agency key's principal (its office code is `subject`, its scopes `scopes`)."""
     _subject_of(principal, Role.AGENCY)
     return principal
+
+
+def authenticated_admin(principal: PrincipalDep, _bearer: _BearerDoc) -> Principal:
+    """The operator's key (`principal.id`: `admin:NAME/key:ID`, the audit trail's "who")."""
+    _subject_of(principal, Role.ADMIN)
+    return principal
+
+
+#: The calling operator's key.
+AdminDep = Annotated[Principal, Depends(authenticated_admin)]
+
+
+def _operations(container: _ContainerDep) -> Operations:
+    return Operations(container)
+
+
+#: The operators' acts (api/operations.py), the same the command line calls.
+OperationsDep = Annotated[Operations, Depends(_operations)]
 
 
 #: The department code of the calling department's key.

@@ -30,6 +30,7 @@ __all__ = [
     "Department",
     "DepartmentRegistry",
     "DepartmentType",
+    "Mandate",
     "MandateChange",
     "MandateSource",
     "seed_changes",
@@ -115,6 +116,36 @@ class MandateChange:
     at: datetime | None
     actor: str
     fields: dict[str, Any]  # seeded/added: the department (`as_dict`); kinds_set: {"kinds": [...]}
+
+
+@dataclass(frozen=True, slots=True)
+class Mandate:
+    """What a department might publish on a system date: the answer the ingestion checks a
+    publication against on the date it arrives (`DepartmentRegistry.mandate`). `kinds` is empty
+    when the department was disabled (or not yet added) then; `in_force_from` is the date its
+    version took effect (None: since the shipped file, i.e. always)."""
+
+    department: str
+    name: str | None
+    on: date
+    kinds: tuple[str, ...]
+    in_force_from: date | None
+    change: int | None  # the number of the registry change that set this version (None: unstored)
+
+    def allows(self, kind: str | None) -> bool:
+        return kind is not None and kind in self.kinds
+
+    def as_dict(self, kind: str | None = None) -> dict[str, Any]:
+        """As the agency view shows it beside a fact (`kind`: the fact's publication kind)."""
+        return {
+            "department": self.department,
+            "department_name": self.name,
+            "arrived_on": self.on.isoformat(),
+            "kinds": list(self.kinds),
+            "in_force_from": self.in_force_from.isoformat() if self.in_force_from else None,
+            "change": self.change,
+            "allows_kind": self.allows(kind) if kind is not None else None,
+        }
 
 
 class MandateSource(Protocol):
@@ -242,6 +273,36 @@ class DepartmentRegistry:
                 break
             found = department
         return found
+
+    def mandate(self, code: str, on: date, known_at: datetime | None = None) -> Mandate | None:
+        """The mandate in force for `code` on the system date `on` — the version `get(code, on)`
+        checks a publication against — with when it took effect and which change set it; None
+        for a code never added. `known_at`: only the changes recorded by then (what a worker
+        checking a publication at that instant knew; a change recorded later the same day, even
+        in force from that day, had not been seen)."""
+        versions = self._versions.get(code)
+        if known_at is not None:
+            kept = [c for c in self.changes if c.at is None or c.at <= known_at]
+            if len(kept) < len(self.changes):
+                return DepartmentRegistry(changes=kept).mandate(code, on)
+        if not versions:
+            return None
+        found: Version | None = None
+        for version in versions:
+            if version[0] > on:
+                break
+            found = version
+        if found is None:  # added later than `on`: nothing was allowed yet
+            return Mandate(code, None, on, (), None, None)
+        effective_from, n, department = found
+        return Mandate(
+            department=code,
+            name=department.name if department is not None else None,
+            on=on,
+            kinds=tuple(sorted(department.kinds)) if department is not None else (),
+            in_force_from=None if effective_from == date.min else effective_from,
+            change=self.changes[n].number or None,
+        )
 
     def known(self, code: str) -> bool:
         """Whether the code was ever added (disabled or not, in force yet or not)."""

@@ -12,7 +12,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,7 +43,7 @@ from casework.desk import EnterpriseDesk
 from casework.jobs import AbnormalRemovalsJob, AnnualReportsJob, DailyJobs, SeriousEscalationJob
 from casework.publishing import LogPublisher
 from domain.clock import Clock
-from domain.departments import DepartmentRegistry, seed_changes
+from domain.departments import DepartmentRegistry, Mandate, seed_changes
 from domain.publicity import PublicityPolicy, market_supervision_codes
 from domain.registry import Registry
 from domain.signatures import PLATFORM
@@ -284,11 +284,17 @@ class Container:
     def history(self) -> EntityHistory:
         """Entities' events with their positions, and records as of a date (agencies' reads),
         through the read side's application object (its event store, never its cache)."""
-        reader = self.reader
+        reader, departments, clock = self.reader, self.departments, self.clock
+
+        def mandate(code: str, recorded_at: datetime) -> Mandate | None:
+            # the mandate the ingestion checked the publication against: on its arrival's date
+            return departments.mandate(code, clock.date_of(recorded_at), known_at=recorded_at)
+
         return EntityHistory(
             reader.mapper,
             lambda originator_id: events_with_positions(reader.recorder, originator_id),
             reader.publicity,
+            mandate,
         )
 
     def kafka_login(self, *, admin: bool = False) -> SaslLogin | None:

@@ -15,7 +15,10 @@ was published) is skipped and named in `skipped`, so the record never invents a 
 Every fact (a record, a history entry, a listing's removal, a repair) carries its `provenance`:
 department, publication id, legal basis, the signing key and principal (where known), the event
 that made it, the entity version and the event's position in the store (its notification id),
-and when the platform recorded it.
+when the platform recorded it, and the `mandate` it was accepted under: the department's kinds
+in force on the system date the publication arrived (the date of the instant the event was
+recorded — a parked publication is checked again on the day its entity registers, and that
+check is the one that let it in), as the ingestion checked it (`DepartmentRegistry.mandate`).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
+from domain.departments import Mandate
 from domain.entity import MarketEntity, entity_id
 from domain.kinds import PUBLICATION_KINDS
 from domain.publicity import PublicityPolicy
@@ -37,6 +41,8 @@ __all__ = ["AsOfRecord", "EntityHistory", "EventReader", "HistoryEvent", "NotYet
 
 #: The stored events of one aggregate with their notification ids (adapters.event_store).
 EventReader = Callable[[UUID], Sequence[tuple[int, StoredEvent]]]
+#: The mandate of a department for a publication recorded at an instant (None: not known).
+MandateReader = Callable[[str, datetime], Mandate | None]
 
 _KIND_OF_EVENT = {event.__name__: kind.name for kind in PUBLICATION_KINDS for event in kind.events}
 
@@ -66,6 +72,7 @@ class HistoryEvent:
     principal: str | None
     data: dict[str, Any]
     domain_event: Any = field(repr=False, compare=False)
+    mandate: Mandate | None = field(default=None, compare=False)
 
     def provenance(self) -> dict[str, Any]:
         return {
@@ -79,6 +86,7 @@ class HistoryEvent:
             "position": self.position,
             "occurred_on": self.occurred_on.isoformat(),
             "recorded_at": self.recorded_at.isoformat(),
+            "mandate": self.mandate.as_dict(self.kind) if self.mandate is not None else None,
         }
 
     def public(self) -> dict[str, Any]:
@@ -107,10 +115,17 @@ class AsOfRecord:
 class EntityHistory:
     """Reads entities' events with their positions (through `reader`) and rebuilds records."""
 
-    def __init__(self, mapper: Any, reader: EventReader, policy: PublicityPolicy) -> None:
+    def __init__(
+        self,
+        mapper: Any,
+        reader: EventReader,
+        policy: PublicityPolicy,
+        mandates: MandateReader | None = None,
+    ) -> None:
         self.mapper = mapper
         self.reader = reader
         self.policy = policy
+        self.mandates = mandates
 
     def events(self, uscc: str) -> list[HistoryEvent]:
         """Every event of the entity in order (empty: no such entity)."""
@@ -118,6 +133,7 @@ class EntityHistory:
         for position, stored in self.reader(entity_id(uscc)):
             event: Any = self.mapper.to_domain_event(stored)
             name = type(event).__name__
+            mandate = self.mandates(event.department, event.timestamp) if self.mandates else None
             out.append(
                 HistoryEvent(
                     position=position,
@@ -133,6 +149,7 @@ class EntityHistory:
                     principal=getattr(event, "principal", None),
                     data=dict(event.data),
                     domain_event=event,
+                    mandate=mandate,
                 )
             )
         return out

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from pathlib import Path
@@ -17,7 +16,9 @@ from adapters.credentials import AccountError, key_id_of
 from adapters.publication_log.base import LogUnavailable
 from adapters.replays import Replay, ReplaysUnavailable
 from adapters.search_index.base import PROJECTIONS
+from api import operations
 from api.cli.console import (
+    acting,
     audited,
     console,
     open_container,
@@ -28,18 +29,11 @@ from api.cli.console import (
     set_total,
     setup_logging,
 )
-from api.cli.dead_letters import (
-    DeadLetter,
-    all_dead_letters,
-    find_dead_letter,
-    purge_before,
-    recent_dead_letters,
-    replay,
-)
 from api.cli.keys import beijing
+from api.dead_letters import DeadLetter, all_dead_letters, find_dead_letter, recent_dead_letters
+from api.operations import kafka_username
 from domain.access import Role
-from domain.departments import DEPARTMENT_TYPE_LABELS, Department, DepartmentType
-from domain.kinds import PUBLICATION_KINDS
+from domain.departments import DepartmentType
 from infra.bootstrap import Container, build
 from infra.settings import Settings
 
@@ -115,40 +109,6 @@ def _day(text: str, hint: str) -> date:
         raise typer.BadParameter(f"不是日期（YYYY-MM-DD）：{text}", param_hint=hint) from None
 
 
-def _kinds(raw: str, department_type: DepartmentType) -> list[str]:
-    kinds = sorted({k.strip() for k in raw.split(",") if k.strip()})
-    if not kinds:
-        raise typer.BadParameter("至少给出一个公示类型", param_hint="--kinds")
-    unknown = [k for k in kinds if PUBLICATION_KINDS.get(k) is None]
-    if unknown:
-        raise typer.BadParameter(f"未知的公示类型：{', '.join(unknown)}", param_hint="--kinds")
-    outside = [k for k in kinds if k not in PUBLICATION_KINDS.allowed(department_type)]
-    if outside:
-        label = DEPARTMENT_TYPE_LABELS[department_type]
-        raise typer.BadParameter(f"{label}不能公示：{', '.join(outside)}", param_hint="--kinds")
-    return kinds
-
-
-def _record_change(
-    container: Container, code: str, action: str, effective_from: date, fields: dict[str, Any]
-) -> None:
-    actor = operator()
-    change = container.department_store.record(
-        code, action, effective_from, container.clock.now(), actor, fields
-    )
-    audited(
-        container,
-        f"departments.{action}",
-        department=code,
-        effective_from=effective_from.isoformat(),
-        change=change.number,
-        fields=fields,
-    )
-
-
-_CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,39}$")
-
-
 @departments_app.command("add")
 def departments_add(
     code: Annotated[str, typer.Argument(help="the department's code, e.g. TJ-HRSS")],
@@ -161,29 +121,25 @@ def departments_add(
         str | None, typer.Option("--from", help="in force from this date (default: today)")
     ] = None,
 ) -> None:
-    """Connect a new department with its mandate (recorded with who and when; audited)."""
-    if not _CODE_PATTERN.match(code):
-        raise typer.BadParameter(f"部门代码“{code}”应为 2–40 个大写字母、数字、- 或 _", param_hint="CODE")
-    granted = _kinds(kinds, department_type)
+    """Connect a new department with its mandate (recorded with who and when; audited;
+    also `POST /api/v1/admin/departments`)."""
+    day = _day(from_, "--from") if from_ else None
     container = open_container()
     try:
-        if container.departments.known(code):
-            console.print(f"[red]部门“{code}”已存在[/red]（修改职权用 set-kinds）")
-            raise typer.Exit(2)
-        day = _day(from_, "--from") if from_ else container.clock.today()
-        department = Department(
-            code=code,
-            name=name.strip(),
-            short_name=(short_name or name).strip(),
-            abbreviation=abbreviation.strip(),
-            type=department_type,
-            kinds=frozenset(granted),
-            licence_names=(),
-        )
-        _record_change(container, code, "added", day, department.as_dict())
+        with acting():
+            done = operations.Operations(container).add_department(
+                operator(),
+                code=code,
+                name=name,
+                department_type=department_type,
+                kinds=kinds,
+                short_name=short_name,
+                abbreviation=abbreviation,
+                effective_from=day,
+            )
     finally:
         container.close()
-    console.print(f"added {code} {name} from {day}: {', '.join(granted)}", soft_wrap=True)
+    console.print(f"added {code} {name} from {done.effective_from}: {', '.join(done.kinds)}", soft_wrap=True)
 
 
 @departments_app.command("set-kinds")
@@ -195,19 +151,16 @@ def departments_set_kinds(
     ] = None,
 ) -> None:
     """Change a department's mandate from a date on: publications arriving from then are checked
-    against the new kinds, earlier ones were checked against the old (recorded; audited)."""
+    against the new kinds, earlier ones were checked against the old (recorded; audited; also
+    `PUT /api/v1/admin/departments/{code}/kinds`)."""
+    day = _day(from_, "--from") if from_ else None
     container = open_container()
     try:
-        found = container.departments.latest(code)
-        if found is None:
-            console.print(f"[red]未登记的部门“{code}”[/red]")
-            raise typer.Exit(2)
-        granted = _kinds(kinds, found.type)
-        day = _day(from_, "--from") if from_ else container.clock.today()
-        _record_change(container, code, "kinds_set", day, {"kinds": granted})
+        with acting():
+            done = operations.Operations(container).set_department_kinds(operator(), code, kinds, day)
     finally:
         container.close()
-    console.print(f"{code} from {day}: {', '.join(granted)}", soft_wrap=True)
+    console.print(f"{code} from {done.effective_from}: {', '.join(done.kinds)}", soft_wrap=True)
 
 
 @departments_app.command("disable")
@@ -217,17 +170,15 @@ def departments_disable(
 ) -> None:
     """Stop a department publishing from a date on (its publications are then rejected as
     department_disabled; what it published stays). Its keys are revoked separately
-    (`departments revoke-key`)."""
+    (`departments revoke-key`). Also `POST /api/v1/admin/departments/{code}/disable`."""
+    day = _day(from_, "--from") if from_ else None
     container = open_container()
     try:
-        if not container.departments.known(code):
-            console.print(f"[red]未登记的部门“{code}”[/red]")
-            raise typer.Exit(2)
-        day = _day(from_, "--from") if from_ else container.clock.today()
-        _record_change(container, code, "disabled", day, {})
+        with acting():
+            done = operations.Operations(container).disable_department(operator(), code, day)
     finally:
         container.close()
-    console.print(f"{code} disabled from {day}")
+    console.print(f"{code} disabled from {done.effective_from}")
 
 
 @departments_app.command("history")
@@ -250,11 +201,6 @@ def departments_history(code: Annotated[str, typer.Argument(help="the department
             ", ".join(kinds) if isinstance(kinds, list) else "",
         )
     out().print(table)
-
-
-def kafka_username(department: str, key_id: str) -> str:
-    """The Kafka principal of one department key (one per key, so two live during a rotation)."""
-    return f"dept-{department}-{key_id}"
 
 
 @departments_app.command("add-key")
@@ -362,47 +308,18 @@ def departments_revoke_key(
     the next request on, Kafka refuses its user (ACLs and login removed), and the worker refuses
     its signing key from its next batch on. Publications signed before stay in the history."""
     container = open_container()
-    done: list[str] = []
     try:
-        try:
-            _revoke_department_key(container, key_id, done)
-        finally:
-            if done:  # what was revoked is recorded, also when the Kafka user could not be removed
-                audited(
-                    container,
-                    "keys.revoked",
-                    role="signing" if key_id.startswith("sk_") else Role.DEPARTMENT.value,
-                    key_id=key_id,
-                    revoked=done,
-                )
+        with acting():
+            done = operations.Operations(container).revoke_department_key(operator(), key_id)
+    except LogUnavailable as err:
+        console.print(f"[red]Kafka 账号未能删除（其余已撤销并记录）：{err}[/red]", soft_wrap=True)
+        raise typer.Exit(1) from None
     finally:
         container.close()
     if not done:
         console.print(f"[red]没有编号为 {key_id} 的有效密钥[/red]")
         raise typer.Exit(2)
     console.print(f"revoked: {', '.join(done)}")
-
-
-def _revoke_department_key(container: Container, key_id: str, done: list[str]) -> None:
-    credentials = container.credentials
-    if key_id.startswith("sk_"):
-        if credentials.revoke_signing_key(key_id):
-            done.append(f"signing key {key_id}")
-        return
-    issued = next((k for k in credentials.list_keys() if k.key_id == key_id), None)
-    if issued is None:
-        return
-    if credentials.revoke(key_id, Role.DEPARTMENT):
-        done.append(f"API key {key_id}")
-    if issued.name and issued.name.startswith("sk_") and credentials.revoke_signing_key(issued.name):
-        done.append(f"signing key {issued.name}")
-    user = kafka_username(issued.department, key_id)
-    try:
-        if container.log_access.revoke_writer(user):
-            done.append(f"Kafka user {user}")
-    except LogUnavailable as err:
-        console.print(f"[red]Kafka 账号 {user} 未能删除：{err}[/red]", soft_wrap=True)
-        raise typer.Exit(1) from None
 
 
 dlq_app = typer.Typer(help="The dead-letter queue: publications that were not applied, and why.")
@@ -522,39 +439,16 @@ def dlq_replay(
         raise typer.BadParameter("--department 只与 --reason 一起使用", param_hint="--department")
     container = open_container()
     try:
-        s = container.settings
-        if ident is not None:
-            found = find_dead_letter(container.log, s.dlq_topic, ident)
-            if found is None:
-                console.print(f"[red]死信队列中没有 {ident}[/red]")
-                raise typer.Exit(2)
-            letters = [found]
-        else:
-            letters = all_dead_letters(container.log, s.dlq_topic, reason=reason, department=department)
-        results = replay(
-            container.log,
-            s.publications_topic,
-            letters,
-            container.replays,
-            actor=operator(),
-            now=container.clock.now(),
-            platform_sign=lambda value, principal: container.signed_by_platform(principal)(value),
-        )
-        sent = [r.letter for r in results if r.replayed]
-        if sent:
-            audited(
-                container,
-                "dlq.replayed",
-                entries=[d.id for d in sent],
-                publication_ids=[d.publication_id for d in sent],
-                reason=reason,
-                department=department,
+        with acting():
+            results = operations.Operations(container).replay_dead_letters(
+                operator(), ident, reason=reason, department=department
             )
     except (LogUnavailable, ReplaysUnavailable) as err:
         console.print(f"[red]重放失败（未重放的条目可再次重放）：{err}[/red]", soft_wrap=True)
         raise typer.Exit(1) from None
     finally:
         container.close()
+    sent = [r.letter for r in results if r.replayed]
     for r in results:
         if r.replayed:
             console.print(f"replayed {r.letter.id} ({r.letter.publication_id or '?'})")
@@ -572,11 +466,8 @@ def dlq_purge(
     replays stay recorded; offsets are never reused)."""
     container = open_container()
     try:
-        cutoff = container.clock.today() - timedelta(days=older_than)
-        deleted = purge_before(container.log, container.settings.dlq_topic, cutoff, container.clock.date_of)
-        audited(
-            container, "dlq.purged", older_than_days=older_than, before=cutoff.isoformat(), deleted=deleted
-        )
+        with acting():
+            deleted, cutoff = operations.Operations(container).purge_dead_letters(operator(), older_than)
     except LogUnavailable as err:
         console.print(f"[red]清理失败：{err}[/red]", soft_wrap=True)
         raise typer.Exit(1) from None
@@ -662,25 +553,15 @@ def jobs_run_parked_expiry() -> None:
     GONGSHI_PARKED_EXPIRY_DAYS system days ago (also daily inside `gongshi serve`)."""
     container = open_container()
     try:
-        job = container.parked_expiry
-        today = container.clock.today()
-        try:
-            expired = job.run(today)
-        except LogUnavailable as err:
-            console.print(f"[red]无法写入死信队列，未作处理：{err}[/red]", soft_wrap=True)
-            raise typer.Exit(1) from None
-        audited(
-            container,
-            "jobs.run",
-            job=job.name,
-            as_of=today.isoformat(),
-            days=job.days,
-            expired=[o.publication_id for o in expired],
-        )
+        with acting():
+            run = operations.Operations(container).run_job(operator(), operations.PARKED_EXPIRY)
+    except LogUnavailable as err:
+        console.print(f"[red]无法写入死信队列，未作处理：{err}[/red]", soft_wrap=True)
+        raise typer.Exit(1) from None
     finally:
         container.close()
-    console.print(f"parked before {job.cutoff(today).isoformat()}: {len(expired)} rejected to the DLQ")
-    typer.echo(json.dumps({"job": job.name, "as_of": today.isoformat(), "expired": len(expired)}))
+    console.print(run.summary)
+    typer.echo(json.dumps({"job": run.job, "as_of": run.as_of.isoformat(), **run.figures}))
 
 
 @jobs_run_app.command("publicity")
@@ -688,20 +569,17 @@ def jobs_run_publicity(
     as_of: Annotated[str | None, typer.Option(help="the date (default: the system's date)")] = None,
 ) -> None:
     """Re-evaluate publicity windows: penalties enter and leave the public indexes' flags."""
-    from projections.publicity import run_publicity
-
     try:
         day_given = date.fromisoformat(as_of) if as_of else None
     except ValueError:
         raise typer.BadParameter(f"not a date (YYYY-MM-DD): {as_of}") from None
     container = open_container()
     try:
-        day = day_given or container.clock.today()
-        changed = run_publicity(container.index, day)
-        audited(container, "jobs.run", job="publicity", as_of=day.isoformat(), changed=changed)
+        with acting():
+            run = operations.Operations(container).run_job(operator(), operations.PUBLICITY, day_given)
     finally:
         container.close()
-    console.print(f"publicity as of {day.isoformat()}: {changed} entities changed")
+    console.print(run.summary)
 
 
 def _run_deadline_job(name: str, as_of: str | None) -> None:
@@ -712,24 +590,21 @@ def _run_deadline_job(name: str, as_of: str | None) -> None:
         raise typer.BadParameter(f"not a date (YYYY-MM-DD): {as_of}") from None
     container = open_container()
     try:
-        today = container.clock.today()
-        day = day_given or today
-        if day > today:
-            console.print(f"[red]--as-of {day} 晚于系统日期 {today}：作业不能提前作出决定[/red]")
-            raise typer.Exit(2)
-        caught_up = container.casework_projection.catch_up()
-        console.print(
-            f"casework view: {caught_up} notifications read, lag {container.casework_projection.lag()}"
-        )
-        with progress() as bar:
-            task = bar.add_task(f"{name} {day}", total=None)
-            job = container.job(name, on_batch=lambda n: bar.advance(task, n))
-            result = job.run(day)
-        audited(container, "jobs.run", job=name, as_of=day.isoformat(), published=result.published)
+        with progress() as bar, acting():
+            task = bar.add_task(f"{name} {day_given or container.clock.today()}", total=None)
+            run = operations.Operations(container).run_job(
+                operator(),
+                name,
+                day_given,
+                on_batch=lambda n: bar.advance(task, n),
+                on_caught_up=lambda read, lag: console.print(
+                    f"casework view: {read} notifications read, lag {lag}"
+                ),
+            )
     finally:
         container.close()
-    console.print(result.summary(), soft_wrap=True)
-    typer.echo(json.dumps({"job": result.job, "as_of": day.isoformat(), "published": result.published}))
+    console.print(run.summary, soft_wrap=True)
+    typer.echo(json.dumps({"job": run.job, "as_of": run.as_of.isoformat(), **run.figures}))
 
 
 @jobs_run_app.command("annual-reports")

@@ -6,6 +6,8 @@ import logging
 import os
 import pwd
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import typer
@@ -20,6 +22,7 @@ from rich.progress import (
 )
 
 from adapters.audit_trail import AuditUnavailable
+from api.operations import ActRefused
 from infra.bootstrap import Container, build
 from infra.settings import Settings
 
@@ -58,6 +61,34 @@ def audited(container: Container, action: str, **arguments: Any) -> None:
     (the act stands, unrecorded: the operator must know)."""
     try:
         container.record_act(operator(), action, **arguments)
+    except AuditUnavailable as err:
+        console.print(f"[red]操作已完成，但未能写入审计记录：{err}[/red]", soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
+#: How the command line names an argument an act refused (api.operations.ActRefused.param).
+HINTS = {
+    "code": "CODE",
+    "kinds": "--kinds",
+    "name": "--name",
+    "scopes": "--scopes",
+    "department": "--department",
+    "as_of": "--as-of",
+    "older_than_days": "--older-than",
+}
+
+
+@contextmanager
+def acting() -> Iterator[None]:
+    """Around an act of `api.operations`: a refusal becomes a usage error (invalid argument) or
+    a red line and exit 2 (unknown, conflicting); an act the trail could not take, exit 1."""
+    try:
+        yield
+    except ActRefused as err:
+        if err.status == 422:
+            raise typer.BadParameter(err.message, param_hint=HINTS.get(err.param or "")) from None
+        console.print(f"[red]{err.message}[/red]", soft_wrap=True)
+        raise typer.Exit(2) from None
     except AuditUnavailable as err:
         console.print(f"[red]操作已完成，但未能写入审计记录：{err}[/red]", soft_wrap=True)
         raise typer.Exit(1) from None

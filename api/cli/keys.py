@@ -20,9 +20,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from adapters.credentials import ApiKey, key_id_of
+from adapters.credentials import ApiKey
 from adapters.rate_limits import parse_limit
-from api.cli.console import audited, console, open_container, out
+from api import operations
+from api.cli.console import acting, console, open_container, operator, out
 from domain.access import Role, parse_scopes
 from domain.clock import CHINA
 
@@ -55,16 +56,10 @@ def _issue(
 ) -> None:
     container = open_container()
     try:
-        key = container.credentials.add(role, subject, name=name, scopes=scopes, rate_limit=limit)
-        audited(
-            container,
-            "keys.created",
-            role=role.value,
-            subject=subject,
-            key_id=key_id_of(key),
-            scopes=list(scopes),
-            limit=limit,
-        )
+        with acting():
+            key = operations.Operations(container).issue_key(
+                operator(), role, subject, name=name, scopes=scopes, limit=limit
+            )
     finally:
         container.close()
     console.print(f"{role.value} key for {subject} (shown once; keep it secret; only its hash is kept):")
@@ -100,9 +95,8 @@ def _cells(k: ApiKey, role: Role) -> list[str]:
 def _revoke(role: Role, key_id: str) -> None:
     container = open_container()
     try:
-        revoked = container.credentials.revoke(key_id, role)
-        if revoked:
-            audited(container, "keys.revoked", role=role.value, key_id=key_id)
+        with acting():
+            revoked = operations.Operations(container).revoke_api_key(operator(), key_id, role)
     finally:
         container.close()
     if not revoked:

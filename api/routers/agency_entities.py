@@ -4,6 +4,7 @@ its purpose and is written to the access log (api/agency_log.py)."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -13,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from adapters.department_store import DepartmentsUnavailable
 from adapters.extract_ledger import LedgerUnavailable
 from adapters.extract_seal import SealUnavailable
 from adapters.feedback import FeedbackUnavailable
@@ -33,6 +35,7 @@ from api.lookup import find_entity
 from api.schemas import ERROR_RESPONSES, ErrorPublic
 from api.web.extract import ExtractFontMissing, issue_internal
 from domain.clock import Clock
+from domain.departments import DepartmentRegistry
 from domain.errors import EntityNotFound
 from domain.uscc import USCC, looks_like_registration_number
 from projections.history import AsOfRecord, EntityHistory, NotYetRegistered
@@ -65,13 +68,38 @@ _PROVENANCE_EXAMPLE: dict[str, Any] = {
     "position": 1842,
     "occurred_on": "2025-05-06",
     "recorded_at": "2025-05-06T02:11:09.120000+00:00",
+    "mandate": {
+        "department": "TJ-AMR",
+        "department_name": "天津市市场监督管理委员会",
+        "arrived_on": "2025-05-06",
+        "kinds": ["penalty.imposed", "penalty.amended", "penalty.revoked", "registration.registered"],
+        "in_force_from": "2025-03-01",
+        "change": 14,
+        "allows_kind": True,
+    },
 }
+
+
+class MandateAgency(BaseModel):
+    """The mandate a fact was accepted under: what its department might publish on the system
+    date the publication arrived — the answer the ingestion checked it against."""
+
+    department: str = Field(description="the publishing department's code")
+    department_name: str | None = Field(description="its name then (null: not in force then)")
+    arrived_on: str = Field(description="the system date the publication arrived (and was checked)")
+    kinds: list[str] = Field(description="the kinds its mandate allowed that day")
+    in_force_from: str | None = Field(
+        description="the date that version of the mandate took effect (null: since the shipped list)"
+    )
+    change: int | None = Field(description="the department registry's change that set it (`history`)")
+    allows_kind: bool | None = Field(description="whether the fact's own kind was among them")
 
 
 class EntityAgency(BaseModel):
     """The full record as it stood at the end of `as_of` (and as known at `known_at`): natural
     persons unmasked, every record — those out of their public window, revoked and repaired
-    ones marked (`state`, `public_on_as_of`) — each fact with its `provenance`."""
+    ones marked (`state`, `public_on_as_of`) — each fact with its `provenance`, which names the
+    `mandate` the fact was accepted under (`MandateAgency`)."""
 
     model_config = ConfigDict(
         extra="allow",
@@ -136,6 +164,9 @@ class HistoryEventAgency(BaseModel):
     basis: str | None
     signing_key_id: str | None
     principal: str | None
+    mandate: MandateAgency | None = Field(
+        default=None, description="the mandate the publication was accepted under (null: not known)"
+    )
     data: dict[str, Any] = Field(description="the published facts, unmasked")
 
 
@@ -167,6 +198,13 @@ def resolve_uscc(index: SearchIndex, raw: str, today: date) -> str:
     if looks_like_registration_number(compact):
         return str(find_entity(index, compact, today)["uscc"])
     return USCC.parse(raw).value
+
+
+def _refresh(departments: DepartmentRegistry) -> None:
+    """See a mandate changed by `gongshi departments …` in another process (else: what this
+    process read last, which holds every change up to then)."""
+    with contextlib.suppress(DepartmentsUnavailable):
+        departments.refresh()
 
 
 def _check_as_of(as_of: date | None, clock: Clock) -> date:
@@ -221,12 +259,14 @@ def get_entity(
     index: IndexDep,
     clock: ClockDep,
     store: FeedbackDep,
+    departments: DepartmentsDep,
     as_of: AsOf = None,
     known_at: KnownAt = None,
 ) -> dict[str, Any]:
     day = _check_as_of(as_of, clock)
     code = resolve_uscc(index, uscc, clock.today())
     call.read(code)
+    _refresh(departments)
     record = _record(history, code, day, known_at)
     try:
         feedback = [f.public() for f in store.for_entity(code) if f.applied_on <= day]
@@ -243,11 +283,13 @@ def get_history(
     history: HistoryDep,
     index: IndexDep,
     clock: ClockDep,
+    departments: DepartmentsDep,
     as_of: Annotated[date | None, Query(description="只列 occurred_on 不晚于该日的事件")] = None,
     known_at: KnownAt = None,
 ) -> HistoryAgency:
     code = resolve_uscc(index, uscc, clock.today())
     call.read(code)
+    _refresh(departments)
     events = history.events(code)
     if not events:
         raise EntityNotFound(code)

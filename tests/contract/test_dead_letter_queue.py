@@ -19,7 +19,7 @@ import pytest
 
 from adapters.credentials.signing import Signer
 from api.cli import app
-from api.cli.dead_letters import all_dead_letters
+from api.dead_letters import all_dead_letters
 from tests.builders import TODAY, envelope, penalty_payload, registered, uscc_for
 from tests.contract.operating import Platform, acts, runner
 

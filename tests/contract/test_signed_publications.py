@@ -19,7 +19,7 @@ import pytest
 
 from adapters.credentials.signing import HEADER_KEY_ID, HEADER_SIGNATURE, Signer
 from adapters.publication_log.base import Headers
-from api.cli.dead_letters import DeadLetter, recent_dead_letters
+from api.dead_letters import DeadLetter, recent_dead_letters
 from domain.entity import MarketEntity, entity_id
 from domain.signatures import PLATFORM
 from domain.uscc import partition_key

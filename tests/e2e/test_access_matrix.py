@@ -149,6 +149,7 @@ def sample_path(row: Access, uscc: str) -> str:
         "code": "TJ-AMR",
         "sha256": "0" * 64,
         "watchlist_id": "0" * 32,
+        "key_id": "MATRIXNO",
     }
     path = row.path + "/{rest}" if row.mount else row.path
     return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: values[m.group(1)], path)

@@ -110,3 +110,62 @@ def test_duplicate_codes_are_refused() -> None:
     dept = Department("X", "某部门", "某", "津某", DepartmentType.SECTOR_REGULATOR, frozenset(), ())
     with pytest.raises(ValueError):
         DepartmentRegistry([dept, dept])
+
+
+def test_the_mandate_on_a_date_is_the_version_a_publication_arriving_then_was_checked_against() -> None:
+    from datetime import date, datetime
+
+    from domain.departments import MandateChange
+
+    base = DepartmentRegistry.load_default()
+    tax = base.get("TJ-TAX")
+    assert tax is not None
+    at = datetime(2025, 1, 1)
+    changes = [
+        *base.changes,
+        MandateChange(
+            20, "TJ-TAX", "kinds_set", date(2025, 3, 1), at, "cli:ops", {"kinds": ["other.recorded"]}
+        ),
+        MandateChange(21, "TJ-TAX", "disabled", date(2025, 6, 1), at, "cli:ops", {}),
+    ]
+    registry = DepartmentRegistry(changes=changes)
+    before = registry.mandate("TJ-TAX", date(2025, 2, 28))
+    assert before is not None
+    assert before.kinds == tuple(sorted(tax.kinds)) and before.in_force_from is None and before.change is None
+    assert before.allows("penalty.imposed") and before.name == tax.name
+    after = registry.mandate("TJ-TAX", date(2025, 3, 1))
+    assert after is not None and after.kinds == ("other.recorded",) and after.change == 20
+    assert not after.allows("penalty.imposed")
+    assert after.as_dict("penalty.imposed") == {
+        "department": "TJ-TAX",
+        "department_name": tax.name,
+        "arrived_on": "2025-03-01",
+        "kinds": ["other.recorded"],
+        "in_force_from": "2025-03-01",
+        "change": 20,
+        "allows_kind": False,
+    }
+    disabled = registry.mandate("TJ-TAX", date(2025, 7, 1))
+    assert disabled is not None and disabled.kinds == () and disabled.in_force_from == date(2025, 6, 1)
+    for day in (date(2025, 2, 28), date(2025, 3, 1), date(2025, 7, 1)):  # the same answer as the check
+        found = registry.mandate("TJ-TAX", day)
+        assert found is not None
+        assert found.allows("penalty.imposed") == registry.may_publish("TJ-TAX", "penalty.imposed", day)
+    assert registry.mandate("TJ-NOPE", date(2025, 3, 1)) is None
+
+
+def test_a_change_recorded_after_a_publication_arrived_is_not_the_mandate_it_was_accepted_under() -> None:
+    from datetime import UTC, date, datetime
+
+    from domain.departments import MandateChange
+
+    base = DepartmentRegistry.load_default()
+    morning, noon, evening = (datetime(2025, 3, 1, h, tzinfo=UTC) for h in (1, 4, 9))
+    change = MandateChange(
+        30, "TJ-TAX", "kinds_set", date(2025, 3, 1), noon, "cli:ops", {"kinds": ["other.recorded"]}
+    )
+    registry = DepartmentRegistry(changes=[*base.changes, change])
+    early = registry.mandate("TJ-TAX", date(2025, 3, 1), known_at=morning)
+    late = registry.mandate("TJ-TAX", date(2025, 3, 1), known_at=evening)
+    assert early is not None and early.allows("penalty.imposed") and early.in_force_from is None
+    assert late is not None and late.kinds == ("other.recorded",) and late.change == 30

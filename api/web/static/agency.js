@@ -99,6 +99,13 @@
     var uscc = encodeURIComponent($("lookup-uscc").value.trim());
     return "/api/v1/agency/entities/" + uscc + (suffix || "") + "?as_of=" + encodeURIComponent($("lookup-date").value);
   }
+  // the mandate a fact was accepted under: its department's kinds on the day the publication arrived
+  function mandateText(provenance) {
+    var m = (provenance || {}).mandate;
+    if (!m) return "";
+    var since = m.in_force_from ? m.in_force_from + " 起" : "初始职权";
+    return (m.department_name || m.department) + "（" + m.arrived_on + " 收到；" + since + "）：" + m.kinds.join("、") + (m.allows_kind === false ? "（不含本类）" : "");
+  }
   $("lookup-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
     var box = $("lookup-result");
@@ -110,13 +117,15 @@
       box.appendChild(text("p", "截至 " + doc.as_of + "：" + doc.status + "；标记：" + (doc.flags.join("、") || "无") + "；记录第 " + doc.version + " 版，事件位置 " + doc.position));
       var rep = (doc.registration || {}).legal_representative || {};
       box.appendChild(text("p", "法定代表人：" + (rep.name || "") + " " + (rep.id_number || "")));
-      box.appendChild(table(["决定书文号", "违法行为", "决定日期", "状态", "来源"], (doc.penalties || []).map(function (p) {
-        return [p.decision_no, p.violation, p.decided_on, p.state, (p.provenance || {}).department + " · 位置 " + (p.provenance || {}).position];
+      box.appendChild(table(["决定书文号", "违法行为", "决定日期", "状态", "来源", "依据职权"], (doc.penalties || []).map(function (p) {
+        return [p.decision_no, p.violation, p.decided_on, p.state, (p.provenance || {}).department + " · 位置 " + (p.provenance || {}).position, mandateText(p.provenance)];
       })));
       var lists = [].concat(doc.abnormal_listings || [], doc.serious_listings || []);
-      box.appendChild(table(["名录", "文号", "列入日期", "移出日期"], lists.map(function (l) {
-        return [l.reason, l.decision_no, l.listed_on, (l.removed || {}).on || ""];
+      box.appendChild(table(["名录", "文号", "列入日期", "移出日期", "依据职权"], lists.map(function (l) {
+        return [l.reason, l.decision_no, l.listed_on, (l.removed || {}).on || "", mandateText(l.provenance)];
       })));
+      var reg = (doc.registered_by || {}).provenance;
+      if (reg && reg.mandate) box.appendChild(text("p", "成立登记依据职权：" + mandateText(reg)));
       if ((doc.feedback || []).length) {
         box.appendChild(table(["措施", "采取的措施", "日期", "机构"], doc.feedback.map(function (f) {
           return [f.measure, f.action, f.applied_on, f.agency_name || f.agency];

@@ -86,6 +86,9 @@ def test_an_officer_works_through_the_agency_page(
         page.wait_for_selector("#lookup-result h3")
         assert "天津星海云智科技有限公司" in page.locator("#lookup-result").inner_text()
         assert "津市监罚〔2023〕7号" in page.locator("#lookup-result").inner_text()
+        # each fact names the mandate it was accepted under (the kinds its department might publish)
+        assert "依据职权" in page.locator("#lookup-result").inner_text()
+        assert "收到；初始职权）：" in page.locator("#lookup-result").inner_text()
         shot(page, "agency-01-lookup")
 
         page.get_by_role("button", name="下载内部信用信息报告").click()

@@ -248,6 +248,10 @@ def test_every_fact_carries_its_provenance_with_the_event_position(agency_platfo
         )
         assert provenance["department"] == "TJ-AMR" and provenance["signing_key_id"].startswith("sk_")
         assert provenance["principal"] == "job:test"
+        mandate = provenance["mandate"]  # the kinds TJ-AMR might publish when it arrived
+        assert mandate["department"] == "TJ-AMR" and mandate["department_name"] == "天津市市场监督管理委员会"
+        assert mandate["allows_kind"] is True and mandate["in_force_from"] is None
+        assert event["kind"] in mandate["kinds"] and mandate == event["mandate"]
     assert penalty["provenance"]["basis"] == "《中华人民共和国食品安全法》第一百二十四条"
     assert now["position"] == max(e["position"] for e in events.values())
 
