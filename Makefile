@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo demo-real test test-hours lint typecheck unit services-up services-down browser-deps clean schemas bench bench-es
+.PHONY: install demo demo-real test test-hours lint typecheck unit services-up services-down browser-deps pdf-deps clean schemas bench bench-es
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,11 +17,12 @@ install: $(STAMP)
 ## make demo: generate 2,000 entities, load them through the ingestion path, serve on :8000
 demo: $(STAMP)
 	bash infra/provision/browser.sh fonts
+	bash infra/provision/pdf-tools.sh runtime
 	bash infra/demo.sh
 
 ## make test: provision and start the real engines, then lint, types, the whole suite, and the
 ## engine-free tests again at four hours of the UTC day (tests/at_hours.sh)
-test: $(STAMP) services-up browser-deps
+test: $(STAMP) services-up browser-deps pdf-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -50,6 +51,7 @@ services-up:
 
 ## make demo-real: the demo on Kafka + PostgreSQL + Elasticsearch
 demo-real: $(STAMP) services-up
+	bash infra/provision/pdf-tools.sh runtime
 	GONGSHI_KAFKA_BOOTSTRAP=127.0.0.1:9092 \
 	GONGSHI_POSTGRES_DSN=postgresql://gongshi:gongshi@127.0.0.1:5432/gongshi \
 	GONGSHI_ELASTICSEARCH_URL=http://127.0.0.1:9200 \
@@ -57,6 +59,10 @@ demo-real: $(STAMP) services-up
 
 browser-deps:
 	bash infra/provision/browser.sh
+
+## pdf-deps: Pango for WeasyPrint, poppler-utils and veraPDF (the extracts' tests)
+pdf-deps:
+	bash infra/provision/pdf-tools.sh
 
 services-down:
 	bash infra/provision/services.sh down

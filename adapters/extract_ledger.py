@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import secrets
 import sqlite3
+import unicodedata
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -94,13 +95,19 @@ def format_code(raw: str) -> str:
     return "-".join(compact[i : i + 4] for i in range(0, len(compact), 4))
 
 
+#: Dashes people type between the groups of a code (hyphen, en and em dash, minus, ...).
+_DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff0d"
+
+
 def normalise_code(raw: str) -> str:
-    """Upper-case, drop spaces and hyphens, read O as 0 and I/L as 1 (Crockford)."""
-    return re.sub(r"[\s\-]", "", raw).upper().translate(_READ_AS)
+    """Full-width forms folded (NFKC: ＡＢ１２ → AB12), upper-case, spaces and dashes dropped, O read
+    as 0 and I/L as 1 (Crockford)."""
+    folded = unicodedata.normalize("NFKC", raw)
+    return re.sub(f"[\\s{_DASHES}]", "", folded).upper().translate(_READ_AS)
 
 
 def is_sha256(key: str) -> bool:
-    return bool(_SHA256.match(key.strip()))
+    return bool(_SHA256.match(unicodedata.normalize("NFKC", key).strip()))
 
 
 class ExtractLedger(ABC):
@@ -128,7 +135,7 @@ class ExtractLedger(ABC):
 
     def find(self, key: str) -> IssuedExtract | None:
         """By SHA-256 (64 hex digits) or by verification code (any case, hyphens optional)."""
-        key = key.strip()
+        key = unicodedata.normalize("NFKC", key).strip()
         if is_sha256(key):
             return self.by_sha256(key.lower())
         compact = normalise_code(key)

@@ -157,6 +157,7 @@ MATRIX: tuple[Access, ...] = (
     _row("GET", "/api/v1/entities/{uscc}", ANYONE, "市场主体公示信息"),
     _row("GET", "/api/v1/records", ANYONE, "部门公示信息"),
     _row("GET", "/api/v1/departments", ANYONE, "已接入部门"),
+    _row("GET", "/api/v1/extracts/certificate", ANYONE, "信用信息报告电子签章的证书（PEM，离线验证用）"),
     _row("GET", "/api/v1/extracts/{key}", ANYONE, "验证信用信息报告"),
     _row("GET", "/api/v1/open-data", ANYONE, "开放数据：各次发布的文件及清单"),
     _row("GET", "/api/v1/changes", KEYED, "公开变更订阅（NDJSON 或 SSE；需公众密钥，按密钥限流）"),

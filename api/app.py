@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from api import errors, metrics, web
 from api.access import MATRIX
@@ -39,6 +40,8 @@ from api.routers import (
 )
 from api.supervisor import Role, Supervisor, runners_for
 from infra.bootstrap import Container
+
+NOT_GZIPPED = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/pdf")
 
 
 def create_app(container: Container, *, run_background: bool = False, owns_container: bool = True) -> FastAPI:
@@ -102,6 +105,9 @@ def create_app(container: Container, *, run_background: bool = False, owns_conta
     # the last added runs first: headers on every answer, also on the limits' refusals
     app.add_middleware(RequestLimits, max_query_bytes=container.settings.max_query_bytes)
     app.add_middleware(SecurityHeaders, base_url=container.settings.base_url)
+    # gzip for what compresses (HTML, CSS, JS, JSON, Atom): files stored compressed (the open
+    # data, `application/gzip`), PDFs and partial answers (206) are sent as they are
+    app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=6, exclude_content_types=NOT_GZIPPED)
     return app
 
 

@@ -17,6 +17,7 @@ from adapters.audit_trail import AuditTrail
 from adapters.change_store import ChangeStore
 from adapters.credentials import CredentialStore
 from adapters.extract_ledger import ExtractLedger
+from adapters.extract_seal import ExtractSeal
 from adapters.feedback import FeedbackStore
 from adapters.publication_log.base import Headers, PublicationLog
 from adapters.search_index.base import SearchIndex
@@ -59,6 +60,10 @@ def _clock(container: _ContainerDep) -> Clock:
 
 def _departments(container: _ContainerDep) -> DepartmentRegistry:
     return container.departments
+
+
+def _seal(container: _ContainerDep) -> ExtractSeal:
+    return container.extract_seal
 
 
 def _ledger(container: _ContainerDep) -> ExtractLedger:
@@ -128,6 +133,7 @@ ClockDep = Annotated[Clock, Depends(_clock)]
 DepartmentsDep = Annotated[DepartmentRegistry, Depends(_departments)]
 LedgerDep = Annotated[ExtractLedger, Depends(_ledger)]
 EntityVersionsDep = Annotated[EntityVersions, Depends(_entity_versions)]
+SealDep = Annotated[ExtractSeal, Depends(_seal)]
 StatusViewDep = Annotated[StatusView, Depends(_status_view)]
 #: The platform's public base URL (`GONGSHI_PUBLIC_URL`), for every absolute URL it prints —
 #: never the request's Host header.

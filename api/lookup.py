@@ -7,12 +7,22 @@ from datetime import date
 from typing import Any
 
 from adapters.search_index.base import SearchIndex
-from domain.errors import EntityNotFound
-from domain.uscc import USCC, looks_like_registration_number, validate_registration_number
+from domain.errors import EntityNotFound, InvalidRegistrationNumber, InvalidUSCC
+from domain.uscc import (
+    USCC,
+    check_failed,
+    looks_like_registration_number,
+    near_misses,
+    registration_near_misses,
+    validate_registration_number,
+)
 
 #: How many search hits a registration-number lookup reads at most, looking for the exact one
 #: (a code query returns only entities whose codes contain the number: a handful).
 MAX_SCANNED = 1000
+#: How many valid near misses of a code a lookup checks at most (an 18-character USCC has about
+#: 20 valid ones, a registration number about 15).
+MAX_CANDIDATES = 60
 _PAGE = 100
 
 
@@ -20,20 +30,52 @@ def find_entity(index: SearchIndex, raw: str, today: date) -> dict[str, Any]:
     """The stored public document for a USCC or a 15-digit registration number — only the
     entity that has exactly that code, never the best search hit.
 
-    Raises InvalidUSCC / InvalidRegistrationNumber (naming the wrong character) or EntityNotFound.
+    Raises InvalidUSCC / InvalidRegistrationNumber (naming the wrong character; for a failed
+    check, `candidates`: the entities one typo away, 您是否要找) or EntityNotFound.
     """
     compact = "".join(raw.split())
     if looks_like_registration_number(compact):
-        number = validate_registration_number(compact)
+        try:
+            number = validate_registration_number(compact)
+        except InvalidRegistrationNumber as err:
+            if check_failed(err):
+                err.detail["candidates"] = did_you_mean(index, compact, today)
+            raise
         doc = _by_registration_number(index, number, today)
         if doc is None:
             raise EntityNotFound(number)
         return doc
-    code = USCC.parse(raw).value
+    try:
+        code = USCC.parse(raw).value
+    except InvalidUSCC as err:
+        if check_failed(err):
+            err.detail["candidates"] = did_you_mean(index, raw, today)
+        raise
     stored = index.get_public(code)
     if stored is None:
         raise EntityNotFound(code)
     return stored
+
+
+def did_you_mean(index: SearchIndex, raw: str, today: date) -> list[dict[str, str]]:
+    """您是否要找: the entities on the register whose USCC (or registration number) is one
+    mistyped character or one swap of adjacent characters away from `raw`, which failed its
+    check — `uscc`, `name` and the code as it should have been typed (`typed`)."""
+    compact = "".join(raw.split())
+    if looks_like_registration_number(compact):
+        return _registered(index, registration_near_misses(compact), today)
+    return _registered(index, near_misses(compact), today)
+
+
+def _registered(index: SearchIndex, codes: list[str], today: date) -> list[dict[str, str]]:
+    """Those of `codes` (valid USCCs or registration numbers) an entity on the register has, with
+    its name: a handful of lookups (few of the typos pass both checks)."""
+    found = []
+    for code in codes[:MAX_CANDIDATES]:
+        doc = index.get_public(code) if len(code) == 18 else _by_registration_number(index, code, today)
+        if doc is not None:
+            found.append({"uscc": str(doc["uscc"]), "name": str(doc.get("name") or ""), "typed": code})
+    return found
 
 
 def _by_registration_number(index: SearchIndex, number: str, today: date) -> dict[str, Any] | None:

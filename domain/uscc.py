@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from types import MappingProxyType
@@ -207,19 +207,61 @@ def _check(value: str) -> None:
         raise _fail(f"统一社会信用代码第3—4位“{region[:2]}”不是有效的省级行政区划码", 3, region[:2])
     if region[:2] == "12" and region != _TIANJIN_CITY and region not in TIANJIN_DISTRICTS:
         raise _fail(f"统一社会信用代码第3—8位“{region}”不是天津市的有效行政区划码", 3, region)
-    expected_org = org_check_digit(value[8:16])
-    if value[16] != expected_org:
-        raise _fail(
-            f"统一社会信用代码第17位组织机构代码校验码错误：应为“{expected_org}”，实为“{value[16]}”",
-            17,
-            value[16],
-            expected_org,
+    # A check character that does not match says the code is wrong, not where: one mistyped
+    # character anywhere (or two swapped) changes what the check should be, so naming the check's
+    # position, or the value it "should" have, sends a person further wrong.
+    if value[16] != org_check_digit(value[8:16]) or value[17] != _stdnum_uscc.calc_check_digit(value[:17]):
+        raise InvalidUSCC(
+            "统一社会信用代码校验未通过：其中有字符输错或相邻两位颠倒，请逐位核对", reason="check_failed"
         )
-    expected = _stdnum_uscc.calc_check_digit(value[:17])
-    if value[17] != expected:
-        raise _fail(
-            f"统一社会信用代码第18位校验码错误：应为“{expected}”，实为“{value[17]}”", 18, value[17], expected
-        )
+
+
+def check_failed(err: InvalidUSCC | InvalidRegistrationNumber) -> bool:
+    """Whether `err` is a failed check character (rather than a length, a character or a code
+    that is wrong where it stands)."""
+    return err.detail.get("reason") == "check_failed"
+
+
+def _one_typo_away(value: str, alphabet: str) -> Iterator[str]:
+    """Every string one substitution (from `alphabet`) or one swap of two adjacent characters
+    away from `value`, each once."""
+    seen = {value}
+    for i, c in enumerate(value):
+        for other in alphabet:
+            if other != c:
+                candidate = value[:i] + other + value[i + 1 :]
+                if candidate not in seen:
+                    seen.add(candidate)
+                    yield candidate
+    for i in range(len(value) - 1):
+        candidate = value[:i] + value[i + 1] + value[i] + value[i + 2 :]
+        if candidate not in seen:
+            seen.add(candidate)
+            yield candidate
+
+
+def near_misses(raw: str) -> list[str]:
+    """The valid USCCs one mistyped character or one swap of adjacent characters away from
+    `raw` (which failed its check), in order: the places a person may have meant."""
+    value = _normalise(raw)
+    if len(value) != 18:
+        return []
+    return [candidate for candidate in _one_typo_away(value, ALPHABET) if is_valid_uscc(candidate)]
+
+
+def registration_near_misses(raw: str) -> list[str]:
+    """The same for a 15-digit registration number."""
+    value = _normalise(raw)
+    if len(value) != 15 or not value.isdigit():
+        return []
+    found = []
+    for candidate in _one_typo_away(value, "0123456789"):
+        try:
+            validate_registration_number(candidate)
+        except InvalidRegistrationNumber:
+            continue
+        found.append(candidate)
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,13 +345,9 @@ def validate_registration_number(raw: str) -> str:
         raise InvalidRegistrationNumber(
             f"注册号第1—2位“{value[:2]}”不是有效的省级行政区划码", position=1, character=value[:2]
         )
-    expected = mod_11_10.calc_check_digit(value[:14])
-    if value[14] != expected:
+    if value[14] != mod_11_10.calc_check_digit(value[:14]):
         raise InvalidRegistrationNumber(
-            f"注册号第15位校验码错误：应为“{expected}”，实为“{value[14]}”",
-            position=15,
-            character=value[14],
-            expected=expected,
+            "注册号校验未通过：其中有数字输错或相邻两位颠倒，请逐位核对", reason="check_failed"
         )
     return value
 

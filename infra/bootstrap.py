@@ -28,6 +28,7 @@ from adapters.department_store import DepartmentStore, DepartmentsUnavailable
 from adapters.enterprise_store import EnterpriseStore
 from adapters.event_store import events_with_positions, existing, postgres_env, sqlite_env
 from adapters.extract_ledger import ExtractLedger
+from adapters.extract_seal import ExtractSeal
 from adapters.feedback import FeedbackStore
 from adapters.leader_lock import FileLeaderLock, LeaderLock, PostgresLeaderLock
 from adapters.personal_data import PersonalDataVault
@@ -603,6 +604,17 @@ class Container:
         from adapters.extract_ledger import SQLiteExtractLedger
 
         return SQLiteExtractLedger(s.data_dir / "extracts.sqlite3")
+
+    @cached_property
+    def extract_seal(self) -> ExtractSeal:
+        """The key and certificate the PDF extracts are sealed with (`adapters/extract_seal.py`):
+        the operator's files when both are configured, else made once under the data dir."""
+        s = self.settings
+        key = s.extract_seal_key_file or s.data_dir / "extract-seal.key"
+        cert = s.extract_seal_cert_file or s.data_dir / "extract-seal.crt"
+        if s.extract_seal_key_file is not None and s.extract_seal_cert_file is not None:
+            return ExtractSeal.from_files(key, cert)
+        return ExtractSeal.load_or_create(key, cert)
 
     @cached_property
     def access_log(self) -> AccessLog:

@@ -120,6 +120,18 @@ class Settings(BaseSettings):
         "printed), for `gongshi publish`",
     )
 
+    extract_seal_key_file: Path | None = Field(
+        None,
+        description="the key the PDF credit extracts are sealed with (PAdES; ECDSA P-256, PKCS#8 PEM); "
+        "unset = <data_dir>/extract-seal.key, made with a self-signed certificate on first use. "
+        "Every API process must share it.",
+    )
+    extract_seal_cert_file: Path | None = Field(
+        None,
+        description="the seal key's X.509 certificate (PEM), published at /api/v1/extracts/certificate; "
+        "unset = <data_dir>/extract-seal.crt",
+    )
+
     prefix: str = Field("gongshi", description="prefix of topic and index names (unique per test run)")
     consumer_group: str = "gongshi-ingest"
     ingest_batch_size: int = 500

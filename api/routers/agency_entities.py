@@ -16,10 +16,20 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from adapters.department_store import DepartmentsUnavailable
 from adapters.extract_ledger import LedgerUnavailable
+from adapters.extract_seal import SealUnavailable
 from adapters.feedback import FeedbackUnavailable
 from adapters.search_index.base import SearchIndex
 from api.agency_log import AgencyCall, AgencyCallDep
-from api.deps import ClockDep, DepartmentsDep, FeedbackDep, HistoryDep, IndexDep, LedgerDep, PublicUrlDep
+from api.deps import (
+    ClockDep,
+    DepartmentsDep,
+    FeedbackDep,
+    HistoryDep,
+    IndexDep,
+    LedgerDep,
+    PublicUrlDep,
+    SealDep,
+)
 from api.errors import ApiError
 from api.lookup import find_entity
 from api.schemas import ERROR_RESPONSES, ErrorPublic
@@ -310,6 +320,7 @@ def get_internal_extract(
     clock: ClockDep,
     departments: DepartmentsDep,
     ledger: LedgerDep,
+    seal: SealDep,
     public_url: PublicUrlDep,
     as_of: AsOf = None,
     known_at: KnownAt = None,
@@ -327,11 +338,12 @@ def get_internal_extract(
             version=record.version,
             departments=departments,
             ledger=ledger,
+            seal=seal,
             agency=_agency_text(call),
             officer=call.officer,
             purpose=call.purpose,
         )
-    except (ExtractFontMissing, LedgerUnavailable) as err:
+    except (ExtractFontMissing, LedgerUnavailable, SealUnavailable) as err:
         raise ApiError(503, "extract_unavailable", f"内部信用信息报告暂时无法生成：{err}") from None
     call.count(extract=issued.code)
     chinese = quote(f"内部信用信息报告-{record.document['name']}-{code}-{day.isoformat()}.pdf")

@@ -87,6 +87,7 @@ def html_for(request: Request, err: Exception) -> Response:
             hint="uscc",
             position=err.detail.get("position"),
             expected=err.detail.get("expected"),
+            candidates=err.detail.get("candidates") or [],
             value=request.path_params.get("uscc", ""),
         )
     if isinstance(err, EntityNotFound):

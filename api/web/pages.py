@@ -15,15 +15,22 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from adapters.search_index.base import RecordQuery
-from api.deps import ClockDep, DepartmentsDep, IndexDep, PublicProjectionDep
-from api.lookup import find_entity
+from api.deps import ClockDep, DepartmentsDep, IndexDep
+from api.lookup import did_you_mean, find_entity
 from api.paging import MAX_ROWS, PageDepth, depth
 from api.web import present, queries, timeline
 from api.web.rendering import markdown_page, render
 from domain.departments import Department, DepartmentRegistry
 from domain.errors import InvalidRegistrationNumber, InvalidUSCC
 from domain.kinds import CATEGORIES
-from domain.uscc import USCC, looks_like_registration_number, looks_like_uscc, validate_registration_number
+from domain.names.query import MIN_QUERY_LENGTH, clean
+from domain.uscc import (
+    USCC,
+    check_failed,
+    looks_like_registration_number,
+    looks_like_uscc,
+    validate_registration_number,
+)
 from projections.documents import public_view, summary
 
 router = APIRouter(include_in_schema=False)
@@ -109,7 +116,15 @@ def search(
     status = status if status in present.STATUSES else ""
     district = district if district in dict(present.DISTRICTS) else ""
     problem = None
-    compact = "".join(q.split()).upper()
+    problem_title = "请核对您输入的代码："
+    candidates: list[dict[str, str]] = []
+    compact = clean(q).replace(" ", "").upper()
+    q_searched = q
+    is_code = looks_like_uscc(compact) or looks_like_registration_number(compact)
+    if q and not is_code and len(compact) < MIN_QUERY_LENGTH:  # as the hints say: 2 characters
+        problem_title = "查询内容过短："
+        problem = f"请至少输入 {MIN_QUERY_LENGTH} 个字（名称关键字或拼音），或完整的代码"
+        q_searched = ""
     try:
         if looks_like_uscc(compact):
             USCC.parse(compact)
@@ -117,11 +132,13 @@ def search(
             validate_registration_number(compact)
     except (InvalidUSCC, InvalidRegistrationNumber) as err:
         problem = err.message
+        if check_failed(err):
+            candidates = did_you_mean(index, compact, today)
     found = queries.Results(0)
-    if q or status or district:
+    if q_searched or status or district:
         found = queries.search(
             index,
-            q,
+            q_searched,
             today,
             _probe(number, MAX_PAGE),
             PAGE_SIZE,
@@ -148,6 +165,8 @@ def search(
         "pages": _pages(at),
         "params": params,
         "problem": problem,
+        "problem_title": problem_title,
+        "candidates": candidates,
         "title": f"“{q}”的查询结果" if q else "筛选结果" if status or district else "信用信息查询",
     }
     return render(request, "search.html", context, status=404 if at.beyond else 200)
@@ -160,7 +179,6 @@ def entity(
     index: IndexDep,
     clock: ClockDep,
     departments: DepartmentsDep,
-    projection: PublicProjectionDep,
     tab: str = "",
 ) -> HTMLResponse:
     today = clock.today()
@@ -181,7 +199,6 @@ def entity(
         "timeline": timeline.svg(view, today) + timeline.svg(view, today, timeline.COMPACT),
         "events": events,
         "legend": timeline.legend(events),
-        "position": projection.position(),
         "title": view["name"],
     }
     return render(request, "entity.html", context)
@@ -218,13 +235,17 @@ def publicity(
     at = depth(number, found.total, PAGE_SIZE, limit)
     if at.beyond:
         found = queries.Results(found.total)
-    params = {"category": category, "department": department, "from": raw_from, "to": raw_to}
+    # only dates that were read reach the result line, the form and the page links; a bad one is
+    # named once, in its error
+    shown_from = date_from.isoformat() if date_from else ""
+    shown_to = date_to.isoformat() if date_to else ""
+    params = {"category": category, "department": department, "from": shown_from, "to": shown_to}
     context = {
         "nav_active": "publicity",
         "category": category,
         "department": department,
-        "date_from": raw_from,
-        "date_to": raw_to,
+        "date_from": shown_from,
+        "date_to": shown_to,
         "categories": PUBLICITY_CATEGORIES,
         "departments": usable,
         "errors": errors,

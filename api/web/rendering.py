@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from api.csrf import CsrfIssuer
 from api.web import present
+from api.web.static_files import static_url
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -69,6 +70,7 @@ def _environment() -> Environment:
         RULE_SET_NAMES=present.RULE_SET_NAMES,
         REGISTRATION_FIELDS=present.REGISTRATION_FIELDS,
         REPORT_FIELDS=present.REPORT_FIELDS,
+        static_url=static_url,
     )
     return env
 

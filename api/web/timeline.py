@@ -4,6 +4,8 @@ Every dated event of the public record (registration and status changes, registr
 licences and filings, penalties with their publicity window, abnormal/serious list periods,
 inspections, annual reports, disclosures, performance and other information) is placed on one
 time axis, one lane per kind. Points carry a `<title>` (the browser's tooltip); periods are bars.
+Each event is a link to its record (keyboard, touch and mouse alike), events of one lane on one
+day are drawn side by side, and the line of today is labelled with its date.
 The picture is `role="img"` with an `aria-label` summary; the page lists the same events as text.
 """
 
@@ -34,8 +36,8 @@ class Layout:
     max_ticks: int
 
 
-WIDE = Layout("wide", 960, 112, 24, 16, 34, 34, 12)
-COMPACT = Layout("compact", 400, 74, 14, 14, 30, 30, 5)
+WIDE = Layout("wide", 960, 112, 24, 30, 34, 34, 12)  # top: room for the label of today
+COMPACT = Layout("compact", 400, 74, 14, 28, 30, 30, 5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +178,10 @@ def _year_step(years: int, max_ticks: int) -> int:
     return 50
 
 
+#: How far apart (px) the markers of one lane's events on the same day are drawn.
+SAME_DAY_GAP = 12
+
+
 def _marker(shape: str, x: float, y: float, colour: str) -> str:
     if shape == "square":
         return f'<rect x="{x - 5:.1f}" y="{y - 5:.1f}" width="10" height="10" fill="{colour}"/>'
@@ -216,11 +222,12 @@ def svg(view: dict[str, Any], today: date, layout: Layout = WIDE) -> Markup:
     parts = [
         f'<svg class="timeline timeline-{layout.name}" xmlns="http://www.w3.org/2000/svg" '
         f'viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" aria-label="{escape(label)}" '
+        f'width="{width}" height="{height}" role="group" aria-label="{escape(label)}" '
         'preserveAspectRatio="xMinYMin meet">',
         f"<title>{escape(label)}</title>",
         "<desc>横轴为时间（年），每一行是一类公示事件；圆点、方块等标记为单个事件，横条为持续期间"
-        "（行政处罚的公示期、列入名录的期间）。将鼠标悬停在标记上可查看详情。</desc>",
+        "（行政处罚的公示期、列入名录的期间）。每个标记都是链接：用键盘（Tab 键）、鼠标或手指"
+        "选中它，可查看日期和内容，并跳到该条记录。</desc>",
     ]
     axis_y = top + lane_h * len(used) + 4
     step = _year_step(end.year - start.year, layout.max_ticks)
@@ -233,9 +240,12 @@ def svg(view: dict[str, Any], today: date, layout: Layout = WIDE) -> Markup:
             f'<text x="{tx:.1f}" y="{axis_y + 18}" class="tl-year" text-anchor="middle">{year}</text>'
         )
     tx = x(today)
+    anchor_end = tx > width - right - 40  # the label reads leftwards near the right edge
     parts.append(
         f'<line x1="{tx:.1f}" y1="{top - 6}" x2="{tx:.1f}" y2="{axis_y}" class="tl-today">'
         f"<title>今天 {today.isoformat()}</title></line>"
+        f'<text x="{tx + (-4 if anchor_end else 4):.1f}" y="{top - 12}" class="tl-today-label" '
+        f'text-anchor="{"end" if anchor_end else "start"}">今天 {today.isoformat()}</text>'
     )
     for lane in used:
         y = top + lane_h * rows[lane.key] + lane_h / 2
@@ -244,11 +254,23 @@ def svg(view: dict[str, Any], today: date, layout: Layout = WIDE) -> Markup:
             f"{escape(lane.label)}</text>"
             f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" class="tl-rule"/>'
         )
+    same_day: dict[tuple[str, date], int] = {}
+    for e in evts:
+        same_day[(e.lane, e.on)] = same_day.get((e.lane, e.on), 0) + 1
+    placed: dict[tuple[str, date], int] = {}
     for e in evts:
         lane = _LANES[e.lane]
         y = top + lane_h * rows[e.lane] + lane_h / 2
         tip = f"{e.on.isoformat()} {e.detail}"
-        parts.append(f'<g class="tl-event tl-{lane.key}"><title>{escape(tip)}</title>')
+        # events of one lane on one day sit side by side, SAME_DAY_GAP apart, centred on the day
+        nth, count = placed.get((e.lane, e.on), 0), same_day[(e.lane, e.on)]
+        placed[(e.lane, e.on)] = nth + 1
+        shift = (nth - (count - 1) / 2) * SAME_DAY_GAP
+        # each marker is a link to its record: reachable by Tab, a tap or a click, named by its text
+        parts.append(
+            f'<a href="?tab={e.anchor}#{e.anchor}" class="tl-link" aria-label="{escape(tip)}">'
+            f'<g class="tl-event tl-{lane.key}"><title>{escape(tip)}</title>'
+        )
         if e.until and e.until > e.on:
             x1, x2 = x(e.on), x(min(e.until, end))
             dash = ' stroke-dasharray="4 3"' if e.open_ended else ""
@@ -256,8 +278,8 @@ def svg(view: dict[str, Any], today: date, layout: Layout = WIDE) -> Markup:
                 f'<rect x="{x1:.1f}" y="{y - 4:.1f}" width="{max(x2 - x1, 2):.1f}" height="8" rx="3" '
                 f'fill="{lane.colour}" fill-opacity="0.28" stroke="{lane.colour}"{dash}/>'
             )
-        parts.append(_marker(lane.shape, x(e.on), y, lane.colour))
-        parts.append("</g>")
+        parts.append(_marker(lane.shape, x(e.on) + shift, y, lane.colour))
+        parts.append("</g></a>")
     if not evts:
         parts.append(
             f'<text x="{left + inner / 2:.1f}" y="{top + lane_h / 2 + 5:.1f}" text-anchor="middle" '

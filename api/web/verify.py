@@ -9,7 +9,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
-from adapters.extract_ledger import IssuedExtract, LedgerUnavailable, is_sha256
+from adapters.extract_ledger import ExtractLedger, IssuedExtract, LedgerUnavailable, is_sha256
+from adapters.extract_seal import ExtractSeal, SealUnavailable
 from adapters.search_index.base import SearchIndex
 from api.deps import (
     ClockDep,
@@ -19,11 +20,13 @@ from api.deps import (
     LedgerDep,
     PublicProjectionDep,
     PublicUrlDep,
+    SealDep,
 )
 from api.limits import limited
 from api.lookup import find_entity
 from api.web.extract import ExtractFontMissing, generated_at_text, issue
 from api.web.rendering import render
+from domain.clock import Clock
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,6 +41,7 @@ def extract_pdf(
     ledger: LedgerDep,
     projection: PublicProjectionDep,
     public_url: PublicUrlDep,
+    seal: SealDep,
 ) -> Response:
     doc = find_entity(index, uscc, clock.today())
     verify_url = f"{public_url}/verify"
@@ -49,8 +53,9 @@ def extract_pdf(
             position=projection.position(),
             departments=departments,
             ledger=ledger,
+            seal=seal,
         )
-    except (ExtractFontMissing, LedgerUnavailable) as err:
+    except (ExtractFontMissing, LedgerUnavailable, SealUnavailable) as err:
         context = {
             "title": "信用信息报告暂时无法生成",
             "message": "信用信息报告暂时无法生成，请稍后再试；您仍可在网页上查看该主体的全部公示信息。",
@@ -72,7 +77,22 @@ def extract_pdf(
     )
 
 
-def _outcome(index: SearchIndex, issued: IssuedExtract | None, how: str, key: str) -> dict[str, Any]:
+#: What the seal of an uploaded file says, for the public (adapters/extract_seal.py: SealCheck).
+SEAL_TEXT = {
+    "sealed": "电子签章有效：由本平台签发，签章后未被改动",
+    "altered": "文件在加盖电子签章之后被改动过",
+    "bad_signature": "电子签章无效：签章所覆盖的内容已被改动",
+    "other_signer": "电子签章不是本平台的签章",
+    "unsigned": "文件没有电子签章",
+    "unreadable": "文件不是可读取的 PDF",
+}
+
+
+def _outcome(
+    index: SearchIndex, clock: Clock, issued: IssuedExtract | None, how: str, key: str
+) -> dict[str, Any]:
+    """The ledger's word on a file or code: genuine when the platform issued it; `changed_since`
+    when the entity's record moved on (the extract stays genuine as of its date)."""
     if issued is None:
         return {"genuine": False, "how": how, "key": key}
     current = index.get_public(issued.uscc) or {}
@@ -81,19 +101,38 @@ def _outcome(index: SearchIndex, issued: IssuedExtract | None, how: str, key: st
         "how": how,
         "key": key,
         "extract": issued,
+        "as_of": clock.date_of(issued.generated_at).isoformat(),
         "generated_at": generated_at_text(issued.generated_at),
         "name": current.get("name"),
-        "current_version": current.get("version"),
         "changed_since": bool(current) and int(current.get("version") or 0) > issued.version,
     }
 
 
+def _file_outcome(
+    index: SearchIndex, clock: Clock, ledger: ExtractLedger, seal: ExtractSeal, data: bytes, filename: str
+) -> dict[str, Any]:
+    """A file is genuine when the ledger holds its exact bytes and its seal, if it has one, is the
+    platform's and whole (an extract issued before seals has none). The seal's state is shown
+    either way: it is what anyone can check offline with the published certificate."""
+    digest = hashlib.sha256(data).hexdigest()
+    check = seal.check(data)
+    outcome = _outcome(index, clock, ledger.by_sha256(digest), "file", digest)
+    if outcome["genuine"] and check.state not in ("sealed", "unsigned"):
+        outcome = {"genuine": False, "how": "file", "key": digest}
+    outcome["filename"] = filename
+    outcome["seal"] = check.state
+    outcome["seal_text"] = SEAL_TEXT[check.state]
+    return outcome
+
+
 @router.get("/verify", response_class=HTMLResponse, name="verify_page")
-def verify_page(request: Request, index: IndexDep, ledger: LedgerDep, code: str = "") -> HTMLResponse:
+def verify_page(
+    request: Request, index: IndexDep, clock: ClockDep, ledger: LedgerDep, code: str = ""
+) -> HTMLResponse:
     outcome = None
     code = code.strip()[:100]
     if code:
-        outcome = _outcome(index, ledger.find(code), "code", code)
+        outcome = _outcome(index, clock, ledger.find(code), "code", code)
     context = {"nav_active": "verify", "title": "信用信息报告验证", "code": code, "outcome": outcome}
     return render(request, "verify.html", context)
 
@@ -102,7 +141,9 @@ def verify_page(request: Request, index: IndexDep, ledger: LedgerDep, code: str 
 def verify_submit(
     request: Request,
     index: IndexDep,
+    clock: ClockDep,
     ledger: LedgerDep,
+    seal: SealDep,
     file: Annotated[UploadFile | None, File()] = None,
     code: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
@@ -112,12 +153,10 @@ def verify_submit(
     # the body's size is bounded before this runs (api/limits.py: 413 body_too_large)
     data = file.file.read() if file is not None and file.filename else b""
     if data:
-        digest = hashlib.sha256(data).hexdigest()
-        outcome = _outcome(index, ledger.by_sha256(digest), "file", digest)
-        outcome["filename"] = file.filename if file else ""
+        outcome = _file_outcome(index, clock, ledger, seal, data, (file.filename or "") if file else "")
     elif code:
         how = "sha256" if is_sha256(code) else "code"
-        outcome = _outcome(index, ledger.find(code), how, code)
+        outcome = _outcome(index, clock, ledger.find(code), how, code)
     else:
         problem = "请选择要验证的报告文件，或输入报告上的验证码"
     context = {

@@ -3,12 +3,43 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from domain.names.forms import canonical, core, has_cjk, has_legal_form
 from domain.uscc import looks_like_registration_number, looks_like_uscc
 
 _SPACES = re.compile(r"\s+")
+#: Marks people type around or inside a query that no name or code holds: quotes, wildcards,
+#: operators of other search engines (after NFKC, which folds full-width forms: ＂ → ", ＊ → *).
+_STRAY = re.compile(r"[\"“”„‟'‘’‚‛*^~?？!！#+|\\<>《》「」『』]")
+_DASHES = re.compile(r"[-‐‑‒–—―−]")
+#: Fewest characters of a name query (a code is always long enough): fewer match too much.
+MIN_QUERY_LENGTH = 2
+
+
+def clean(q: str) -> str:
+    """`q` as matching sees it: full-width forms folded to half-width (NFKC), stray punctuation
+    dropped (quotes, `*`, `^`, dashes, empty brackets and brackets alone at a word's edge),
+    whitespace collapsed. Other brackets stay: names hold them, 天津某某（集团）有限公司."""
+    text = unicodedata.normalize("NFKC", q)
+    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    text = _DASHES.sub("", _STRAY.sub(" ", text))
+    return _SPACES.sub(" ", _paired_brackets(text)).strip()
+
+
+def _paired_brackets(text: str) -> str:
+    """`text` without empty brackets, nor a bracket that opens or closes a word alone: `(天津`,
+    `天津)`. One inside a word stays, as typed from a name: 津)机械 is part of 泰丰(天津)机械."""
+    text = re.sub(r"\(\s*\)|\[\s*\]", " ", text)
+    words = []
+    for word in text.split(" "):
+        while word[:1] in ("(", "[") and word and ")]"["([".index(word[0])] not in word:
+            word = word[1:]
+        while word[-1:] in (")", "]") and word and "(["[")]".index(word[-1])] not in word:
+            word = word[:-1]
+        words.append(word)
+    return " ".join(words)
 
 
 def ngrams(text: str, n: int) -> list[str]:
@@ -37,7 +68,7 @@ class Query:
 
 
 def analyse(q: str) -> Query:
-    text = _SPACES.sub(" ", "".join(ch if ch.isprintable() else " " for ch in q)).strip()
+    text = clean(q)
     compact = text.replace(" ", "").upper()
     query_core = core(text) if has_legal_form(text) else None
     return Query(

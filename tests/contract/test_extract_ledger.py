@@ -59,6 +59,15 @@ def test_an_issued_extract_is_found_by_hash_and_by_code(ledger: ExtractLedger) -
     assert ledger.by_code(ISSUED.code) == ISSUED
 
 
+def test_a_code_typed_in_full_width_forms_or_with_other_dashes_is_found(ledger: ExtractLedger) -> None:
+    ledger.record(ISSUED)
+    full_width = "".join(chr(ord(c) + 0xFEE0) if c.isalnum() else c for c in ISSUED.code)
+    assert ledger.find(full_width) == ISSUED  # ７Ｋ３Ｍ-…
+    assert ledger.find(ISSUED.code.replace("-", "\u2014")) == ISSUED  # em dashes
+    assert ledger.find(ISSUED.code.replace("-", "\uff0d").lower()) == ISSUED  # full-width hyphen
+    assert ledger.find("".join(chr(ord(c) + 0xFEE0) for c in ISSUED.sha256)) == ISSUED
+
+
 def test_an_unknown_key_is_not_found(ledger: ExtractLedger) -> None:
     ledger.record(ISSUED)
     assert ledger.find("cd" * 32) is None

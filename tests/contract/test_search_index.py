@@ -373,6 +373,19 @@ def test_a_name_match_ranks_above_a_former_name_match_and_shorter_names_first(
     assert page.items[2]["former_names"][0]["name"] == "天津恒通商贸有限公司"
 
 
+@pytest.mark.parametrize(
+    "query", ['"滨海', "滨海*", "＂滨海＂", "滨海^", "(滨海", "“滨海”", "－滨海－", "ｂｉｎｈａｉ", "ＢＨ"]
+)
+def test_stray_punctuation_and_full_width_forms_find_what_the_plain_query_finds(
+    searchable: SearchIndex, query: str
+) -> None:
+    plain = "binhai" if "ｂ" in query else "bh" if "Ｂ" in query else "滨海"
+    expected = searchable.search(plain, TODAY)
+    found = searchable.search(query, TODAY)
+    assert expected.total == 3
+    assert (found.total, names(found.items)) == (expected.total, names(expected.items))
+
+
 def test_search_by_a_former_name_after_a_name_change(index: SearchIndex, world: World) -> None:
     v1 = world.register(11, "天津滨海恒通科技有限公司")
     write(index, v1, position=1)

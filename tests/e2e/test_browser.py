@@ -2,11 +2,15 @@
 
 Chromium and the CJK font come from `infra/provision/browser.sh` (the Playwright browser download
 does not work here). Under CI=true a missing Chromium fails the run; elsewhere it skips.
-Screenshots land in `test-artifacts/screenshots/`.
+Screenshots land in `test-artifacts/screenshots/`. Every page a test looks at is also audited
+with axe-core (`tests/e2e/axe.py`: a serious or critical violation fails the test), and
+`test_every_page_passes_axe` runs it over every public page at desktop and phone width (axe is
+a script: the tests with JavaScript switched off look at pages it audits in those).
 """
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -19,6 +23,7 @@ import uvicorn
 
 from adapters.search_index.base import RecordQuery
 from api.app import create_app
+from tests.e2e.axe import SWAGGER_UI, audit
 from tests.e2e.conftest import TODAY, Platform
 from tests.engines import in_ci
 
@@ -38,6 +43,7 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1280, "height": 900}
+LAPTOP = {"width": 1366, "height": 768}
 
 
 def _free_port() -> int:
@@ -97,7 +103,9 @@ def page(browser: Any, base_url: str) -> Iterator[Any]:
         context.close()
 
 
-def shot(page: Any, name: str, *, full_page: bool = True) -> None:
+def shot(page: Any, name: str, *, full_page: bool = True, allow: frozenset[str] = frozenset()) -> None:
+    """Audit the page with axe, then keep a screenshot of it."""
+    audit(page, name, allow=allow)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
@@ -131,11 +139,21 @@ def test_search_then_entity_tabs_and_timeline(page: Any, platform: Platform) -> 
     assert svg.is_visible()
     box = svg.bounding_box()
     assert box is not None and box["width"] > 300 and box["height"] > 60
-    assert svg.get_attribute("role") == "img"
+    assert svg.get_attribute("role") == "group"
     assert (svg.get_attribute("aria-label") or "").startswith("时间轴：")
     assert page.locator("svg.timeline-wide g.tl-penalty").count() >= 1
     assert page.locator("svg.timeline-compact").is_hidden()
     shot(page, "03-entity")
+    # a marker takes the keyboard's focus, is named by its text, and leads to its record
+    marker = page.locator("svg.timeline-wide a.tl-link:has(g.tl-penalty)").first
+    marker.focus()
+    assert page.evaluate("document.activeElement.getAttribute('class')") == "tl-link"
+    assert (marker.get_attribute("aria-label") or "")[:4].isdigit()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**tab=penalties*")
+    assert page.locator("section#penalties").is_visible()
+    page.go_back()
+    page.wait_for_url(f"**/entity/{doc['uscc']}")
 
     page.locator("nav.tabs").get_by_role("link", name="行政处罚").click()
     page.wait_for_url("**tab=penalties*")
@@ -157,7 +175,7 @@ def test_tabs_work_without_javascript(browser: Any, base_url: str, platform: Pla
         tab.wait_for_url("**tab=licences*")
         assert tab.locator("section#licences").is_visible()
         assert tab.locator("section#penalties").is_hidden()
-        assert tab.locator("nav.tabs a[aria-current=page]").inner_text().startswith("行政许可")
+        assert tab.locator("nav.tabs a[aria-current=page]").first.inner_text().startswith("行政许可")
     finally:
         context.close()
 
@@ -228,15 +246,19 @@ def test_pdf_download_then_verify_upload(page: Any, platform: Platform, tmp_path
     page.get_by_label("选择 PDF 文件").set_input_files(str(altered))
     page.get_by_role("button", name="验证文件").click()
     assert "未通过验证" in page.locator("section.verdict").inner_text()
+    shot(page, "07-verify-altered")
 
 
 def test_invalid_uscc_page_in_the_browser(page: Any, platform: Platform) -> None:
-    uscc = penalised(platform)["uscc"]
-    wrong = uscc[:17] + ("0" if uscc[17] != "0" else "1")
-    response = page.goto(f"/entity/{wrong}")
+    doc = penalised(platform)
+    uscc = doc["uscc"]
+    eleventh = next(c for c in "0123456789ABCDEFGHJKLMNPQRTUWXY" if c != uscc[10])
+    response = page.goto(f"/entity/{uscc[:10]}{eleventh}{uscc[11:]}")
     assert response is not None and response.status == 422
-    assert "第18位校验码错误" in page.locator(".error-message").inner_text()
+    assert "校验未通过" in page.locator(".error-message").inner_text()
     shot(page, "08-invalid-uscc")
+    page.locator(".did-you-mean").get_by_role("link", name=doc["name"]).click()
+    page.wait_for_url(f"**/entity/{uscc}")
 
 
 def test_phone_width(browser: Any, base_url: str, platform: Platform) -> None:
@@ -258,6 +280,7 @@ def test_phone_width(browser: Any, base_url: str, platform: Platform) -> None:
             tab.goto(url)
             overflow = tab.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 1, f"{url} is {overflow}px wider than the phone screen"
+            audit(tab, name)
             tab.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
             if url.startswith("/entity/"):
                 assert tab.locator("svg.timeline-compact").is_visible()
@@ -295,6 +318,7 @@ def test_enterprise_login_on_a_phone(browser: Any, base_url: str, platform: Plat
         tab.get_by_label("密码").fill("not the password")
         tab.get_by_role("button", name="登录").click()
         assert tab.get_by_role("alert").inner_text() == "统一社会信用代码或密码错误"
+        audit(tab, "15-phone-login-failed")
         tab.screenshot(path=str(SCREENSHOTS / "14-phone-login-failed.png"), full_page=False)
 
         tab.get_by_label("密码").fill(password)
@@ -304,6 +328,7 @@ def test_enterprise_login_on_a_phone(browser: Any, base_url: str, platform: Plat
         assert tab.evaluate("document.cookie") == ""  # HttpOnly: no script reads the session
         [cookie] = [c for c in context.cookies() if c["name"] == "gongshi_session"]
         assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and not cookie["secure"]  # plain http here
+        audit(tab, "15-phone-enterprise-home")
         tab.screenshot(path=str(SCREENSHOTS / "15-phone-enterprise-home.png"), full_page=False)
 
         tab.get_by_role("button", name="退出登录").click()
@@ -371,6 +396,7 @@ def test_every_page_loads_under_the_csp(browser: Any, base_url: str, platform: P
             tab.wait_for_load_state("load")
             violations = tab.evaluate("window.__csp")
             assert violations == [], (url, violations)
+            audit(tab, "csp-" + re.sub(r"[^0-9A-Za-z]+", "-", url).strip("-"))
         tab.goto(f"/entity/{doc['uscc']}")  # the script runs: the tabs switch without a reload
         tab.locator("nav.tabs").get_by_role("link", name="行政处罚").click()
         tab.wait_for_function("document.querySelector('section#basic').hidden")
@@ -403,7 +429,171 @@ def test_docs_list_the_operations_with_nothing_from_outside(
         assert any("/api/v1/entities" in p for p in paths) and any("/api/v1/publications" in p for p in paths)
         assert len(paths) >= 8
         assert tab.evaluate("window.__csp") == []
-        shot(tab, "14-docs")
+        shot(tab, "14-docs", allow=SWAGGER_UI)
     finally:
         context.close()
     assert problems == []
+
+
+# --- the entity page's tab bar --------------------------------------------------------------------
+
+
+def phone_context(browser: Any, base_url: str, **options: Any) -> Any:
+    return browser.new_context(
+        base_url=base_url,
+        viewport=PHONE,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        **options,
+    )
+
+
+def with_empty_tabs(platform: Platform) -> dict[str, Any]:
+    """A penalised entity with a last tab that has nothing to show (so one is folded), and the
+    penalties' tab after at least three others that do."""
+    doc = penalised(platform)
+    assert any(not (doc.get(key) or []) for key in ("inspections", "serious_listings", "licences"))
+    return doc
+
+
+def test_on_a_phone_the_selected_tab_is_in_view_and_empty_tabs_fold_behind_more(
+    browser: Any, base_url: str, platform: Platform
+) -> None:
+    doc = with_empty_tabs(platform)
+    context = phone_context(browser, base_url)
+    try:
+        tab = context.new_page()
+        tab.goto(f"/entity/{doc['uscc']}?tab=penalties")
+        strip = tab.locator("nav.tabs > ul")
+        current = strip.locator("a[aria-current=page]")
+        assert current.inner_text().startswith("行政处罚")
+        box = current.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+        # the strip says that it scrolls: shadows at its edges (scroll shadows), and no scrollbar
+        background = strip.evaluate("e => getComputedStyle(e).backgroundImage")
+        assert background.count("radial-gradient") == 2 and background.count("linear-gradient") == 2
+        # tabs with nothing to show are folded behind 更多, and reachable there
+        folded = tab.locator("nav.tabs > ul li.foldable")
+        assert folded.count() >= 1 and all(not li.is_visible() for li in folded.all())
+        more = tab.locator("details.tabs-more")
+        assert more.is_visible() and not more.locator("ul a").first.is_visible()
+        audit(tab, "phone-entity-penalties-tab")
+        tab.locator("section#penalties").scroll_into_view_if_needed()
+        shot(tab, "16-phone-entity-penalties-tab", full_page=False)
+        more.locator("summary").click()
+        first_folded = more.locator("ul a").first
+        assert first_folded.is_visible()
+        audit(tab, "phone-entity-more-open")
+        shot(tab, "17-phone-entity-more-open", full_page=False)
+        key = first_folded.get_attribute("data-tab")
+        first_folded.click()
+        tab.wait_for_url(f"**tab={key}*")
+        assert tab.locator(f"section#{key}").is_visible() and tab.locator("section#penalties").is_hidden()
+        assert not more.evaluate("e => e.open")
+        shown = strip.locator(f"li.foldable a[data-tab={key}]")  # the chosen one shows in the strip
+        assert shown.is_visible() and shown.get_attribute("aria-current") == "page"
+    finally:
+        context.close()
+
+
+def test_without_javascript_a_folded_tab_is_still_a_link(
+    browser: Any, base_url: str, platform: Platform
+) -> None:
+    doc = with_empty_tabs(platform)
+    context = phone_context(browser, base_url, java_script_enabled=False)
+    try:
+        tab = context.new_page()
+        tab.goto(f"/entity/{doc['uscc']}")
+        more = tab.locator("details.tabs-more")
+        more.locator("summary").click()
+        link = more.locator("ul a").first
+        key = link.get_attribute("data-tab")
+        link.click()
+        tab.wait_for_url(f"**tab={key}*")
+        assert tab.locator(f"section#{key}").is_visible()
+        current = tab.locator("nav.tabs > ul a[aria-current=page]")
+        assert current.is_visible() and current.get_attribute("data-tab") == key  # not folded now
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(("viewport", "script"), [(LAPTOP, True), (LAPTOP, False), (PHONE, True)])
+def test_a_jump_to_a_section_lands_below_the_sticky_tab_bar(
+    browser: Any, base_url: str, platform: Platform, viewport: dict[str, int], script: bool
+) -> None:
+    doc = penalised(platform)
+    context = browser.new_context(base_url=base_url, viewport=viewport, java_script_enabled=script)
+    try:
+        tab = context.new_page()
+        tab.goto(f"/entity/{doc['uscc']}#penalties")
+        tab.wait_for_load_state("load")
+        if script:  # the script measured the bar; jump again so the offset applies
+            tab.evaluate("location.hash = ''; location.hash = '#penalties'")
+        assert tab.evaluate(
+            "scrollY + innerHeight < document.documentElement.scrollHeight - 1"
+        )  # not the end
+        bar = tab.locator("nav.tabs").bounding_box()
+        section = tab.locator("section#penalties").bounding_box()
+        heading = tab.locator("#penalties-title").bounding_box()
+        assert bar is not None and section is not None and heading is not None
+        assert abs(bar["y"]) <= 1, "the tab bar sticks to the top of the screen"
+        assert heading["y"] >= bar["y"] + bar["height"], (bar, heading)
+        assert bar["height"] <= section["y"] <= bar["height"] + 16, (
+            "the jump stops just below the bar",
+            bar,
+            section,
+        )
+    finally:
+        context.close()
+
+
+# --- axe over every public page, at desktop and phone width ----------------------------------------
+
+
+def public_pages(platform: Platform) -> list[str]:
+    doc = penalised(platform)
+    uscc = doc["uscc"]
+    wrong = uscc[:10] + ("0" if uscc[10] != "0" else "1") + uscc[11:]
+    return [
+        "/",
+        "/search?q=" + doc["name"][2:4],
+        "/search?q=有限公司&page=100000",
+        "/search?q=天",
+        f"/entity/{uscc}",
+        f"/entity/{uscc}?tab=penalties",
+        f"/entity/{wrong}",
+        "/publicity?category=penalty",
+        "/announcements",
+        "/policy",
+        "/faq",
+        "/verify",
+        "/verify?code=AAAA-BBBB-CCCC",
+        "/open-data",
+        "/enterprise/login",
+        "/nowhere",
+    ]
+
+
+@pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["desktop", "phone"])
+def test_every_page_passes_axe(
+    browser: Any, base_url: str, platform: Platform, viewport: dict[str, int]
+) -> None:
+    context = browser.new_context(base_url=base_url, viewport=viewport, locale="zh-CN")
+    try:
+        tab = context.new_page()
+        for url in public_pages(platform):
+            tab.goto(url)
+            name = "page-" + re.sub(r"[^0-9A-Za-z]+", "-", f"{viewport['width']} {url}").strip("-")
+            audit(tab, name)
+    finally:
+        context.close()
+
+
+def test_the_audit_fails_on_a_serious_violation(page: Any) -> None:
+    """The check can fail: an image without a text alternative is a critical violation."""
+    page.goto("/policy")
+    page.evaluate("document.querySelector('main').insertAdjacentHTML('beforeend', '<img src=\"/x.png\">')")
+    with pytest.raises(AssertionError, match="image-alt"):
+        audit(page, "self-test-image-without-alt")

@@ -66,7 +66,7 @@ def test_invite_refuses_a_uscc_the_register_does_not_hold(
     result = runner.invoke(app, ["enterprises", "invite", USCC])
     assert result.exit_code == 2 and "登记簿中没有" in result.output
     bad = runner.invoke(app, ["enterprises", "invite", USCC[:-1] + "0"])
-    assert bad.exit_code == 2 and "校验码" in bad.output
+    assert bad.exit_code == 2 and "请逐位核对" in bad.output
     forced = runner.invoke(app, ["enterprises", "invite", USCC, "--force"])
     assert forced.exit_code == 0 and forced.stdout.strip()
 

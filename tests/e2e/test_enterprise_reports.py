@@ -3,11 +3,13 @@ window rules, history with who acted, publish choices honoured in public, receip
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pikepdf
 import pytest
 
 from tests.builders import annual_report_payload, uscc_for
@@ -228,6 +230,9 @@ def test_a_receipt_carries_a_code_anyone_can_verify(ep: EnterprisePlatform, tmp_
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     text = pdf_text(pdf.content, tmp_path)
     assert text is not None and filed["receipt_code"] in text and "年度报告" in text
+    with pikepdf.open(io.BytesIO(pdf.content)) as doc:  # tagged like the extract
+        assert "/StructTreeRoot" in doc.Root and str(doc.Root.Lang) == "zh-CN"
+        assert str(doc.docinfo["/Title"]) == f"报送回执 {filed['publication_id']}"
     code = filed["receipt_code"].replace("-", " ").lower()
     checked = ep.client.get(f"/api/v1/receipts/{code}")
     assert checked.status_code == 200, checked.text

@@ -16,7 +16,7 @@ import pytest
 from adapters.clock import FixedDateClock
 from tests.builders import change_payload, envelope
 from tests.e2e.conftest import PUBLIC_URL, TODAY, Platform, publish
-from tests.e2e.test_web_pages import pdf_text, require_font
+from tests.e2e.test_web_pages import csrf_token, pdf_text, require_font
 
 
 def ledger_rows(platform: Platform, uscc: str) -> int:
@@ -90,6 +90,22 @@ def test_a_new_event_issues_a_new_extract(hardened: Platform) -> None:
     after = download(hardened, doc["uscc"])
     assert after.content != before.content
     assert ledger_rows(hardened, doc["uscc"]) == 2
+    # the earlier file stays genuine, as of its date, and says the record has moved on since
+    assert "✓ 真实" in (page := verify(hardened, before.content)) and "电子签章有效" in page
+    assert "已有更新" in page and f"<dt>信息截至</dt><dd>{TODAY.isoformat()}</dd>" in page
+    assert "已有更新" not in verify(hardened, after.content)
+
+
+def verify(platform: Platform, pdf: bytes) -> str:
+    """The /verify page's answer to an uploaded file (the CSRF cookie is `Secure` under an https
+    public URL, so it is passed by hand to the plain-http test client)."""
+    form = platform.client.get("/verify")
+    token = {"csrf_token": csrf_token(form.text)}
+    cookies = {"gongshi_csrf": form.cookies["gongshi_csrf"]}
+    files = {"file": ("report.pdf", pdf, "application/pdf")}
+    response = platform.client.post("/verify", data=token, files=files, cookies=cookies)
+    assert response.status_code == 200, response.text[:300]
+    return response.text
 
 
 def test_extract_downloads_have_their_own_lower_limit(

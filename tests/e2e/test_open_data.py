@@ -228,7 +228,7 @@ def test_the_site_links_to_the_data_dictionary(platform: Platform) -> None:
 def examples(text: str) -> list[str]:
     return [
         html.unescape(block)
-        for block in re.findall(r'<pre class="example"><code>(.*?)</code></pre>', text, re.S)
+        for block in re.findall(r'<pre class="example" tabindex="0"><code>(.*?)</code></pre>', text, re.S)
     ]
 
 

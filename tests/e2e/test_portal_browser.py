@@ -5,6 +5,7 @@ every form carrying its CSRF token, nothing wider than the phone's screen."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ import uvicorn
 
 from api.app import create_app
 from tests.builders import uscc_for
+from tests.e2e.axe import audit
 from tests.e2e.enterprise_platform import EnterprisePlatform, enterprise_platform
 from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, SCREENSHOTS, WATCH_CSP, _free_port
 from tests.engines import in_ci
@@ -86,6 +88,8 @@ def context_for(browser: Any, base_url: str, viewport: dict[str, int]) -> Any:
 
 
 def fits(tab: Any, what: str) -> None:
+    """Nothing wider than the screen, no CSP violation, and axe finds nothing serious."""
+    audit(tab, "portal-" + re.sub(r"[^0-9A-Za-z]+", "-", f"{tab.viewport_size['width']} {what}").strip("-"))
     overflow = tab.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 1, f"{what} is {overflow}px wider than the screen"
     assert tab.evaluate("window.__csp") == [], (what, tab.evaluate("window.__csp"))

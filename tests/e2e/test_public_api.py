@@ -147,14 +147,19 @@ def test_unknown_entity_is_a_404_with_a_code(platform: Platform) -> None:
     assert response.json()["code"] == "entity_not_found"
 
 
-def test_malformed_uscc_is_a_422_naming_the_wrong_character(platform: Platform) -> None:
+def test_malformed_uscc_is_a_422_with_the_candidates_one_typo_away(platform: Platform) -> None:
     uscc = registered(platform)[0]["uscc"]
     wrong = uscc[:-1] + ("0" if uscc[-1] != "0" else "1")
     response = platform.client.get(f"/api/v1/entities/{wrong}")
     assert response.status_code == 422
     body = response.json()
-    assert body["code"] == "invalid_uscc"
-    assert "第18位" in body["message"]
+    assert body["code"] == "invalid_uscc" and body["reason"] == "check_failed"
+    assert "校验未通过" in body["message"] and "第18位" not in body["message"]
+    assert {"uscc": uscc, "name": registered(platform)[0]["payload"]["name"], "typed": uscc} in body[
+        "candidates"
+    ]
+    letter = platform.client.get(f"/api/v1/entities/{uscc[:5]}I{uscc[6:]}").json()
+    assert "第6位" in letter["message"] and "candidates" not in letter
 
 
 def test_entity_can_be_read_by_registration_number(platform: Platform) -> None:

@@ -4,6 +4,7 @@ verification. HTML is checked as text (the browser tests drive the same pages in
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import shutil
 import subprocess
@@ -12,13 +13,15 @@ from html import unescape
 from pathlib import Path
 from typing import Any
 
+import pikepdf
 import pytest
 
 from adapters.search_index.base import RecordQuery
-from api.web.extract import FONT_FILES
+from api.web.extract import FONT_FILES, render_pdf
 from api.web.present import highlight
 from domain.masking import contains_unmasked_resident_id
 from domain.uscc import make_uscc
+from projections.documents import public_view
 from tests.e2e.conftest import TODAY, Platform
 from tests.engines import in_ci
 
@@ -126,11 +129,35 @@ def test_search_without_results_explains_what_to_try(platform: Platform) -> None
     assert "拼音" in page and "18 位" in page
 
 
-def test_search_with_a_mistyped_uscc_names_the_wrong_character(platform: Platform) -> None:
-    uscc = any_doc(platform)["uscc"]
-    wrong = uscc[:17] + ("0" if uscc[17] != "0" else "1")
+def result_count(page: str) -> int:
+    found = re.search(r"共找到 <strong>(\d+)</strong> 户", page)
+    return int(found.group(1)) if found else 0
+
+
+def test_search_ignores_stray_punctuation_and_full_width_forms(platform: Platform) -> None:
+    plain = result_count(html(platform, "/search", params={"q": "天津"}))
+    assert plain > 0
+    for typed in ('"天津', "天津*", "＂天津＂", "(天津", "“天津”"):
+        assert result_count(html(platform, "/search", params={"q": typed})) == plain, typed
+    api = platform.client.get("/api/v1/entities", params={"q": "天津*"}).json()
+    assert api["total"] == plain
+
+
+def test_a_one_character_query_is_answered_as_the_hint_says(platform: Platform) -> None:
+    assert "至少 2 个字" in html(platform, "/")
+    page = html(platform, "/search", params={"q": "天"})
+    assert "查询内容过短" in page and "请至少输入 2 个字" in page
+    assert result_count(page) == 0 and "没有找到" not in page
+    assert result_count(html(platform, "/search", params={"q": "天津"})) > 0
+
+
+def test_search_with_a_mistyped_uscc_offers_the_entity_meant(platform: Platform) -> None:
+    doc = any_doc(platform)
+    uscc = doc["uscc"]
+    wrong = uscc[:10] + uscc[11] + uscc[10] + uscc[12:] if uscc[10] != uscc[11] else uscc[:17] + "0"
     page = html(platform, "/search", params={"q": wrong})
-    assert "第18位校验码错误" in page
+    assert "统一社会信用代码校验未通过" in page and "应为" not in page
+    assert "您是否要找" in page and f'href="/entity/{uscc}"' in page
 
 
 def test_empty_search_page_shows_how_to_search(platform: Platform) -> None:
@@ -150,9 +177,23 @@ def test_entity_page_has_every_tab_as_an_anchored_section_and_a_timeline(platfor
         assert f"?tab={anchor}#{anchor}" in page
     svg = re.search(r"<svg class=\"timeline timeline-wide\".*?</svg>", page, re.S)
     assert svg is not None
-    assert 'role="img"' in svg.group(0) and 'aria-label="时间轴：' in svg.group(0)
+    assert 'role="group"' in svg.group(0) and 'aria-label="时间轴：' in svg.group(0)
+    assert svg.group(0).count('class="tl-link"') == svg.group(0).count('class="tl-event')  # each a link
     assert svg.group(0).count("<title>") >= 3  # the picture's title and one per event
     assert "成立" in svg.group(0)
+
+
+def test_entity_page_tells_the_public_a_date_not_internal_positions(platform: Platform) -> None:
+    doc = any_doc(platform)
+    page = html(platform, f"/entity/{doc['uscc']}")
+    assert f'信息截至 <time datetime="{TODAY.isoformat()}">{TODAY.isoformat()}</time>' in page
+    assert "事件位置" not in page and "记录第" not in page
+    # the JSON API lives in a developers' corner at the foot of the page, not beside the report
+    start = page.index('<div class="entity-actions">')
+    actions = page[start : page.index("</header>", start)]
+    assert "下载信用信息报告（PDF）" in actions and "/api/v1/entities/" not in actions
+    corner = page[page.index('<aside class="developers"') :]
+    assert f'href="/api/v1/entities/{doc["uscc"]}"' in corner and "数据接口（JSON）" in corner
 
 
 def test_entity_tab_parameter_shows_that_section_only(platform: Platform) -> None:
@@ -197,13 +238,41 @@ def test_entity_page_accepts_a_registration_number(platform: Platform) -> None:
 
 def test_invalid_uscc_is_a_422_page_naming_the_wrong_character(platform: Platform) -> None:
     uscc = any_doc(platform)["uscc"]
-    wrong_check = "0" if uscc[17] != "0" else "1"
-    page = html(platform, f"/entity/{uscc[:17]}{wrong_check}", status=422)
-    assert "统一社会信用代码有误" in page
-    assert f"第18位校验码错误：应为“{uscc[17]}”，实为“{wrong_check}”" in page
-    assert '<span class="wrong">' in page
     page = html(platform, f"/entity/{uscc[:5]}I{uscc[6:]}", status=422)
-    assert "第6位“I”不是有效字符" in page
+    assert "统一社会信用代码有误" in page
+    assert "第6位“I”不是有效字符" in page and '<span class="wrong">' in page
+
+
+def test_a_code_that_fails_its_check_names_no_position_and_offers_candidates(platform: Platform) -> None:
+    doc = any_doc(platform)
+    uscc = doc["uscc"]
+    # the 11th character changed: the checks fail at 17/18, which is not where the typo is
+    eleventh = next(c for c in "0123456789ABCDEFGHJKLMNPQRTUWXY" if c != uscc[10])
+    wrong = uscc[:10] + eleventh + uscc[11:]
+    page = unescape(html(platform, f"/entity/{wrong}", status=422))
+    assert "统一社会信用代码校验未通过" in page
+    assert "第17位" not in page and "第18位" not in page and "应为" not in page
+    assert '<span class="wrong">' not in page
+    offered = re.findall(r'<div class="did-you-mean">.*?</div>', page, re.S)
+    assert offered and f'<a href="/entity/{uscc}">{doc["name"]}</a>' in offered[0]
+    api = platform.client.get(f"/api/v1/entities/{wrong}")
+    assert api.status_code == 422 and api.json()["code"] == "invalid_uscc"
+    assert uscc in [c["uscc"] for c in api.json()["candidates"]]
+    # a registration number likewise
+    numbered = next(
+        d
+        for d in (platform.container.index.get_public(r["uscc"]) for r in platform.envelopes)
+        if d and d.get("registration_number")
+    )
+    number = numbered["registration_number"]
+    swapped = next(
+        number[:i] + number[i + 1] + number[i] + number[i + 2 :]
+        for i in range(2, 14)
+        if number[i] != number[i + 1]
+    )
+    page = unescape(html(platform, f"/entity/{swapped}", status=422))
+    assert "注册号校验未通过" in page and "第15位" not in page
+    assert f'<a href="/entity/{numbered["uscc"]}">{numbered["name"]}</a>' in page
 
 
 def test_unknown_entity_is_a_404_page(platform: Platform) -> None:
@@ -248,8 +317,11 @@ def test_publicity_lists_licences_and_inspections_and_explains_a_bad_date(platfo
     for category in ("licence", "inspection"):
         row = first_row(platform, category)
         assert row["record_id"] in unescape(html(platform, "/publicity", params={"category": category}))
-    page = html(platform, "/publicity", params={"from": "2024-13-01"})
+    page = html(platform, "/publicity", params={"from": "2024-13-01", "to": "2025-01-31"})
     assert "不是有效日期" in page
+    assert page.count("2024-13-01") == 1  # named in its error only: not in the result line, form or links
+    line = re.search(r'<p class="result-count"[^>]*>.*?</p>', page, re.S)
+    assert line is not None and "日期 不限 至 2025-01-31" in line.group(0)
 
 
 def test_announcements_list_entries_removals_and_inspections(platform: Platform) -> None:
@@ -312,6 +384,16 @@ def pdf_text(pdf: bytes, tmp_path: Path) -> str | None:
     return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
 
 
+def embedded_fonts(pdf: pikepdf.Pdf) -> set[str]:
+    """The names of the fonts whose program is embedded in `pdf`."""
+    names = set()
+    for obj in pdf.objects:
+        is_descriptor = isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/FontDescriptor"
+        if is_descriptor and any(k in obj for k in ("/FontFile", "/FontFile2", "/FontFile3")):
+            names.add(str(obj.get("/FontName")))
+    return names
+
+
 def test_extract_pdf_carries_its_code_and_is_recorded_by_hash(platform: Platform, tmp_path: Path) -> None:
     require_font()
     doc = any_doc(platform)
@@ -321,10 +403,11 @@ def test_extract_pdf_carries_its_code_and_is_recorded_by_hash(platform: Platform
     assert "attachment" in response.headers["content-disposition"]
     pdf = response.content
     assert pdf.startswith(b"%PDF")
-    assert b"WenQuanYi" in pdf  # the CJK font is embedded
     code = response.headers["x-verification-code"]
     assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", code)
-    assert f"verification-code:{code}".encode() in pdf
+    with pikepdf.open(io.BytesIO(pdf)) as opened:
+        assert any("WenQuanYi" in name for name in embedded_fonts(opened))  # the CJK font is embedded
+        assert f"verification-code:{code}" in str(opened.docinfo["/Keywords"])
     text = pdf_text(pdf, tmp_path)
     if text is not None:
         assert code in text and doc["name"] in text and "信用信息报告" in text
@@ -334,7 +417,8 @@ def test_extract_pdf_carries_its_code_and_is_recorded_by_hash(platform: Platform
     by_hash = platform.client.get(f"/api/v1/extracts/{sha256}")
     assert by_hash.status_code == 200
     body = by_hash.json()
-    assert set(body) == {"uscc", "position", "generated_at", "code", "sha256"}
+    assert set(body) == {"uscc", "as_of", "position", "version", "generated_at", "code", "sha256"}
+    assert body["as_of"] == TODAY.isoformat() and body["version"] == int(doc["version"])
     assert body["uscc"] == doc["uscc"] and body["code"] == code and body["sha256"] == sha256
     assert body["position"] == platform.container.projection.position()
     generated_at = datetime.fromisoformat(body["generated_at"])
@@ -371,12 +455,31 @@ def test_verify_page_tells_a_genuine_extract_from_an_altered_one(platform: Platf
         "/verify", data=token, files={"file": ("report.pdf", altered, "application/pdf")}
     )
     assert "未通过验证" in forged.text and "真实" not in forged.text
+    at = len(pdf) // 3  # a byte inside a compressed stream, which the seal covers
+    inside = pdf[:at] + bytes([pdf[at] ^ 1]) + pdf[at + 1 :]
+    flipped = platform.client.post(
+        "/verify", data=token, files={"file": ("report.pdf", inside, "application/pdf")}
+    )
+    assert "未通过验证" in flipped.text and "电子签章无效" in flipped.text
+    assert "电子签章有效" in genuine.text and f"<dt>信息截至</dt><dd>{TODAY.isoformat()}</dd>" in genuine.text
+    appended = platform.client.post(
+        "/verify", data=token, files={"file": ("report.pdf", pdf + b"\n% added later\n", "application/pdf")}
+    )
+    assert "未通过验证" in appended.text and "加盖电子签章之后被改动" in appended.text
+    unsealed = render_pdf(public_view(doc, TODAY), {}, {"code": code, "verify": "", "reflects": ""})
+    other = platform.client.post(
+        "/verify", data=token, files={"file": ("report.pdf", unsealed, "application/pdf")}
+    )
+    assert "未通过验证" in other.text and "文件没有电子签章" in other.text
     assert "真实" in html(platform, "/verify", params={"code": code})
     assert "未通过验证" in html(platform, "/verify", params={"code": "AAAA-BBBB-CCCC"})
     typed = platform.client.post("/verify", data={**token, "code": code.lower()})
     assert "真实" in typed.text
     empty = platform.client.post("/verify", data={**token, "code": ""})
     assert "请选择要验证的报告文件" in empty.text
+    # the three states share one look: a verdict box, ok, bad or warn
+    assert 'class="verdict ok"' in genuine.text and 'class="verdict bad"' in forged.text
+    assert 'class="verdict warn"' in empty.text and "notice" not in empty.text.split("<main", 1)[1]
 
 
 def test_extract_of_an_invalid_uscc_is_the_422_page(platform: Platform) -> None:

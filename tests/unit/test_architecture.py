@@ -93,6 +93,9 @@ LAYERS: dict[str, Layer] = {
             "pwdlib",  # password hashing (argon2id)
             "cryptography",  # Ed25519 envelope signatures
             "limits",  # rate-limit counters (memory, Redis)
+            "pyhanko",  # the extracts' PAdES seal
+            "pyhanko_certvalidator",
+            "asn1crypto",
             "httpx",  # watchlists' webhooks
         )
     ),

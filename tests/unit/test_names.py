@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from domain import names
 from domain.names import forms
+from domain.names.query import clean
 from infra.datagen.generator import generate
 
 # polyphones whose reading depends on the word they are in (行 háng/xíng, 长 cháng/zhǎng, 重 chóng/zhòng)
@@ -74,3 +75,31 @@ def test_a_phrase_converted_to_another_length_is_folded_one_character_at_a_time(
 
     monkeypatch.setattr(forms, "_T2S", PhraseChangesLength())
     assert names.simplified("天津濱海恆通") == "天津滨海恒通"  # same length: positions still line up
+
+
+# --- a query as typed ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "cleaned"),
+    [
+        ('"天津', "天津"),
+        ("天津*", "天津"),
+        ("＂天津＂", "天津"),
+        ("“天津”有限公司", "天津 有限公司"),
+        ("天津^2", "天津 2"),
+        ("(天津", "天津"),
+        ("天津()", "天津"),
+        ("天津某某（集团）有限公司", "天津某某(集团)有限公司"),
+        ("9112-0116－MA05", "91120116MA05"),
+        ("ＢＩＮＨＡＩ　ｔｊ", "BINHAI tj"),
+    ],
+)
+def test_a_query_loses_stray_punctuation_and_full_width_forms(typed: str, cleaned: str) -> None:
+    assert clean(typed) == cleaned
+
+
+@given(st.text(max_size=40))
+def test_cleaning_a_query_twice_changes_nothing(text: str) -> None:
+    assert clean(clean(text)) == clean(text)
+    assert not set(clean(text)) & set('"*^“”')

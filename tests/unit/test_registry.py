@@ -187,7 +187,7 @@ REJECTIONS: list[tuple[str, Callable[[], Any], str, str]] = [
     ),
     ("missing-payload", lambda: _without("payload"), pub.REASON_INVALID_ENVELOPE, "payload"),
     ("unknown-kind", lambda: envelope("penalty.pardoned", {}), pub.REASON_UNKNOWN_KIND, "penalty.pardoned"),
-    ("bad-uscc", lambda: registered(uscc=_bad_uscc()), pub.REASON_INVALID_USCC, "第18位"),
+    ("bad-uscc", lambda: registered(uscc=_bad_uscc()), pub.REASON_INVALID_USCC, "校验未通过"),
     ("unknown-department", lambda: penalty(department="TJ-NOPE"), pub.REASON_UNKNOWN_DEPARTMENT, "TJ-NOPE"),
     (
         "outside-mandate",
@@ -234,10 +234,10 @@ def test_rejection_has_a_stable_code_and_a_chinese_message(
     assert registry.all_parked() == []
 
 
-def test_bad_uscc_message_names_the_wrong_position(registry: Registry) -> None:
+def test_bad_uscc_message_says_the_code_failed_its_check(registry: Registry) -> None:
     outcome = registry.apply_publication(penalty(uscc=_bad_uscc()))
     assert outcome.code == "invalid_uscc"
-    assert outcome.message is not None and "第18位校验码错误" in outcome.message
+    assert outcome.message is not None and "统一社会信用代码校验未通过" in outcome.message
     assert outcome.uscc == _bad_uscc()
 
 

@@ -197,7 +197,7 @@
           if (!r.restricted) return;
           var b = text("button", "反馈措施", "button secondary");
           b.type = "button";
-          b.setAttribute("aria-label", "反馈对 " + r.uscc + " 采取的措施");
+          b.setAttribute("aria-label", "反馈措施（对 " + r.uscc + " 采取的）");
           b.addEventListener("click", function () {
             $("feedback-uscc").value = r.uscc;
             $("feedback-measure").value = res.measure;

@@ -207,7 +207,7 @@ def test_a_watchlist_needs_exactly_one_of_usccs_or_filter(agency_platform: Agenc
         json={"name": "x", "usccs": [SERIOUS[:-1] + "0"]},
         headers=headers(agency_platform),
     )
-    assert both.status_code == 422 and bad.status_code == 422 and "校验码" in bad.json()["message"]
+    assert both.status_code == 422 and bad.status_code == 422 and "校验未通过" in bad.json()["message"]
 
 
 # --- webhooks -------------------------------------------------------------------------------------

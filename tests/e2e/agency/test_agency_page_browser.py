@@ -64,6 +64,8 @@ def chromium() -> Iterator[Any]:
 def test_an_officer_works_through_the_agency_page(
     chromium: Any, agency_url: str, agency_platform: AgencyPlatform, tmp_path: Path
 ) -> None:
+    from playwright.sync_api import expect
+
     context = chromium.new_context(
         base_url=agency_url, viewport=DESKTOP, locale="zh-CN", accept_downloads=True
     )
@@ -115,7 +117,7 @@ def test_an_officer_works_through_the_agency_page(
         shot(page, "agency-02-screen")
 
         # the measure applied goes back as feedback, and shows in the agency view of the entity
-        page.get_by_role("button", name=f"反馈对 {SERIOUS} 采取的措施").click()
+        page.get_by_role("button", name=f"反馈措施（对 {SERIOUS} 采取的）").click()
         assert page.locator("#feedback-uscc").input_value() == SERIOUS
         assert page.locator("#feedback-measure").input_value() == "government_procurement"
         page.get_by_label("采取的措施", exact=True).fill("拒绝其参加本次政府采购活动（页面）")
@@ -143,7 +145,8 @@ def test_an_officer_works_through_the_agency_page(
         page.once("dialog", lambda dialog: dialog.accept())
         page.locator("#watch-list li").last.get_by_role("button", name="删除关注名单“页面关注名单”").click()
         page.wait_for_selector("#watch-result >> text=已删除关注名单")
-        page.wait_for_function(f"document.querySelectorAll('#watch-list li').length === {before - 1}")
+        # (polled by Playwright's selectors: a wait_for_function string is eval, which the CSP refuses)
+        expect(page.locator("#watch-list li")).to_have_count(before - 1)
         names = [w.name for w in agency_platform.container.change_store.watchlists("TJ-TAX-JC1")]
         assert "页面关注名单" not in names
 

@@ -4,10 +4,12 @@ answer is sent."""
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 from typing import Any
 from unittest import mock
 
+import pikepdf
 import pytest
 
 from adapters.access_log import AccessLogQuery, AccessLogUnavailable
@@ -345,7 +347,9 @@ def test_the_internal_extract_is_marked_internal_and_verifiable(agency_platform:
     verified = client.get(f"/api/v1/extracts/{sha}").json()
     assert verified["uscc"] == HISTORY and verified["code"] == code
     assert client.get(f"/api/v1/extracts/{code}").json()["sha256"] == sha
-    assert b"classification:internal" in response.content  # the PDF's own metadata
+    with pikepdf.open(io.BytesIO(response.content)) as pdf:  # the PDF's own metadata
+        assert "classification:internal" in str(pdf.docinfo["/Keywords"])
+    assert agency_platform.container.extract_seal.check(response.content).sealed  # as the public one is
     entry = last_entry(agency_platform)
     assert entry.route.endswith("/extract.pdf") and entry.counts["extract"] == code
 

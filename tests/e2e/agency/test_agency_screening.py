@@ -101,7 +101,7 @@ def test_a_bad_uscc_or_unknown_measure_is_422_in_chinese(agency_platform: Agency
         json={"measure": "bidding", "entities": [SERIOUS[:-1] + "0"]},
         headers=headers,
     )
-    assert bad.status_code == 422 and "校验码" in bad.json()["message"]
+    assert bad.status_code == 422 and "校验未通过" in bad.json()["message"]
     unknown = client.post(
         "/api/v1/agency/screen", json={"measure": "lottery", "entities": [SERIOUS]}, headers=headers
     )
