@@ -76,6 +76,24 @@ def _refuse_fetch(url: str, timeout: int = 10, ssl_context: Any = None) -> dict[
     raise ValueError(f"the extract fetches no URL ({url[:60]})")
 
 
+def record_sources(view: Any) -> list[dict[str, Any]]:
+    """Every fact's source in an agency's as-of record (the `provenance` that
+    `projections.history` gives each fact), once per publication, in event order: what the
+    internal extract's 记录来源 table prints."""
+    found: dict[str, dict[str, Any]] = {}
+    stack = [view]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            provenance = item.get("provenance")
+            if isinstance(provenance, dict) and provenance.get("publication_id"):
+                found.setdefault(str(provenance["publication_id"]), provenance)
+            stack.extend(v for k, v in item.items() if k != "provenance")
+        elif isinstance(item, list):
+            stack.extend(item)
+    return sorted(found.values(), key=lambda p: (p.get("position") is None, p.get("position") or 0))
+
+
 def _html(view: dict[str, Any], names: dict[str, str], meta: dict[str, str]) -> str:
     internal = bool(meta.get("internal"))
     changes = [(c, ch) for c in view.get("changes") or [] for ch in c.get("changes") or []]
@@ -94,6 +112,7 @@ def _html(view: dict[str, Any], names: dict[str, str], meta: dict[str, str]) -> 
         "created": meta.get("created", ""),
         "OTHER_SECTIONS": OTHER_SECTIONS,
         "PENALTY_STATES": PENALTY_STATES,
+        "sources": record_sources(view) if internal else [],
     }
     return ENV.get_template(TEMPLATE).render(context)
 

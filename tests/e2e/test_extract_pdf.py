@@ -234,6 +234,15 @@ def internal_view(platform: Platform) -> dict[str, Any]:
     states = ("public", "window_ended", "revoked", "repaired")
     for i, p in enumerate(view["penalties"]):
         p["state"] = states[i % len(states)]
+        p["provenance"] = {
+            "department": "TJ-AMR",
+            "publication_id": f"SRC-P-{i}",
+            "signing_key_id": f"TJ-AMR-k{i}",
+            "principal": "department:TJ-AMR",
+            "position": 900 - i,  # printed in event order, not in the order the view lists them
+            "occurred_on": "2025-03-01",
+            "mandate": {"arrived_on": "2025-03-02", "allows_kind": i != 1},
+        }
     return view
 
 
@@ -243,7 +252,9 @@ def internal(platform: Platform) -> bytes:
     return render_pdf(internal_view(platform), NAMES, INTERNAL_META)
 
 
-def test_the_internal_variant_is_marked_on_every_page(internal: bytes, tmp_path: Path) -> None:
+def test_the_internal_variant_is_marked_on_every_page(
+    internal: bytes, platform: Platform, tmp_path: Path
+) -> None:
     pages = page_texts(internal, tmp_path)
     assert len(pages) >= 4
     assert all("内部 · 仅限机构内部使用 · 天津市税务局稽查局" in text for text in pages)
@@ -254,6 +265,13 @@ def test_the_internal_variant_is_marked_on_every_page(internal: bytes, tmp_path:
     text = "".join(pages)
     for state in ("（公示中）", "（公示期满）", "（已撤销）", "（已信用修复）"):
         assert state in text, f"no penalty state {state}"
+    # every fact's source, once, in event order
+    assert "记录来源" in text
+    penalties = len(internal_view(platform)["penalties"])
+    assert penalties >= 2 and text.count("SRC-P-") == penalties
+    assert text.index("SRC-P-1") < text.index("SRC-P-0")  # position 899 before 900
+    flat = text.replace("\n", "")  # a cell's lines in turn
+    assert "TJ-AMR-k0" in flat and "职权内（2025-03-02）" in flat and "职权外（2025-03-02）" in flat
     with pikepdf.open(io.BytesIO(internal)) as doc:
         assert "classification:internal" in str(doc.docinfo["/Keywords"])
     # the watermark (rotated, so not in pdftotext's text): red ink in the middle of every page
