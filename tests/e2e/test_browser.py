@@ -162,7 +162,9 @@ def test_search_then_entity_tabs_and_timeline(page: Any, platform: Platform) -> 
     assert page.locator("#penalties .record-card").count() >= 1
     shot(page, "04-entity-penalties-tab", full_page=False)
     page.go_back()
-    page.wait_for_function("!document.querySelector('section#basic').hidden")
+    from playwright.sync_api import expect
+
+    expect(page.locator("section#basic")).to_be_visible()  # no string function: the page's CSP
 
 
 def test_tabs_work_without_javascript(browser: Any, base_url: str, platform: Platform) -> None:
@@ -399,7 +401,9 @@ def test_every_page_loads_under_the_csp(browser: Any, base_url: str, platform: P
             audit(tab, "csp-" + re.sub(r"[^0-9A-Za-z]+", "-", url).strip("-"))
         tab.goto(f"/entity/{doc['uscc']}")  # the script runs: the tabs switch without a reload
         tab.locator("nav.tabs").get_by_role("link", name="行政处罚").click()
-        tab.wait_for_function("document.querySelector('section#basic').hidden")
+        from playwright.sync_api import expect
+
+        expect(tab.locator("section#basic")).to_be_hidden()
         assert tab.evaluate("window.__csp") == []
     finally:
         context.close()
@@ -411,7 +415,10 @@ def test_the_csp_check_sees_a_violation(browser: Any, base_url: str) -> None:
     try:
         tab.goto("/policy")
         tab.evaluate("document.body.insertAdjacentHTML('beforeend', '<p style=color:red>x</p>')")
-        tab.wait_for_function("window.__csp.length > 0")
+        for _ in range(100):  # evaluate, not a string wait_for_function (the CSP refuses eval)
+            if tab.evaluate("window.__csp.length"):
+                break
+            tab.wait_for_timeout(50)
         assert tab.evaluate("window.__csp")[0].startswith("style-src")
     finally:
         context.close()
