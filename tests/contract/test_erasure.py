@@ -151,6 +151,9 @@ def test_a_person_is_stored_sealed_and_erased_everywhere_while_the_events_still_
     changes = raw_changes(where)
     assert changes and ZHANG.encode() not in changes and PHONE.encode() not in changes
     assert HOME.encode() not in changes and mask_id_number(ZHANG).encode() not in changes
+    topic = container.settings.changes_topic
+    announced = b"\n".join(r.value for r in container.log.read(topic, 0, 0, 1000))
+    assert b'"_sealed_"' in announced and ZHANG.encode() not in announced and HOME.encode() not in announced
     assert representative(container.registry.get_entity(zhang["uscc"]).registration)["id_number"] == ZHANG
     shared = container.index.get_sharing(zhang["uscc"])
     assert shared is not None and representative(shared["registration"])["id_number"] == ZHANG
