@@ -631,15 +631,16 @@ class Container:
 
     @cached_property
     def change_store(self) -> ChangeStore:
-        """The change table and the agencies' watchlists, beside the event store."""
+        """The change table and the agencies' watchlists, beside the event store; natural persons
+        kept sealed with the events' vault."""
         s = self.settings
         if s.postgres_dsn:
             from adapters.change_store.postgres import PostgresChangeStore
 
-            return PostgresChangeStore(s.postgres_dsn, schema=s.postgres_schema)
+            return PostgresChangeStore(s.postgres_dsn, schema=s.postgres_schema, vault=self.personal_data)
         from adapters.change_store.sqlite import SQLiteChangeStore
 
-        return SQLiteChangeStore(s.data_dir / "changes.sqlite3")
+        return SQLiteChangeStore(s.data_dir / "changes.sqlite3", vault=self.personal_data)
 
     @cached_property
     def webhooks(self) -> WebhookDispatcher:

@@ -7,7 +7,11 @@ document), or `publicity` (a penalty's publicity window began or ended with the 
 publicity job announces those, `ChangeFeed.announce_publicity`). Each says what changed — the
 top-level keys of each document (`changed`), and their new values: `public` (masked, as the
 public reads them) and `sharing` (unmasked, the agency view) — the entity's flags before and
-after, its district and type, and the record categories the change touches.
+after, its district and type, and the record categories the change touches. Natural persons in
+both parts are sealed (`adapters.change_store.base.seal_change`: identity number, phone and home
+address encrypted under the person's key, as in the events) in the change table and on the
+topic; the HTTP feeds, SSE and webhooks open them, and after `gongshi persons erase` they read
+已删除.
 
 Each pass reads a batch of notifications after the feed's recorded position. For every
 MarketEntity event it compares the entity's documents before and after the event. The entity is
@@ -40,10 +44,11 @@ import orjson
 from eventsourcing.persistence import IntegrityError, Notification, Tracking, TrackingRecorder
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from adapters.change_store.base import ChangeStore, NewChange
+from adapters.change_store.base import ChangeStore, NewChange, seal_change
 from adapters.publication_log.base import Headers, PublicationLog
 from adapters.search_index.base import FlagChange
 from domain.entity import MarketEntity
+from domain.errors import EntityNotFound
 from domain.kinds import PUBLICATION_KINDS
 from domain.publicity import PublicityPolicy
 from domain.registry import Registry
@@ -150,7 +155,11 @@ class ChangeMessage(BaseModel):
     ]
     sharing: Annotated[
         dict[str, Any],
-        Field(description="each changed key of the agency (sharing) document with its new value, unmasked"),
+        Field(
+            description="each changed key of the agency (sharing) document with its new value, unmasked "
+            "(on the topic, natural persons' id_number, phone and address are sealed in `_sealed_`; the "
+            "HTTP feed opens them, 已删除 once the person was erased)"
+        ),
     ]
     timestamp: Annotated[datetime, Field(description="when the change was announced (ISO-8601, UTC)")]
 
@@ -356,22 +365,25 @@ class ChangeFeed(Follower):
                     key=f"publicity:{f.uscc}:{day.isoformat()}",
                     uscc=f.uscc,
                     recorded_at=self.now().astimezone(UTC),
-                    message=self._body(
-                        uscc=f.uscc,
-                        event_position=None,
-                        entity_version=f.version,
-                        cause="publicity",
-                        event=None,
-                        department=None,
-                        publication_id=None,
-                        occurred_on=day.isoformat(),
-                        public_doc=f.public,
-                        flags_before=list(f.before),
-                        flags_after=list(f.after),
-                        categories=["penalty"],
-                        changed={"public": ["flags", "penalties"], "sharing": []},
-                        public={"flags": list(f.after), "penalties": _json_ready(view["penalties"])},
-                        sharing={},
+                    message=self._sealed(
+                        self._body(
+                            uscc=f.uscc,
+                            event_position=None,
+                            entity_version=f.version,
+                            cause="publicity",
+                            event=None,
+                            department=None,
+                            publication_id=None,
+                            occurred_on=day.isoformat(),
+                            public_doc=f.public,
+                            flags_before=list(f.before),
+                            flags_after=list(f.after),
+                            categories=["penalty"],
+                            changed={"public": ["flags", "penalties"], "sharing": []},
+                            public={"flags": list(f.after), "penalties": _json_ready(view["penalties"])},
+                            sharing={},
+                        ),
+                        self._sharing_of(f.uscc),
                     ),
                 )
             )
@@ -425,24 +437,42 @@ class ChangeFeed(Follower):
             key=f"event:{n.id}",
             uscc=entity.uscc,
             recorded_at=self.now().astimezone(UTC),
-            message=self._body(
-                uscc=entity.uscc,
-                event_position=n.id,
-                entity_version=n.originator_version,
-                cause="event",
-                event=name,
-                department=event.department,
-                publication_id=event.publication_id,
-                occurred_on=event.occurred_on.isoformat(),
-                public_doc=docs["public"],
-                flags_before=flags_before,
-                flags_after=flags_after,
-                categories=[category] if category else [],
-                changed={"public": changed["public"], "sharing": changed["sharing"]},
-                public=values["public"],
-                sharing=values["sharing"],
+            message=self._sealed(
+                self._body(
+                    uscc=entity.uscc,
+                    event_position=n.id,
+                    entity_version=n.originator_version,
+                    cause="event",
+                    event=name,
+                    department=event.department,
+                    publication_id=event.publication_id,
+                    occurred_on=event.occurred_on.isoformat(),
+                    public_doc=docs["public"],
+                    flags_before=flags_before,
+                    flags_after=flags_after,
+                    categories=[category] if category else [],
+                    changed={"public": changed["public"], "sharing": changed["sharing"]},
+                    public=values["public"],
+                    sharing=values["sharing"],
+                ),
+                docs["sharing"],
             ),
         )
+
+    def _sealed(self, message: dict[str, Any], persons: Any) -> dict[str, Any]:
+        """The message with its natural persons sealed under the events' keys, as the change table
+        keeps it and the topic carries it; `persons`: the entity's sharing document, where the
+        public part's masked persons find their keys."""
+        vault = self.registry.vault
+        return message if vault is None else seal_change(message, vault, persons)
+
+    def _sharing_of(self, uscc: str) -> dict[str, Any] | None:
+        if self.registry.vault is None:
+            return None
+        try:
+            return self.documents(self.registry.get_entity(uscc))["sharing"]
+        except EntityNotFound:
+            return None
 
     def _ensure_topic(self) -> None:
         if not self._topic_ready:

@@ -11,15 +11,34 @@ Watchlists belong to an agency: a list of USCCs (up to 100,000; matched in the d
 filter (district, entity type, flags entered or left, record categories, departments; matched
 as changes are read). A watchlist may have a webhook: its delivery state (the position delivered,
 attempts, when to try again) is kept here too.
+
+Natural persons in a change (a legal representative in `sharing`, and its masked form in
+`public`) are kept sealed when the store is given the personal-data vault (`seal_change`): the
+sharing part's identity numbers, phones and home addresses as the events keep them, the public
+part's masked values under the same person's key. Reads open them (`open_persons`); after
+`gongshi persons erase` they read 已删除, in every feed that reads this table (the agencies' and
+the public HTTP feed, SSE, webhooks). `seal_stored` seals the changes kept in plaintext before
+(`gongshi persons migrate`).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from domain.masking import mask_id_number
+from domain.personal_data import (
+    ERASED,
+    PERSONAL_FIELDS,
+    SEALED,
+    PersonalDataVault,
+    is_person,
+    open_persons,
+    seal_persons,
+)
 
 __all__ = [
     "ChangeRow",
@@ -29,6 +48,8 @@ __all__ = [
     "Watchlist",
     "WatchlistFilter",
     "WebhookState",
+    "open_change",
+    "seal_change",
 ]
 
 
@@ -105,7 +126,71 @@ class WebhookState:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def _persons(value: Any) -> Iterator[dict[str, Any]]:
+    """Every (unsealed) person in `value`."""
+    if isinstance(value, dict):
+        if is_person(value):
+            yield value
+        for v in value.values():
+            yield from _persons(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _persons(v)
+
+
+def _seal_masked(value: Any, vault: PersonalDataVault, real: Mapping[str, str]) -> Any:
+    """`value` with every masked person whose real number is known (`real`: masked → number)
+    sealed under that person's key; the others as they are (they hold no full number)."""
+    if isinstance(value, dict):
+        number = real.get(value["id_number"]) if is_person(value) else None
+        if number is not None:
+            fields = {k: value[k] for k in PERSONAL_FIELDS if isinstance(value.get(k), str)}
+            kept = {k: _seal_masked(v, vault, real) for k, v in value.items() if k not in fields}
+            return {**kept, SEALED: vault.seal(number, fields)}
+        return {k: _seal_masked(v, vault, real) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_seal_masked(v, vault, real) for v in value]
+    return value
+
+
+def seal_change(message: dict[str, Any], vault: PersonalDataVault, persons: Any = None) -> dict[str, Any]:
+    """A copy of a change message with its natural persons sealed: those of the agency view
+    (`sharing`) as the events seal them (`seal_persons`), those of the public view (masked) under
+    the key of the person whose masked number they show — found among the sharing part's persons
+    and `persons` (the entity's whole sharing document, when the caller has it) — so that an
+    erasure makes both read 已删除. Sealed persons pass through: sealing again changes nothing."""
+    real: dict[str, str] = {}
+    for person in (*_persons(persons), *_persons(message.get("sharing"))):
+        number = person["id_number"]
+        if number != ERASED:
+            real.setdefault(mask_id_number(number), number)
+    sealed = dict(message)
+    if "sharing" in message:
+        sealed["sharing"] = seal_persons(message["sharing"], vault)
+    if "public" in message:
+        sealed["public"] = _seal_masked(message["public"], vault, real)
+    return sealed
+
+
+def open_change(message: dict[str, Any], vault: PersonalDataVault) -> dict[str, Any]:
+    """A change message with its sealed persons opened (erased fields read 已删除)."""
+    opened: dict[str, Any] = open_persons(message, vault)
+    return opened
+
+
 class ChangeStore(ABC):
+    #: seals the persons in what is kept, opens them in what is read (None: kept as given)
+    vault: PersonalDataVault | None = None
+
+    def _sealed(self, message: dict[str, Any]) -> dict[str, Any]:
+        return message if self.vault is None else seal_change(message, self.vault)
+
+    def _opened(self, rows: list[ChangeRow]) -> list[ChangeRow]:
+        if self.vault is None or not rows:
+            return rows
+        self.vault.epoch()  # a person erased meanwhile (another process): no cached key is used
+        return [ChangeRow(r.position, r.uscc, open_change(r.message, self.vault)) for r in rows]
+
     # --- the feed ---------------------------------------------------------------------------
 
     @abstractmethod
@@ -127,6 +212,12 @@ class ChangeStore(ABC):
     @abstractmethod
     def purge(self, before: datetime) -> int:
         """Drop the changes recorded before `before`; how many went."""
+
+    @abstractmethod
+    def seal_stored(self, batch: int = 1000) -> int:
+        """Seal the persons of the changes kept in plaintext (written before sealing existed),
+        then compact the table so that no plaintext stays on disk (processes stopped; needs the
+        vault). How many changes were rewritten; idempotent."""
 
     # --- watchlists ---------------------------------------------------------------------------
 

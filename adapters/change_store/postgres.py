@@ -25,6 +25,7 @@ from adapters.change_store.base import (
     WatchlistFilter,
     WebhookState,
 )
+from domain.personal_data import PersonalDataVault
 
 TABLES = ("changes", "change_meta", "watchlists", "watchlist_usccs", "webhook_state")
 DDL = (
@@ -43,8 +44,12 @@ DDL = (
 
 
 class PostgresChangeStore(ChangeStore):
-    def __init__(self, dsn: str, *, schema: str | None = None) -> None:
+    def __init__(
+        self, dsn: str, *, schema: str | None = None, vault: PersonalDataVault | None = None
+    ) -> None:
+        self._dsn = dsn
         self._schema = schema
+        self.vault = vault
         self._pool = ConnectionPool(dsn, min_size=0, max_size=4, open=False, timeout=10)
         self._ready = False
         self._lock = threading.Lock()
@@ -101,7 +106,7 @@ class PostgresChangeStore(ChangeStore):
                             c.key,
                             c.uscc,
                             c.recorded_at,
-                            json.dumps(c.message, ensure_ascii=False, default=str),
+                            json.dumps(self._sealed(c.message), ensure_ascii=False, default=str),
                             c.key,
                         ),
                     ).fetchone()
@@ -121,7 +126,7 @@ class PostgresChangeStore(ChangeStore):
             "SELECT position, uscc, message FROM {changes} WHERE position > %s ORDER BY position LIMIT %s",
             (position, limit),
         )
-        return [self._row(r) for r in rows]
+        return self._opened([self._row(r) for r in rows])
 
     def after_for_usccs(self, watchlist_id: str, position: int, limit: int) -> list[ChangeRow]:
         rows = self._rows(
@@ -129,7 +134,7 @@ class PostgresChangeStore(ChangeStore):
             "ON w.uscc = c.uscc AND w.watchlist_id = %s WHERE c.position > %s ORDER BY c.position LIMIT %s",
             (watchlist_id, position, limit),
         )
-        return [self._row(r) for r in rows]
+        return self._opened([self._row(r) for r in rows])
 
     def bounds(self) -> tuple[int | None, int, int]:
         oldest, newest = self._rows("SELECT MIN(position), MAX(position) FROM {changes}")[0]
@@ -156,6 +161,40 @@ class PostgresChangeStore(ChangeStore):
                 return int(gone)
         except (psycopg.Error, OSError) as err:
             raise ChangeStoreUnavailable(str(err)) from err
+
+    def seal_stored(self, batch: int = 1000) -> int:
+        if self.vault is None:
+            raise ChangeStoreUnavailable("no personal-data vault to seal the changes with")
+        rewritten, last = 0, 0
+        while True:
+            rows = self._rows(
+                "SELECT position, message FROM {changes} WHERE position > %s ORDER BY position LIMIT %s",
+                (last, batch),
+            )
+            if not rows:
+                break
+            updates = []
+            for position, stored in rows:
+                message = stored if isinstance(stored, dict) else json.loads(stored)
+                sealed = self._sealed(message)
+                if sealed != message:
+                    updates.append((json.dumps(sealed, ensure_ascii=False, default=str), position))
+            if updates:
+                try:
+                    with self._conn() as conn, conn.transaction(), conn.cursor() as cursor:
+                        cursor.executemany(
+                            self._q("UPDATE {changes} SET message = %s WHERE position = %s"), updates
+                        )
+                except (psycopg.Error, OSError) as err:
+                    raise ChangeStoreUnavailable(str(err)) from err
+                rewritten += len(updates)
+            last = int(rows[-1][0])
+        try:  # rewrite the table: no dead row version keeps the plaintext
+            with psycopg.connect(self._dsn, autocommit=True) as conn:
+                conn.execute(self._q("VACUUM FULL {changes}"))
+        except (psycopg.Error, OSError) as err:
+            raise ChangeStoreUnavailable(str(err)) from err
+        return rewritten
 
     def create_watchlist(self, watchlist: Watchlist, usccs: Sequence[str]) -> None:
         try:

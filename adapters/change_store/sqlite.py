@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections.abc import Sequence
@@ -19,6 +20,7 @@ from adapters.change_store.base import (
     WebhookState,
 )
 from adapters.sqlite_util import SQLiteTable
+from domain.personal_data import PersonalDataVault
 
 DDL = (
     "CREATE TABLE IF NOT EXISTS changes (position INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT "
@@ -62,9 +64,14 @@ def _row(row: Sequence[Any]) -> ChangeRow:
     return ChangeRow(int(position), str(uscc), {**json.loads(message), "position": int(position)})
 
 
+def _rewrite(updates: Sequence[tuple[str, int]], conn: sqlite3.Connection) -> None:
+    conn.executemany("UPDATE changes SET message = ? WHERE position = ?", updates)
+
+
 class SQLiteChangeStore(ChangeStore):
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, vault: PersonalDataVault | None = None) -> None:
         self.path = path
+        self.vault = vault
         self._db = SQLiteTable(path, DDL, unavailable=ChangeStoreUnavailable)
 
     def append(self, changes: Sequence[NewChange]) -> list[int]:
@@ -78,7 +85,7 @@ class SQLiteChangeStore(ChangeStore):
                         c.key,
                         c.uscc,
                         c.recorded_at.isoformat(),
-                        json.dumps(c.message, ensure_ascii=False, default=str),
+                        json.dumps(self._sealed(c.message), ensure_ascii=False, default=str),
                     ),
                 )
                 out.append(
@@ -93,7 +100,7 @@ class SQLiteChangeStore(ChangeStore):
             "SELECT position, uscc, message FROM changes WHERE position > ? ORDER BY position LIMIT ?",
             (position, limit),
         )
-        return [_row(r) for r in rows]
+        return self._opened([_row(r) for r in rows])
 
     def after_for_usccs(self, watchlist_id: str, position: int, limit: int) -> list[ChangeRow]:
         rows = self._db.rows(
@@ -101,7 +108,7 @@ class SQLiteChangeStore(ChangeStore):
             "(SELECT uscc FROM watchlist_usccs WHERE watchlist_id = ?) ORDER BY c.position LIMIT ?",
             (position, watchlist_id, limit),
         )
-        return [_row(r) for r in rows]
+        return self._opened([_row(r) for r in rows])
 
     def bounds(self) -> tuple[int | None, int, int]:
         oldest, newest = self._db.rows("SELECT MIN(position), MAX(position) FROM changes")[0]
@@ -125,6 +132,33 @@ class SQLiteChangeStore(ChangeStore):
             return int(gone)
 
         return self._db.atomic(work)
+
+    def seal_stored(self, batch: int = 1000) -> int:
+        if self.vault is None:
+            raise ChangeStoreUnavailable("no personal-data vault to seal the changes with")
+        self._db.execute("PRAGMA secure_delete=ON")  # freed pages are overwritten, not left
+        rewritten, last = 0, 0
+        while True:
+            rows = self._db.rows(
+                "SELECT position, message FROM changes WHERE position > ? ORDER BY position LIMIT ?",
+                (last, batch),
+            )
+            if not rows:
+                break
+            updates = []
+            for position, text in rows:
+                message = json.loads(text)
+                sealed = self._sealed(message)
+                if sealed != message:
+                    updates.append((json.dumps(sealed, ensure_ascii=False, default=str), position))
+            if updates:
+                self._db.atomic(functools.partial(_rewrite, updates))
+                rewritten += len(updates)
+            last = int(rows[-1][0])
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._db.execute("VACUUM")
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return rewritten
 
     def create_watchlist(self, watchlist: Watchlist, usccs: Sequence[str]) -> None:
         def work(conn: sqlite3.Connection) -> None:

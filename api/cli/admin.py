@@ -764,9 +764,10 @@ def persons_erase(
 
 @persons_app.command("migrate")
 def persons_migrate() -> None:
-    """Seal the persons in events stored before sealing existed (stop every process first): each
-    stored event is rewritten with its persons' fields encrypted, snapshots are dropped, and the
-    store is compacted so no plaintext number stays on disk. Idempotent."""
+    """Seal the persons in events and agencies' changes stored before sealing existed (stop every
+    process first): each stored event and each change in the change table is rewritten with its
+    persons' fields encrypted, snapshots are dropped, and the store and the change table are
+    compacted so no plaintext number stays on disk. Idempotent."""
     from adapters.personal_data import migrate_postgres, migrate_sqlite
 
     container = open_container()
@@ -777,8 +778,9 @@ def persons_migrate() -> None:
             rewritten = migrate_postgres(s.postgres_dsn, s.postgres_schema, vault)
         else:
             rewritten = migrate_sqlite(s.data_dir / "events.sqlite3", vault)
-        audited(container, "persons.migrated", events_rewritten=rewritten)
+        changes = container.change_store.seal_stored()
+        audited(container, "persons.migrated", events_rewritten=rewritten, changes_rewritten=changes)
     finally:
         container.close()
-    console.print(f"{rewritten} stored events rewritten with their persons sealed")
-    typer.echo(json.dumps({"events_rewritten": rewritten}))
+    console.print(f"{rewritten} stored events and {changes} changes rewritten with their persons sealed")
+    typer.echo(json.dumps({"events_rewritten": rewritten, "changes_rewritten": changes}))

@@ -1,12 +1,16 @@
 """The change table and watchlists, one suite for SQLite and PostgreSQL: positions increase and
 are kept for a key written again; a USCC watchlist reads only its entities' changes; purging
-old changes is remembered; webhook state is kept."""
+old changes is remembered; webhook state is kept; natural persons are kept sealed (a grep of the
+raw rows finds no number, phone or address), read 已删除 once erased, and changes kept in
+plaintext before are sealed by `seal_stored` (`gongshi persons migrate`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -14,6 +18,9 @@ import pytest
 from adapters.change_store import ChangeStore, NewChange, Watchlist, WatchlistFilter, WebhookState
 from adapters.change_store.postgres import PostgresChangeStore
 from adapters.change_store.sqlite import SQLiteChangeStore
+from adapters.personal_data import PersonalDataVault, PostgresVault, SQLiteVault
+from domain.masking import mask_id_number, mask_person
+from domain.personal_data import ERASED
 from tests.engines import postgres_dsn, real, unique_prefix
 
 A, B = "91120116MA05JQ2X4L", "91110108MA01K3P20A"
@@ -104,3 +111,112 @@ def test_webhook_state_is_kept(store: ChangeStore) -> None:
     state = WebhookState("w9", 42, 3, T0, "503", None)
     store.save_webhook_state(state)
     assert store.webhook_state("w9") == state
+
+
+# --- natural persons sealed (crypto-shredding, issue 17) ---------------------------------------
+
+NUMBER, PHONE, HOME = "120104198803150017", "13900001111", "天津市河西区友谊路8号2单元301室"
+
+
+def person_change(n: int) -> NewChange:
+    """A change as the feed writes one: the representative in the agency view and masked in the
+    public one."""
+    rep = {"name": "张伟", "id_number": NUMBER, "phone": PHONE, "address": HOME}
+    return NewChange(
+        f"event:{n}",
+        A,
+        T0,
+        {
+            "schema": "gongshi.change/2",
+            "uscc": A,
+            "event_position": n,
+            "public": {"registration": {"legal_representative": mask_person(rep)}},
+            "sharing": {"registration": {"legal_representative": rep}},
+        },
+    )
+
+
+def representatives(store: ChangeStore) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    return [
+        (
+            r.message["sharing"]["registration"]["legal_representative"],
+            r.message["public"]["registration"]["legal_representative"],
+        )
+        for r in store.after(0, 10)
+        if "sharing" in r.message
+    ]
+
+
+@dataclass
+class Engine:
+    """One engine's change store, made with or without the vault, and every byte it keeps."""
+
+    make: Callable[[PersonalDataVault | None], ChangeStore]
+    raw: Callable[[], bytes]
+    vault: PersonalDataVault
+
+
+@pytest.fixture(params=["sqlite", real("postgres")])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    pepper = b"contract-pepper"
+    if request.param == "sqlite":
+        path = tmp_path / "changes.sqlite3"
+        vault: PersonalDataVault = SQLiteVault(tmp_path / "personal.sqlite3", pepper=pepper)
+        yield Engine(
+            lambda v: SQLiteChangeStore(path, vault=v),
+            lambda: b"".join(p.read_bytes() for p in tmp_path.glob("changes.sqlite3*")),
+            vault,
+        )
+        vault.close()
+        return
+    dsn = postgres_dsn()
+    schema = unique_prefix("cs_sealed")
+
+    def raw() -> bytes:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            rows = conn.execute(f'SELECT message::text FROM "{schema}".changes').fetchall()
+        return "\n".join(r[0] for r in rows).encode()
+
+    vault = PostgresVault(dsn, schema=schema, pepper=pepper)
+    yield Engine(lambda v: PostgresChangeStore(dsn, schema=schema, vault=v), raw, vault)
+    vault.close()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def plaintext_in(raw: bytes) -> bool:
+    return any(v.encode() in raw for v in (NUMBER, PHONE, HOME, mask_id_number(NUMBER)))
+
+
+def test_persons_are_kept_sealed_and_read_erased_once_the_person_is_erased(engine: Engine) -> None:
+    store = engine.make(engine.vault)
+    try:
+        store.append([person_change(1)])
+        assert not plaintext_in(engine.raw())
+        sharing, public = representatives(store)[0]
+        assert (sharing["id_number"], sharing["phone"], sharing["address"]) == (NUMBER, PHONE, HOME)
+        assert public == mask_person(sharing)
+        engine.vault.erase(NUMBER, reason="本人依法申请删除", actor="test")
+        [(sharing, public)] = representatives(store)
+        assert sharing == public == {"name": "张伟", "id_number": ERASED, "phone": ERASED, "address": ERASED}
+        assert not plaintext_in(engine.raw())
+    finally:
+        store.close()
+
+
+def test_changes_kept_in_plaintext_before_are_sealed_by_the_migration(engine: Engine) -> None:
+    before = engine.make(None)  # as the platform kept changes before sealing
+    before.append([person_change(1), change(2, B)])
+    before.close()
+    assert plaintext_in(engine.raw())
+    store = engine.make(engine.vault)
+    try:
+        assert store.seal_stored() == 1
+        assert not plaintext_in(engine.raw())
+        sharing, public = representatives(store)[0]
+        assert (sharing["id_number"], public["id_number"]) == (NUMBER, mask_id_number(NUMBER))
+        assert store.seal_stored() == 0  # idempotent
+        engine.vault.erase(NUMBER, reason="本人依法申请删除", actor="test")
+        assert representatives(store)[0][0]["id_number"] == ERASED
+    finally:
+        store.close()

@@ -2,7 +2,8 @@
 event store on PostgreSQL: identity numbers, phones and home addresses are stored sealed (a grep of
 the store's raw rows finds none of them); `gongshi persons erase` deletes the person's keys — the
 events still load, and the fields read 已删除 in the entity, the public and agency indexes and the
-API, while other persons stay readable; `gongshi persons migrate` seals events stored in plaintext
+API, and in the agencies' and the public change feed (whose table keeps them sealed too), while
+other persons stay readable; `gongshi persons migrate` seals events stored in plaintext
 before, leaving no plaintext in the file or table."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import psycopg
 import pytest
@@ -20,6 +22,7 @@ from typer.testing import CliRunner
 from adapters.clock import FixedDateClock
 from api.app import create_app
 from api.cli import app
+from domain.access import AGENCY_SCOPES, Role
 from domain.departments import DepartmentRegistry
 from domain.masking import mask_id_number
 from domain.personal_data import ERASED
@@ -74,6 +77,36 @@ def raw_store(values: dict[str, Any]) -> bytes:
     return b"".join(p.read_bytes() for p in folder.glob("events.sqlite3*"))
 
 
+def raw_changes(values: dict[str, Any]) -> bytes:
+    """Every byte the change table holds: its SQLite files, or its PostgreSQL rows as text."""
+    if values.get("postgres_dsn"):
+        schema = values["postgres_schema"]
+        with psycopg.connect(values["postgres_dsn"], autocommit=True) as conn:
+            rows = conn.execute(f'SELECT message::text FROM "{schema}".changes').fetchall()
+        return "\n".join(r[0] for r in rows).encode()
+    folder: Path = values["data_dir"]
+    return b"".join(p.read_bytes() for p in folder.glob("changes.sqlite3*"))
+
+
+def feed_representatives(client: TestClient, path: str, key: str, uscc: str) -> list[dict[str, Any]]:
+    """The legal representatives each view of `uscc`'s changes shows in the feed at `path`."""
+    headers = {
+        "Authorization": f"Bearer {key}",
+        "X-Purpose": quote("跟踪监管对象变动"),
+        "X-Officer": quote("张三"),
+    }
+    response = client.get(path, params={"limit": 1000}, headers=headers)
+    assert response.status_code == 200, response.text
+    found = []
+    for line in response.text.splitlines():
+        change = json.loads(line)
+        for view in ("public", "sharing"):
+            rep = ((change.get(view) or {}).get("registration") or {}).get("legal_representative")
+            if change["uscc"] == uscc and rep:
+                found.append(rep)
+    return found
+
+
 def publish(container: Container, *messages: dict[str, Any]) -> None:
     sign = container.signed_by_platform("job:test")
     container.log.produce_many(
@@ -115,6 +148,12 @@ def test_a_person_is_stored_sealed_and_erased_everywhere_while_the_events_still_
     stored = raw_store(where)
     assert stored and ZHANG.encode() not in stored and PHONE.encode() not in stored
     assert HOME.encode() not in stored and LI.encode() not in stored
+    changes = raw_changes(where)
+    assert changes and ZHANG.encode() not in changes and PHONE.encode() not in changes
+    assert HOME.encode() not in changes and mask_id_number(ZHANG).encode() not in changes
+    topic = container.settings.changes_topic
+    announced = b"\n".join(r.value for r in container.log.read(topic, 0, 0, 1000))
+    assert b'"_sealed_"' in announced and ZHANG.encode() not in announced and HOME.encode() not in announced
     assert representative(container.registry.get_entity(zhang["uscc"]).registration)["id_number"] == ZHANG
     shared = container.index.get_sharing(zhang["uscc"])
     assert shared is not None and representative(shared["registration"])["id_number"] == ZHANG
@@ -139,11 +178,23 @@ def test_a_person_is_stored_sealed_and_erased_everywhere_while_the_events_still_
         assert ZHANG not in json.dumps(sharing, ensure_ascii=False)
         acts = [e for e in container.audit.entries() if e.action == "persons.erased"]
         assert acts[0].arguments["person"] == erased["person"] and ZHANG not in json.dumps(acts[0].arguments)
+        agency = container.credentials.add(Role.AGENCY, "TJ-TAX-JC1", name="稽查局", scopes=AGENCY_SCOPES)
+        reader = container.credentials.add(Role.PUBLIC, "erasure-feed")
         with TestClient(create_app(container)) as client:
             public = client.get(f"/api/v1/entities/{zhang['uscc']}").text
             other = client.get(f"/api/v1/entities/{li['uscc']}").text
+            # the change feeds read as the entity views do: the agencies' (both views) and the public one
+            agency_feed = feed_representatives(client, "/api/v1/agency/changes", agency, zhang["uscc"])
+            public_feed = feed_representatives(client, "/api/v1/changes", reader, zhang["uscc"])
+            kept = feed_representatives(client, "/api/v1/agency/changes", agency, li["uscc"])
         assert ERASED in public and mask_id_number(ZHANG) not in public
         assert mask_id_number(LI) in other
+        assert len(agency_feed) == 2 and len(public_feed) == 1
+        for rep in (*agency_feed, *public_feed):
+            assert (rep["name"], rep["id_number"], rep["phone"], rep["address"]) == ("张伟", *[ERASED] * 3)
+        assert [rep["id_number"] for rep in kept] == [mask_id_number(LI), LI]
+        changes = raw_changes(where)
+        assert ZHANG.encode() not in changes and mask_id_number(ZHANG).encode() not in changes
     finally:
         container.close()
     # erasing again (by the ref the audit trail names) finds nothing left; a later publication
