@@ -255,6 +255,7 @@ def main() -> None:
     print(
         f"command: .venv/bin/python bench/export.py --entities {args.entities} --engine {args.engine} "
         f"--prefix {args.prefix}"
+        + "".join(f" --{f.replace('_', '-')}" for f in ("no_fill", "keep", "snapshot_only") if vars(args)[f])
     )
     if not args.keep:
         shutil.rmtree(args.data, ignore_errors=True)
