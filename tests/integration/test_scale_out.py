@@ -176,8 +176,12 @@ def test_two_workers_in_one_group_apply_every_publication_once_and_in_order(sett
 
         # the rebalances happened as planned: A had all six, then shared them; B ended with all six
         assert a.worker.assignments[0] == list(range(PARTITIONS)), a.worker.assignments
-        assert len(a.worker.assignments[1]) < PARTITIONS
-        assert sorted(a.worker.assignments[1] + b.worker.assignments[0]) == list(range(PARTITIONS))
+        # (under load the group may first rebalance with A alone again — seen in CI: A's second
+        # assignment was all six — before B's join is in; what matters is that they shared)
+        shared = [mine for mine in a.worker.assignments[1:] if len(mine) < PARTITIONS]
+        assert shared, a.worker.assignments
+        everything, theirs = list(range(PARTITIONS)), b.worker.assignments
+        assert any(sorted(m + o) == everything for m in shared for o in theirs), (shared, theirs)
         assert b.worker.assignments[-1] == list(range(PARTITIONS)), b.worker.assignments
         counts = Counter(a.worker.counts) + Counter(b.worker.counts)
         assert counts["rejected"] == 0, counts
