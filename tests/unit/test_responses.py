@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date, datetime, timezone
-from pathlib import Path
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -95,11 +94,11 @@ def test_a_search_page_is_the_bytes_the_response_model_gives(documents: list[dic
 
 
 def test_error_bodies_are_the_bytes_starlette_wrote() -> None:
-    body = {"code": "invalid_uscc", "message": "统一社会信用代码第18位校验码有误", "candidates": [{"uscc": "x"}]}
+    body = {"code": "invalid_uscc", "message": "统一社会信用代码第18位校验码有误", "candidates": [{"u": "x"}]}
     assert OrjsonResponse(body).body == JSONResponse(body).body
     assert OrjsonResponse({"n": 1.5, "none": None}).body == JSONResponse({"n": 1.5, "none": None}).body
 
 
 def test_a_datetime_in_an_answer_is_written_in_iso_8601() -> None:
-    at = datetime(2026, 12, 1, 8, 30, tzinfo=timezone.utc)
+    at = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
     assert json.loads(OrjsonResponse({"at": at}).body) == {"at": "2026-12-01T08:30:00+00:00"}
