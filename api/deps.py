@@ -42,7 +42,7 @@ from projections.history import EntityHistory
 from projections.runner import EntityProjection
 
 
-def _container(request: Request) -> Container:
+async def _container(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
 
@@ -50,11 +50,11 @@ def _container(request: Request) -> Container:
 _ContainerDep = Annotated[Container, Depends(_container)]
 
 
-def _index(container: _ContainerDep) -> SearchIndex:
+async def _index(container: _ContainerDep) -> SearchIndex:
     return container.index
 
 
-def _clock(container: _ContainerDep) -> Clock:
+async def _clock(container: _ContainerDep) -> Clock:
     return container.clock
 
 

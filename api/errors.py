@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.search_index.base import SearchUnavailable
+from api.responses import OrjsonResponse
 from domain.errors import (
     DomainError,
     EntityNotFound,
@@ -67,7 +68,7 @@ class ErrorBody(dict[str, str]):
 
 
 def error_response(status: int, code: str, message: str, **extra: object) -> JSONResponse:
-    return JSONResponse({"code": code, "message": message, **extra}, status_code=status)
+    return OrjsonResponse({"code": code, "message": message, **extra}, status_code=status)
 
 
 def api_error_response(err: ApiError) -> JSONResponse:
@@ -177,7 +178,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, err: RequestValidationError) -> JSONResponse:
         errors = list(err.errors())
-        return JSONResponse(
+        return OrjsonResponse(
             {
                 "code": "invalid_request",
                 "message": "请求参数有误：" + describe_errors(errors, request=True),

@@ -248,7 +248,7 @@ class Gate:
         await response(scope, receive, send)
 
 
-def confirm_route(request: Request) -> None:
+async def confirm_route(request: Request) -> None:
     """An app-wide dependency: the row the gate applied is this route's own (fails closed)."""
     row: Access | None = getattr(request.state, "access", None)
     route: Any = request.scope.get("route")

@@ -23,7 +23,7 @@ from typing import IO, Annotated, Any
 import anyio.from_thread
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -40,6 +40,7 @@ from api.matching import (
     result_csv_header,
     result_csv_row,
 )
+from api.responses import OrjsonResponse
 from api.schemas import ERROR_RESPONSES
 from domain.names.matching import MatchRow
 
@@ -326,7 +327,7 @@ async def match_rows(request: Request, call: AgencyCallDep, index: IndexDep, clo
         raw = io.BufferedReader(_Body(head, stream.__anext__), buffer_size=65536)
         rows = csv_rows(_text(raw, head))
     else:
-        return JSONResponse(
+        return OrjsonResponse(
             {
                 "code": "unsupported_media_type",
                 "message": "请以 JSON、CSV 文件上传（multipart）或 text/csv 提交名单",
@@ -352,7 +353,7 @@ async def match_rows(request: Request, call: AgencyCallDep, index: IndexDep, clo
         problem = {"loc": ("body",), "msg": f"名单不得超过 {MAX_ROWS} 行", "type": "too_long"}
         raise RequestValidationError([problem])
     counts = {k: int(call.counts.get(k, 0)) for k in ("rows", "match", "possible", "none")}
-    return JSONResponse({"results": decided, "counts": counts})
+    return OrjsonResponse({"results": decided, "counts": counts})
 
 
 def _closing(upload: UploadFile | None) -> Any:

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from adapters.search_index.base import PROJECTIONS, SearchUnavailable
 from api.deps import ClockDep, FollowersDep, IndexDep
+from api.responses import OrjsonResponse
 from api.schemas import HealthPublic
 
 router = APIRouter(tags=["operations"])
@@ -39,4 +40,4 @@ def healthz(index: IndexDep, clock: ClockDep, followers: FollowersDep) -> JSONRe
         states[follower.name] = {"position": position, "head": head, "lag": max(0, head - position)}
     ok = search_up and max(state["lag"] for state in states.values()) <= MAX_LAG
     body = HealthPublic(status="ok" if ok else "degraded", today=clock.today().isoformat())
-    return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
+    return OrjsonResponse(body.model_dump(), status_code=200 if ok else 503)
