@@ -6,12 +6,20 @@ CPU time per request moves less than wrk's rates when other work shares the mach
 it leaves out uvicorn's HTTP handling and Elasticsearch's own time.
 
     .venv/bin/python bench/api_cpu.py --prefix bench --lookups 2000 --searches 600
+    .venv/bin/python bench/api_cpu.py --prefix bench --profile var/api-lookup.prof
+
+`--profile FILE` also runs the lookups once more under cProfile, writes the stats to FILE and
+prints where a lookup's time goes, by component (the Elasticsearch client, each middleware, FastAPI,
+Starlette, pydantic, the event loop, each of our modules); httpx's transport is the load generator,
+not the API, and is shown apart. cProfile's clock is wall time, and its own overhead inflates the
+many small calls: read the shares, not the milliseconds.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import sys
 import tempfile
 import time
@@ -24,6 +32,7 @@ import httpx
 from fastapi import FastAPI
 
 from api.app import create_app
+from bench.profiling import by_component
 from infra.bootstrap import build
 from infra.settings import Settings
 
@@ -40,6 +49,22 @@ async def per_request(app: FastAPI, paths: list[str]) -> tuple[float, float]:
         return (time.process_time() - cpu) / len(paths) * 1e3, (time.perf_counter() - wall) / len(paths) * 1e3
 
 
+async def profiled(app: FastAPI, paths: list[str], out: Path) -> str:
+    """The requests once more under cProfile (after the same warm-up); the stats go to `out`."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        for path in paths[:100]:
+            (await client.get(path)).raise_for_status()
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for path in paths:
+            (await client.get(path)).raise_for_status()
+        profiler.disable()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    profiler.dump_stats(out)
+    return by_component(profiler, len(paths))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -49,6 +74,7 @@ def main() -> None:
     parser.add_argument("--lookups", type=int, default=2000)
     parser.add_argument("--searches", type=int, default=600)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--profile", type=Path, help="profile the lookups too, stats to this file")
     args = parser.parse_args()
     body = {
         "size": args.lookups,
@@ -70,8 +96,10 @@ def main() -> None:
             rate_limit_pages="100000000/minute",
         )
         app = create_app(build(settings))
-        lookup = asyncio.run(per_request(app, [f"/api/v1/entities/{p['uscc']}" for p in picked]))
+        paths = [f"/api/v1/entities/{p['uscc']}" for p in picked]
+        lookup = asyncio.run(per_request(app, paths))
         search = asyncio.run(per_request(app, [f"/api/v1/entities?q={f}" for f in fragments]))
+        profile = asyncio.run(profiled(app, paths, args.profile)) if args.profile else ""
     load = " / ".join(Path("/proc/loadavg").read_text().split()[:3])
     print(f"lookup: {lookup[0]:.2f} ms CPU, {lookup[1]:.2f} ms wall per request ({len(picked):,})")
     print(f"name search: {search[0]:.2f} ms CPU, {search[1]:.2f} ms wall per request ({len(fragments):,})")
@@ -79,7 +107,10 @@ def main() -> None:
     print(
         f"command: .venv/bin/python bench/api_cpu.py --prefix {args.prefix} "
         f"--lookups {args.lookups} --searches {args.searches} --seed {args.seed}"
+        + (f" --profile {args.profile}" if args.profile else "")
     )
+    if profile:
+        print(f"\n## where a lookup's time goes (cProfile, own time by component, {args.profile})\n{profile}")
 
 
 if __name__ == "__main__":

@@ -8,11 +8,16 @@ enumerate the registered entities, load each aggregate from the store, build its
 bulk them into a new generation, swap the alias. Everything is dropped at the end.
 
     .venv/bin/python bench/rebuild_store.py --entities 20000
+    .venv/bin/python bench/rebuild_store.py --entities 2000 --profile var/projections.prof
+
+`--profile FILE` runs each live projection's catch-up under cProfile (stats to FILE.<name>) and
+prints its own time by component per notification (bench/profiling.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import platform
 import sys
 import time
@@ -25,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from adapters.search_index.base import PROJECTIONS
 from adapters.search_index.elasticsearch import ElasticsearchIndex
+from bench.profiling import by_component
 from infra.bootstrap import build
 from infra.datagen.generator import generate
 from infra.settings import Settings
@@ -49,7 +55,14 @@ def main() -> None:
         help="after the catch-up, print the bytes each stored event and each index document takes "
         "(PostgreSQL tables with their indexes, Elasticsearch store after a flush): docs/SCALING.md",
     )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="run each live projection's catch-up under cProfile (implies --catch-up), stats to "
+        "FILE.<projection>, and print where its time goes by component",
+    )
     args = parser.parse_args()
+    args.catch_up = args.catch_up or bool(args.profile)
     with psycopg.connect(args.dsn, autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA IF EXISTS "{args.prefix}" CASCADE')
         conn.execute(f'CREATE SCHEMA "{args.prefix}"')
@@ -70,11 +83,21 @@ def main() -> None:
         loaded = time.perf_counter() - started
         print(f"loaded {args.entities:,} entities ({len(envelopes):,} publications) in {loaded:.1f} s")
         for name in PROJECTIONS if args.catch_up else ():
+            profiler = cProfile.Profile() if args.profile else None
             started = time.perf_counter()
+            if profiler is not None:
+                profiler.enable()
             count = container.projections[name].catch_up()
+            if profiler is not None:
+                profiler.disable()
             elapsed = time.perf_counter() - started
             rate = count / elapsed
             print(f"live projection {name}: {count:,} notifications in {elapsed:.1f} s ({rate:,.0f}/s)")
+            if profiler is not None:
+                stats = args.profile.with_name(f"{args.profile.name}.{name}")
+                profiler.dump_stats(stats)
+                print(f"## where it goes (cProfile, own time by component, per notification; {stats})")
+                print(by_component(profiler, count, unit="notification"))
         if args.sizes:
             print_sizes(args, len(envelopes))
         for name in PROJECTIONS:
@@ -94,6 +117,7 @@ def main() -> None:
             conn.execute(f'DROP SCHEMA "{args.prefix}" CASCADE')
     print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}")
     flags = (" --catch-up" if args.catch_up else "") + (" --sizes" if args.sizes else "")
+    flags += f" --profile {args.profile}" if args.profile else ""
     print(f"command: .venv/bin/python bench/rebuild_store.py --entities {args.entities}{flags}")
 
 
