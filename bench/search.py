@@ -24,6 +24,12 @@ shares this machine's cores.
 
     .venv/bin/python bench/search.py --prefix bench --clients 50 200 --requests 4000
     .venv/bin/python bench/search.py --prefix bench --clients 50 200 --think 1
+    .venv/bin/python bench/search.py --prefix bench --es-profile 100
+
+`--es-profile N` runs nothing under load: it sends N of the sampled name searches one at a time
+with Elasticsearch's `profile: true` and prints where Elasticsearch's time goes per search, by
+clause of the ranking tiers (summed per field) and by phase (query, collecting, fetch), beside
+the searches' `took` without profiling. Profiling inflates the times; read the shares.
 """
 
 from __future__ import annotations
@@ -141,6 +147,35 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
+def es_profile(url: str, alias: str, fragments: list[str]) -> None:
+    """Where Elasticsearch's time goes for these name searches (see the module's docstring)."""
+    took: list[float] = []
+    parts: dict[str, float] = {}
+    for q in fragments:
+        body = search_body(q)
+        took.append(httpx.post(f"{url}/{alias}/_search", json=body, timeout=60).json()["took"])
+        shard = httpx.post(f"{url}/{alias}/_search", json={**body, "profile": True}, timeout=60).json()
+        shard = shard["profile"]["shards"][0]
+        search = shard["searches"][0]
+        top = search["query"][0]
+        tiers = top["children"][0] if top["type"] == "BooleanQuery" else top  # must → dis_max
+        for clause in tiers.get("children", []):
+            what = f"{clause['type']} on {clause['description'].split(':')[0].split('(')[-1].lstrip('+')}"
+            parts[what] = parts.get(what, 0.0) + clause["time_in_nanos"] / 1e6
+        for phase, nanos in (
+            ("phase: query (all clauses)", sum(q["time_in_nanos"] for q in search["query"])),
+            ("phase: collecting and sorting", sum(c["time_in_nanos"] for c in search["collector"])),
+            ("phase: fetch (_source of 20 hits)", shard.get("fetch", {}).get("time_in_nanos", 0)),
+        ):
+            parts[phase] = parts.get(phase, 0.0) + nanos / 1e6
+    n = len(fragments)
+    p50, p99, mean = pct(took, 50), pct(took, 99), sum(took) / n
+    print(f"{n} name searches, took unprofiled: p50 {p50:.0f} ms, p99 {p99:.0f} ms, mean {mean:.1f} ms")
+    print("| where (profiled) | ms per search |\n|---|---|")
+    for what, ms in sorted(parts.items(), key=lambda item: -item[1]):
+        print(f"| {what} | {ms / n:.2f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -153,12 +188,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--think", type=float, default=0.0, help="mean think time, seconds (0: closed loop)")
     parser.add_argument("--api-workers", type=int, default=1)
+    parser.add_argument("--es-profile", type=int, default=0, help="profile N name searches, no load")
     args = parser.parse_args()
     alias = f"{args.prefix}-entities"
     count = httpx.get(f"{args.url}/{alias}/_count", timeout=60).json()["count"]
     picked = sample(args.url, alias, min(args.requests, 10_000), args.seed)
     rng = random.Random(args.seed)
     fragments = [p["name"][2:6] for p in picked if len(p["name"]) >= 6]
+    if args.es_profile:
+        es_profile(args.url, alias, fragments[: args.es_profile])
+        flags = f"--prefix {args.prefix} --es-profile {args.es_profile}"
+        print(f"command: .venv/bin/python bench/search.py {flags}")
+        return
 
     port = free_port()
     env = {
