@@ -118,6 +118,7 @@ def main() -> None:
     print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}")
     flags = (" --catch-up" if args.catch_up else "") + (" --sizes" if args.sizes else "")
     flags += f" --profile {args.profile}" if args.profile else ""
+    flags += f" --prefix {args.prefix}" if args.prefix != parser.get_default("prefix") else ""
     print(f"command: .venv/bin/python bench/rebuild_store.py --entities {args.entities}{flags}")
 
 
