@@ -173,14 +173,17 @@ def extrapolate(entities: int, final: int, rate: float, target: int = TARGET) ->
 
 
 def lag_table(samples: list[Sample], names: list[str], max_rows: int = 60) -> list[str]:
-    """The lag curve as a markdown table, thinned to at most `max_rows` rows (always the last)."""
+    """The lag curve as a markdown table, thinned to at most `max_rows` (≥ 2) evenly spaced rows,
+    the first and the last always among them."""
     header = "| elapsed s | published | applied | head | " + " | ".join(f"{n} pos (lag)" for n in names)
     lines = [header + " |", "|" + "---|" * (4 + len(names))]
-    step = max(1, -(-len(samples) // max_rows))
-    chosen = samples[::step]
-    if samples and chosen[-1] is not samples[-1]:
-        chosen.append(samples[-1])
-    for s in chosen:
+    last = len(samples) - 1
+    chosen = (
+        range(len(samples))
+        if len(samples) <= max_rows
+        else sorted({round(i * last / (max_rows - 1)) for i in range(max_rows)})
+    )
+    for s in (samples[i] for i in chosen):
         cells = [f"{s.positions.get(n, 0):,} ({s.head - s.positions.get(n, 0):,})" for n in names]
         lines.append(
             f"| {s.elapsed:,.0f} | {s.published:,} | {s.applied:,} | {s.head:,} | " + " | ".join(cells) + " |"
