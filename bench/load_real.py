@@ -543,9 +543,9 @@ def report(args: argparse.Namespace, command: str, r: dict[str, Any]) -> None:
         rate = rebuilt["docs"] / rebuilt["seconds"]
         print(
             f"gongshi projections rebuild entities: {rebuilt['docs']:,} documents in "
-            f"{rebuilt['seconds']:.1f} s "
-            f"({rate:,.0f} docs/s; at {TARGET:,}: {minutes(extrapolate(n, rebuilt['docs'], rate))}, "
-            "goal ≤ 10 min)"
+            f"{rebuilt['seconds']:.1f} s, the command's process from start to exit ({rate:,.0f} docs/s; "
+            f"at {TARGET:,} linearly: {minutes(extrapolate(n, rebuilt['docs'], rate))}, an upper bound "
+            "while its start-up weighs; goal ≤ 10 min)"
         )
     print()
     peaks = [f"publisher {pub['peak_mb']:.0f} MB (its own VmHWM)"]
