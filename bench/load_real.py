@@ -184,7 +184,7 @@ def lag_table(samples: list[Sample], names: list[str], max_rows: int = 60) -> li
         else sorted({round(i * last / (max_rows - 1)) for i in range(max_rows)})
     )
     for s in (samples[i] for i in chosen):
-        cells = [f"{s.positions.get(n, 0):,} ({s.head - s.positions.get(n, 0):,})" for n in names]
+        cells = [f"{s.positions.get(n, 0):,} ({max(0, s.head - s.positions.get(n, 0)):,})" for n in names]
         lines.append(
             f"| {s.elapsed:,.0f} | {s.published:,} | {s.applied:,} | {s.head:,} | " + " | ".join(cells) + " |"
         )
@@ -194,16 +194,17 @@ def lag_table(samples: list[Sample], names: list[str], max_rows: int = 60) -> li
 # --- processes ------------------------------------------------------------------------------------
 
 
-def vm_hwm_mb(pid: int) -> float:
-    """A live process's peak RSS so far (VmHWM); 0 once it is gone."""
+def memory_mb(pid: int) -> tuple[float, float]:
+    """A live process's (RSS, peak RSS so far): VmRSS and VmHWM; zeros once it is gone."""
+    found = {"VmRSS:": 0.0, "VmHWM:": 0.0}
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
+                if line[:6] in found:
+                    found[line[:6]] = int(line.split()[1]) / 1024
     except OSError:
         pass
-    return 0.0
+    return found["VmRSS:"], found["VmHWM:"]
 
 
 @dataclass
@@ -212,9 +213,13 @@ class Child:
     proc: subprocess.Popen[bytes]
     log: Path
     peak_mb: float = 0.0
+    rss: list[tuple[float, float]] = field(default_factory=list)  # (wall time, MB) as it runs
 
     def sample(self) -> None:
-        self.peak_mb = max(self.peak_mb, vm_hwm_mb(self.proc.pid))
+        rss, peak = memory_mb(self.proc.pid)
+        self.peak_mb = max(self.peak_mb, peak)
+        if rss:
+            self.rss.append((time.time(), rss))
 
     def check(self) -> None:
         code = self.proc.poll()
@@ -365,11 +370,14 @@ def pipeline(
         "source": str(data / "register.jsonl"),
         "started": str(started),
     }
-    publisher = start("publisher", [sys.executable, __file__, "--child-publish", json.dumps(spec)], env, data)
-    children.append(publisher)
     for i in range(args.workers):
         children.append(start(f"ingest-{i + 1}", gongshi("run", "ingest"), env, data))
     children.append(start("projections", gongshi("run", "projections"), env, data))
+    # the workers have formed their group before the first message (as in production, where
+    # they run before it), or a small run measures the group's rebalances
+    wait_for_group(log, s.consumer_group, args.workers, children)
+    publisher = start("publisher", [sys.executable, __file__, "--child-publish", json.dumps(spec)], env, data)
+    children.append(publisher)
 
     samples: list[Sample] = []
     published_by: dict[str, Any] | None = None
@@ -419,7 +427,23 @@ def pipeline(
         "rejected": sum(log.end_offsets(s.dlq_topic).values()),
         "indexed": container.index.count("entities"),
         "children": children,
+        "t_zero": t_zero,
     }
+
+
+def wait_for_group(log: Any, group: str, members: int, children: list[Child], timeout: float = 180.0) -> None:
+    """Until the consumer group is stable with `members` members, each with partitions."""
+    admin = log._admin_client()  # KafkaLog's, with the platform's login
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for child in children:
+            child.check()
+        found = admin.describe_groups([group]).get(group) or {}
+        joined = [m for m in found.get("members", []) if m.get("member_assignment")]
+        if found.get("group_state") == "Stable" and len(joined) == members:
+            return
+        time.sleep(1.0)
+    raise SystemExit(f"the {members} ingestion workers did not form their group in {timeout:.0f} s")
 
 
 def last_json(path: Path) -> dict[str, Any]:
@@ -464,6 +488,7 @@ def teardown(container: Container, args: argparse.Namespace, prefix: str, data: 
     try:
         container.index.delete_all()  # type: ignore[attr-defined]
         container.log.delete_topics([s.changes_topic])
+        container.log._admin_client().delete_groups([s.consumer_group])  # type: ignore[attr-defined]
     finally:
         sasl = container.kafka_login()
         container.close()
@@ -501,7 +526,10 @@ def report(args: argparse.Namespace, command: str, r: dict[str, Any]) -> None:
         f"sampled every {args.sample_every:g} seconds"
     )
     print()
-    print("## the lag curve (s since the first message produced; lag = head − position)")
+    print(
+        "## the lag curve (s since the first message produced; lag = head − position, the head read "
+        "first: 0 when it moved meanwhile)"
+    )
     print("\n".join(lag_table(samples, names)))
     print()
     print("## stages (overall: from the last sample at 0 to the first at the final count, ± one sample)")
@@ -551,6 +579,12 @@ def report(args: argparse.Namespace, command: str, r: dict[str, Any]) -> None:
     peaks = [f"publisher {pub['peak_mb']:.0f} MB (its own VmHWM)"]
     peaks += [f"{c.name} {c.peak_mb:.0f} MB" for c in r["children"] if c.name != "publisher"]
     print(f"peak RSS (VmHWM sampled while running): {', '.join(peaks)}")
+    for child in r["children"]:
+        if child.name.startswith(("ingest", "projections")) and child.rss:
+            points = child.rss[:: max(1, len(child.rss) // 12)]
+            points += child.rss[-1:] if points[-1] is not child.rss[-1] else []
+            curve = ", ".join(f"{t - r['t_zero']:,.0f} s: {mb:,.0f}" for t, mb in points)
+            print(f"RSS (MB) of {child.name} as the run goes: {curve}")
     start, end, during = r["load_start"], r["load_end"], r["load_samples"]
     spread = f", {min(during):.1f}–{max(during):.1f} during" if during else ""
     print(
