@@ -299,7 +299,15 @@ def child_publish(spec: dict[str, Any]) -> None:
 # --- the parent: set up, start the processes, sample, report --------------------------------------
 
 
+def interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def run(args: argparse.Namespace, command: str) -> None:
+    # Ctrl-C (also when started in the background, where SIGINT comes in ignored) and SIGTERM
+    # end the run through the clean-up below
+    signal.signal(signal.SIGINT, interrupted)
+    signal.signal(signal.SIGTERM, interrupted)
     prefix = f"loadreal_{uuid.uuid4().hex[:8]}"
     data = Path(tempfile.mkdtemp(prefix="gongshi-load-real-"))
     settings: dict[str, Any] = {
