@@ -59,7 +59,7 @@ import psycopg
 from psycopg.sql import SQL, Identifier
 
 from bench.export import Load, peak_mb
-from bench.ingest import cleanup
+from bench.ingest import DEFAULTS, cleanup
 from domain.uscc import partition_key
 from infra.bootstrap import Container
 from infra.datagen.generator import write_jsonl
@@ -92,8 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--timeout", type=float, default=4 * 3600.0, help="give up after this many s")
     parser.add_argument("--no-rebuild", action="store_true", help="skip timing the rebuild")
     parser.add_argument("--keep", action="store_true", help="keep the topics, schema and indexes")
-    parser.add_argument("--kafka", default="127.0.0.1:9092")
-    parser.add_argument("--postgres", default="postgresql://gongshi:gongshi@127.0.0.1:5432/gongshi")
+    parser.add_argument("--kafka", default=DEFAULTS["--kafka"])
+    parser.add_argument("--postgres", default=DEFAULTS["--postgres"])
     parser.add_argument("--elasticsearch", default="http://127.0.0.1:9200")
     parser.add_argument("--child-publish", help=argparse.SUPPRESS)
     return parser
@@ -109,13 +109,12 @@ def command_line(parser: argparse.ArgumentParser, args: argparse.Namespace) -> s
         if value == action.default:
             continue
         flag = action.option_strings[0]
-        words.append(
-            flag
-            if isinstance(value, bool)
-            else f"{flag} {value:g}"
-            if isinstance(value, float)
-            else f"{flag} {value}"
-        )
+        if isinstance(value, bool):
+            words.append(flag)
+        elif isinstance(value, float):
+            words.append(f"{flag} {value:g}")
+        else:
+            words.append(f"{flag} {value}")
     return " ".join(words)
 
 
