@@ -343,7 +343,7 @@ def run(args: argparse.Namespace, command: str) -> None:
         load.stop.set()
         if args.keep:
             container.close()
-            kept = " ".join(f"GONGSHI_{k.upper()}={v}" for k, v in settings.items() if k != "today")
+            kept = " ".join(f"GONGSHI_{k.upper()}={v}" for k, v in settings.items())
             print(f"kept (--keep): the topics, schema and indexes of {prefix}; settings: {kept}")
         else:
             teardown(container, args, prefix, data)
@@ -377,9 +377,13 @@ def pipeline(
         "source": str(data / "register.jsonl"),
         "started": str(started),
     }
+    # one process at a time: processes starting together on one schema can trip over each
+    # other's CREATE TABLE IF NOT EXISTS ("tuple concurrently updated", seen here)
     for i in range(args.workers):
         children.append(start(f"ingest-{i + 1}", gongshi("run", "ingest"), env, data))
+        wait_until_started(children[-1])
     children.append(start("projections", gongshi("run", "projections"), env, data))
+    wait_until_started(children[-1])
     # the workers have formed their group before the first message (as in production, where
     # they run before it), or a small run measures the group's rebalances
     wait_for_group(log, s.consumer_group, args.workers, children)
@@ -436,6 +440,17 @@ def pipeline(
         "children": children,
         "t_zero": t_zero,
     }
+
+
+def wait_until_started(child: Child, timeout: float = 180.0) -> None:
+    """Until a `gongshi run` process has built what it runs and started it (its log says so)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        child.check()
+        if "api.supervisor: started" in child.log.read_text(errors="replace"):
+            return
+        time.sleep(0.5)
+    raise SystemExit(f"{child.name} did not start in {timeout:.0f} s")
 
 
 def wait_for_group(log: Any, group: str, members: int, children: list[Child], timeout: float = 180.0) -> None:
