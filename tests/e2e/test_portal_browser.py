@@ -6,22 +6,18 @@ every form carrying its CSRF token, nothing wider than the phone's screen."""
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
-from api.app import create_app
 from tests.builders import uscc_for
 from tests.e2e.axe import audit
+from tests.e2e.browser import launched_chromium, served
 from tests.e2e.enterprise_platform import EnterprisePlatform, enterprise_platform
-from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, SCREENSHOTS, WATCH_CSP, _free_port
-from tests.engines import in_ci
+from tests.e2e.test_browser import DESKTOP, PHONE, SCREENSHOTS, WATCH_CSP
 
 pytestmark = pytest.mark.browser
 
@@ -38,40 +34,14 @@ def ep(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EnterprisePlatform]
 
 @pytest.fixture(scope="module")
 def base_url(ep: EnterprisePlatform) -> Iterator[str]:
-    port = _free_port()
-    app = create_app(ep.container, owns_container=False)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True, name="uvicorn-portal-tests")
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start", pytrace=False)
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with served(ep.container, "uvicorn-portal-tests") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing — run `bash infra/provision/browser.sh`"
-        if in_ci():
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with launched_chromium() as chromium:
+        yield chromium
 
 
 def context_for(browser: Any, base_url: str, viewport: dict[str, int]) -> Any:

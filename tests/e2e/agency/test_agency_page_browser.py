@@ -5,60 +5,30 @@ changes and delete it — every call on the access log."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from adapters.access_log import AccessLogQuery
-from api.app import create_app
 from tests.e2e.agency.conftest import HISTORY, SERIOUS, AgencyPlatform
-from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, WATCH_CSP, _free_port, shot
-from tests.engines import in_ci
+from tests.e2e.browser import launched_chromium, served
+from tests.e2e.test_browser import DESKTOP, WATCH_CSP, shot
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def agency_url(agency_platform: AgencyPlatform) -> Iterator[str]:
-    port = _free_port()
-    app = create_app(agency_platform.container, owns_container=False)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True, name="uvicorn-agency-browser")
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start", pytrace=False)
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with served(agency_platform.container, "uvicorn-agency-browser") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing — run `bash infra/provision/browser.sh`"
-        if in_ci():
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with launched_chromium() as browser:
+        yield browser
 
 
 def test_an_officer_works_through_the_agency_page(
