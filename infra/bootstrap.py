@@ -180,11 +180,9 @@ class Container:
             vault=self.personal_data,
         )
 
-    @cached_property
-    def entity_reader(self) -> Registry:
-        """An application object of its own for the enterprise desk and the deadline jobs: they
-        read one entity at a time (the whole record, not a document), never through the
-        projections' or the worker's cache."""
+    def _application(self) -> Registry:
+        """An application object of its own on the event store (its own aggregate cache), for a
+        reader that must share its cache with nothing else."""
         return Registry(
             clock=self.clock,
             departments=self.departments,
@@ -193,6 +191,13 @@ class Container:
             calendar=self.calendar,
             vault=self.personal_data,
         )
+
+    @cached_property
+    def entity_reader(self) -> Registry:
+        """An application object of its own for the enterprise desk and the deadline jobs: they
+        read one entity at a time (the whole record, not a document), never through the
+        projections' or the worker's cache."""
+        return self._application()
 
     @cached_property
     def calendar(self) -> WorkingDays:
@@ -275,14 +280,7 @@ class Container:
         """A second application object on the same store for the index projections: its own
         aggregate cache, read without copies under their shared lock and moved on in memory by
         the events their batches hold (projections.runner), never touched by anything else."""
-        return Registry(
-            clock=self.clock,
-            departments=self.departments,
-            env=self.event_store_env,
-            publicity=self.publicity_policy,
-            calendar=self.calendar,
-            vault=self.personal_data,
-        )
+        return self._application()
 
     @cached_property
     def history(self) -> EntityHistory:
@@ -489,14 +487,7 @@ class Container:
     @cached_property
     def casework_projection(self) -> CaseworkProjection:
         """Follows the log into the casework view, with an application object of its own."""
-        reader = Registry(
-            clock=self.clock,
-            departments=self.departments,
-            env=self.event_store_env,
-            publicity=self.publicity_policy,
-            calendar=self.calendar,
-            vault=self.personal_data,
-        )
+        reader = self._application()
         self.__dict__["casework_reader"] = reader  # closed with the container
         return CaseworkProjection(reader, self.casework_view, batch_size=self.settings.projection_batch_size)
 
@@ -583,14 +574,7 @@ class Container:
         """Parked publications past `GONGSHI_PARKED_EXPIRY_DAYS` → DLQ (`parked_expired`), with an
         application object of its own (never the worker's cache)."""
         s = self.settings
-        reader = Registry(
-            clock=self.clock,
-            departments=self.departments,
-            env=self.event_store_env,
-            publicity=self.publicity_policy,
-            calendar=self.calendar,
-            vault=self.personal_data,
-        )
+        reader = self._application()
         self.__dict__["parked_reader"] = reader  # closed with the container
         return ParkedExpiry(reader, self.log, s.dlq_topic, s.parked_expiry_days, self.clock)
 
@@ -710,14 +694,7 @@ class Container:
         versioned reads stay out of the projections' aggregate cache."""
         s = self.settings
         return ChangeFeed(
-            Registry(
-                clock=self.clock,
-                departments=self.departments,
-                env=self.event_store_env,
-                publicity=self.publicity_policy,
-                calendar=self.calendar,
-                vault=self.personal_data,
-            ),
+            self._application(),
             self.log,
             s.changes_topic,
             self.tracking,
