@@ -28,7 +28,15 @@ def sqlite_env(data_dir: Path) -> dict[str, str]:
     }
 
 
-def postgres_env(dsn: str, *, schema: str | None = None, pool_size: int = 5) -> dict[str, str]:
+#: Connections each application object keeps open (eventsourcing opens them up front, and lets
+#: up to `POSTGRES_MAX_OVERFLOW`, 10, more be made for a burst). One process holds several such
+#: objects — `gongshi run projections` one per follower — so at eventsourcing's default of 5 it
+#: kept 32 connections open and a bench's processes together filled PostgreSQL's 100; each object
+#: is used by one thread at a time, or by the API's threads in bursts the overflow takes.
+POOL_SIZE = 2
+
+
+def postgres_env(dsn: str, *, schema: str | None = None, pool_size: int = POOL_SIZE) -> dict[str, str]:
     url = urlparse(dsn)
     env = {
         **CACHE,

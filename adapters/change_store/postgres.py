@@ -89,31 +89,35 @@ class PostgresChangeStore(ChangeStore):
             raise ChangeStoreUnavailable(str(err)) from err
 
     def append(self, changes: Sequence[NewChange]) -> list[int]:
+        """Two statements for the whole batch, not one per change (a round trip each was a
+        quarter of the change feed's time in bench/load_real): the new rows inserted in the
+        batch's order (`WITH ORDINALITY … ORDER BY`: the positions are drawn in that order, and
+        a key already stored, or twice in the batch, keeps its first position), then every
+        key's position read back."""
         if not changes:
             return []
+        keys = [c.key for c in changes]
+        messages = [json.dumps(self._sealed(c.message), ensure_ascii=False, default=str) for c in changes]
         try:
             with self._conn() as conn, conn.transaction():
                 conn.execute(self._q("LOCK TABLE {changes} IN SHARE ROW EXCLUSIVE MODE"))
-                out = []
-                for c in changes:
-                    row = conn.execute(
-                        self._q(
-                            "WITH ins AS (INSERT INTO {changes} (key, uscc, recorded_at, message) "
-                            "VALUES (%s, %s, %s, %s) ON CONFLICT (key) DO NOTHING RETURNING position) "
-                            "SELECT position FROM ins UNION ALL SELECT position FROM {changes} WHERE key = %s"
-                        ),
-                        (
-                            c.key,
-                            c.uscc,
-                            c.recorded_at,
-                            json.dumps(self._sealed(c.message), ensure_ascii=False, default=str),
-                            c.key,
-                        ),
-                    ).fetchone()
-                    out.append(int(row[0]))
-                return out
+                conn.execute(
+                    self._q(
+                        "INSERT INTO {changes} (key, uscc, recorded_at, message) "
+                        "SELECT key, uscc, recorded_at, message::jsonb "
+                        "FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::text[]) "
+                        "WITH ORDINALITY AS c(key, uscc, recorded_at, message, n) "
+                        "ORDER BY n ON CONFLICT (key) DO NOTHING"
+                    ),
+                    (keys, [c.uscc for c in changes], [c.recorded_at for c in changes], messages),
+                )
+                rows = conn.execute(
+                    self._q("SELECT key, position FROM {changes} WHERE key = ANY(%s)"), (keys,)
+                ).fetchall()
         except (psycopg.Error, OSError) as err:
             raise ChangeStoreUnavailable(str(err)) from err
+        positions = {str(key): int(position) for key, position in rows}
+        return [positions[key] for key in keys]
 
     @staticmethod
     def _row(row: Sequence[Any]) -> ChangeRow:

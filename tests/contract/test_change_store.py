@@ -61,6 +61,16 @@ def test_positions_increase_and_a_key_written_again_keeps_its_position(store: Ch
     assert store.bounds() == (rows[0].position, rows[-1].position, 0)
 
 
+def test_a_batch_keeps_its_order_and_a_key_twice_in_it_keeps_its_first_position(store: ChangeStore) -> None:
+    store.append([change(1)])
+    positions = store.append([change(3, B), change(2), change(3, B), change(1), change(4)])
+    assert positions[0] == positions[2] and positions[0] < positions[1] < positions[4]
+    rows = store.after(0, 10)
+    assert [r.message["event_position"] for r in rows] == [1, 3, 2, 4]
+    assert positions[3] == rows[0].position  # the key stored by the first batch
+    assert [r.position for r in rows[1:]] == [positions[0], positions[1], positions[4]]
+
+
 def test_a_uscc_watchlist_reads_only_its_entities(store: ChangeStore) -> None:
     store.append([change(1), change(2, B), change(3)])
     watchlist = Watchlist("w1", "TJ-TAX-1", "重点企业", T0, uscc_count=1)
