@@ -39,7 +39,7 @@ from domain.departments import DepartmentRegistry
 from domain.entity import MarketEntity, entity_id
 from domain.errors import DomainError, EntityNotFound
 from domain.intake import Intake, Outcome, Publication, Status, unsupported_kind_message
-from domain.internals import LibraryInternals, MemoryBoundedCache
+from domain.internals import ApplyingRepository, LibraryInternals, MemoryBoundedCache, apply_events
 from domain.kinds import PUBLICATION_KINDS, KindTable
 from domain.parking import ParkedPublications
 from domain.personal_data import PersonalDataVault, SealingTranscoder
@@ -129,6 +129,8 @@ class Registry(Application[UUID]):
 
     name = "Registry"
     snapshotting_intervals = {MarketEntity: 100, RejectionLog: 100}
+    #: snapshots are taken with the same projector as the repository's reads (`apply_events`)
+    snapshotting_projectors = {MarketEntity: apply_events, RejectionLog: apply_events}
 
     def __init__(
         self,
@@ -163,10 +165,10 @@ class Registry(Application[UUID]):
     AGGREGATE_CACHE_MAX_BYTES = "AGGREGATE_CACHE_MAX_BYTES"
 
     def construct_repository(self) -> Any:
-        """eventsourcing's repository, with its aggregate cache bounded by the estimated memory of
-        what it holds when `AGGREGATE_CACHE_MAX_BYTES` is set (`AGGREGATE_CACHE_MAXSIZE` stays a
-        bound on the count)."""
-        repository = super().construct_repository()
+        """eventsourcing's repository, projecting with `apply_events` (no runtime Protocol check
+        per event), with its aggregate cache bounded by the estimated memory of what it holds when
+        `AGGREGATE_CACHE_MAX_BYTES` is set (`AGGREGATE_CACHE_MAXSIZE` stays a bound on the count)."""
+        repository = ApplyingRepository.like(super().construct_repository())
         max_bytes = self.env.get(self.AGGREGATE_CACHE_MAX_BYTES)
         if repository.cache is not None and max_bytes:
             count = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
