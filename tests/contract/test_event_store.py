@@ -206,3 +206,59 @@ def test_the_latest_state_of_many_aggregates_is_read_together(store_env: dict[st
         assert load_latest(app.recorder, app.snapshots.recorder, set()) == {}
     finally:
         app.close()
+
+
+def test_a_workers_batch_reads_what_its_cache_does_not_hold_together(
+    store_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vault = MemoryVault()
+    worker = Registry(  # as the composition root builds the ingestion worker's
+        clock=FixedDateClock(date(2026, 11, 22)),
+        departments=DepartmentRegistry.load_default(),
+        env={**store_env, "AGGREGATE_CACHE_FASTFORWARD": "n"},
+        loader=load_latest,
+        vault=vault,
+    )
+    reader = make_app(store_env, vault)
+    try:
+        known, waiting = [uscc_for(n) for n in range(40, 45)], uscc_for(45)
+        worker.process([registered(uscc=u, publication_id=f"TJ-AMR-RW{u[-4:]}") for u in known])
+        worker.process(
+            envelope(
+                "inspection.published", inspection_payload(f"JC-{i}"), uscc=known[0], publication_id=f"I-{i}"
+            )
+            for i in range(100)
+        )
+        worker.process(
+            [envelope("penalty.imposed", penalty_payload(), uscc=waiting, publication_id="TJ-AMR-PW")]
+        )
+        worker.forget_cached()  # as when the worker's partitions are given back
+        assert worker.snapshots is not None
+        reads: list[object] = []
+        for recorder in (worker.recorder, worker.snapshots.recorder):
+            monkeypatch.setattr(recorder, "select_events", lambda *args, **kw: reads.append(args) or [])
+
+        outcomes = worker.process(
+            [
+                *(
+                    envelope(
+                        "penalty.imposed", penalty_payload(), uscc=u, publication_id=f"TJ-AMR-PK{u[-4:]}"
+                    )
+                    for u in known
+                ),
+                registered(uscc=waiting, publication_id="TJ-AMR-RWAIT"),
+            ]
+        )
+
+        assert reads == []  # nothing read one aggregate at a time
+        assert [o.status for o in outcomes] == ["applied"] * 6
+        assert [o.status for o in outcomes[-1].released] == ["applied"]
+        assert worker.repository.cache is not None
+        for uscc in (*known, waiting):
+            cached = worker.repository.cache.get(entity_id(uscc))
+            assert cached.__dict__ == reader.repository.get(entity_id(uscc)).__dict__
+        assert reader.get_entity(known[0]).version == 102
+        assert resident_id(1) in repr(reader.get_entity(known[1]).__dict__)  # persons opened
+    finally:
+        worker.close()
+        reader.close()
