@@ -90,6 +90,129 @@ def existing(recorder: Any, ids: set[UUID]) -> set[UUID]:
     return found
 
 
+#: aggregates per bulk-load query on SQLite (two host parameters each: the id and a version)
+_LOAD_CHUNK = 400
+
+
+def load_latest(
+    recorder: Any, snapshot_recorder: Any | None, ids: set[UUID]
+) -> dict[UUID, list[StoredEvent]]:
+    """What rebuilds each of `ids` as it is now — its latest snapshot (when `snapshot_recorder`
+    is given and holds one), then its events after that snapshot, in version order: what
+    `Repository.get` reads for one aggregate in two queries, read for all of them in two queries
+    (on SQLite, two per 400 ids). An id the store has neither events nor snapshots for is left out:
+    it does not exist.
+
+    The snapshots are read first and the events after the versions read, so a snapshot taken in
+    between costs nothing but a few more events. Like `existing`, this reads eventsourcing's
+    recorder attributes (checked against 9.5.6, a test runs it on both engines)."""
+    wanted = sorted(ids)
+    if not wanted:
+        return {}
+    snapshots = _latest_snapshots(snapshot_recorder, wanted) if snapshot_recorder is not None else {}
+    # versions start at 1: -1 reads every event of an aggregate without a snapshot
+    since = [(i, snapshots[i].originator_version if i in snapshots else -1) for i in wanted]
+    events = _events_since(recorder, since)
+    found: dict[UUID, list[StoredEvent]] = {}
+    for i in wanted:
+        stored = ([snapshots[i]] if i in snapshots else []) + events.get(i, [])
+        if stored:
+            found[i] = stored
+    return found
+
+
+def _is_postgres(recorder: Any) -> bool:
+    return bool(recorder.__class__.__module__.startswith("eventsourcing.postgres"))
+
+
+def _latest_snapshots(recorder: Any, wanted: list[UUID]) -> dict[UUID, StoredEvent]:
+    """The latest stored snapshot of each of `wanted` that has one."""
+    found: dict[UUID, StoredEvent] = {}
+    if _is_postgres(recorder):
+        from psycopg.sql import SQL, Identifier
+
+        query = SQL(
+            "SELECT DISTINCT ON (originator_id) originator_id, originator_version, topic, state "
+            "FROM {schema}.{table} WHERE originator_id = ANY(%s) "
+            "ORDER BY originator_id, originator_version DESC"
+        ).format(schema=Identifier(recorder.datastore.schema), table=Identifier(recorder.events_table_name))
+        with recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(query, (wanted,))
+            rows = curs.fetchall()
+        for row in rows:
+            aggregate_id = UUID(str(row["originator_id"]))
+            found[aggregate_id] = _stored_event(aggregate_id, row)
+        return found
+    table = recorder.events_table_name
+    for start in range(0, len(wanted), _EXISTS_CHUNK):
+        chunk = wanted[start : start + _EXISTS_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        statement = (
+            f"SELECT originator_id, originator_version, topic, state FROM {table} AS s "
+            f"WHERE originator_id IN ({marks}) AND originator_version = "
+            f"(SELECT MAX(originator_version) FROM {table} WHERE originator_id = s.originator_id)"
+        )
+        with recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(statement, [i.hex for i in chunk])
+            rows = curs.fetchall()
+        for row in rows:
+            aggregate_id = UUID(row["originator_id"])
+            found[aggregate_id] = _stored_event(aggregate_id, row)
+    return found
+
+
+def _events_since(recorder: Any, since: list[tuple[UUID, int]]) -> dict[UUID, list[StoredEvent]]:
+    """The stored events of each aggregate after the version given with it, in version order."""
+    found: dict[UUID, list[StoredEvent]] = {}
+    if _is_postgres(recorder):
+        from psycopg.sql import SQL, Identifier
+
+        query = SQL(
+            "SELECT e.originator_id, e.originator_version, e.topic, e.state "
+            "FROM unnest(%s::{id_type}[], %s::bigint[]) AS w(wanted_id, known_version) "
+            "JOIN {schema}.{table} AS e "
+            "ON e.originator_id = w.wanted_id AND e.originator_version > w.known_version "
+            "ORDER BY e.originator_id, e.originator_version"
+        ).format(
+            id_type=Identifier(recorder.datastore.originator_id_type),
+            schema=Identifier(recorder.datastore.schema),
+            table=Identifier(recorder.events_table_name),
+        )
+        with recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(query, ([i for i, _ in since], [v for _, v in since]))
+            rows = curs.fetchall()
+        for row in rows:
+            aggregate_id = UUID(str(row["originator_id"]))
+            found.setdefault(aggregate_id, []).append(_stored_event(aggregate_id, row))
+        return found
+    table = recorder.events_table_name
+    for start in range(0, len(since), _LOAD_CHUNK):
+        chunk = since[start : start + _LOAD_CHUNK]
+        values = ",".join("(?,?)" for _ in chunk)
+        statement = (
+            f"WITH w(wanted_id, known_version) AS (VALUES {values}) "
+            f"SELECT e.originator_id, e.originator_version, e.topic, e.state FROM w JOIN {table} AS e "
+            "ON e.originator_id = w.wanted_id AND e.originator_version > w.known_version "
+            "ORDER BY e.originator_id, e.originator_version"
+        )
+        with recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(statement, [p for i, v in chunk for p in (i.hex, v)])
+            rows = curs.fetchall()
+        for row in rows:
+            aggregate_id = UUID(row["originator_id"])
+            found.setdefault(aggregate_id, []).append(_stored_event(aggregate_id, row))
+    return found
+
+
+def _stored_event(aggregate_id: UUID, row: Any) -> StoredEvent:
+    return StoredEvent(
+        originator_id=aggregate_id,
+        originator_version=int(row["originator_version"]),
+        topic=str(row["topic"]),
+        state=bytes(row["state"]),
+    )
+
+
 def events_with_positions(recorder: Any, originator_id: UUID) -> list[tuple[int, StoredEvent]]:
     """Every stored event of one aggregate, in version order, with its notification id (the
     event's position in the store's one sequence) — what an agency's history shows as each

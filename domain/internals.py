@@ -4,8 +4,10 @@
 ../shared/ENGINE-NOTES.md), and the aggregate cache has no public way to drop its entries or
 say what it holds. So the registry records through `_record`, `_take_snapshots` and `_notify`,
 and clears and reads the LRU cache through its `cache`, `lock` and `full` attributes — all
-private, free to change in any release. (`adapters.event_store.existing` reads the recorders'
-datastore and table name the same way.) Every such call is here. `CHECKED_VERSIONS` names the
+private, free to change in any release. (`adapters.event_store.existing` and `load_latest`
+read the recorders' datastore and table names the same way.) Every such call is here, and so is the registry's
+projector (`apply_events`: eventsourcing's `project_aggregate` without its runtime Protocol
+check) and the repository that uses it by default. `CHECKED_VERSIONS` names the
 eventsourcing releases these calls were read against; a test fails on any other installed
 version, so an upgrade means reading them again (and the registry's tests passing) before the
 version is added.
@@ -14,12 +16,23 @@ version is added.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable
 from importlib import metadata
 from threading import Lock
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import Application, Cache, LRUCache, ProcessingEvent
+from eventsourcing.application import (
+    Application,
+    Cache,
+    LRUCache,
+    ProcessingEvent,
+    ProjectorFunction,
+    Repository,
+)
+from eventsourcing.domain import CanMutateProtocol
+
+_A = TypeVar("_A")
 
 
 class LibraryInternals:
@@ -72,6 +85,52 @@ class LibraryInternals:
             with cache.lock:
                 return set(cache.cache)
         return set(cache.cache)
+
+
+def apply_events(aggregate: _A | None, events: Iterable[CanMutateProtocol[Any]]) -> _A | None:
+    """The aggregate after each event's `mutate` in turn: eventsourcing's `project_aggregate`
+    without its `assert isinstance(event, CanMutateProtocol)`. That Protocol is runtime-checkable,
+    so the assert walks the Protocol's attributes for every event (about 6 % of the ingestion
+    worker's time, docs/BENCHMARKS.md); the registry's events are all aggregate events, which
+    have `mutate`, and one that had not would fail here with an AttributeError instead."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
+class ApplyingRepository(Repository[UUID]):
+    """eventsourcing's repository with `apply_events` as the default projector of `get`; every
+    other argument is the library's. Built from the repository the application constructed, so
+    it keeps that one's stores, cache and settings."""
+
+    @classmethod
+    def like(cls, repository: Repository[UUID]) -> ApplyingRepository:
+        built = cls(
+            repository.event_store,
+            snapshot_store=repository.snapshot_store,
+            fastforward=repository.fastforward,
+            fastforward_skipping=repository.fastforward_skipping,
+            deepcopy_from_cache=repository.deepcopy_from_cache,
+        )
+        built.cache = repository.cache
+        return built
+
+    def get(
+        self,
+        aggregate_id: UUID,
+        *,
+        version: int | None = None,
+        projector_func: ProjectorFunction[Any, Any] = apply_events,
+        fastforward_skipping: bool = False,
+        deepcopy_from_cache: bool = True,
+    ) -> Any:
+        return super().get(
+            aggregate_id,
+            version=version,
+            projector_func=projector_func,
+            fastforward_skipping=fastforward_skipping,
+            deepcopy_from_cache=deepcopy_from_cache,
+        )
 
 
 #: What a cached aggregate is estimated to hold, in bytes: `BASE` plus `PER_EVENT` for each event

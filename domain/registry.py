@@ -25,12 +25,12 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder, Tracking, Transcoder, Transcoding
+from eventsourcing.domain import Aggregate, CanMutateProtocol
+from eventsourcing.persistence import JSONTranscoder, StoredEvent, Tracking, Transcoder, Transcoding
 from eventsourcing.utils import get_topic
 
 from domain import publications as pub
@@ -39,7 +39,7 @@ from domain.departments import DepartmentRegistry
 from domain.entity import MarketEntity, entity_id
 from domain.errors import DomainError, EntityNotFound
 from domain.intake import Intake, Outcome, Publication, Status, unsupported_kind_message
-from domain.internals import LibraryInternals, MemoryBoundedCache
+from domain.internals import ApplyingRepository, LibraryInternals, MemoryBoundedCache, apply_events
 from domain.kinds import PUBLICATION_KINDS, KindTable
 from domain.parking import ParkedPublications
 from domain.personal_data import PersonalDataVault, SealingTranscoder
@@ -129,6 +129,8 @@ class Registry(Application[UUID]):
 
     name = "Registry"
     snapshotting_intervals = {MarketEntity: 100, RejectionLog: 100}
+    #: snapshots are taken with the same projector as the repository's reads (`apply_events`)
+    snapshotting_projectors = {MarketEntity: apply_events, RejectionLog: apply_events}
 
     def __init__(
         self,
@@ -139,7 +141,7 @@ class Registry(Application[UUID]):
         kinds: KindTable = PUBLICATION_KINDS,
         publicity: PublicityPolicy | None = None,
         calendar: WorkingDays | None = None,
-        existence: Callable[[Any, set[UUID]], set[UUID]] | None = None,
+        loader: Callable[[Any, Any | None, set[UUID]], Mapping[UUID, Sequence[StoredEvent]]] | None = None,
         vault: PersonalDataVault | None = None,
     ):
         #: seals natural persons' personal fields in what is stored (None: stored as given)
@@ -147,9 +149,10 @@ class Registry(Application[UUID]):
         self._erasure_epoch: int | None = None
         self._expiry_version: int | None = None
         self.clock = clock
-        #: `existence(recorder, ids)`: which of `ids` the store has, in one query (adapters);
-        #: used before each batch when the aggregate cache is authoritative (see `process`)
-        self._existence = existence
+        #: `loader(recorder, snapshot_recorder, ids)`: for each of `ids` the store has, its latest
+        #: snapshot and the events after it, as stored, in two queries (adapters); used before each
+        #: batch when the aggregate cache is authoritative (see `_load_uncached`)
+        self._loader = loader
         #: working days (the shipped holiday table, and later years the settings add)
         self.calendar = calendar or working_days()
         self.departments = departments
@@ -163,10 +166,10 @@ class Registry(Application[UUID]):
     AGGREGATE_CACHE_MAX_BYTES = "AGGREGATE_CACHE_MAX_BYTES"
 
     def construct_repository(self) -> Any:
-        """eventsourcing's repository, with its aggregate cache bounded by the estimated memory of
-        what it holds when `AGGREGATE_CACHE_MAX_BYTES` is set (`AGGREGATE_CACHE_MAXSIZE` stays a
-        bound on the count)."""
-        repository = super().construct_repository()
+        """eventsourcing's repository, projecting with `apply_events` (no runtime Protocol check
+        per event), with its aggregate cache bounded by the estimated memory of what it holds when
+        `AGGREGATE_CACHE_MAX_BYTES` is set (`AGGREGATE_CACHE_MAXSIZE` stays a bound on the count)."""
+        repository = ApplyingRepository.like(super().construct_repository())
         max_bytes = self.env.get(self.AGGREGATE_CACHE_MAX_BYTES)
         if repository.cache is not None and max_bytes:
             count = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
@@ -344,7 +347,7 @@ class Registry(Application[UUID]):
             messages = list(messages)
             self._check_parked_expiries(messages)
             batch = _Batch(self)
-            self._look_up_absent(batch, messages)
+            self._load_uncached(batch, messages)
             if signatures is not None and len(signatures) != len(messages):
                 raise ValueError("signatures must give one signature check per message")
             checks: Sequence[Signed | Unsigned | None] = (
@@ -385,22 +388,41 @@ class Registry(Application[UUID]):
             self.forget_cached()
         self._expiry_version = version
 
-    def _look_up_absent(self, batch: _Batch, messages: Sequence[bytes | Mapping[str, Any]]) -> None:
-        """With an authoritative cache (never fast-forwarded: the worker's), ask the store once
-        which of the batch's uncached entities and parked lots exist, so that a registration
-        (no entity, no lot yet) costs no lookup of its own. A message whose USCC cannot be read
-        here is simply left out: its aggregates are looked up one by one as before."""
+    def _load_uncached(self, batch: _Batch, messages: Sequence[bytes | Mapping[str, Any]]) -> None:
+        """With an authoritative cache (never fast-forwarded: the worker's), read the batch's
+        uncached entities and parked lots from the store together — two queries for the batch
+        instead of two per aggregate — and put those that exist in the batch and in the cache, as
+        `repository.get` would have (the application's mapper, so personal data opened, then
+        `apply_events`). Those the store does not have are known absent, so a registration (no
+        entity, no lot yet) costs no lookup of its own. A lot is put in only when its entity does
+        not exist, the one case in which a batch reads it (to park, or to release on
+        registration); the released lot of an existing entity stays out of the cache. A message
+        whose USCC cannot be read here is left out: its aggregates are read one by one as before."""
         repository = self.repository
-        if self._existence is None or repository.cache is None or repository.fastforward:
+        cache = repository.cache
+        if self._loader is None or cache is None or repository.fastforward:
             return
-        wanted: set[UUID] = set()
+        entity_of_lot: dict[UUID, UUID] = {}
         for message in messages:
             uscc = _uscc_of(message)
             if uscc is not None:
-                wanted.update((entity_id(uscc), ParkedPublications.id_for(uscc)))
-        uncached = wanted - self.internals.cached()
-        if uncached:
-            batch.known_absent(uncached - self._existence(self.recorder, uncached))
+                entity_of_lot[ParkedPublications.id_for(uscc)] = entity_id(uscc)
+        cached = self.internals.cached()
+        uncached = (entity_of_lot.keys() | set(entity_of_lot.values())) - cached
+        if not uncached:
+            return
+        snapshot_recorder = self.snapshots.recorder if self.snapshots is not None else None
+        stored = self._loader(self.recorder, snapshot_recorder, uncached)
+        batch.known_absent(uncached - stored.keys())
+        for aggregate_id, records in stored.items():
+            entity = entity_of_lot.get(aggregate_id)
+            if entity is not None and (entity in stored or entity in cached):
+                continue  # the lot of an existing entity: this batch does not read it
+            events = cast("Iterator[CanMutateProtocol[Any]]", map(self.mapper.to_domain_event, records))
+            aggregate = apply_events(None, events)
+            if isinstance(aggregate, Aggregate):
+                cache.put(aggregate_id, aggregate)
+                batch.add(aggregate)
 
     def forget_cached(self) -> None:
         """Drop every cached aggregate (after a failed batch, or when partitions move)."""

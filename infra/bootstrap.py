@@ -26,7 +26,7 @@ from adapters.credentials import CredentialStore
 from adapters.credentials.signing import Signer, Verifier
 from adapters.department_store import DepartmentStore, DepartmentsUnavailable
 from adapters.enterprise_store import EnterpriseStore
-from adapters.event_store import events_with_positions, existing, postgres_env, sqlite_env
+from adapters.event_store import events_with_positions, load_latest, postgres_env, sqlite_env
 from adapters.extract_ledger import ExtractLedger
 from adapters.extract_seal import ExtractSeal
 from adapters.feedback import FeedbackStore
@@ -174,7 +174,7 @@ class Container:
             clock=self.clock,
             departments=self.departments,
             env=self.worker_store_env,
-            existence=existing,
+            loader=load_latest,
             publicity=self.publicity_policy,
             calendar=self.calendar,
             vault=self.personal_data,

@@ -13,38 +13,51 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from eventsourcing.application import project_aggregate
 from eventsourcing.persistence import IntegrityError, Tracking
 
 from adapters.clock import FixedDateClock
-from adapters.event_store import existing, postgres_env, sqlite_env
+from adapters.event_store import existing, load_latest, postgres_env, sqlite_env
 from domain.departments import DepartmentRegistry
 from domain.entity import entity_id
+from domain.internals import apply_events
+from domain.parking import ParkedPublications
+from domain.personal_data import PersonalDataVault
 from domain.registry import Registry
-from tests.builders import envelope, inspection_payload, penalty_payload, registered, uscc_for
+from tests.builders import envelope, inspection_payload, penalty_payload, registered, resident_id, uscc_for
 from tests.engines import postgres_dsn, real, unique_prefix
+from tests.unit.test_personal_data import MemoryVault
 
 
 @pytest.fixture(params=["sqlite", real("postgres")])
-def registry(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Registry]:
+def store_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The event-store settings of an empty store on each engine."""
     if request.param == "sqlite":
-        env = sqlite_env(tmp_path)
-        schema = None
-    else:
-        dsn = postgres_dsn()
-        schema = (
-            unique_prefix(f"es{request.node.name[-12:]}").replace("-", "_").replace("[", "").replace("]", "")
-        )
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        env = postgres_env(dsn, schema=schema)
-    app = Registry(
-        clock=FixedDateClock(date(2026, 11, 22)), departments=DepartmentRegistry.load_default(), env=env
+        yield sqlite_env(tmp_path)
+        return
+    dsn = postgres_dsn()
+    schema = unique_prefix(f"es{request.node.name[-12:]}").replace("-", "_").replace("[", "").replace("]", "")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    yield postgres_env(dsn, schema=schema)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def make_app(env: dict[str, str], vault: PersonalDataVault | None = None) -> Registry:
+    return Registry(
+        clock=FixedDateClock(date(2026, 11, 22)),
+        departments=DepartmentRegistry.load_default(),
+        env=env,
+        vault=vault,
     )
+
+
+@pytest.fixture
+def registry(store_env: dict[str, str]) -> Iterator[Registry]:
+    app = make_app(store_env)
     yield app
     app.close()
-    if schema:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def test_events_and_position_are_recorded_together(registry: Registry) -> None:
@@ -140,3 +153,112 @@ def test_which_of_many_aggregates_exist_is_one_question(registry: Registry) -> N
     asked = {entity_id(u) for u in known} | {entity_id(uscc_for(n)) for n in range(100, 1_300)}  # > 500
     assert existing(registry.recorder, asked) == {entity_id(u) for u in known}
     assert existing(registry.recorder, set()) == set()
+
+
+def test_the_latest_state_of_many_aggregates_is_read_together(store_env: dict[str, str]) -> None:
+    vault = MemoryVault()
+    app = make_app(store_env, vault)
+    try:
+        snapshotted, touched, quiet, waiting = (uscc_for(n) for n in range(30, 34))
+        app.process(
+            [registered(uscc=u, publication_id=f"TJ-AMR-RL{u[-4:]}") for u in (snapshotted, touched, quiet)]
+        )
+        app.process(  # 120 more events: a snapshot at version 100, and 21 events after it
+            envelope(
+                "inspection.published",
+                inspection_payload(f"JC-{i}"),
+                uscc=snapshotted,
+                publication_id=f"I-{i}",
+            )
+            for i in range(120)
+        )
+        app.process(
+            [envelope("penalty.imposed", penalty_payload(), uscc=touched, publication_id="TJ-AMR-PL")]
+        )
+        app.take_snapshot(entity_id(quiet))  # a snapshot with no events after it
+        app.process(
+            [envelope("penalty.imposed", penalty_payload(), uscc=waiting, publication_id="TJ-AMR-PW")]
+        )
+        present = {entity_id(u) for u in (snapshotted, touched, quiet)} | {ParkedPublications.id_for(waiting)}
+        absent = {entity_id(waiting)} | {entity_id(uscc_for(n)) for n in range(100, 1_300)}  # > 500, > 400
+        assert app.snapshots is not None
+
+        loaded = load_latest(app.recorder, app.snapshots.recorder, present | absent)
+
+        assert loaded.keys() == present
+        versions = [s.originator_version for s in loaded[entity_id(snapshotted)]]
+        assert versions == list(range(100, 122))  # the snapshot, then the events after it
+        assert [s.originator_version for s in loaded[entity_id(quiet)]] == [1]  # the snapshot alone
+        assert "Snapshot" in loaded[entity_id(quiet)][0].topic
+        assert [s.originator_version for s in loaded[entity_id(touched)]] == [1, 2]
+        for aggregate_id, stored in loaded.items():
+            aggregate = apply_events(None, map(app.mapper.to_domain_event, stored))
+            assert aggregate is not None
+            assert aggregate.__dict__ == app.repository.get(aggregate_id).__dict__
+            replayed = project_aggregate(None, app.events.get(aggregate_id))
+            assert aggregate.__dict__ == replayed.__dict__
+        entity = apply_events(None, map(app.mapper.to_domain_event, loaded[entity_id(touched)]))
+        assert resident_id(1) in repr(entity.__dict__)  # the person's sealed fields were opened
+        assert all(resident_id(1).encode() not in s.state for s in loaded[entity_id(touched)])
+
+        everything = load_latest(app.recorder, None, present | absent)  # no snapshots: every event
+        assert [s.originator_version for s in everything[entity_id(snapshotted)]] == list(range(1, 122))
+        assert load_latest(app.recorder, app.snapshots.recorder, set()) == {}
+    finally:
+        app.close()
+
+
+def test_a_workers_batch_reads_what_its_cache_does_not_hold_together(
+    store_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vault = MemoryVault()
+    worker = Registry(  # as the composition root builds the ingestion worker's
+        clock=FixedDateClock(date(2026, 11, 22)),
+        departments=DepartmentRegistry.load_default(),
+        env={**store_env, "AGGREGATE_CACHE_FASTFORWARD": "n"},
+        loader=load_latest,
+        vault=vault,
+    )
+    reader = make_app(store_env, vault)
+    try:
+        known, waiting = [uscc_for(n) for n in range(40, 45)], uscc_for(45)
+        worker.process([registered(uscc=u, publication_id=f"TJ-AMR-RW{u[-4:]}") for u in known])
+        worker.process(
+            envelope(
+                "inspection.published", inspection_payload(f"JC-{i}"), uscc=known[0], publication_id=f"I-{i}"
+            )
+            for i in range(100)
+        )
+        worker.process(
+            [envelope("penalty.imposed", penalty_payload(), uscc=waiting, publication_id="TJ-AMR-PW")]
+        )
+        worker.forget_cached()  # as when the worker's partitions are given back
+        assert worker.snapshots is not None
+        reads: list[object] = []
+        for recorder in (worker.recorder, worker.snapshots.recorder):
+            monkeypatch.setattr(recorder, "select_events", lambda *args, **kw: reads.append(args) or [])
+
+        outcomes = worker.process(
+            [
+                *(
+                    envelope(
+                        "penalty.imposed", penalty_payload(), uscc=u, publication_id=f"TJ-AMR-PK{u[-4:]}"
+                    )
+                    for u in known
+                ),
+                registered(uscc=waiting, publication_id="TJ-AMR-RWAIT"),
+            ]
+        )
+
+        assert reads == []  # nothing read one aggregate at a time
+        assert [o.status for o in outcomes] == ["applied"] * 6
+        assert [o.status for o in outcomes[-1].released] == ["applied"]
+        assert worker.repository.cache is not None
+        for uscc in (*known, waiting):
+            cached = worker.repository.cache.get(entity_id(uscc))
+            assert cached.__dict__ == reader.repository.get(entity_id(uscc)).__dict__
+        assert reader.get_entity(known[0]).version == 102
+        assert resident_id(1) in repr(reader.get_entity(known[1]).__dict__)  # persons opened
+    finally:
+        worker.close()
+        reader.close()

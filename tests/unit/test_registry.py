@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from domain import publications as pub
 from domain.entity import entity_id
 from domain.errors import EntityNotFound
+from domain.internals import apply_events
 from domain.registry import Outcome, Registry
 from projections.documents import sharing_document
 from tests.builders import (
@@ -345,7 +347,31 @@ def test_on_decided_sees_every_outcome_before_anything_is_recorded(registry: Reg
     assert seen == [(["applied", "rejected"], 0)]
 
 
-# --- snapshots ------------------------------------------------------------------------------------
+# --- snapshots and projection ---------------------------------------------------------------------
+
+
+def test_the_registrys_projector_builds_what_eventsourcings_builds(registry: Registry) -> None:
+    other = uscc_for(2)
+    registry.process(
+        [
+            penalty(uscc=other, publication_id="P-PARKED"),  # a lot that is opened, then released
+            registered(),
+            penalty(publication_id="P-1"),
+            envelope("inspection.published", inspection_payload("SSJ-1")),
+            registered(),  # a duplicate: no event
+            envelope("penalty.revoked", {"decision_no": "NOPE", "reason": "撤销"}),  # rejection log
+            registered(uscc=other, publication_id="R-OTHER"),
+        ]
+    )
+    ids = {n.originator_id for n in registry.recorder.select_notifications(start=1, limit=100)}
+    assert len(ids) == 4  # two entities, a lot and the rejection log
+    for aggregate_id in ids:
+        events = list(registry.events.get(aggregate_id))
+        ours, theirs = apply_events(None, events), project_aggregate(None, events)
+        assert type(ours) is type(theirs)
+        assert ours.__dict__ == theirs.__dict__
+        assert registry.repository.get(aggregate_id).__dict__ == theirs.__dict__
+    assert inspect.signature(registry.repository.get).parameters["projector_func"].default is apply_events
 
 
 def test_an_entity_with_more_than_100_events_round_trips_through_a_snapshot(tmp_path: Path) -> None:

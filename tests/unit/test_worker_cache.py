@@ -16,7 +16,15 @@ from domain.entity import entity_id
 from domain.uscc import partition_key
 from infra.bootstrap import Container, build
 from infra.settings import Settings
-from tests.builders import TODAY, envelope, penalty_payload, platform_signed, registered, uscc_for
+from tests.builders import (
+    TODAY,
+    envelope,
+    inspection_payload,
+    penalty_payload,
+    platform_signed,
+    registered,
+    uscc_for,
+)
 
 USCC = uscc_for(4_242)
 
@@ -143,3 +151,114 @@ def test_registrations_cost_no_lookups_of_their_own(
     # the entity already in the cache needed none
     assert reads == []
     assert a.reader.get_entity(uscc_for(5_039)).version == 1
+
+
+SNAPSHOTTED, WAITING, NEW = uscc_for(6_100), uscc_for(6_101), uscc_for(6_102)
+KNOWN = [uscc_for(6_000 + n) for n in range(30)]
+
+
+def known_penalty(uscc: str, n: int) -> dict:
+    payload = penalty_payload(decision_no=f"津市监罚〔2026〕M{n}号")
+    return envelope("penalty.imposed", payload, uscc=uscc, publication_id=f"WC-PM-{uscc[-6:]}-{n}")
+
+
+def history(container: Container) -> None:
+    """Entities the worker wrote and then no longer holds (as after its partitions came back): 30
+    with one event, one with a snapshot and events after it, and a parked lot still waiting."""
+    post(container, *(registered(uscc=u, publication_id=f"WC-R-{u[-6:]}") for u in (*KNOWN, SNAPSHOTTED)))
+    post(
+        container,
+        *(
+            envelope(
+                "inspection.published",
+                inspection_payload(f"JC-{i}"),
+                uscc=SNAPSHOTTED,
+                publication_id=f"WC-I-{i}",
+            )
+            for i in range(102)
+        ),
+    )
+    post(container, known_penalty(WAITING, 0))  # parked: WAITING is not registered
+    container.worker.drain()
+    container.registry.forget_cached()
+
+
+def the_batch(container: Container) -> None:
+    post(
+        container,
+        *(known_penalty(u, 1) for u in KNOWN),
+        known_penalty(KNOWN[0], 2),  # the same entity twice in one batch
+        registered(uscc=KNOWN[1], publication_id=f"WC-R-{KNOWN[1][-6:]}"),  # a duplicate
+        known_penalty(SNAPSHOTTED, 1),
+        registered(uscc=WAITING, publication_id="WC-R-WAITING"),  # releases the parked penalty
+        known_penalty(NEW, 1),  # parked: a new lot
+    )
+    container.worker.drain()
+
+
+def watch_outcomes(container: Container, monkeypatch: pytest.MonkeyPatch) -> list[dict]:
+    outcomes: list[dict] = []
+    process = container.registry.process
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        result = process(*args, **kwargs)
+        outcomes.extend(o.as_dict() for o in result)
+        return result
+
+    monkeypatch.setattr(container.registry, "process", watched)
+    return outcomes
+
+
+def stored_events(container: Container) -> list[tuple[str, int, str]]:
+    notifications = container.registry.recorder.select_notifications(start=1, limit=10_000)
+    return sorted((str(n.originator_id), n.originator_version, n.topic) for n in notifications)
+
+
+def test_a_batch_reads_the_entities_its_worker_does_not_hold_together(
+    two: tuple[Container, Container], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, _ = two
+    history(a)
+    assert a.registry.snapshots is not None
+    assert [s.originator_version for s in a.registry.snapshots.get(entity_id(SNAPSHOTTED))] == [100]
+    reads: list[object] = []
+
+    def counted(owner: object, name: str) -> None:
+        method = getattr(owner, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            reads.append((name, args or kwargs))
+            return method(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, call)
+
+    counted(a.registry.recorder, "select_events")
+    counted(a.registry.snapshots.recorder, "select_events")
+    counted(a.registry.repository, "get")
+    outcomes = watch_outcomes(a, monkeypatch)
+
+    the_batch(a)
+
+    assert reads == []  # no aggregate was read on its own: each batch read them in two queries
+    assert len(outcomes) == 35
+    for uscc in (*KNOWN, SNAPSHOTTED, WAITING):
+        cached = a.registry.repository.cache.get(entity_id(uscc))  # what the worker acts on next
+        assert cached.__dict__ == a.reader.get_entity(uscc).__dict__  # what the store holds
+
+    # the same history and batch, each aggregate read one by one, decide and record the same
+    control = build(Settings(data_dir=tmp_path / "control", today=TODAY))
+    try:
+        history(control)
+        monkeypatch.setattr(control.registry, "_loader", None)
+        control_outcomes = watch_outcomes(control, monkeypatch)
+        the_batch(control)
+        key = lambda o: o["publication_id"]  # noqa: E731
+        assert sorted(outcomes, key=key) == sorted(control_outcomes, key=key)
+        assert stored_events(a) == stored_events(control)
+    finally:
+        control.close()
+    statuses = {o["publication_id"]: o["status"] for o in outcomes}
+    assert statuses["WC-R-WAITING"] == "applied" and statuses[f"WC-R-{KNOWN[1][-6:]}"] == "duplicate"
+    assert statuses[f"WC-PM-{NEW[-6:]}-1"] == "parked"
+    assert a.reader.get_entity(KNOWN[0]).version == 3
+    assert a.reader.get_entity(SNAPSHOTTED).version == 104  # snapshot at 100, then 4 events
