@@ -54,40 +54,8 @@ def postgres_env(dsn: str, *, schema: str | None = None, pool_size: int = POOL_S
     return env
 
 
-#: ids per existence query (SQLite's limit of host parameters is 999 in old builds)
-_EXISTS_CHUNK = 500
-
-
-def existing(recorder: Any, ids: set[UUID]) -> set[UUID]:
-    """Which of `ids` have events in the store: one query per 500 ids instead of one each.
-
-    Recorders have no multi-get, so this reads eventsourcing's recorder attributes (`datastore`,
-    `events_table_name`, the PostgreSQL datastore's `schema`), checked against 9.5.6 with the
-    rest of `domain.internals` (a test runs it on both engines)."""
-    found: set[UUID] = set()
-    wanted = sorted(ids)
-    postgres = recorder.__class__.__module__.startswith("eventsourcing.postgres")
-    for start in range(0, len(wanted), _EXISTS_CHUNK):
-        chunk = wanted[start : start + _EXISTS_CHUNK]
-        if postgres:
-            from psycopg.sql import SQL, Identifier
-
-            query = SQL(
-                "SELECT DISTINCT originator_id FROM {schema}.{table} WHERE originator_id = ANY(%s)"
-            ).format(
-                schema=Identifier(recorder.datastore.schema), table=Identifier(recorder.events_table_name)
-            )
-            with recorder.datastore.transaction(commit=False) as curs:
-                curs.execute(query, (chunk,))
-                found.update(UUID(str(row["originator_id"])) for row in curs.fetchall())
-        else:
-            marks = ",".join("?" * len(chunk))
-            table = recorder.events_table_name
-            statement = f"SELECT DISTINCT originator_id FROM {table} WHERE originator_id IN ({marks})"
-            with recorder.datastore.transaction(commit=False) as curs:
-                curs.execute(statement, [i.hex for i in chunk])
-                found.update(UUID(row["originator_id"]) for row in curs.fetchall())
-    return found
+#: ids per query on SQLite (its limit of host parameters is 999 in old builds)
+_IDS_CHUNK = 500
 
 
 #: aggregates per bulk-load query on SQLite (two host parameters each: the id and a version)
@@ -104,8 +72,9 @@ def load_latest(
     it does not exist.
 
     The snapshots are read first and the events after the versions read, so a snapshot taken in
-    between costs nothing but a few more events. Like `existing`, this reads eventsourcing's
-    recorder attributes (checked against 9.5.6, a test runs it on both engines)."""
+    between costs nothing but a few more events. Recorders have no multi-get, so this reads
+    eventsourcing's recorder attributes (`datastore`, `events_table_name`, the PostgreSQL
+    datastore's `schema`) (checked against 9.5.6, a test runs it on both engines)."""
     wanted = sorted(ids)
     if not wanted:
         return {}
@@ -144,8 +113,8 @@ def _latest_snapshots(recorder: Any, wanted: list[UUID]) -> dict[UUID, StoredEve
             found[aggregate_id] = _stored_event(aggregate_id, row)
         return found
     table = recorder.events_table_name
-    for start in range(0, len(wanted), _EXISTS_CHUNK):
-        chunk = wanted[start : start + _EXISTS_CHUNK]
+    for start in range(0, len(wanted), _IDS_CHUNK):
+        chunk = wanted[start : start + _IDS_CHUNK]
         marks = ",".join("?" * len(chunk))
         statement = (
             f"SELECT originator_id, originator_version, topic, state FROM {table} AS s "

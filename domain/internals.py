@@ -4,9 +4,9 @@
 ../shared/ENGINE-NOTES.md), and the aggregate cache has no public way to drop its entries or
 say what it holds. So the registry records through `_record`, `_take_snapshots` and `_notify`,
 and clears and reads the LRU cache through its `cache`, `lock` and `full` attributes — all
-private, free to change in any release. (`adapters.event_store.existing` and `load_latest`
-read the recorders' datastore and table names the same way.) Every such call is here, and so is the registry's
-projector (`apply_events`: eventsourcing's `project_aggregate` without its runtime Protocol
+private, free to change in any release. (`adapters.event_store.load_latest` reads the
+recorders' datastore and table names the same way.) Every such call is here, and so is the
+registry's projector (`apply_events`: eventsourcing's `project_aggregate` without its runtime Protocol
 check) and the repository that uses it by default. `CHECKED_VERSIONS` names the
 eventsourcing releases these calls were read against; a test fails on any other installed
 version, so an upgrade means reading them again (and the registry's tests passing) before the

@@ -17,7 +17,7 @@ from eventsourcing.application import project_aggregate
 from eventsourcing.persistence import IntegrityError, Tracking
 
 from adapters.clock import FixedDateClock
-from adapters.event_store import existing, load_latest, postgres_env, sqlite_env
+from adapters.event_store import load_latest, postgres_env, sqlite_env
 from domain.departments import DepartmentRegistry
 from domain.entity import entity_id
 from domain.internals import apply_events
@@ -145,14 +145,6 @@ def test_a_batch_that_fails_to_record_leaves_no_trace_in_the_aggregate_cache(reg
     outcomes = registry.process([penalty], tracking=Tracking("log:pubs:0", 4))
     assert [o.status for o in outcomes] == ["applied"]  # not "duplicate": the cache was dropped
     assert registry.get_entity(uscc).version == 2
-
-
-def test_which_of_many_aggregates_exist_is_one_question(registry: Registry) -> None:
-    known = [uscc_for(n) for n in range(20, 23)]
-    registry.process([registered(uscc=u, publication_id=f"TJ-AMR-RX{i}") for i, u in enumerate(known)])
-    asked = {entity_id(u) for u in known} | {entity_id(uscc_for(n)) for n in range(100, 1_300)}  # > 500
-    assert existing(registry.recorder, asked) == {entity_id(u) for u in known}
-    assert existing(registry.recorder, set()) == set()
 
 
 def test_the_latest_state_of_many_aggregates_is_read_together(store_env: dict[str, str]) -> None:
