@@ -6,6 +6,7 @@ reads the process environment for it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -94,20 +95,32 @@ def _is_postgres(recorder: Any) -> bool:
     return bool(recorder.__class__.__module__.startswith("eventsourcing.postgres"))
 
 
+def _postgres_rows(recorder: Any, text: str, params: Sequence[Any]) -> list[Any]:
+    """The rows of `text` on a PostgreSQL recorder's datastore, `{schema}.{table}` naming its
+    events table and `{id_type}` its originator ids' type."""
+    from psycopg.sql import SQL, Identifier
+
+    query = SQL(text).format(
+        schema=Identifier(recorder.datastore.schema),
+        table=Identifier(recorder.events_table_name),
+        id_type=Identifier(recorder.datastore.originator_id_type),
+    )
+    with recorder.datastore.transaction(commit=False) as curs:
+        curs.execute(query, params)
+        return list(curs.fetchall())
+
+
 def _latest_snapshots(recorder: Any, wanted: list[UUID]) -> dict[UUID, StoredEvent]:
     """The latest stored snapshot of each of `wanted` that has one."""
     found: dict[UUID, StoredEvent] = {}
     if _is_postgres(recorder):
-        from psycopg.sql import SQL, Identifier
-
-        query = SQL(
+        rows = _postgres_rows(
+            recorder,
             "SELECT DISTINCT ON (originator_id) originator_id, originator_version, topic, state "
             "FROM {schema}.{table} WHERE originator_id = ANY(%s) "
-            "ORDER BY originator_id, originator_version DESC"
-        ).format(schema=Identifier(recorder.datastore.schema), table=Identifier(recorder.events_table_name))
-        with recorder.datastore.transaction(commit=False) as curs:
-            curs.execute(query, (wanted,))
-            rows = curs.fetchall()
+            "ORDER BY originator_id, originator_version DESC",
+            (wanted,),
+        )
         for row in rows:
             aggregate_id = UUID(str(row["originator_id"]))
             found[aggregate_id] = _stored_event(aggregate_id, row)
@@ -134,22 +147,15 @@ def _events_since(recorder: Any, since: list[tuple[UUID, int]]) -> dict[UUID, li
     """The stored events of each aggregate after the version given with it, in version order."""
     found: dict[UUID, list[StoredEvent]] = {}
     if _is_postgres(recorder):
-        from psycopg.sql import SQL, Identifier
-
-        query = SQL(
+        rows = _postgres_rows(
+            recorder,
             "SELECT e.originator_id, e.originator_version, e.topic, e.state "
             "FROM unnest(%s::{id_type}[], %s::bigint[]) AS w(wanted_id, known_version) "
             "JOIN {schema}.{table} AS e "
             "ON e.originator_id = w.wanted_id AND e.originator_version > w.known_version "
-            "ORDER BY e.originator_id, e.originator_version"
-        ).format(
-            id_type=Identifier(recorder.datastore.originator_id_type),
-            schema=Identifier(recorder.datastore.schema),
-            table=Identifier(recorder.events_table_name),
+            "ORDER BY e.originator_id, e.originator_version",
+            ([i for i, _ in since], [v for _, v in since]),
         )
-        with recorder.datastore.transaction(commit=False) as curs:
-            curs.execute(query, ([i for i, _ in since], [v for _, v in since]))
-            rows = curs.fetchall()
         for row in rows:
             aggregate_id = UUID(str(row["originator_id"]))
             found.setdefault(aggregate_id, []).append(_stored_event(aggregate_id, row))
@@ -201,15 +207,12 @@ def events_with_positions(recorder: Any, originator_id: UUID) -> list[tuple[int,
             rows = c.fetchall()
         return [(int(r[0]), StoredEvent(originator_id, int(r[1]), str(r[2]), bytes(r[3]))) for r in rows]
     if isinstance(recorder, PostgresApplicationRecorder):
-        from psycopg.sql import SQL, Identifier
-
-        statement = SQL(
+        rows = _postgres_rows(
+            recorder,
             "SELECT notification_id, originator_version, topic, state FROM {schema}.{table} "
-            "WHERE originator_id = %s ORDER BY originator_version"
-        ).format(schema=Identifier(recorder.datastore.schema), table=Identifier(recorder.events_table_name))
-        with recorder.datastore.transaction(commit=False) as curs:
-            curs.execute(statement, (originator_id,))
-            rows = curs.fetchall()
+            "WHERE originator_id = %s ORDER BY originator_version",
+            (originator_id,),
+        )
         return [
             (
                 int(r["notification_id"]),

@@ -1,8 +1,8 @@
-"""What the browser tests share: Debian's Chromium launched by Playwright, and a uvicorn server
-on a free port over a test platform's container (its lifespan off: the platform fixture owns the
-container). Chromium and the CJK font come from `infra/provision/browser.sh` (the Playwright
-browser download does not work here); under CI=true a missing Chromium fails the run, elsewhere
-it skips."""
+"""What the browser tests share, and the tests that need a real server: Debian's Chromium
+launched by Playwright, and a uvicorn server on a free port (over a test platform's container,
+its lifespan off: the platform fixture owns the container; or over any app). Chromium and the
+CJK font come from `infra/provision/browser.sh` (the Playwright browser download does not work
+here); under CI=true a missing Chromium fails the run, elsewhere it skips."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 import uvicorn
@@ -41,11 +41,18 @@ def free_port() -> int:
 
 @contextmanager
 def served(container: Any, name: str) -> Iterator[str]:
-    """The app over `container`, served by uvicorn in a thread named `name`; yields its URL."""
+    """The app over `container` (which the caller owns: lifespan off), served by uvicorn in a
+    thread named `name`; yields its URL."""
+    with served_app(create_app(container, owns_container=False), name, lifespan="off") as url:
+        yield url
+
+
+@contextmanager
+def served_app(app: Any, name: str, *, lifespan: Literal["on", "off"] = "on") -> Iterator[str]:
+    """`app` served by uvicorn on a free port in a thread named `name`; yields its URL."""
     port = free_port()
-    app = create_app(container, owns_container=False)
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan)
     )
     thread = threading.Thread(target=server.run, daemon=True, name=name)
     thread.start()
@@ -58,7 +65,7 @@ def served(container: Any, name: str) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        thread.join(timeout=10)
+        thread.join(timeout=20)
 
 
 @contextmanager

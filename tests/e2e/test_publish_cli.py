@@ -5,16 +5,13 @@ for every publication to be applied, parked or rejected, against a live `gongshi
 from __future__ import annotations
 
 import json
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from typer.testing import CliRunner
 
 from api.app import create_app
@@ -23,39 +20,16 @@ from api.supervisor import Role, Supervisor, runners_for
 from infra.bootstrap import Container, build
 from infra.settings import Settings
 from tests.builders import TODAY, department_key_file, envelope, penalty_payload, registered, uscc_for
+from tests.e2e.browser import served_app
 
 runner = CliRunner()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def serving(container: Container, *, run_background: bool) -> Iterator[str]:
-    """The app on a free port (uvicorn in a thread); yields its base URL."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(container, run_background=run_background),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
+    """The app on a free port (uvicorn in a thread, lifespan on); yields its base URL."""
+    with served_app(create_app(container, run_background=run_background), "uvicorn-publish-cli") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
