@@ -182,11 +182,13 @@ class Container:
 
     def _application(self) -> Registry:
         """An application object of its own on the event store (its own aggregate cache), for a
-        reader that must share its cache with nothing else."""
+        reader that must share its cache with nothing else. Its `read_latest` reads many
+        aggregates in two queries."""
         return Registry(
             clock=self.clock,
             departments=self.departments,
             env=self.event_store_env,
+            loader=load_latest,
             publicity=self.publicity_policy,
             calendar=self.calendar,
             vault=self.personal_data,

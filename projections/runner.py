@@ -132,10 +132,11 @@ class EntityProjection(Follower):
         new as the `notifications` it was touched by (its current state when they are not given)."""
         today = self.clock.today() if self.clock is not None else None
         events = _entity_events(notifications)
+        read = self._read_uncached(entity_ids)
         with self.read_lock:
             return [
                 index_entity(
-                    self._load(entity_id, events.get(entity_id, ())),
+                    self._load(entity_id, events.get(entity_id, ()), read.get(entity_id)),
                     today,
                     self.name,
                     self.registry.publicity,
@@ -143,19 +144,42 @@ class EntityProjection(Follower):
                 for entity_id in entity_ids
             ]
 
-    def _load(self, entity_id: UUID, announced: Sequence[Notification] = ()) -> MarketEntity:
+    def _read_uncached(self, entity_ids: Sequence[UUID]) -> dict[UUID, Any]:
+        """The entities not in the cache now, read from the store together (`Registry.read_latest`,
+        two queries) outside `read_lock`, so the other projections go on meanwhile: they are new
+        objects no one else holds. Empty when the registry reads one by one (no loader)."""
+        cache: Any = self.registry.repository.cache
+        held = cache.cache if cache is not None else {}  # a hint: `_load` decides under the lock
+        wanted = [i for i in entity_ids if i not in held]
+        return (self.registry.read_latest(wanted) or {}) if wanted else {}
+
+    def _load(
+        self, entity_id: UUID, announced: Sequence[Notification] = (), read: Any = None
+    ) -> MarketEntity:
         """The entity, read-only (documents are built from the cached aggregate without copying).
 
         A cached aggregate that these notifications move on by whole versions takes their events
         in memory — the batch already holds what a fast-forward would read — instead of a query;
-        one already at or past their last version is used as it is (documents never go backwards);
-        anything else (not cached, a gap) is read from the store, fast-forwarded as before. Every
-        read of this registry's aggregates goes through `read_lock` (the three index projections
-        share it); nothing else reads through this application object."""
+        one already at or past their last version is used as it is (documents never go backwards).
+        An entity `read` from the store since the notifications were (see `_read_uncached`) is used
+        and cached unless the cache meanwhile holds it at least as new. Anything else (not cached,
+        a gap) is read from the store, fast-forwarded as before. Every read of this registry's
+        cached aggregates goes through `read_lock` (the three index projections share it); nothing
+        else reads through this application object."""
         cache: Any = self.registry.repository.cache
+        if isinstance(read, MarketEntity):
+            try:
+                cached: Any = cache.get(entity_id) if cache is not None else None
+            except KeyError:
+                cached = None
+            if isinstance(cached, MarketEntity) and cached.version >= read.version:
+                return cached
+            if cache is not None:
+                cache.put(entity_id, read)
+            return read
         if announced and cache is not None:
             try:
-                cached: Any = cache.get(entity_id)
+                cached = cache.get(entity_id)
             except KeyError:
                 cached = None
             if isinstance(cached, MarketEntity):

@@ -74,3 +74,53 @@ def test_documents_moved_in_memory_equal_those_read_afresh(
         assert "津市监罚〔2026〕500号" in [p["decision_no"] for p in penalties]
     finally:
         store.close()
+
+
+def test_uncached_entities_are_read_together_and_equal_those_read_afresh(
+    loaded: tuple[Container, list[dict]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    container, envelopes = loaded
+    usccs = sorted({e["uscc"] for e in envelopes if e["kind"] == "registration.registered"})
+    container.reader.forget_cached()  # as when the register is larger than the cache
+    reads: list[Any] = []
+    together: list[set[Any]] = []
+    select_events = container.reader.recorder.select_events
+    read_latest = container.reader.read_latest
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(args)
+        return select_events(*args, **kwargs)
+
+    def batched(ids: Any) -> Any:
+        ids = set(ids)
+        together.append(ids)
+        return read_latest(ids)
+
+    monkeypatch.setattr(container.reader.recorder, "select_events", counted)
+    monkeypatch.setattr(container.reader, "read_latest", batched)
+    touched = usccs[1::2]
+    more = [
+        envelope(
+            "penalty.imposed",
+            penalty_payload(decision_no=f"津市监罚〔2026〕{700 + n}号"),
+            uscc=uscc,
+            occurred_on=TODAY - timedelta(days=2),
+        )
+        for n, uscc in enumerate(touched)
+    ]
+    publish(container, [json.dumps(m, ensure_ascii=False).encode() for m in more])
+    assert reads == []  # no entity read on its own
+    # the first projection read the batch's entities in one call; the others found them cached
+    assert len(together) == 1 and len(together[0]) == len(touched)
+
+    store = fresh(container)
+    try:
+        for uscc in usccs:
+            entity = store.get_entity(uscc)
+            sharing = sharing_document(entity, container.publicity_policy)
+            assert container.index.get_sharing(uscc) == sharing, uscc
+            assert container.index.get_public(uscc) == public_document(sharing), uscc
+        penalties = container.index.get_public(touched[0])["penalties"]
+        assert "津市监罚〔2026〕700号" in [p["decision_no"] for p in penalties]
+    finally:
+        store.close()
