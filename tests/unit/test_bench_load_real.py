@@ -12,6 +12,7 @@ from bench.load_real import (
     extrapolate,
     lag_table,
     overall_rate,
+    recent_rate,
     series,
     steady_rate,
 )
@@ -66,3 +67,20 @@ def test_the_printed_command_holds_the_flags_that_differ_from_their_defaults() -
     assert command_line(parser, args) == (
         ".venv/bin/python bench/load_real.py --entities 2000 --workers 2 --sample-every 2 --keep"
     )
+
+
+def test_a_stage_stopped_before_its_end_is_paced_by_its_last_quarter() -> None:
+    # fast at first, then 10 per second over the last quarter of the samples
+    points = [
+        (0.0, 0),
+        (10.0, 500),
+        (20.0, 900),
+        (30.0, 1000),
+        (40.0, 1100),
+        (50.0, 1200),
+        (60.0, 1300),
+        (70.0, 1400),
+    ]
+    assert recent_rate(points) == (1400 - 1300) / (70 - 60)
+    assert recent_rate(points, share=0.5) == (1400 - 1100) / (70 - 40)
+    assert recent_rate([(5.0, 10), (5.0, 10)]) == 0.0  # no time between the samples: no rate
