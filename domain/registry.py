@@ -202,6 +202,12 @@ class Registry(Application[UUID]):
             self.forget_cached()
         self._erasure_epoch = epoch
 
+    @property
+    def erasure_epoch(self) -> int | None:
+        """The vault's erasure count at the last `check_erasures` (None: not checked, or no
+        vault): what is derived from the cached aggregates is stale once it moves."""
+        return self._erasure_epoch
+
     def get_entity(self, uscc: str) -> MarketEntity:
         self.check_erasures()
         try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -40,19 +41,66 @@ log = logging.getLogger(__name__)
 ENTITY_TOPIC_PREFIX = f"{MarketEntity.__module__}:{MarketEntity.__qualname__}."
 
 
+class BuiltDocuments:
+    """The sharing and public documents of the entities built last, by (entity id, version):
+    the three index projections build from the same aggregates at most a few batches apart, and
+    these two documents are most of their work (measured: `public_document` ≈ ⅔ of building all
+    three projections' documents, docs/BENCHMARKS.md), so each is built once, not two or three
+    times. Bounded to `size` entities, least recently used out. Documents are never changed
+    after they are built (the indexes serialise them), so sharing them is safe; the projections
+    use it under their shared `read_lock`. The documents hold opened personal data: `forget_at`
+    drops them all when the registry's erasure epoch moves, as the registry drops its cache."""
+
+    def __init__(self, size: int = 2_000) -> None:
+        self.size = size
+        self._built: OrderedDict[tuple[UUID, int], list[Any]] = OrderedDict()
+        self._epoch: int | None = None
+
+    def forget_at(self, epoch: int | None) -> None:
+        """Drop every document built before a person was erased (`epoch`: the registry's)."""
+        if epoch != self._epoch:
+            self._built.clear()
+        self._epoch = epoch
+
+    def _entry(self, entity: MarketEntity, policy: PublicityPolicy | None) -> list[Any]:
+        key = (entity.id, entity.version)
+        entry = self._built.get(key)
+        if entry is None:
+            entry = self._built[key] = [sharing_document(entity, policy), None]
+            while len(self._built) > self.size:
+                self._built.popitem(last=False)
+        else:
+            self._built.move_to_end(key)
+        return entry
+
+    def sharing(self, entity: MarketEntity, policy: PublicityPolicy | None) -> dict[str, Any]:
+        found: dict[str, Any] = self._entry(entity, policy)[0]
+        return found
+
+    def public(self, entity: MarketEntity, policy: PublicityPolicy | None) -> dict[str, Any]:
+        entry = self._entry(entity, policy)
+        if entry[1] is None:
+            entry[1] = public_document(entry[0])
+        found: dict[str, Any] = entry[1]
+        return found
+
+
 def index_entity(
     entity: MarketEntity,
     today: date | None = None,
     projection: str | None = None,
     policy: PublicityPolicy | None = None,
+    built: BuiltDocuments | None = None,
 ) -> IndexedEntity:
     """The documents of one entity: those `projection` writes, or all of them (None). Its flags
     are evaluated as of `today` (default: the last business date the entity knows; the
-    projection passes the system's date); its penalties' windows under `policy`."""
-    sharing = sharing_document(entity, policy)
+    projection passes the system's date); its penalties' windows under `policy`. `built`: the
+    sharing and public documents already built for this version (one policy for all of them)."""
+    built = built or BuiltDocuments(1)
+    sharing = built.sharing(entity, policy)
     if projection == "sharing":
         return IndexedEntity(uscc=entity.uscc, version=entity.version, sharing=sharing)
-    public = public_document(sharing)
+    public = built.public(entity, policy)
     if projection == "records":
         return IndexedEntity(uscc=entity.uscc, version=entity.version, rows=record_rows(public))
     as_of = today or entity.last_occurred_on
@@ -85,6 +133,7 @@ class EntityProjection(Follower):
         *,
         name: str = "entities",
         read_lock: threading.Lock | None = None,
+        built: BuiltDocuments | None = None,
     ) -> None:
         self.name = check_projection(name)
         self.registry = registry
@@ -92,6 +141,8 @@ class EntityProjection(Follower):
         self.batch_size = batch_size
         self.clock = clock
         self.read_lock = read_lock or threading.Lock()
+        #: documents built for the aggregates of this registry (shared, like `read_lock`)
+        self.built = built or BuiltDocuments(batch_size * 4)
         super().__init__()
 
     def position(self) -> int:
@@ -134,12 +185,14 @@ class EntityProjection(Follower):
         events = _entity_events(notifications)
         read = self._read_uncached(entity_ids)
         with self.read_lock:
+            self.built.forget_at(self.registry.erasure_epoch)
             return [
                 index_entity(
                     self._load(entity_id, events.get(entity_id, ()), read.get(entity_id)),
                     today,
                     self.name,
                     self.registry.publicity,
+                    self.built,
                 )
                 for entity_id in entity_ids
             ]
@@ -202,9 +255,9 @@ def index_projections(
     registry: Registry, index: SearchIndex, batch_size: int = 500, clock: Clock | None = None
 ) -> dict[str, EntityProjection]:
     """The three projections of `index`, reading through one registry (one aggregate cache)."""
-    lock = threading.Lock()
+    lock, built = threading.Lock(), BuiltDocuments(batch_size * 4)
     return {
-        name: EntityProjection(registry, index, batch_size, clock, name=name, read_lock=lock)
+        name: EntityProjection(registry, index, batch_size, clock, name=name, read_lock=lock, built=built)
         for name in PROJECTIONS
     }
 

@@ -30,6 +30,7 @@ from tests.builders import (
     change_payload,
     envelope,
     listing_payload,
+    make_registry,
     penalty_payload,
     person,
     registered,
@@ -366,3 +367,63 @@ def test_flags_show_abnormal_serious_and_penalty(registry: Registry, uscc: str) 
     publish(registry, "serious.removed", {"decision_no": "S-1", "reason": "届满"})
     assert view(registry)["flags"] == ["penalty"]
     assert view(registry)["as_of"] == TODAY.isoformat()
+
+
+# --- the index projections' shared documents ------------------------------------------------------
+
+
+def test_each_version_s_documents_are_built_once_for_the_three_projections_and_equal_a_fresh_build(
+    registry: Registry, monkeypatch: Any
+) -> None:
+    import projections.runner as runner
+
+    assert registry.apply_publication(registered()).status == "applied"
+    built: list[str] = []
+    for name, real in (("sharing", runner.sharing_document), ("public", runner.public_document)):
+        monkeypatch.setattr(
+            runner, f"{name}_document", lambda x, *a, _n=name, _f=real: built.append(_n) or _f(x, *a)
+        )
+    memo = runner.BuiltDocuments(10)
+    entity = registry.get_entity(USCC)
+    docs = [runner.index_entity(entity, TODAY, name, registry.publicity, memo) for name in runner.PROJECTIONS]
+    assert sorted(built) == ["public", "sharing"]  # once each, not 3 + 2 times
+    alone = [runner.index_entity(entity, TODAY, name, registry.publicity) for name in runner.PROJECTIONS]
+    assert docs == alone
+    built.clear()
+
+    publish(registry, "penalty.imposed", penalty_payload(decision_no=DECISION))
+    newer = registry.get_entity(USCC)
+    assert newer.version > entity.version
+    doc = runner.index_entity(newer, TODAY, "entities", registry.publicity, memo)
+    assert DECISION in [p["decision_no"] for p in doc.public["penalties"]]  # a new version: built anew
+    assert built == ["sharing", "public"]
+
+
+def test_documents_built_before_an_erasure_are_not_reused_after_it(registry: Registry) -> None:
+    import projections.runner as runner
+
+    assert registry.apply_publication(registered()).status == "applied"
+    entity = registry.get_entity(USCC)
+    memo = runner.BuiltDocuments(10)
+    memo.forget_at(0)
+    first = memo.sharing(entity, registry.publicity)
+    assert memo.sharing(entity, registry.publicity) is first
+    memo.forget_at(0)  # the same epoch: kept
+    assert memo.sharing(entity, registry.publicity) is first
+    memo.forget_at(1)  # a person erased since: built again from the aggregate read again
+    assert memo.sharing(entity, registry.publicity) is not first
+
+
+def test_the_shared_documents_are_bounded() -> None:
+    import projections.runner as runner
+
+    memo = runner.BuiltDocuments(2)
+    registry = make_registry()
+    usccs = [uscc_for(n) for n in (1, 2, 3)]
+    for uscc in usccs:
+        assert registry.apply_publication(registered(uscc=uscc)).status == "applied"
+    entities = [registry.get_entity(u) for u in usccs]
+    first = memo.sharing(entities[0], None)
+    memo.sharing(entities[1], None)
+    memo.sharing(entities[2], None)  # the least recently used (the first) goes
+    assert len(memo._built) == 2 and memo.sharing(entities[0], None) is not first
