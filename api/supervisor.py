@@ -4,7 +4,8 @@ deadline jobs (annual reports, removals, escalation) and the daily open-data rel
 
 `gongshi serve` (the app's lifespan with `run_background=True`) and `gongshi run ingest |
 projections` both start theirs here: `runners_for(container, role)` says which runners a role
-runs, `Supervisor` runs each in a thread of its own and stops them all.
+runs (`gongshi run projections --only NAME`: some of the followers), `Supervisor` runs each in a
+thread of its own and stops them all.
 
 - Each runner's `run_forever` keeps going through the errors it expects (it logs and retries);
   one that raises anyway, or returns before it was asked to stop, is reported: logged with its
@@ -20,7 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from enum import Enum
 from typing import Protocol
 
@@ -48,11 +49,16 @@ class Role(str, Enum):
     projections = "projections"  # every follower of the notification log (`gongshi run projections`)
 
 
-def runners_for(container: Container, role: Role) -> list[Runner]:
+def runners_for(container: Container, role: Role, only: Collection[str] | None = None) -> list[Runner]:
+    """The runners of `role`; for `Role.projections`, `only` names the followers to run (`gongshi
+    run projections --only`: several processes, each with a disjoint subset; each follower's
+    position is its own, read from its store). None runs them all."""
+    if only is not None and role is not Role.projections:
+        raise ValueError(f"only the projections role runs a subset, not {role.value}")
     if role is Role.ingest:
         return [container.worker]
     if role is Role.projections:
-        return list(container.followers)
+        return list(container.followers if only is None else container.followers_named(only))
     daily: list[Runner] = [container.publicity, container.deadline_jobs, container.parked_expiry]
     if container.settings.open_data_daily:
         daily.append(container.open_data)

@@ -11,7 +11,11 @@ stage's rate, the lag curve, and the time until everything is searchable (issue 
 3. `gongshi run projections` (one process, every follower of the notification log in a thread
    of its own, as in production: the entities, records and sharing projections on
    Elasticsearch, the publication statuses, the casework view, the change feed) follows the
-   event store;
+   event store — or several such processes, each with `--only` some of the followers
+   (`--projection-processes`: `one`, the default, is one process for all; `split` is two, the
+   three index projections in one and the rest in the other; or a grouping of your own, groups
+   separated by `/`, names by commas, every follower in exactly one group, e.g.
+   `entities/records,sharing/publication_status,casework,changes` for three processes);
 4. every `--sample-every` seconds the parent reads what was produced (the topic's end offsets),
    what is applied (the offsets recorded with the events), the event store's head and each
    follower's position; it prints the lag curve, each stage's rate (overall, and steady: from
@@ -32,6 +36,7 @@ schema and index prefix, removed at the end (also on failure or Ctrl-C) unless `
 
     .venv/bin/python bench/load_real.py --entities 2000
     .venv/bin/python bench/load_real.py --entities 100000 --workers 2
+    .venv/bin/python bench/load_real.py --entities 100000 --projection-processes split
 """
 
 from __future__ import annotations
@@ -58,10 +63,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psycopg
 from psycopg.sql import SQL, Identifier
 
+from adapters.search_index.base import PROJECTIONS
 from bench.export import Load, peak_mb
 from bench.ingest import DEFAULTS, cleanup
 from domain.uscc import partition_key
-from infra.bootstrap import Container
+from infra.bootstrap import FOLLOWER_NAMES, Container
 from infra.datagen.generator import write_jsonl
 from infra.settings import Settings
 
@@ -86,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=20261122)
     parser.add_argument("--today", default="2026-11-22")
     parser.add_argument("--workers", type=int, default=1, help="`gongshi run ingest` processes, one group")
+    parser.add_argument(
+        "--projection-processes",
+        default="one",
+        type=projection_groups_spec,
+        help="`one` (every follower in one process), `split` (the index projections / the rest), or "
+        "groups of follower names: `entities,records,sharing/publication_status,casework,changes`",
+    )
     parser.add_argument("--partitions", type=int, default=6)
     parser.add_argument("--batch-size", type=int, default=500, help="the worker's max records per poll")
     parser.add_argument("--sample-every", type=float, default=5.0, help="seconds between samples")
@@ -102,6 +115,39 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--elasticsearch", default="http://127.0.0.1:9200")
     parser.add_argument("--child-publish", help=argparse.SUPPRESS)
     return parser
+
+
+#: `--projection-processes split`: the three index projections, and the rest.
+SPLIT = f"{','.join(PROJECTIONS)}/{','.join(n for n in FOLLOWER_NAMES if n not in PROJECTIONS)}"
+
+
+def projection_groups(spec: str) -> list[list[str]]:
+    """The followers of each `gongshi run projections` process: `one` → one group of all of them,
+    `split` → the index projections and the rest, else groups separated by `/`, names by commas;
+    every follower in exactly one group (a run waits for all of them to reach the head)."""
+    text = {"one": ",".join(FOLLOWER_NAMES), "split": SPLIT}.get(spec, spec)
+    groups = [[n.strip() for n in group.split(",") if n.strip()] for group in text.split("/")]
+    named = [n for group in groups for n in group]
+    if any(not group for group in groups):
+        raise ValueError(f"an empty group in {spec!r}")
+    if unknown := sorted(set(named) - set(FOLLOWER_NAMES)):
+        raise ValueError(
+            f"no follower named {', '.join(unknown)}; the followers: {', '.join(FOLLOWER_NAMES)}"
+        )
+    if sorted(named) != sorted(FOLLOWER_NAMES):
+        twice = sorted({n for n in named if named.count(n) > 1})
+        missing = [n for n in FOLLOWER_NAMES if n not in named]
+        raise ValueError(f"each follower in exactly one group (twice: {twice}, in none: {missing})")
+    return groups
+
+
+def projection_groups_spec(spec: str) -> str:
+    """argparse's check of `--projection-processes` (the value stays as given, for the command line)."""
+    try:
+        projection_groups(spec)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return spec
 
 
 def command_line(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str:
@@ -395,8 +441,12 @@ def pipeline(
     for i in range(args.workers):
         children.append(start(f"ingest-{i + 1}", gongshi("run", "ingest"), env, data))
         wait_until_started(children[-1])
-    children.append(start("projections", gongshi("run", "projections"), env, data))
-    wait_until_started(children[-1])
+    groups = projection_groups(args.projection_processes)
+    for i, group in enumerate(groups):
+        name = "projections" if len(groups) == 1 else f"projections-{i + 1}"
+        only = [] if len(groups) == 1 else ["--only", ",".join(group)]
+        children.append(start(name, gongshi("run", "projections", *only), env, data))
+        wait_until_started(children[-1])
     # the workers have formed their group before the first message (as in production, where
     # they run before it), or a small run measures the group's rebalances
     wait_for_group(log, s.consumer_group, args.workers, children)
@@ -553,9 +603,15 @@ def report(args: argparse.Namespace, command: str, r: dict[str, Any]) -> None:
     names: list[str] = r["followers"]
     produced, head = pub["produced"], samples[-1].head
     print()
+    groups = projection_groups(args.projection_processes)
+    projections = (
+        "gongshi run projections"
+        if len(groups) == 1
+        else " + ".join(f"gongshi run projections --only {','.join(group)}" for group in groups)
+    )
     print(
-        f"# bench/load_real — Kafka → {args.workers} × gongshi run ingest → PostgreSQL → gongshi run "
-        f"projections → Elasticsearch + change feed, Python {platform.python_version()}"
+        f"# bench/load_real — Kafka → {args.workers} × gongshi run ingest → PostgreSQL → {projections} "
+        f"→ Elasticsearch + change feed, Python {platform.python_version()}"
     )
     print(f"command: {command}")
     print(

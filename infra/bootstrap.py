@@ -10,7 +10,7 @@ import logging
 import os
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
@@ -35,7 +35,7 @@ from adapters.personal_data import PersonalDataVault
 from adapters.publication_log.base import Headers, LogAccess, NoLogAccess, PublicationLog
 from adapters.rate_limits import RateLimiter
 from adapters.replays import ReplayLedger
-from adapters.search_index.base import SearchIndex
+from adapters.search_index.base import PROJECTIONS, SearchIndex
 from adapters.status_view import StatusView
 from adapters.tracking import TrackingStore, open_tracking
 from casework.applications import ApplicationDesk, Deadlines, DecisionDesk
@@ -64,6 +64,26 @@ from projections.watchlists import WebhookDispatcher, webhook_secret
 
 if TYPE_CHECKING:
     from adapters.publication_log.kafka import SaslLogin
+
+
+#: The followers of the notification log by name, in the order a catch-up runs them: the search
+#: index's three projections, the publication statuses, the casework view, the change feed.
+FOLLOWER_NAMES: tuple[str, ...] = (
+    *PROJECTIONS,
+    PublicationStatusProjection.name,
+    CaseworkProjection.name,
+    ChangeFeed.name,
+)
+
+
+class UnknownFollower(ValueError):
+    """No follower of the notification log has that name."""
+
+    def __init__(self, names: Collection[str]) -> None:
+        self.names = list(names)
+        super().__init__(
+            f"no follower named {', '.join(self.names)}; the followers: {', '.join(FOLLOWER_NAMES)}"
+        )
 
 
 def read_or_create_secret(path: Path) -> bytes:
@@ -402,11 +422,23 @@ class Container:
     def followers(self) -> list[Follower]:
         """Everything that follows the notification log in `gongshi serve` and `gongshi run
         projections`, in the order a catch-up runs them."""
+        return self.followers_named(FOLLOWER_NAMES)
+
+    def followers_named(self, names: Collection[str]) -> list[Follower]:
+        """The followers called `names` (`gongshi run projections --only`), in the order a
+        catch-up runs them; only those are built. An unknown name raises `UnknownFollower`."""
+        unknown = sorted(set(names) - set(FOLLOWER_NAMES))
+        if unknown:
+            raise UnknownFollower(unknown)
+        built: dict[str, Callable[[], Follower]] = {
+            PublicationStatusProjection.name: lambda: self.status_projection,
+            CaseworkProjection.name: lambda: self.casework_projection,
+            ChangeFeed.name: lambda: self.change_feed,
+        }
         return [
-            *self.projections.values(),
-            self.status_projection,
-            self.casework_projection,
-            self.change_feed,
+            self.projections[name] if name in PROJECTIONS else built[name]()
+            for name in FOLLOWER_NAMES
+            if name in names
         ]
 
     def catch_up(self) -> int:

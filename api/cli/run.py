@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from collections.abc import Collection
 from enum import Enum
 from types import FrameType
 from typing import Annotated
@@ -15,7 +16,7 @@ import typer
 from api.cli.console import console, open_container, progress, setup_logging
 from api.supervisor import Role as BackgroundRole
 from api.supervisor import Supervisor, runners_for
-from infra.bootstrap import Container
+from infra.bootstrap import FOLLOWER_NAMES, Container
 from infra.settings import Settings
 
 
@@ -31,8 +32,22 @@ def run(
     workers: Annotated[
         int, typer.Option(min=1, help="api: uvicorn worker processes (the API is stateless)")
     ] = 1,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="NAME",
+            help=(
+                "projections: run only these followers of the event store (repeat the option, or "
+                f"give a comma list): {', '.join(FOLLOWER_NAMES)}. Run the rest in other processes; "
+                "each follower's position is its own. Default: all of them"
+            ),
+        ),
+    ] = None,
 ) -> None:
     """Run one role: the ingestion worker, the projections, or the API."""
+    chosen = followers_chosen(only)
+    if chosen is not None and role is not Role.projections:
+        raise typer.BadParameter("只有 projections 角色可以选择投影", param_hint="--only")
     if role is Role.api and workers > 1:
         import uvicorn
 
@@ -53,11 +68,11 @@ def run(
         return
     if until_idle:
         try:
-            catch_up(built, ingest=role is Role.ingest, project=role is Role.projections)
+            catch_up(built, ingest=role is Role.ingest, project=role is Role.projections, only=chosen)
         finally:
             built.close()
         return
-    supervisor = Supervisor(runners_for(built, BackgroundRole(role.value)))
+    supervisor = Supervisor(runners_for(built, BackgroundRole(role.value), chosen))
     try:
         healthy = supervise(supervisor)
     finally:
@@ -66,6 +81,21 @@ def run(
         failed = ", ".join(f"{name} ({err!r})" for name, err in supervisor.failures.items())
         console.print(f"[red]后台任务异常退出：{failed}[/red]")
         raise typer.Exit(1)
+
+
+def followers_chosen(only: list[str] | None) -> list[str] | None:
+    """The follower names `--only` gives (repeated, or comma lists), each once; None without
+    `--only`. An unknown or missing name is a usage error naming the valid ones."""
+    if only is None:
+        return None
+    names = list(dict.fromkeys(name.strip() for value in only for name in value.split(",") if name.strip()))
+    valid = "、".join(FOLLOWER_NAMES)
+    if not names:
+        raise typer.BadParameter(f"请给出至少一个投影名称，可选：{valid}", param_hint="--only")
+    unknown = [name for name in names if name not in FOLLOWER_NAMES]
+    if unknown:
+        raise typer.BadParameter(f"没有名为 {'、'.join(unknown)} 的投影，可选：{valid}", param_hint="--only")
+    return names
 
 
 def supervise(supervisor: Supervisor) -> bool:
@@ -91,8 +121,11 @@ def supervise(supervisor: Supervisor) -> bool:
     return not supervisor.failures
 
 
-def catch_up(container: Container, *, ingest: bool, project: bool) -> None:
-    """Apply what the log holds, then bring every follower up to the event store's head."""
+def catch_up(
+    container: Container, *, ingest: bool, project: bool, only: Collection[str] | None = None
+) -> None:
+    """Apply what the log holds, then bring every follower (those named `only`, when given) up to
+    the event store's head."""
     with progress() as bar:
         if ingest:
             ends = container.log.end_offsets(container.settings.publications_topic)
@@ -106,7 +139,8 @@ def catch_up(container: Container, *, ingest: bool, project: bool) -> None:
             counts = dict(worker.counts)
             console.print(f"ingestion: {counts} in {elapsed:.1f}s")
         if project:
-            for follower in container.followers:
+            followers = container.followers if only is None else container.followers_named(only)
+            for follower in followers:
                 label = f"投影 {follower.name}"
                 task = bar.add_task(label, total=follower.head(), completed=follower.position())
                 while follower.run_once():

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from bench.load_real import (
     Sample,
     build_parser,
@@ -12,10 +14,12 @@ from bench.load_real import (
     extrapolate,
     lag_table,
     overall_rate,
+    projection_groups,
     recent_rate,
     series,
     steady_rate,
 )
+from infra.bootstrap import FOLLOWER_NAMES
 
 
 def samples() -> list[Sample]:
@@ -84,3 +88,21 @@ def test_a_stage_stopped_before_its_end_is_paced_by_its_last_quarter() -> None:
     assert recent_rate(points) == (1400 - 1300) / (70 - 60)
     assert recent_rate(points, share=0.5) == (1400 - 1100) / (70 - 40)
     assert recent_rate([(5.0, 10), (5.0, 10)]) == 0.0  # no time between the samples: no rate
+
+
+def test_projection_processes_one_split_or_groups_of_the_followers() -> None:
+    everything = list(FOLLOWER_NAMES)
+    assert projection_groups("one") == [everything]
+    assert projection_groups("split") == [everything[:3], everything[3:]]
+    assert projection_groups("entities/records, sharing/publication_status,casework,changes") == [
+        ["entities"],
+        ["records", "sharing"],
+        ["publication_status", "casework", "changes"],
+    ]
+    for wrong in ("entities", "entities/entities,records,sharing,publication_status,casework,changes", "x"):
+        with pytest.raises(ValueError):
+            projection_groups(wrong)
+    args = build_parser().parse_args(["--entities", "200", "--projection-processes", "split"])
+    assert args.projection_processes == "split"
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--projection-processes", "entities"])

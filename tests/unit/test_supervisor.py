@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from api.app import create_app
 from api.cli import app as cli
 from api.cli.run import supervise
 from api.supervisor import Exclusive, LeaderLost, Role, Supervisor, runners_for
-from infra.bootstrap import build
+from infra.bootstrap import FOLLOWER_NAMES, UnknownFollower, build
 from infra.settings import Settings
 from tests.builders import TODAY
 
@@ -163,6 +164,51 @@ def test_each_role_runs_its_runners(tmp_path: Path) -> None:
         without.close()
 
 
+def test_the_projections_role_runs_the_followers_it_is_given_in_catch_up_order(tmp_path: Path) -> None:
+    container = build(Settings(data_dir=tmp_path, today=TODAY))
+    try:
+        chosen = runners_for(container, Role.projections, ["changes", "records", "entities"])
+        assert [r.name for r in chosen] == ["entities", "records", "changes"]
+        assert "casework_projection" not in container.__dict__  # the others are not even built
+        assert [f.name for f in container.followers] == list(FOLLOWER_NAMES)
+        with pytest.raises(UnknownFollower, match="status"):
+            runners_for(container, Role.projections, ["entities", "status"])
+        with pytest.raises(ValueError, match="projections"):
+            runners_for(container, Role.ingest, ["entities"])
+    finally:
+        container.close()
+
+
+def test_gongshi_run_projections_only_refuses_an_unknown_name_and_lists_the_valid_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GONGSHI_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(cli, ["run", "projections", "--only", "entities,status", "--until-idle"])
+    assert result.exit_code == 2
+    message = re.sub(r"[\s│]", "", result.output)  # rich's error box, wrapped
+    assert "没有名为status的投影" in message
+    assert "可选：" + "、".join(FOLLOWER_NAMES) in message
+    result = CliRunner().invoke(cli, ["run", "ingest", "--only", "entities"])
+    assert result.exit_code == 2
+
+
+def test_gongshi_run_projections_only_runs_and_catches_up_just_those_followers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GONGSHI_DATA_DIR", str(tmp_path))
+    ran: list[list[str] | None] = []
+    monkeypatch.setattr(
+        "api.cli.run.runners_for", lambda container, role, only: ran.append(only) or [Returning("x")]
+    )
+    CliRunner().invoke(cli, ["run", "projections", "--only", "sharing,casework", "--only", "sharing"])
+    assert ran == [["sharing", "casework"]]  # the option repeated or a comma list, each name once
+
+    result = CliRunner().invoke(cli, ["run", "projections", "--only", "casework", "--until-idle"])
+    assert result.exit_code == 0, result.output
+    assert "投影 casework" in result.output
+    assert not any(f"投影 {name} " in result.output for name in FOLLOWER_NAMES if name != "casework")
+
+
 class Forgetful(FileLeaderLock):
     """A lock whose connection can be cut (what a PostgreSQL advisory lock meets)."""
 
@@ -261,7 +307,7 @@ def test_gongshi_run_exits_non_zero_when_a_runner_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GONGSHI_DATA_DIR", str(tmp_path))
-    monkeypatch.setattr("api.cli.run.runners_for", lambda container, role: [Crashing("ingest")])
+    monkeypatch.setattr("api.cli.run.runners_for", lambda container, role, only: [Crashing("ingest")])
     result = CliRunner().invoke(cli, ["run", "ingest"])
     assert result.exit_code == 1
     assert "ingest" in result.output and "on fire" in result.output
