@@ -14,11 +14,13 @@ topic; the HTTP feeds, SSE and webhooks open them, and after `gongshi persons er
 已删除.
 
 Each pass reads a batch of notifications after the feed's recorded position. For every
-MarketEntity event it compares the entity's documents before and after the event. The entity is
-loaded once per batch, at the version just before the batch's first event for it (a versioned
-read: never the repository's cached object), then moved on event by event with the stored domain
-events. Events that change neither document, and notifications of other aggregates (parked
-publications, rejection logs), move the position on without a change.
+MarketEntity event it compares the entity's documents before and after the event. An entity the
+feed does not follow yet is read once per batch, at the version just before the batch's first
+event for it — every such entity of the batch read from the store together (`Registry.read_many`:
+two queries, from the snapshot below that version; never the repository's cached object) — then
+moved on event by event with the stored domain events. Events that change neither document, and
+notifications of other aggregates (parked publications, rejection logs), move the position on
+without a change.
 
 Positions: the change table gives each change its `position` (one sequence for both causes,
 increasing, never reused); `event_position` is the event's notification id. A batch is written
@@ -326,6 +328,7 @@ class ChangeFeed(Follower):
         followed = self._followed
         out: list[NewChange] = []
         today = self.today()
+        read = self._read(notifications)
         for n in notifications:
             if not n.topic.startswith(ENTITY_TOPIC_PREFIX):
                 continue
@@ -333,7 +336,9 @@ class ChangeFeed(Follower):
             current = followed.pop(entity_id, None)
             if current is None or current.version != n.originator_version - 1:
                 # not followed yet, or moved on by a batch that was not announced: from the store
-                entity = self._load(entity_id, n.originator_version - 1)
+                entity = read.pop(entity_id, None)
+                if entity is None or entity.version != n.originator_version - 1:
+                    entity = self._load(entity_id, n.originator_version - 1)
                 docs = None if entity is None else self.documents(entity)
                 current = _Followed(
                     entity, n.originator_version - 1, fingerprint(docs), self._flags(docs, today)
@@ -353,6 +358,28 @@ class ChangeFeed(Follower):
             if any(changed.values()):
                 out.append(self._change(n, event, current.entity, docs, changed, flags_before, current.flags))
         return out
+
+    def _read(self, notifications: Sequence[Notification]) -> dict[UUID, MarketEntity]:
+        """Each entity of the batch the feed does not follow at the version before the batch's
+        first event for it, at that version: read from the store together (two queries), not one
+        versioned read each."""
+        wanted: dict[UUID, int] = {}
+        seen: set[UUID] = set()
+        for n in notifications:
+            if not n.topic.startswith(ENTITY_TOPIC_PREFIX):
+                continue
+            entity_id = UUID(str(n.originator_id))
+            if entity_id in seen:
+                continue
+            seen.add(entity_id)
+            before = n.originator_version - 1
+            current = self._followed.get(entity_id)
+            if before >= 1 and (current is None or current.version != before):
+                wanted[entity_id] = before
+        if not wanted:
+            return {}
+        read = self.registry.read_many(wanted)
+        return {i: a for i, a in read.items() if isinstance(a, MarketEntity)}
 
     def announce_publicity(self, day: date, found: Sequence[FlagChange]) -> list[ChangeMessage]:
         """The publicity job's changes of `day`: each entity whose flags change with the date,
