@@ -25,6 +25,7 @@ from tests.engines import kafka_bootstrap, kafka_login, postgres_dsn, real, uniq
 
 PARTITIONS = 3
 _topic_numbers = itertools.count(1)
+_schema_numbers = itertools.count(1)
 
 
 def kafka_log(bootstrap: str) -> PublicationLog:
@@ -77,7 +78,7 @@ def store_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[s
         yield sqlite_env(tmp_path)
         return
     dsn = postgres_dsn()
-    schema = unique_prefix(f"es{request.node.name[-12:]}").replace("-", "_").replace("[", "").replace("]", "")
+    schema = unique_prefix(f"es_{next(_schema_numbers)}")  # one per test, even when names end alike
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     yield postgres_env(dsn, schema=schema)
