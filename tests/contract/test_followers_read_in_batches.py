@@ -30,7 +30,7 @@ from domain.personal_data import PersonalDataVault
 from domain.registry import Registry
 from projections.casework import CaseworkProjection, entity_rows
 from projections.changes import ChangeFeed
-from tests.builders import envelope, inspection_payload, penalty_payload, registered, uscc_for
+from tests.builders import POPO_ENV, envelope, inspection_payload, penalty_payload, registered, uscc_for
 from tests.unit.test_personal_data import MemoryVault
 
 NOW = datetime(2026, 11, 22, 2, 30, tzinfo=UTC)
@@ -199,3 +199,26 @@ def test_the_change_feed_reads_each_batchs_entities_together(
     ]
     for closable in closables:
         closable.close()
+
+
+def test_a_store_load_until_cannot_query_is_read_one_aggregate_at_a_time() -> None:
+    """eventsourcing's in-memory recorder (unit tests) has no tables to query: `load_until` reads
+    it through `select_events`, one aggregate at a time, with the same result."""
+    app = Registry(
+        clock=FixedDateClock(date(2026, 11, 22)),
+        departments=DepartmentRegistry.load_default(),
+        env=POPO_ENV,
+        loader=load_until,
+    )
+    try:
+        app.process([registered(uscc=BUSY, publication_id="R-1"), *(inspection(BUSY, n) for n in range(103))])
+        assert app.snapshots is not None
+        busy = entity_id(BUSY)
+        stored = load_until(app.recorder, app.snapshots.recorder, {busy: 102, entity_id(QUIET): None})
+        assert list(stored) == [busy]
+        assert [s.originator_version for s in stored[busy]] == [100, 101, 102]
+        for version in (1, 102, None):
+            read = app.read_many({busy: version})[busy]
+            assert read.__dict__ == app.repository.get(busy, version=version).__dict__
+    finally:
+        app.close()
