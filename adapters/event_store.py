@@ -6,7 +6,7 @@ reads the process environment for it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -55,12 +55,9 @@ def postgres_env(dsn: str, *, schema: str | None = None, pool_size: int = POOL_S
     return env
 
 
-#: ids per query on SQLite (its limit of host parameters is 999 in old builds)
-_IDS_CHUNK = 500
-
-
-#: aggregates per bulk-load query on SQLite (two host parameters each: the id and a version)
-_LOAD_CHUNK = 400
+#: aggregates per bulk-load query on SQLite (its limit of host parameters is 999 in old builds;
+#: two or three each: the id and versions)
+_LOAD_CHUNK = 300
 
 
 def load_latest(
@@ -69,30 +66,78 @@ def load_latest(
     """What rebuilds each of `ids` as it is now — its latest snapshot (when `snapshot_recorder`
     is given and holds one), then its events after that snapshot, in version order: what
     `Repository.get` reads for one aggregate in two queries, read for all of them in two queries
-    (on SQLite, two per 400 ids). An id the store has neither events nor snapshots for is left out:
-    it does not exist.
+    (on SQLite, two per 300 ids). An id the store has neither events nor snapshots for is left out:
+    it does not exist. (`load_until` with no version given.)"""
+    return load_until(recorder, snapshot_recorder, dict.fromkeys(ids))
+
+
+def load_until(
+    recorder: Any, snapshot_recorder: Any | None, wanted: Mapping[UUID, int | None]
+) -> dict[UUID, list[StoredEvent]]:
+    """What rebuilds each aggregate of `wanted` at the version given with it (None: as it is
+    now) — its latest snapshot at or below that version (when `snapshot_recorder` is given and
+    holds one), then its events after that snapshot up to the version, in version order: what
+    `Repository.get(id, version=...)` reads for one aggregate in two queries, read for all of them
+    in two queries (on SQLite, two per 300 ids). An id with nothing stored up to its version is
+    left out.
 
     The snapshots are read first and the events after the versions read, so a snapshot taken in
     between costs nothing but a few more events. Recorders have no multi-get, so this reads
     eventsourcing's recorder attributes (`datastore`, `events_table_name`, the PostgreSQL
-    datastore's `schema`) (checked against 9.5.6, a test runs it on both engines)."""
-    wanted = sorted(ids)
-    if not wanted:
+    datastore's `schema`) (checked against 9.5.6, a test runs it on both engines); any other
+    recorder (the in-memory one of unit tests) is read one aggregate at a time through its
+    `select_events`, as the repository does."""
+    until = {i: _LATEST if v is None else v for i, v in wanted.items()}
+    if not until:
         return {}
-    snapshots = _latest_snapshots(snapshot_recorder, wanted) if snapshot_recorder is not None else {}
+    if _engine(recorder) is None:
+        return _load_one_by_one(recorder, snapshot_recorder, until)
+    targets = sorted(until.items())
+    snapshots = _latest_snapshots(snapshot_recorder, targets) if snapshot_recorder is not None else {}
     # versions start at 1: -1 reads every event of an aggregate without a snapshot
-    since = [(i, snapshots[i].originator_version if i in snapshots else -1) for i in wanted]
+    since = [(i, snapshots[i].originator_version if i in snapshots else -1, v) for i, v in targets]
     events = _events_since(recorder, since)
     found: dict[UUID, list[StoredEvent]] = {}
-    for i in wanted:
+    for i, _ in targets:
         stored = ([snapshots[i]] if i in snapshots else []) + events.get(i, [])
         if stored:
             found[i] = stored
     return found
 
 
+#: the version `load_until` reads up to for "as it is now" (PostgreSQL's bigint, SQLite's integer)
+_LATEST = 2**63 - 1
+
+
+def _engine(recorder: Any) -> str | None:
+    """`postgres`, `sqlite`, or None for a recorder whose tables this module cannot read."""
+    module = recorder.__class__.__module__
+    if module.startswith("eventsourcing.postgres"):
+        return "postgres"
+    if module.startswith("eventsourcing.sqlite"):
+        return "sqlite"
+    return None
+
+
 def _is_postgres(recorder: Any) -> bool:
-    return bool(recorder.__class__.__module__.startswith("eventsourcing.postgres"))
+    return _engine(recorder) == "postgres"
+
+
+def _load_one_by_one(
+    recorder: Any, snapshot_recorder: Any | None, until: Mapping[UUID, int]
+) -> dict[UUID, list[StoredEvent]]:
+    found: dict[UUID, list[StoredEvent]] = {}
+    for i, version in sorted(until.items()):
+        snapshot = (
+            snapshot_recorder.select_events(i, lte=version, desc=True, limit=1)
+            if snapshot_recorder is not None
+            else []
+        )
+        gt = snapshot[0].originator_version if snapshot else None
+        stored = [*snapshot, *recorder.select_events(i, gt=gt, lte=version)]
+        if stored:
+            found[i] = stored
+    return found
 
 
 def _postgres_rows(recorder: Any, text: str, params: Sequence[Any]) -> list[Any]:
@@ -110,32 +155,36 @@ def _postgres_rows(recorder: Any, text: str, params: Sequence[Any]) -> list[Any]
         return list(curs.fetchall())
 
 
-def _latest_snapshots(recorder: Any, wanted: list[UUID]) -> dict[UUID, StoredEvent]:
-    """The latest stored snapshot of each of `wanted` that has one."""
+def _latest_snapshots(recorder: Any, targets: list[tuple[UUID, int]]) -> dict[UUID, StoredEvent]:
+    """The latest stored snapshot of each aggregate at or below the version given with it."""
     found: dict[UUID, StoredEvent] = {}
     if _is_postgres(recorder):
         rows = _postgres_rows(
             recorder,
-            "SELECT DISTINCT ON (originator_id) originator_id, originator_version, topic, state "
-            "FROM {schema}.{table} WHERE originator_id = ANY(%s) "
-            "ORDER BY originator_id, originator_version DESC",
-            (wanted,),
+            "SELECT DISTINCT ON (s.originator_id) s.originator_id, s.originator_version, s.topic, s.state "
+            "FROM unnest(%s::{id_type}[], %s::bigint[]) AS w(wanted_id, until_version) "
+            "JOIN {schema}.{table} AS s "
+            "ON s.originator_id = w.wanted_id AND s.originator_version <= w.until_version "
+            "ORDER BY s.originator_id, s.originator_version DESC",
+            ([i for i, _ in targets], [v for _, v in targets]),
         )
         for row in rows:
             aggregate_id = UUID(str(row["originator_id"]))
             found[aggregate_id] = _stored_event(aggregate_id, row)
         return found
     table = recorder.events_table_name
-    for start in range(0, len(wanted), _IDS_CHUNK):
-        chunk = wanted[start : start + _IDS_CHUNK]
-        marks = ",".join("?" * len(chunk))
+    for start in range(0, len(targets), _LOAD_CHUNK):
+        chunk = targets[start : start + _LOAD_CHUNK]
+        values = ",".join("(?,?)" for _ in chunk)
         statement = (
-            f"SELECT originator_id, originator_version, topic, state FROM {table} AS s "
-            f"WHERE originator_id IN ({marks}) AND originator_version = "
-            f"(SELECT MAX(originator_version) FROM {table} WHERE originator_id = s.originator_id)"
+            f"WITH w(wanted_id, until_version) AS (VALUES {values}) "
+            f"SELECT s.originator_id, s.originator_version, s.topic, s.state FROM w JOIN {table} AS s "
+            "ON s.originator_id = w.wanted_id AND s.originator_version = "
+            f"(SELECT MAX(originator_version) FROM {table} "
+            "WHERE originator_id = w.wanted_id AND originator_version <= w.until_version)"
         )
         with recorder.datastore.transaction(commit=False) as curs:
-            curs.execute(statement, [i.hex for i in chunk])
+            curs.execute(statement, [p for i, v in chunk for p in (i.hex, v)])
             rows = curs.fetchall()
         for row in rows:
             aggregate_id = UUID(row["originator_id"])
@@ -143,18 +192,20 @@ def _latest_snapshots(recorder: Any, wanted: list[UUID]) -> dict[UUID, StoredEve
     return found
 
 
-def _events_since(recorder: Any, since: list[tuple[UUID, int]]) -> dict[UUID, list[StoredEvent]]:
-    """The stored events of each aggregate after the version given with it, in version order."""
+def _events_since(recorder: Any, since: list[tuple[UUID, int, int]]) -> dict[UUID, list[StoredEvent]]:
+    """The stored events of each aggregate after the first version given with it, up to the
+    second, in version order."""
     found: dict[UUID, list[StoredEvent]] = {}
     if _is_postgres(recorder):
         rows = _postgres_rows(
             recorder,
             "SELECT e.originator_id, e.originator_version, e.topic, e.state "
-            "FROM unnest(%s::{id_type}[], %s::bigint[]) AS w(wanted_id, known_version) "
-            "JOIN {schema}.{table} AS e "
-            "ON e.originator_id = w.wanted_id AND e.originator_version > w.known_version "
+            "FROM unnest(%s::{id_type}[], %s::bigint[], %s::bigint[]) "
+            "AS w(wanted_id, known_version, until_version) "
+            "JOIN {schema}.{table} AS e ON e.originator_id = w.wanted_id "
+            "AND e.originator_version > w.known_version AND e.originator_version <= w.until_version "
             "ORDER BY e.originator_id, e.originator_version",
-            ([i for i, _ in since], [v for _, v in since]),
+            ([i for i, _, _ in since], [v for _, v, _ in since], [u for _, _, u in since]),
         )
         for row in rows:
             aggregate_id = UUID(str(row["originator_id"]))
@@ -163,15 +214,16 @@ def _events_since(recorder: Any, since: list[tuple[UUID, int]]) -> dict[UUID, li
     table = recorder.events_table_name
     for start in range(0, len(since), _LOAD_CHUNK):
         chunk = since[start : start + _LOAD_CHUNK]
-        values = ",".join("(?,?)" for _ in chunk)
+        values = ",".join("(?,?,?)" for _ in chunk)
         statement = (
-            f"WITH w(wanted_id, known_version) AS (VALUES {values}) "
+            f"WITH w(wanted_id, known_version, until_version) AS (VALUES {values}) "
             f"SELECT e.originator_id, e.originator_version, e.topic, e.state FROM w JOIN {table} AS e "
             "ON e.originator_id = w.wanted_id AND e.originator_version > w.known_version "
+            "AND e.originator_version <= w.until_version "
             "ORDER BY e.originator_id, e.originator_version"
         )
         with recorder.datastore.transaction(commit=False) as curs:
-            curs.execute(statement, [p for i, v in chunk for p in (i.hex, v)])
+            curs.execute(statement, [p for i, v, u in chunk for p in (i.hex, v, u)])
             rows = curs.fetchall()
         for row in rows:
             aggregate_id = UUID(row["originator_id"])

@@ -27,7 +27,7 @@ import os
 import secrets
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,10 @@ class PersonalDataVault(ABC):
     def _current_key(self, ref: str) -> tuple[str, bytes] | None: ...
 
     @abstractmethod
+    def _current_keys(self, refs: list[str]) -> dict[str, tuple[str, bytes]]:
+        """`_current_key` of each of `refs` that has a key, in one query (per chunk)."""
+
+    @abstractmethod
     def _add_key(self, ref: str, kid: str, key: bytes, at: datetime) -> None: ...
 
     @abstractmethod
@@ -108,6 +112,21 @@ class PersonalDataVault(ABC):
             "fields": sorted(fields),
             "ct": base64.b64encode(nonce + sealed).decode("ascii"),
         }
+
+    def prefetch(self, id_numbers: Iterable[str]) -> None:
+        """Read the keys `seal` would use for the persons of `id_numbers` it holds none for yet,
+        together (a batch about to be sealed: one query instead of one per person). A person with
+        no key (never sealed, or erased) gets none here: `seal` decides as it always does."""
+        refs = {self.ref(n) for n in id_numbers}
+        with self._lock:
+            missing = sorted(refs - self._current.keys())
+        if not missing:
+            return
+        found = self._current_keys(missing)
+        with self._lock:
+            for ref, (kid, key) in found.items():
+                self._current.setdefault(ref, (kid, key))
+                self._keys.setdefault(kid, key)
 
     def open(self, sealed: Mapping[str, Any]) -> dict[str, str] | None:
         kid, ref = str(sealed.get("kid")), str(sealed.get("ref"))
@@ -156,6 +175,9 @@ class PersonalDataVault(ABC):
         """Release connections."""
 
 
+#: refs per query on SQLite (its limit of host parameters is 999 in old builds)
+_REFS_CHUNK = 500
+
 _KEYS = (
     "CREATE TABLE IF NOT EXISTS {t} (kid TEXT PRIMARY KEY, ref TEXT NOT NULL, key {b} NOT NULL, "
     "created_at {ts} NOT NULL)"
@@ -188,6 +210,19 @@ class SQLiteVault(PersonalDataVault):
             "SELECT kid, key FROM person_keys WHERE ref = ? ORDER BY created_at DESC, kid LIMIT 1", (ref,)
         )
         return (str(rows[0][0]), bytes(rows[0][1])) if rows else None
+
+    def _current_keys(self, refs: list[str]) -> dict[str, tuple[str, bytes]]:
+        found: dict[str, tuple[str, bytes]] = {}
+        for start in range(0, len(refs), _REFS_CHUNK):
+            chunk = refs[start : start + _REFS_CHUNK]
+            rows = self._db.rows(
+                f"SELECT ref, kid, key FROM person_keys WHERE ref IN ({','.join('?' * len(chunk))}) "
+                "ORDER BY ref, created_at DESC, kid",
+                tuple(chunk),
+            )
+            for ref, kid, key in rows:  # the first of each ref: what `_current_key` reads
+                found.setdefault(str(ref), (str(kid), bytes(key)))
+        return found
 
     def _add_key(self, ref: str, kid: str, key: bytes, at: datetime) -> None:
         self._db.execute(
@@ -245,6 +280,14 @@ class PostgresVault(PersonalDataVault):
             "SELECT kid, key FROM {table} WHERE ref = %s ORDER BY created_at DESC, kid LIMIT 1", (ref,)
         )
         return (str(rows[0][0]), bytes(rows[0][1])) if rows else None
+
+    def _current_keys(self, refs: list[str]) -> dict[str, tuple[str, bytes]]:
+        rows = self._db.rows(
+            "SELECT DISTINCT ON (ref) ref, kid, key FROM {table} WHERE ref = ANY(%s) "
+            "ORDER BY ref, created_at DESC, kid",
+            (refs,),
+        )
+        return {str(ref): (str(kid), bytes(key)) for ref, kid, key in rows}
 
     def _add_key(self, ref: str, kid: str, key: bytes, at: datetime) -> None:
         self._db.execute(

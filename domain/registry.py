@@ -141,7 +141,8 @@ class Registry(Application[UUID]):
         kinds: KindTable = PUBLICATION_KINDS,
         publicity: PublicityPolicy | None = None,
         calendar: WorkingDays | None = None,
-        loader: Callable[[Any, Any | None, set[UUID]], Mapping[UUID, Sequence[StoredEvent]]] | None = None,
+        loader: Callable[[Any, Any | None, Mapping[UUID, int | None]], Mapping[UUID, Sequence[StoredEvent]]]
+        | None = None,
         vault: PersonalDataVault | None = None,
     ):
         #: seals natural persons' personal fields in what is stored (None: stored as given)
@@ -149,9 +150,10 @@ class Registry(Application[UUID]):
         self._erasure_epoch: int | None = None
         self._expiry_version: int | None = None
         self.clock = clock
-        #: `loader(recorder, snapshot_recorder, ids)`: for each of `ids` the store has, its latest
-        #: snapshot and the events after it, as stored, in two queries (adapters); used before each
-        #: batch when the aggregate cache is authoritative (see `_load_uncached`)
+        #: `loader(recorder, snapshot_recorder, wanted)`: for each id of `wanted` the store has, its
+        #: latest snapshot up to the version given with it (None: its latest) and the events after
+        #: it up to that version, as stored, in two queries (adapters); used before each batch when
+        #: the aggregate cache is authoritative (see `_load_uncached`), and by `read_many`
         self._loader = loader
         #: working days (the shipped holiday table, and later years the settings add)
         self.calendar = calendar or working_days()
@@ -417,14 +419,14 @@ class Registry(Application[UUID]):
         uncached = (entity_of_lot.keys() | set(entity_of_lot.values())) - cached
         if not uncached:
             return
-        stored = self._stored_latest(uncached)
+        stored = self._stored(dict.fromkeys(uncached))
         batch.known_absent(uncached - stored.keys())
         for aggregate_id, records in stored.items():
             entity = entity_of_lot.get(aggregate_id)
             if entity is not None and (entity in stored or entity in cached):
                 continue  # the lot of an existing entity: this batch does not read it
             aggregate = self._built(records)
-            if isinstance(aggregate, Aggregate):
+            if aggregate is not None:
                 cache.put(aggregate_id, aggregate)
                 batch.add(aggregate)
 
@@ -435,18 +437,38 @@ class Registry(Application[UUID]):
         when this object has no loader: the caller reads one by one."""
         if self._loader is None:
             return None
-        return {i: self._built(records) for i, records in self._stored_latest(set(ids)).items()}
+        return self.read_many(dict.fromkeys(ids))
 
-    def _stored_latest(self, ids: set[UUID]) -> Mapping[UUID, Sequence[StoredEvent]]:
+    def read_many(self, wanted: Mapping[UUID, int | None]) -> dict[UUID, Aggregate]:
+        """Each aggregate of `wanted` at the version given with it (None: as it is now), as
+        `repository.get(id, version=...)` gives it, but read from the store together by the loader
+        (two queries for all of them) and built in memory, never through nor into the aggregate
+        cache. An id the store has nothing of up to its version is left out. Without a loader, one
+        `repository.get` each (the latest through the cache, as before)."""
+        if self._loader is None:
+            found: dict[UUID, Aggregate] = {}
+            for aggregate_id, version in wanted.items():
+                try:
+                    found[aggregate_id] = self.repository.get(aggregate_id, version=version)
+                except AggregateNotFoundError:
+                    continue
+            return found
+        stored = self._stored(wanted)
+        return {i: a for i, records in stored.items() if (a := self._built(records)) is not None}
+
+    def _stored(self, wanted: Mapping[UUID, int | None]) -> Mapping[UUID, Sequence[StoredEvent]]:
         assert self._loader is not None
         snapshot_recorder = self.snapshots.recorder if self.snapshots is not None else None
-        return self._loader(self.recorder, snapshot_recorder, ids)
+        return self._loader(self.recorder, snapshot_recorder, wanted)
 
-    def _built(self, records: Sequence[StoredEvent]) -> Any:
-        """The aggregate these stored records (a snapshot or the first event, then the events
-        after it, in order) rebuild, as `repository.get` would project them."""
+    def _built(self, records: Iterable[StoredEvent]) -> Aggregate | None:
+        """The aggregate stored `records` make — a snapshot or its first event, then the events
+        after it, in version order (what the loader reads for each id) — as `repository.get` makes
+        it: through the application's mapper (so persons' personal data opened, with the vault's
+        keys as they are now), then `apply_events`."""
         events = cast("Iterator[CanMutateProtocol[Any]]", map(self.mapper.to_domain_event, records))
-        return apply_events(None, events)
+        aggregate = apply_events(None, events)
+        return aggregate if isinstance(aggregate, Aggregate) else None
 
     def forget_cached(self) -> None:
         """Drop every cached aggregate (after a failed batch, or when partitions move)."""

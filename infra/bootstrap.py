@@ -26,7 +26,7 @@ from adapters.credentials import CredentialStore
 from adapters.credentials.signing import Signer, Verifier
 from adapters.department_store import DepartmentStore, DepartmentsUnavailable
 from adapters.enterprise_store import EnterpriseStore
-from adapters.event_store import events_with_positions, load_latest, postgres_env, sqlite_env
+from adapters.event_store import events_with_positions, load_until, postgres_env, sqlite_env
 from adapters.extract_ledger import ExtractLedger
 from adapters.extract_seal import ExtractSeal
 from adapters.feedback import FeedbackStore
@@ -194,7 +194,7 @@ class Container:
             clock=self.clock,
             departments=self.departments,
             env=self.worker_store_env,
-            loader=load_latest,
+            loader=load_until,
             publicity=self.publicity_policy,
             calendar=self.calendar,
             vault=self.personal_data,
@@ -202,13 +202,13 @@ class Container:
 
     def _application(self) -> Registry:
         """An application object of its own on the event store (its own aggregate cache), for a
-        reader that must share its cache with nothing else. Its `read_latest` reads many
-        aggregates in two queries."""
+        reader that must share its cache with nothing else. Its `read_latest` and `read_many` read many
+        aggregates in two queries (the index projections, the casework follower, the change feed)."""
         return Registry(
             clock=self.clock,
             departments=self.departments,
             env=self.event_store_env,
-            loader=load_latest,
+            loader=load_until,
             publicity=self.publicity_policy,
             calendar=self.calendar,
             vault=self.personal_data,

@@ -1,9 +1,11 @@
 """The casework projection: follows the notification log into the casework view.
 
-Each pass reads a batch of notifications after the view's position, reloads every entity the
-batch touched (once), and replaces that entity's rows — its status and registering department,
+Each pass reads a batch of notifications after the view's position, reads every entity the batch
+touched at its latest version from the store together (two queries for the batch:
+`Registry.read_many`), and replaces that entity's rows — its status and registering department,
 the annual reports it filed, its listings, its applications and objections — with the batch's last
-notification id, in one transaction. Other aggregates' notifications only move the position on.
+notification id, in one transaction. The rows hold no natural person's data, so an erasure leaves
+them as they are. Other aggregates' notifications only move the position on.
 """
 
 from __future__ import annotations
@@ -132,9 +134,13 @@ class CaseworkProjection(Follower):
         for n in notifications:
             if n.topic.startswith(ENTITY_TOPIC_PREFIX):
                 touched[UUID(str(n.originator_id))] = None
+        # every touched entity at its latest version, read together (not one `repository.get` each)
+        read = self.registry.read_many(touched)
         entities = []
         for entity_id in touched:
-            entity: MarketEntity = self.registry.repository.get(entity_id)
+            entity = read.get(entity_id)
+            if not isinstance(entity, MarketEntity):
+                raise LookupError(f"entity {entity_id} is not in the event store")  # as `repository.get`
             entities.append(entity_rows(entity))
         self.view.replace(entities, Tracking(self.source, notifications[-1].id))
         return len(notifications)

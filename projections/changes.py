@@ -11,14 +11,18 @@ after, its district and type, and the record categories the change touches. Natu
 both parts are sealed (`adapters.change_store.base.seal_change`: identity number, phone and home
 address encrypted under the person's key, as in the events) in the change table and on the
 topic; the HTTP feeds, SSE and webhooks open them, and after `gongshi persons erase` they read
-已删除.
+已删除. A batch's changes are sealed together, the persons' keys read in one query
+(`seal_changes`); when a person was erased since the last batch, the feed forgets the entities it
+follows (they hold personal data opened before the erasure, which must not be sealed again).
 
 Each pass reads a batch of notifications after the feed's recorded position. For every
-MarketEntity event it compares the entity's documents before and after the event. The entity is
-loaded once per batch, at the version just before the batch's first event for it (a versioned
-read: never the repository's cached object), then moved on event by event with the stored domain
-events. Events that change neither document, and notifications of other aggregates (parked
-publications, rejection logs), move the position on without a change.
+MarketEntity event it compares the entity's documents before and after the event. An entity the
+feed does not follow yet is read once per batch, at the version just before the batch's first
+event for it — every such entity of the batch read from the store together (`Registry.read_many`:
+two queries, from the snapshot below that version; never the repository's cached object) — then
+moved on event by event with the stored domain events. Events that change neither document, and
+notifications of other aggregates (parked publications, rejection logs), move the position on
+without a change.
 
 Positions: the change table gives each change its `position` (one sequence for both causes,
 increasing, never reused); `event_position` is the event's notification id. A batch is written
@@ -34,7 +38,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from hashlib import blake2b
 from typing import Annotated, Any, Literal
@@ -44,7 +48,7 @@ import orjson
 from eventsourcing.persistence import IntegrityError, Notification, Tracking, TrackingRecorder
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from adapters.change_store.base import ChangeStore, NewChange, seal_change
+from adapters.change_store.base import ChangeStore, NewChange, persons_of, seal_change, seal_changes
 from adapters.publication_log.base import Headers, PublicationLog
 from adapters.search_index.base import FlagChange
 from domain.entity import MarketEntity
@@ -281,6 +285,7 @@ class ChangeFeed(Follower):
         self.today = today or (lambda: self.now().date())
         self._topic_ready = False
         self._followed: dict[UUID, _Followed] = {}
+        self._erasure_epoch: int | None = None
         super().__init__()
 
     def position(self) -> int:
@@ -323,9 +328,11 @@ class ChangeFeed(Follower):
 
     def changes(self, notifications: Sequence[Notification]) -> list[NewChange]:
         """The changes a batch of notifications makes, in notification order (not yet kept)."""
+        self._check_erasures()
         followed = self._followed
-        out: list[NewChange] = []
+        out: list[tuple[NewChange, list[dict[str, str]]]] = []
         today = self.today()
+        read = self._read(notifications)
         for n in notifications:
             if not n.topic.startswith(ENTITY_TOPIC_PREFIX):
                 continue
@@ -333,7 +340,9 @@ class ChangeFeed(Follower):
             current = followed.pop(entity_id, None)
             if current is None or current.version != n.originator_version - 1:
                 # not followed yet, or moved on by a batch that was not announced: from the store
-                entity = self._load(entity_id, n.originator_version - 1)
+                entity = read.pop(entity_id, None)
+                if entity is None or entity.version != n.originator_version - 1:
+                    entity = self._load(entity_id, n.originator_version - 1)
                 docs = None if entity is None else self.documents(entity)
                 current = _Followed(
                     entity, n.originator_version - 1, fingerprint(docs), self._flags(docs, today)
@@ -351,8 +360,50 @@ class ChangeFeed(Follower):
             flags_before, current.views = current.flags, after
             current.flags = self._flags(docs, today)
             if any(changed.values()):
-                out.append(self._change(n, event, current.entity, docs, changed, flags_before, current.flags))
-        return out
+                change = self._change(n, event, current.entity, docs, changed, flags_before, current.flags)
+                out.append((change, persons_of(docs["sharing"])))
+        return self._sealed_all(out)
+
+    def _read(self, notifications: Sequence[Notification]) -> dict[UUID, MarketEntity]:
+        """Each entity of the batch the feed does not follow at the version before the batch's
+        first event for it, at that version: read from the store together (two queries), not one
+        versioned read each."""
+        wanted: dict[UUID, int] = {}
+        seen: set[UUID] = set()
+        for n in notifications:
+            if not n.topic.startswith(ENTITY_TOPIC_PREFIX):
+                continue
+            entity_id = UUID(str(n.originator_id))
+            if entity_id in seen:
+                continue
+            seen.add(entity_id)
+            before = n.originator_version - 1
+            current = self._followed.get(entity_id)
+            if before >= 1 and (current is None or current.version != before):
+                wanted[entity_id] = before
+        if not wanted:
+            return {}
+        read = self.registry.read_many(wanted)
+        return {i: a for i, a in read.items() if isinstance(a, MarketEntity)}
+
+    def _check_erasures(self) -> None:
+        """When a person was erased since the last batch, forget the followed entities: they hold
+        personal data opened before, which must not be sealed again under a new key."""
+        vault = self.registry.vault
+        if vault is None:
+            return
+        epoch = vault.epoch()
+        if self._erasure_epoch is not None and epoch != self._erasure_epoch:
+            self._followed.clear()
+        self._erasure_epoch = epoch
+
+    def _sealed_all(self, pending: Sequence[tuple[NewChange, list[dict[str, str]]]]) -> list[NewChange]:
+        """The batch's changes with their persons sealed, the persons' keys read together."""
+        vault = self.registry.vault
+        if vault is None:
+            return [change for change, _ in pending]
+        sealed = seal_changes([(change.message, persons) for change, persons in pending], vault)
+        return [replace(change, message=m) for (change, _), m in zip(pending, sealed, strict=True)]
 
     def announce_publicity(self, day: date, found: Sequence[FlagChange]) -> list[ChangeMessage]:
         """The publicity job's changes of `day`: each entity whose flags change with the date,
@@ -437,25 +488,22 @@ class ChangeFeed(Follower):
             key=f"event:{n.id}",
             uscc=entity.uscc,
             recorded_at=self.now().astimezone(UTC),
-            message=self._sealed(
-                self._body(
-                    uscc=entity.uscc,
-                    event_position=n.id,
-                    entity_version=n.originator_version,
-                    cause="event",
-                    event=name,
-                    department=event.department,
-                    publication_id=event.publication_id,
-                    occurred_on=event.occurred_on.isoformat(),
-                    public_doc=docs["public"],
-                    flags_before=flags_before,
-                    flags_after=flags_after,
-                    categories=[category] if category else [],
-                    changed={"public": changed["public"], "sharing": changed["sharing"]},
-                    public=values["public"],
-                    sharing=values["sharing"],
-                ),
-                docs["sharing"],
+            message=self._body(
+                uscc=entity.uscc,
+                event_position=n.id,
+                entity_version=n.originator_version,
+                cause="event",
+                event=name,
+                department=event.department,
+                publication_id=event.publication_id,
+                occurred_on=event.occurred_on.isoformat(),
+                public_doc=docs["public"],
+                flags_before=flags_before,
+                flags_after=flags_after,
+                categories=[category] if category else [],
+                changed={"public": changed["public"], "sharing": changed["sharing"]},
+                public=values["public"],
+                sharing=values["sharing"],
             ),
         )
 

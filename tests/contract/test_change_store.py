@@ -16,11 +16,13 @@ import psycopg
 import pytest
 
 from adapters.change_store import ChangeStore, NewChange, Watchlist, WatchlistFilter, WebhookState
+from adapters.change_store.base import open_change, seal_change, seal_changes
 from adapters.change_store.postgres import PostgresChangeStore
 from adapters.change_store.sqlite import SQLiteChangeStore
 from adapters.personal_data import PersonalDataVault, PostgresVault, SQLiteVault
 from domain.masking import mask_id_number, mask_person
 from domain.personal_data import ERASED
+from tests.builders import resident_id
 from tests.engines import postgres_dsn, real, unique_prefix
 
 A, B = "91120116MA05JQ2X4L", "91110108MA01K3P20A"
@@ -230,3 +232,42 @@ def test_changes_kept_in_plaintext_before_are_sealed_by_the_migration(engine: En
         assert representatives(store)[0][0]["id_number"] == ERASED
     finally:
         store.close()
+
+
+def test_a_batch_of_changes_reads_its_persons_keys_together(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`seal_changes`: the keys of every person in the batch read in one query, then sealed as
+    `seal_change` seals each; a person erased has no key to read, and none is made for it here."""
+    vault = engine.vault
+    numbers = [resident_id(n) for n in range(90, 93)]
+    for number in numbers:
+        vault.seal(number, {"id_number": number})  # the events sealed them: each has a key
+    erased = resident_id(93)
+    vault.seal(erased, {"id_number": erased})
+    vault.erase(erased, reason="本人依法申请删除", actor="test")
+    vault.forget()  # as a process that has not sealed for them yet
+    one_by_one: list[str] = []
+    together: list[list[str]] = []
+    current_key, current_keys = vault._current_key, vault._current_keys
+    monkeypatch.setattr(vault, "_current_key", lambda ref: one_by_one.append(ref) or current_key(ref))
+    monkeypatch.setattr(vault, "_current_keys", lambda refs: together.append(refs) or current_keys(refs))
+    messages = [
+        ({"sharing": {"rep": {"name": "甲", "id_number": n}}, "public": {}}, None) for n in numbers
+    ] + [
+        (
+            {"sharing": {}, "public": {"rep": mask_person({"name": "乙", "id_number": numbers[0]})}},
+            [{"name": "乙", "id_number": numbers[0]}],
+        )
+    ]
+
+    sealed = seal_changes(messages, vault)
+
+    assert one_by_one == [] and len(together) == 1 and len(together[0]) == 3  # one query, three persons
+    for s, (m, p) in zip(sealed, messages, strict=True):  # nonces differ: compared opened
+        assert open_change(s, vault) == open_change(seal_change(m, vault, p), vault)
+    assert [open_change(s, vault)["sharing"]["rep"]["id_number"] for s in sealed[:3]] == numbers
+    assert open_change(sealed[3], vault)["public"]["rep"]["id_number"] == mask_id_number(numbers[0])
+    vault.prefetch([erased])
+    assert one_by_one == [] and together[-1] == [vault.ref(erased)]  # asked, and no key found
+    assert vault.ref(erased) not in vault._current

@@ -18,24 +18,32 @@ import pytest
 import yaml
 from eventsourcing.persistence import Tracking
 
+from adapters.change_store.base import open_change
 from adapters.change_store.sqlite import SQLiteChangeStore
+from adapters.clock import FixedDateClock
 from adapters.event_store import sqlite_env
 from adapters.publication_log.base import LogRecord
 from adapters.publication_log.embedded import EmbeddedLog
 from adapters.tracking import SQLiteTrackingStore
+from domain.departments import DepartmentRegistry
 from domain.entity import MarketEntity, entity_id
+from domain.personal_data import ERASED
 from domain.registry import Registry
 from infra.bootstrap import build
 from infra.settings import Settings
 from projections.changes import ChangeFeed, ChangeMessage, documents
 from tests.builders import (
+    TODAY,
     USCC,
+    change_payload,
     envelope,
     make_registry,
     penalty_payload,
+    person,
     registered,
     uscc_for,
 )
+from tests.unit.test_personal_data import MemoryVault
 
 TOPIC = "gongshi.changes"
 NOW = datetime(2026, 11, 22, 2, 30, tzinfo=UTC)
@@ -394,3 +402,31 @@ def test_the_composition_root_builds_the_feed_on_its_own_registry(tmp_path: Path
         assert container.tracking.max_tracking_id("changes") == feed.position() == 1
     finally:
         container.close()
+
+
+def test_a_person_erased_between_batches_is_not_sealed_again_from_a_followed_entity(
+    env: dict[str, str], log: EmbeddedLog, tracking: SQLiteTrackingStore, store: SQLiteChangeStore
+) -> None:
+    """The feed follows an entity with its legal representative opened; after the person is
+    erased, the next change to the registration reads 已删除 (the entity is read again) and the
+    erased number gets no new key."""
+    vault = MemoryVault()
+    clock, departments = FixedDateClock(TODAY), DepartmentRegistry.load_default()
+    writer = Registry(clock=clock, departments=departments, env=env, vault=vault)
+    reader = Registry(clock=clock, departments=departments, env=env, vault=vault)
+    feed = ChangeFeed(reader, log, TOPIC, tracking, store, now=lambda: NOW)
+    writer.process([registered(publication_id="R-1")])
+    assert feed.catch_up() == 1
+    number = person()["id_number"]
+    vault.erase(number)
+    renamed = change_payload("name", "天津滨海星海科技有限公司", "天津星海数智科技有限公司")
+    writer.process([envelope("registration.changed", renamed, uscc=USCC, publication_id="C-1")])
+
+    assert feed.catch_up() == 1
+
+    last = open_change(announced(log)[-1], vault)
+    assert "registration" in last["changed"]["sharing"]
+    assert last["sharing"]["registration"]["legal_representative"]["id_number"] == ERASED
+    assert all(fields["id_number"] != number for fields in vault.kept.values())
+    feed.close()
+    writer.close()
