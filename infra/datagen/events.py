@@ -29,6 +29,13 @@ FIELD_LABELS = {
 }
 
 
+def in_plan_order(items: list[Item]) -> list[Item]:
+    """`items` by (day, order, department, kind): two early items (order -1) of one kind from one
+    department on one day keep the order they were planned in, instead of comparing their payloads
+    (dicts, which do not order: a 100,000-entity register met such a pair)."""
+    return sorted(items, key=lambda i: i[:4])
+
+
 class LifePlanner(Enforcement, Reporting, Casework):
     """Plans one entity's publications (see the module docstring)."""
 
@@ -52,8 +59,7 @@ class LifePlanner(Enforcement, Reporting, Casework):
         items = t.items
         if end is not None:  # after deregistration / revocation only new penalties follow
             items = [i for i in items if (i[0], i[1]) <= end or i[3] == "penalty.imposed"]
-        items.sort()
-        return items
+        return in_plan_order(items)
 
     def _register(self, t: Timeline, p: Profile) -> None:
         payload: dict[str, Any] = {

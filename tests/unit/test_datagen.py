@@ -403,3 +403,14 @@ def test_the_registry_applies_every_publication_without_rejection() -> None:
     assert problems == []
     assert statuses["applied"] == len(envelopes)
     assert statuses["parked"] == early  # parked, then released and applied on registration
+
+
+def test_two_early_items_of_one_kind_on_one_day_keep_their_planned_order() -> None:
+    from infra.datagen.events import in_plan_order
+
+    first = (100, -1, "AMR", "licence.granted", {"licence_no": "A"})
+    second = (100, -1, "AMR", "licence.granted", {"licence_no": "B"})
+    later = (99, 5, "AMR", "registration.registered", {})
+    # a plain sort compares the payloads of such a pair and raises TypeError (dicts do not order)
+    assert in_plan_order([first, second, later]) == [later, first, second]
+    assert in_plan_order([second, first]) == [second, first]
