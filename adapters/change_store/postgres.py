@@ -93,7 +93,10 @@ class PostgresChangeStore(ChangeStore):
         quarter of the change feed's time in bench/load_real): the new rows inserted in the
         batch's order (`WITH ORDINALITY … ORDER BY`: the positions are drawn in that order, and
         a key already stored, or twice in the batch, keeps its first position), then every
-        key's position read back."""
+        key's position read back. The arrays go in binary (`%b`): psycopg writes a text array
+        literal by escaping each element with a regular expression, ≈ 145 ms for a batch of 500
+        messages against ≈ 3 ms in binary (measured here), a quarter of the change feed's process
+        in a 100,000-entity bench/load_real run."""
         if not changes:
             return []
         keys = [c.key for c in changes]
@@ -105,7 +108,7 @@ class PostgresChangeStore(ChangeStore):
                     self._q(
                         "INSERT INTO {changes} (key, uscc, recorded_at, message) "
                         "SELECT key, uscc, recorded_at, message::jsonb "
-                        "FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::text[]) "
+                        "FROM unnest(%b::text[], %b::text[], %b::timestamptz[], %b::text[]) "
                         "WITH ORDINALITY AS c(key, uscc, recorded_at, message, n) "
                         "ORDER BY n ON CONFLICT (key) DO NOTHING"
                     ),
