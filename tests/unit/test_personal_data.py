@@ -78,3 +78,28 @@ def test_the_transcoder_stores_no_number_and_reads_events_stored_before_sealing(
     assert NUMBER.encode() not in stored
     assert transcoder.decode(stored) == state
     assert transcoder.decode(inner.encode(state)) == state  # plaintext, as stored before
+
+
+def test_the_transcoder_skips_the_walk_for_bytes_that_seal_no_person(monkeypatch: Any) -> None:
+    import domain.personal_data as personal_data
+
+    inner = JSONTranscoder()
+    inner.register(DateAsISO())
+    transcoder = SealingTranscoder(inner, MemoryVault())
+    walked: list[Any] = []
+    real = personal_data.open_persons
+
+    def counted(value: Any, vault: Any) -> Any:
+        walked.append(value)
+        return real(value, vault)
+
+    monkeypatch.setattr(personal_data, "open_persons", counted)
+    penalty = {
+        "occurred_on": date(2024, 5, 1),
+        "data": {"decision_no": "津市监罚〔2024〕1号", "fine": [1, 2]},
+    }
+    assert transcoder.decode(transcoder.encode(penalty)) == penalty
+    assert walked == []  # nothing sealed in it: read as stored
+    with_person = {"occurred_on": date(2024, 5, 1), "person": person("李四", id_number=NUMBER)}
+    assert transcoder.decode(transcoder.encode(with_person)) == with_person
+    assert walked and SEALED in walked[0]["person"]  # a sealed person: walked and opened
