@@ -37,6 +37,19 @@ def fresh(container: Container) -> Registry:
     )
 
 
+def assert_indexed_as_read_afresh(container: Container, usccs: list[str]) -> None:
+    """Each entity's indexed sharing and public documents are those of the entity read afresh
+    from the store by an application object of its own."""
+    store = fresh(container)
+    try:
+        for uscc in usccs:
+            sharing = sharing_document(store.get_entity(uscc), container.publicity_policy)
+            assert container.index.get_sharing(uscc) == sharing, uscc
+            assert container.index.get_public(uscc) == public_document(sharing), uscc
+    finally:
+        store.close()
+
+
 def test_documents_moved_in_memory_equal_those_read_afresh(
     loaded: tuple[Container, list[dict]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -63,17 +76,9 @@ def test_documents_moved_in_memory_equal_those_read_afresh(
     publish(container, [json.dumps(m, ensure_ascii=False).encode() for m in more])
     assert reads == []  # moved on with the batch's events, nothing read again
 
-    store = fresh(container)
-    try:
-        for uscc in usccs:
-            entity = store.get_entity(uscc)
-            sharing = sharing_document(entity, container.publicity_policy)
-            assert container.index.get_sharing(uscc) == sharing, uscc
-            assert container.index.get_public(uscc) == public_document(sharing), uscc
-        penalties = container.index.get_public(usccs[0])["penalties"]
-        assert "津市监罚〔2026〕500号" in [p["decision_no"] for p in penalties]
-    finally:
-        store.close()
+    assert_indexed_as_read_afresh(container, usccs)
+    penalties = container.index.get_public(usccs[0])["penalties"]
+    assert "津市监罚〔2026〕500号" in [p["decision_no"] for p in penalties]
 
 
 def test_uncached_entities_are_read_together_and_equal_those_read_afresh(
@@ -113,14 +118,6 @@ def test_uncached_entities_are_read_together_and_equal_those_read_afresh(
     # the first projection read the batch's entities in one call; the others found them cached
     assert len(together) == 1 and len(together[0]) == len(touched)
 
-    store = fresh(container)
-    try:
-        for uscc in usccs:
-            entity = store.get_entity(uscc)
-            sharing = sharing_document(entity, container.publicity_policy)
-            assert container.index.get_sharing(uscc) == sharing, uscc
-            assert container.index.get_public(uscc) == public_document(sharing), uscc
-        penalties = container.index.get_public(touched[0])["penalties"]
-        assert "津市监罚〔2026〕700号" in [p["decision_no"] for p in penalties]
-    finally:
-        store.close()
+    assert_indexed_as_read_afresh(container, usccs)
+    penalties = container.index.get_public(touched[0])["penalties"]
+    assert "津市监罚〔2026〕700号" in [p["decision_no"] for p in penalties]
