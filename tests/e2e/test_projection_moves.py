@@ -37,6 +37,20 @@ def fresh(container: Container) -> Registry:
     )
 
 
+def publish_penalties(container: Container, usccs: list[str], *, first: int) -> None:
+    """A penalty for each of `usccs` (decision numbers from `first` on), applied and projected."""
+    more = [
+        envelope(
+            "penalty.imposed",
+            penalty_payload(decision_no=f"津市监罚〔2026〕{first + n}号"),
+            uscc=uscc,
+            occurred_on=TODAY - timedelta(days=2),
+        )
+        for n, uscc in enumerate(usccs)
+    ]
+    publish(container, [json.dumps(m, ensure_ascii=False).encode() for m in more])
+
+
 def assert_indexed_as_read_afresh(container: Container, usccs: list[str]) -> None:
     """Each entity's indexed sharing and public documents are those of the entity read afresh
     from the store by an application object of its own."""
@@ -64,16 +78,7 @@ def test_documents_moved_in_memory_equal_those_read_afresh(
         return select_events(*args, **kwargs)
 
     monkeypatch.setattr(container.reader.recorder, "select_events", counted)
-    more = [
-        envelope(
-            "penalty.imposed",
-            penalty_payload(decision_no=f"津市监罚〔2026〕{500 + n}号"),
-            uscc=uscc,
-            occurred_on=TODAY - timedelta(days=2),
-        )
-        for n, uscc in enumerate(usccs[::2])
-    ]
-    publish(container, [json.dumps(m, ensure_ascii=False).encode() for m in more])
+    publish_penalties(container, usccs[::2], first=500)
     assert reads == []  # moved on with the batch's events, nothing read again
 
     assert_indexed_as_read_afresh(container, usccs)
@@ -104,16 +109,7 @@ def test_uncached_entities_are_read_together_and_equal_those_read_afresh(
     monkeypatch.setattr(container.reader.recorder, "select_events", counted)
     monkeypatch.setattr(container.reader, "read_latest", batched)
     touched = usccs[1::2]
-    more = [
-        envelope(
-            "penalty.imposed",
-            penalty_payload(decision_no=f"津市监罚〔2026〕{700 + n}号"),
-            uscc=uscc,
-            occurred_on=TODAY - timedelta(days=2),
-        )
-        for n, uscc in enumerate(touched)
-    ]
-    publish(container, [json.dumps(m, ensure_ascii=False).encode() for m in more])
+    publish_penalties(container, touched, first=700)
     assert reads == []  # no entity read on its own
     # the first projection read the batch's entities in one call; the others found them cached
     assert len(together) == 1 and len(together[0]) == len(touched)
